@@ -1,0 +1,165 @@
+//! The RFC 9110 building blocks shared by the challenge and credentials parsers: tokens,
+//! token68, quoted strings, optional whitespace. Byte-oriented: every delimiter is ASCII, so
+//! slicing a `&str` at a delimiter always lands on a character boundary.
+
+/// `tchar` of RFC 9110 §5.6.2.
+pub fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// Whether `s` is a non-empty RFC 9110 `token`.
+pub fn is_token(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(is_tchar)
+}
+
+/// Whether `s` is an RFC 9110 `token68`: `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.
+pub fn is_token68(s: &str) -> bool {
+    let body = s.trim_end_matches('=');
+    !body.is_empty() && body.bytes().all(is_token68_char)
+}
+
+/// A character of the body of a `token68`.
+pub fn is_token68_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-._~+/".contains(&b)
+}
+
+/// Formats `value` as a quoted-string, escaping `"` and `\`.
+pub fn quote(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    for c in value.chars() {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
+/// A reading position over one header field value.
+pub struct Cursor<'a> {
+    pub text: &'a str,
+    pub pos: usize,
+}
+
+/// What reading a quoted-string found besides its value.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct QuotedFlaws {
+    /// The closing quote never came.
+    pub unterminated: bool,
+    /// A control character (other than HTAB) appeared inside.
+    pub control: bool,
+}
+
+impl<'a> Cursor<'a> {
+    pub fn new(text: &'a str) -> Self {
+        Cursor { text, pos: 0 }
+    }
+
+    pub fn peek(&self) -> Option<u8> {
+        self.text.as_bytes().get(self.pos).copied()
+    }
+
+    /// Skips spaces and tabs; returns how many were skipped.
+    pub fn skip_ows(&mut self) -> usize {
+        let start = self.pos;
+        while matches!(self.peek(), Some(b' ' | b'\t')) {
+            self.pos += 1;
+        }
+        self.pos - start
+    }
+
+    /// Reads a run of bytes up to the next delimiter (whitespace, `,`, `=`, `;`, `"`). The run
+    /// may hold characters a token does not allow; callers check with [`is_token`].
+    pub fn loose_token(&mut self) -> &'a str {
+        let start = self.pos;
+        while let Some(b) = self.peek() {
+            if matches!(b, b' ' | b'\t' | b',' | b'=' | b';' | b'"') {
+                break;
+            }
+            self.pos += 1;
+        }
+        &self.text[start..self.pos]
+    }
+
+    /// Reads a quoted-string starting at the opening quote; unescapes `\x` to `x`.
+    pub fn quoted(&mut self) -> (String, QuotedFlaws) {
+        debug_assert_eq!(self.peek(), Some(b'"'));
+        self.pos += 1;
+        let mut flaws = QuotedFlaws::default();
+        let mut value = String::new();
+        let rest = &self.text[self.pos..];
+        let mut chars = rest.char_indices();
+        while let Some((i, c)) = chars.next() {
+            match c {
+                '"' => {
+                    self.pos += i + 1;
+                    return (value, flaws);
+                }
+                '\\' => match chars.next() {
+                    Some((_, escaped)) => value.push(escaped),
+                    None => break,
+                },
+                c if c.is_control() && c != '\t' => {
+                    flaws.control = true;
+                    value.push(c);
+                }
+                c => value.push(c),
+            }
+        }
+        flaws.unterminated = true;
+        self.pos = self.text.len();
+        (value, flaws)
+    }
+
+    /// Reads up to (not including) the next `,` or the end.
+    pub fn until_comma(&mut self) -> &'a str {
+        let start = self.pos;
+        while let Some(b) = self.peek() {
+            if b == b',' {
+                break;
+            }
+            self.pos += 1;
+        }
+        &self.text[start..self.pos]
+    }
+
+    /// The rest of the text from the cursor.
+    #[cfg(test)]
+    pub fn rest(&self) -> &'a str {
+        &self.text[self.pos.min(self.text.len())..]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token68_allows_trailing_equals_only() {
+        assert!(is_token68("YWxhZGRpbjpvcGVuc2VzYW1l"));
+        assert!(is_token68("abc=="));
+        assert!(!is_token68("a=b"));
+        assert!(!is_token68("=="));
+        assert!(!is_token68("a b"));
+    }
+
+    #[test]
+    fn quoted_string_unescapes_and_reports_flaws() {
+        let mut c = Cursor::new(r#""a\"b\\c" rest"#);
+        assert_eq!(c.quoted(), (r#"a"b\c"#.to_string(), QuotedFlaws::default()));
+        assert_eq!(c.rest(), " rest");
+        let mut c = Cursor::new("\"never closed");
+        let (v, f) = c.quoted();
+        assert_eq!(v, "never closed");
+        assert!(f.unterminated);
+    }
+
+    #[test]
+    fn quote_round_trips() {
+        let s = r#"he said "hi" \o/"#;
+        let mut c = Cursor::new(Box::leak(quote(s).into_boxed_str()));
+        assert_eq!(c.quoted().0, s);
+    }
+}
