@@ -361,10 +361,10 @@ fn parse_field(field: &str, out: &mut Challenges) {
             });
         }
         let mut challenge = Challenge::new(word);
-        if cur.skip_ows() > 0 {
-            if let Some(t68) = try_token68(&mut cur) {
-                challenge.token68 = Some(t68.to_string());
-            }
+        if cur.skip_ows() > 0
+            && let Some(t68) = try_token68(&mut cur)
+        {
+            challenge.token68 = Some(t68.to_string());
         }
         out.challenges.push(challenge);
         current = Some(out.challenges.len() - 1);
@@ -489,12 +489,11 @@ fn lint_scheme_rules(c: &Challenge, lints: &mut Vec<ChallengeLint>) {
     if c.is("Digest") && c.param("nonce").is_none() {
         lints.push(ChallengeLint::MissingNonce);
     }
-    if c.is("Basic") {
-        if let Some(cs) = c.param("charset") {
-            if !cs.eq_ignore_ascii_case("UTF-8") {
-                lints.push(ChallengeLint::BadCharset { value: cs.into() });
-            }
-        }
+    if c.is("Basic")
+        && let Some(cs) = c.param("charset")
+        && !cs.eq_ignore_ascii_case("UTF-8")
+    {
+        lints.push(ChallengeLint::BadCharset { value: cs.into() });
     }
 }
 

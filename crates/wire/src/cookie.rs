@@ -396,25 +396,25 @@ impl SetCookie {
         {
             return Err(NotSent::SecureFromInsecureOrigin);
         }
-        if let Some(d) = &self.domain {
-            if !domain_matches(origin.host, d) {
-                return Err(NotSent::ForeignDomain {
-                    domain: d.clone(),
-                    set_by: origin.host.into(),
-                });
-            }
+        if let Some(d) = &self.domain
+            && !domain_matches(origin.host, d)
+        {
+            return Err(NotSent::ForeignDomain {
+                domain: d.clone(),
+                set_by: origin.host.into(),
+            });
         }
         let expiry = match self.max_age {
             Some(m) => Some(origin.at.saturating_add(m)),
             None => self.expires,
         };
-        if let Some(at) = expiry {
-            if at <= req.now {
-                return Err(NotSent::Expired {
-                    at,
-                    ago: req.now - at,
-                });
-            }
+        if let Some(at) = expiry
+            && at <= req.now
+        {
+            return Err(NotSent::Expired {
+                at,
+                ago: req.now - at,
+            });
         }
         match &self.domain {
             Some(d) if !domain_matches(req.host, d) => {
@@ -630,7 +630,7 @@ mod tests {
         assert!(!domain_matches("badexample.com", "example.com"));
         assert!(!domain_matches("1.2.3.4", "3.4"));
         assert!(path_matches("/docs/web", "/docs"));
-        assert!(path_matches("/docs", "/docs/") == false);
+        assert!(!path_matches("/docs", "/docs/"));
         assert!(path_matches("/docs/", "/docs/"));
     }
 

@@ -117,8 +117,15 @@ impl Credentials {
     pub fn redacted(&self) -> String {
         let mut out = self.scheme.clone();
         if let Some(t) = &self.token68 {
+            // Keep stray words (`Bearer Bearer …`) visible; redact the token itself.
+            let mut words: Vec<&str> = t.split_whitespace().collect();
+            let last = words.pop().unwrap_or_default();
+            for w in words {
+                out.push(' ');
+                out.push_str(w);
+            }
             out.push(' ');
-            out.push_str(&crate::b64::redact(t));
+            out.push_str(&crate::b64::redact(last));
         }
         for (i, p) in self.params.iter().enumerate() {
             out.push_str(if i == 0 { " " } else { ", " });

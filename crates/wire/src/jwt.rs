@@ -160,21 +160,21 @@ impl Jws {
             Some(_) => {}
             None => out.push(JwtProblem::NoExpiry),
         }
-        if let Some(nbf) = self.time_claim("nbf") {
-            if nbf > now + leeway {
-                out.push(JwtProblem::NotYetValid {
-                    nbf,
-                    in_secs: nbf - now,
-                });
-            }
+        if let Some(nbf) = self.time_claim("nbf")
+            && nbf > now + leeway
+        {
+            out.push(JwtProblem::NotYetValid {
+                nbf,
+                in_secs: nbf - now,
+            });
         }
-        if let Some(iat) = self.time_claim("iat") {
-            if iat > now + leeway {
-                out.push(JwtProblem::IssuedInFuture {
-                    iat,
-                    ahead: iat - now,
-                });
-            }
+        if let Some(iat) = self.time_claim("iat")
+            && iat > now + leeway
+        {
+            out.push(JwtProblem::IssuedInFuture {
+                iat,
+                ahead: iat - now,
+            });
         }
         if self.claims.contains_key("nonce") || self.claims.contains_key("at_hash") {
             out.push(JwtProblem::LooksLikeIdToken);

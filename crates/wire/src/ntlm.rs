@@ -247,7 +247,7 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn slice(&self, start: usize, len: usize, what: &'static str) -> Result<&'a [u8], NtlmError> {
-        let end = start.checked_add(len).unwrap_or(usize::MAX);
+        let end = start.saturating_add(len);
         self.b.get(start..end).ok_or(NtlmError::Truncated {
             what,
             start,

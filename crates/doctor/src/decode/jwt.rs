@@ -1,0 +1,309 @@
+//! JWTs: every header field and claim in plain words, and the token judged against the
+//! clock and the user's expectations.
+
+use serde_json::Value;
+use why401_catalogue::Severity;
+use why401_wire::jwt::{self, Jws, Jwt, JwtProblem};
+
+use super::{Context, Item, secret};
+use crate::Finding;
+use crate::time::{relative, timestamp};
+
+/// What header fields and claims mean.
+const MEANINGS: &[(&str, &str)] = &[
+    ("alg", "signature algorithm"),
+    ("typ", "token type (at+jwt = access token, RFC 9068)"),
+    (
+        "kid",
+        "which of the issuer's keys signed it (look it up in the JWKS)",
+    ),
+    ("x5t", "thumbprint of the signing certificate"),
+    ("enc", "content encryption (JWE)"),
+    ("iss", "issuer: who made the token"),
+    ("sub", "subject: who the token is about"),
+    ("aud", "audience: which API the token is for"),
+    ("exp", "expires"),
+    ("nbf", "not valid before"),
+    ("iat", "issued at"),
+    ("auth_time", "when the user signed in"),
+    ("jti", "unique token id"),
+    ("scope", "granted scopes"),
+    ("scp", "granted scopes (Microsoft/Okta)"),
+    ("roles", "app roles (application permissions)"),
+    (
+        "azp",
+        "authorized party: the client the token was issued to",
+    ),
+    ("appid", "Entra ID v1: the client application id"),
+    ("client_id", "the OAuth client the token was issued to"),
+    ("tid", "Entra ID tenant"),
+    ("oid", "Entra ID object id of the user or service principal"),
+    ("upn", "user principal name"),
+    ("preferred_username", "the user's sign-in name"),
+    ("ver", "token format version (Entra ID 1.0 or 2.0)"),
+    ("acr", "authentication context class (e.g. MFA level)"),
+    ("amr", "authentication methods used (pwd, mfa, otp, ...)"),
+    ("nonce", "OpenID Connect nonce: this is an ID token"),
+    ("at_hash", "access-token hash: this is an ID token"),
+    (
+        "cnf",
+        "confirmation: the key the token is bound to (DPoP / mTLS)",
+    ),
+];
+
+fn meaning(name: &str) -> Option<&'static str> {
+    MEANINGS.iter().find(|(n, _)| *n == name).map(|(_, m)| *m)
+}
+
+fn alg_note(alg: &str) -> &'static str {
+    match alg {
+        "none" => "NONE: unsigned, anyone could have written it",
+        a if a.starts_with("HS") => "HMAC with a shared secret",
+        a if a.starts_with("RS") => "RSA PKCS#1 v1.5 signature",
+        a if a.starts_with("PS") => "RSA-PSS signature",
+        a if a.starts_with("ES") => "ECDSA signature",
+        "EdDSA" | "Ed25519" => "Edwards-curve signature",
+        _ => "unrecognised algorithm",
+    }
+}
+
+fn show(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Array(a) => a.iter().map(show).collect::<Vec<_>>().join(", "),
+        other => other.to_string(),
+    }
+}
+
+/// Decodes a JWT.
+pub fn jwt(token: &str, ctx: &Context, findings: &mut Vec<Finding>) -> Item {
+    let shown = if ctx.show_secrets {
+        token.to_string()
+    } else {
+        without_signature(token)
+    };
+    match jwt::decode(token) {
+        Ok(Jwt::Signed(j)) => signed(&j, shown, ctx, findings),
+        Ok(Jwt::Encrypted { header }) => {
+            let mut item = Item::new("JWE (encrypted JWT)", shown);
+            for (k, v) in &header {
+                match meaning(k) {
+                    Some(m) => item.noted(format!("header.{k}"), show(v), m),
+                    None => item.field(format!("header.{k}"), show(v)),
+                }
+            }
+            findings.push(Finding::new("token-encrypted").confidence(0.4));
+            item
+        }
+        Err(e) => {
+            let mut item = Item::new("JWT", secret(token, ctx));
+            item.noted(
+                "problem",
+                e.to_string(),
+                "the token was probably truncated or altered in transit",
+            );
+            findings.push(
+                Finding::new("malformed-credentials")
+                    .title(format!("the token is not a readable JWT: {e}"))
+                    .confidence(0.8),
+            );
+            item
+        }
+    }
+}
+
+/// `header.payload.` — the signature dropped, as the output contract redacts tokens.
+fn without_signature(token: &str) -> String {
+    match token.rsplit_once('.') {
+        Some((head, sig)) if !sig.is_empty() => format!("{head}.(signature redacted)"),
+        _ => token.to_string(),
+    }
+}
+
+fn signed(j: &Jws, shown: String, ctx: &Context, findings: &mut Vec<Finding>) -> Item {
+    let mut item = Item::new("JWT", shown);
+    for (k, v) in &j.header {
+        let note = if k == "alg" {
+            Some(alg_note(&show(v)))
+        } else {
+            meaning(k)
+        };
+        match note {
+            Some(n) => item.noted(format!("header.{k}"), show(v), n),
+            None => item.field(format!("header.{k}"), show(v)),
+        }
+    }
+    for (k, v) in &j.claims {
+        if matches!(k.as_str(), "exp" | "nbf" | "iat" | "auth_time")
+            && let Some(t) = j.time_claim(k)
+        {
+            let m = meaning(k).unwrap_or_default();
+            item.noted(
+                k,
+                format!("{} ({})", timestamp(t), relative(t, ctx.now)),
+                format!("{m}; {t}"),
+            );
+            continue;
+        }
+        match meaning(k) {
+            Some(m) => item.noted(k, show(v), m),
+            None => item.field(k, show(v)),
+        }
+    }
+    item.field("signature", format!("{} bytes", j.signature_len));
+    judge(j, ctx, findings);
+    item
+}
+
+fn judge(j: &Jws, ctx: &Context, findings: &mut Vec<Finding>) {
+    let subject = j
+        .str_claim("sub")
+        .or(j.str_claim("upn"))
+        .unwrap_or("the token");
+    for p in j.problems(ctx.now, ctx.leeway) {
+        let f = match p {
+            JwtProblem::AlgNone => Finding::new("jwt-alg-none")
+                .evidence("header.alg = none")
+                .confidence(0.9),
+            JwtProblem::MissingAlg => Finding::new("malformed-credentials")
+                .title("the JWT header has no alg")
+                .confidence(0.7),
+            JwtProblem::EmptySignature => Finding::new("malformed-credentials")
+                .title(format!(
+                    "the JWT says alg={} but carries no signature",
+                    j.alg().unwrap_or("?")
+                ))
+                .evidence("the third part is empty: the token was cut off")
+                .confidence(0.8),
+            JwtProblem::Expired { exp, ago } => Finding::new("token-expired")
+                .title(format!(
+                    "the token expired {} ago",
+                    crate::time::duration(ago)
+                ))
+                .evidence(format!("exp = {exp} = {}", timestamp(exp)))
+                .evidence(format!("now (local clock) = {}", timestamp(ctx.now)))
+                .evidence(lifetime(j))
+                .confidence(0.95),
+            JwtProblem::NotYetValid { nbf, in_secs } => Finding::new("token-not-yet-valid")
+                .title(format!(
+                    "the token is not valid for another {}",
+                    crate::time::duration(in_secs)
+                ))
+                .evidence(format!("nbf = {nbf} = {}", timestamp(nbf)))
+                .evidence(format!("now (local clock) = {}", timestamp(ctx.now)))
+                .confidence(0.9),
+            JwtProblem::IssuedInFuture { iat, ahead } => Finding::new("clock-skew")
+                .title(format!(
+                    "the token was issued {} in the future: the issuer's clock runs ahead",
+                    crate::time::duration(ahead)
+                ))
+                .evidence(format!("iat = {iat} = {}", timestamp(iat)))
+                .evidence(format!("now (local clock) = {}", timestamp(ctx.now)))
+                .confidence(0.7),
+            JwtProblem::NoExpiry => Finding::new("token-without-expiry")
+                .evidence(format!("no exp claim in {subject}'s token"))
+                .confidence(0.3),
+            JwtProblem::NotNumericDate { claim } => Finding::new("malformed-credentials")
+                .title(format!(
+                    "`{claim}` is not a NumericDate (seconds since 1970)"
+                ))
+                .evidence(format!(
+                    "{claim} = {}",
+                    j.claims.get(claim).map(show).unwrap_or_default()
+                ))
+                .confidence(0.7),
+            JwtProblem::LooksLikeIdToken => Finding::new("id-token-as-access-token")
+                .evidence(
+                    "the token carries nonce/at_hash, which only OpenID Connect ID tokens have",
+                )
+                .confidence(0.5),
+        };
+        findings.push(f);
+    }
+    expectations(j, ctx, findings);
+}
+
+fn lifetime(j: &Jws) -> String {
+    match (j.time_claim("iat"), j.time_claim("exp")) {
+        (Some(iat), Some(exp)) => format!(
+            "issued {} for a lifetime of {}",
+            timestamp(iat),
+            crate::time::duration(exp - iat)
+        ),
+        _ => "no iat claim: the token's lifetime is unknown".into(),
+    }
+}
+
+fn expectations(j: &Jws, ctx: &Context, findings: &mut Vec<Finding>) {
+    if let Some(want) = &ctx.expect.audience {
+        let auds = j.audiences();
+        if !auds.iter().any(|a| a == want) {
+            findings.push(
+                Finding::new("token-audience-mismatch")
+                    .title(format!(
+                        "the token is for {}, not {want}",
+                        if auds.is_empty() {
+                            "no audience".into()
+                        } else {
+                            auds.join(", ")
+                        }
+                    ))
+                    .evidence(format!(
+                        "aud = {}",
+                        if auds.is_empty() {
+                            "(absent)".into()
+                        } else {
+                            auds.join(", ")
+                        }
+                    ))
+                    .evidence(format!("expected (--expect-audience) = {want}"))
+                    .confidence(0.9),
+            );
+        }
+    }
+    if let Some(want) = &ctx.expect.issuer {
+        let iss = j.str_claim("iss").unwrap_or("(absent)");
+        if iss.trim_end_matches('/') != want.trim_end_matches('/') {
+            findings.push(
+                Finding::new("token-issuer-mismatch")
+                    .title(format!("the token was issued by {iss}, not {want}"))
+                    .evidence(format!("iss = {iss}"))
+                    .evidence(format!("expected (--expect-issuer) = {want}"))
+                    .confidence(0.9),
+            );
+        }
+    }
+    let granted = j.scopes();
+    let roles = j.roles();
+    let missing: Vec<&String> = ctx
+        .expect
+        .scopes
+        .iter()
+        .filter(|s| !granted.contains(s) && !roles.contains(s))
+        .collect();
+    if !missing.is_empty() {
+        let missing_list = missing
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        findings.push(
+            Finding::new("insufficient-scope")
+                .title(format!("the token lacks {missing_list}"))
+                .evidence(format!(
+                    "granted: {}",
+                    if granted.is_empty() {
+                        "(no scope/scp claim)".into()
+                    } else {
+                        granted.join(" ")
+                    }
+                ))
+                .evidence(format!(
+                    "expected (--expect-scope): {}",
+                    ctx.expect.scopes.join(" ")
+                ))
+                .severity(Severity::Error)
+                .confidence(0.9),
+        );
+    }
+}

@@ -1,0 +1,211 @@
+//! `why401 decode`: recognise what was pasted (a header line, a bare challenge or credentials,
+//! a JWT, an NTLM or SPNEGO token), lay out every field in plain words, and judge it.
+
+mod cookie;
+mod headers;
+mod jwt;
+mod windows;
+
+use serde::Serialize;
+use why401_wire::{token, token::TokenKind};
+
+use crate::{Finding, rank};
+
+/// What judging depends on besides the input.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    /// The local clock, Unix seconds.
+    pub now: i64,
+    /// Tolerance for token times, seconds.
+    pub leeway: i64,
+    /// Show passwords and full tokens.
+    pub show_secrets: bool,
+    /// What the user expects the token to carry.
+    pub expect: Expectations,
+}
+
+/// What the user says a token must carry (`--expect-audience` and friends).
+#[derive(Debug, Clone, Default)]
+pub struct Expectations {
+    pub audience: Option<String>,
+    pub issuer: Option<String>,
+    pub scopes: Vec<String>,
+}
+
+/// One decoded thing: a header, a challenge, a token, a message.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Item {
+    /// What it is: `WWW-Authenticate`, `JWT`, `NTLM CHALLENGE`.
+    pub what: String,
+    /// The input as shown (secrets redacted unless asked).
+    pub input: String,
+    pub fields: Vec<Field>,
+    /// What it contains (the challenges of a header, the NTLM inside SPNEGO, the JWT in Bearer).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<Item>,
+}
+
+/// One field in plain words.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Field {
+    pub name: String,
+    pub value: String,
+    /// What the value means, or what is wrong with it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl Item {
+    fn new(what: impl Into<String>, input: impl Into<String>) -> Self {
+        Item {
+            what: what.into(),
+            input: input.into(),
+            fields: Vec::new(),
+            children: Vec::new(),
+        }
+    }
+
+    fn field(&mut self, name: impl Into<String>, value: impl Into<String>) {
+        self.fields.push(Field {
+            name: name.into(),
+            value: value.into(),
+            note: None,
+        });
+    }
+
+    fn noted(
+        &mut self,
+        name: impl Into<String>,
+        value: impl Into<String>,
+        note: impl Into<String>,
+    ) {
+        self.fields.push(Field {
+            name: name.into(),
+            value: value.into(),
+            note: Some(note.into()),
+        });
+    }
+}
+
+/// Everything decoded from the input, and what is wrong with it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Decoded {
+    pub items: Vec<Item>,
+    /// Ranked: the first is the most important.
+    pub findings: Vec<Finding>,
+    /// Lines that could not be recognised, with why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<String>,
+}
+
+/// Decodes every non-empty line of `text` (several lines = several headers).
+pub fn decode_text(text: &str, ctx: &Context) -> Decoded {
+    let mut out = Decoded::default();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        match decode_line(line, ctx, &mut out.findings) {
+            Ok(item) => out.items.push(item),
+            Err(why) if text.lines().count() > 1 => {
+                out.errors.push(format!("line {}: {why}", n + 1))
+            }
+            Err(why) => out.errors.push(why),
+        }
+    }
+    rank(&mut out.findings);
+    out
+}
+
+/// Header names `decode` understands, lower-case.
+const HEADERS: &[&str] = &[
+    "www-authenticate",
+    "proxy-authenticate",
+    "authorization",
+    "proxy-authorization",
+    "set-cookie",
+    "cookie",
+];
+
+fn decode_line(line: &str, ctx: &Context, findings: &mut Vec<Finding>) -> Result<Item, String> {
+    if let Some((name, value)) = split_header(line) {
+        let lower = name.to_ascii_lowercase();
+        return match lower.as_str() {
+            "www-authenticate" | "proxy-authenticate" => {
+                Ok(headers::challenges(name, value, ctx, findings))
+            }
+            "authorization" | "proxy-authorization" => {
+                Ok(headers::credentials(name, value, ctx, findings))
+            }
+            "set-cookie" => Ok(cookie::set_cookie(value, ctx, findings)),
+            "cookie" => Ok(cookie::cookie_header(value, ctx)),
+            _ => Err(format!(
+                "`{name}` is not an authentication header; decode reads {}",
+                HEADERS.join(", ")
+            )),
+        };
+    }
+    let (first, rest) = line.split_once([' ', '\t']).unwrap_or((line, ""));
+    if headers::is_known_scheme(first) {
+        return Ok(if headers::looks_like_credentials(first, rest.trim()) {
+            headers::credentials("Authorization", line, ctx, findings)
+        } else {
+            headers::challenges("WWW-Authenticate", line, ctx, findings)
+        });
+    }
+    if line.contains(char::is_whitespace) {
+        return Err(format!(
+            "cannot tell what `{}` is: not a header, a challenge or a token",
+            shorten(line)
+        ));
+    }
+    bare_token(line, ctx, findings)
+}
+
+/// A token with no scheme: JWT, NTLM, SPNEGO, or Basic's base64.
+fn bare_token(t: &str, ctx: &Context, findings: &mut Vec<Finding>) -> Result<Item, String> {
+    match token::classify(t) {
+        TokenKind::Jwt | TokenKind::Jwe => Ok(jwt::jwt(t, ctx, findings)),
+        TokenKind::Ntlm | TokenKind::Spnego => windows::negotiate_token(t, ctx, findings, None),
+        TokenKind::BasicPair => Ok(headers::credentials(
+            "Authorization",
+            &format!("Basic {t}"),
+            ctx,
+            findings,
+        )),
+        TokenKind::Unknown => Err(format!(
+            "`{}` is not a JWT, an NTLM or SPNEGO token, or Basic credentials",
+            shorten(t)
+        )),
+    }
+}
+
+/// `Name: value` when `Name` is a header-like token.
+fn split_header(line: &str) -> Option<(&str, &str)> {
+    let (name, value) = line.split_once(':')?;
+    let ok = !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    // `Basic user:pass` is not a header; a header name has no spaces and at least one letter.
+    (ok && name.bytes().any(|b| b.is_ascii_alphabetic()) && !headers::is_known_scheme(name))
+        .then(|| (name, value.trim()))
+}
+
+fn shorten(s: &str) -> String {
+    if s.chars().count() > 40 {
+        format!("{}…", s.chars().take(40).collect::<String>())
+    } else {
+        s.to_string()
+    }
+}
+
+/// Shows a secret: whole with `--show-secrets`, else its first characters.
+fn secret(s: &str, ctx: &Context) -> String {
+    if ctx.show_secrets {
+        s.to_string()
+    } else {
+        why401_wire::b64::redact(s)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,195 @@
+use super::*;
+use proptest::prelude::*;
+use why401_wire::{b64, ntlm};
+
+const NOW: i64 = 1_795_000_000;
+
+fn ctx() -> Context {
+    Context {
+        now: NOW,
+        leeway: 60,
+        ..Context::default()
+    }
+}
+
+fn ids(d: &Decoded) -> Vec<&str> {
+    d.findings.iter().map(|f| f.id.as_str()).collect()
+}
+
+fn jwt(header: &str, claims: &str) -> String {
+    format!(
+        "{}.{}.c2ln",
+        b64::encode_url(header.as_bytes()),
+        b64::encode_url(claims.as_bytes())
+    )
+}
+
+#[test]
+fn header_line_with_semicolon_is_a_malformed_challenge() {
+    let d = decode_text(r#"WWW-Authenticate: Basic; realm="intranet""#, &ctx());
+    assert_eq!(d.items[0].what, "WWW-Authenticate");
+    assert_eq!(ids(&d), ["malformed-challenge"]);
+    assert!(d.findings[0].fix[0].contains(r#"Basic realm="intranet""#));
+}
+
+#[test]
+fn expired_jwt_in_bearer_says_by_how_much() {
+    let t = jwt(
+        r#"{"alg":"RS256","kid":"k1"}"#,
+        &format!(
+            r#"{{"iss":"https://idp","aud":"api","exp":{},"iat":{}}}"#,
+            NOW - 3 * 3600,
+            NOW - 4 * 3600
+        ),
+    );
+    let d = decode_text(&format!("Authorization: Bearer {t}"), &ctx());
+    assert_eq!(ids(&d), ["token-expired"]);
+    assert_eq!(d.findings[0].title, "the token expired 3h 0m ago");
+    let jwt_item = &d.items[0].children[0];
+    assert_eq!(jwt_item.what, "JWT");
+    assert!(jwt_item.input.ends_with("(signature redacted)"));
+    assert!(!d.items[0].input.contains(&t), "the token must be redacted");
+}
+
+#[test]
+fn bearer_bearer_and_expectations() {
+    let t = jwt(
+        r#"{"alg":"none"}"#,
+        &format!(
+            r#"{{"aud":["a"],"iss":"x","scp":"read","exp":{}}}"#,
+            NOW + 600
+        ),
+    );
+    let mut c = ctx();
+    c.expect = Expectations {
+        audience: Some("api://orders".into()),
+        issuer: Some("y".into()),
+        scopes: vec!["write".into()],
+    };
+    let d = decode_text(&format!("Bearer Bearer {t}"), &c);
+    let got = ids(&d);
+    for want in [
+        "malformed-credentials",
+        "jwt-alg-none",
+        "token-audience-mismatch",
+        "token-issuer-mismatch",
+        "insufficient-scope",
+    ] {
+        assert!(got.contains(&want), "{want} missing from {got:?}");
+    }
+}
+
+#[test]
+fn basic_credentials_hide_the_password() {
+    let d = decode_text("Authorization: Basic YWxpY2U6czNjcmV0", &ctx());
+    let f = &d.items[0].fields;
+    assert!(f.iter().any(|f| f.name == "user" && f.value == "\"alice\""));
+    assert!(
+        f.iter()
+            .any(|f| f.name == "password" && f.value.starts_with("(6 characters"))
+    );
+    assert!(d.findings.is_empty());
+    let shown = decode_text(
+        "YWxpY2U6czNjcmV0",
+        &Context {
+            show_secrets: true,
+            ..ctx()
+        },
+    );
+    assert!(
+        shown.items[0]
+            .fields
+            .iter()
+            .any(|f| f.name == "password" && f.value == "s3cret")
+    );
+}
+
+#[test]
+fn bearer_error_challenges() {
+    let d = decode_text(
+        r#"WWW-Authenticate: Bearer realm="api", error="invalid_token", error_description="The access token expired""#,
+        &ctx(),
+    );
+    assert_eq!(ids(&d), ["server-rejected-token"]);
+    assert!(d.findings[0].title.contains("The access token expired"));
+    let d = decode_text(
+        r#"Bearer error="insufficient_scope", scope="orders:write""#,
+        &ctx(),
+    );
+    assert_eq!(ids(&d), ["insufficient-scope"]);
+    let d = decode_text(
+        r#"Bearer error="insufficient_user_authentication", acr_values="mfa""#,
+        &ctx(),
+    );
+    assert_eq!(ids(&d), ["step-up-required"]);
+}
+
+#[test]
+fn ntlm_challenge_shows_server_clock() {
+    let m = ntlm::encode_challenge(
+        0xe2898215,
+        "CORP",
+        [1; 8],
+        &[
+            ntlm::AvPair::NbDomainName("CORP".into()),
+            ntlm::AvPair::Timestamp(NOW - 600),
+        ],
+    );
+    let d = decode_text(
+        &format!("WWW-Authenticate: NTLM {}", b64::encode(&m)),
+        &ctx(),
+    );
+    let ch = &d.items[0].children[0].children[0];
+    assert_eq!(ch.what, "NTLM CHALLENGE (type 2)");
+    assert!(
+        ch.fields
+            .iter()
+            .any(|f| f.name == "MsvAvTimestamp" && f.value.contains("10m ago"))
+    );
+}
+
+#[test]
+fn raw_ntlm_inside_negotiate_is_a_fallback() {
+    let t = b64::encode(&ntlm::encode_negotiate(0xe2088297));
+    let d = decode_text(&format!("Authorization: Negotiate {t}"), &ctx());
+    assert_eq!(ids(&d), ["kerberos-fallback-to-ntlm"]);
+    // The same token under NTLM is just NTLM.
+    let d = decode_text(&format!("Authorization: NTLM {t}"), &ctx());
+    assert!(d.findings.is_empty());
+}
+
+#[test]
+fn set_cookie_lints() {
+    let d = decode_text("Set-Cookie: sid=abc; SameSite=None; Path=/", &ctx());
+    assert_eq!(ids(&d), ["cookie-insecure-samesite-none"]);
+    let d = decode_text("Set-Cookie: __Host-sid=abc; Secure; Path=/app", &ctx());
+    assert_eq!(ids(&d), ["cookie-prefix-violation"]);
+}
+
+#[test]
+fn unknown_input_is_an_error_not_a_panic() {
+    let d = decode_text("Content-Type: text/html", &ctx());
+    assert!(d.items.is_empty());
+    assert_eq!(d.errors.len(), 1);
+    let d = decode_text("hello world\nBasic realm=x", &ctx());
+    assert_eq!(
+        d.errors,
+        ["line 1: cannot tell what `hello world` is: not a header, a challenge or a token"]
+    );
+    assert_eq!(d.items.len(), 1);
+}
+
+proptest! {
+    #[test]
+    fn never_panics(s in "\\PC{0,200}") {
+        let _ = decode_text(&s, &ctx());
+    }
+
+    #[test]
+    fn never_panics_on_header_shapes(name in prop::sample::select(vec!["WWW-Authenticate", "Authorization", "Set-Cookie", "Cookie", "Proxy-Authenticate"]),
+                                     scheme in prop::sample::select(vec!["Basic", "Bearer", "Digest", "NTLM", "Negotiate", "DPoP", ""]),
+                                     rest in "[A-Za-z0-9+/=,;\" ._-]{0,80}") {
+        let _ = decode_text(&format!("{name}: {scheme} {rest}"), &ctx());
+        let _ = decode_text(&format!("{scheme} {rest}"), &ctx());
+    }
+}

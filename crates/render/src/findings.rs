@@ -1,0 +1,99 @@
+//! Findings in the shape of rustc diagnostics.
+
+use std::fmt::Write;
+
+use why401_doctor::Finding;
+
+use crate::Options;
+use crate::style::{self, paint};
+
+/// Renders ranked findings; the first is marked as the most likely root cause when
+/// `root_cause` is set.
+pub fn findings(list: &[Finding], root_cause: bool, opts: Options) -> String {
+    let mut out = String::new();
+    for (i, f) in list.iter().enumerate() {
+        let label = style::severity_label(f.severity);
+        let _ = writeln!(
+            out,
+            "{}{} {}",
+            paint(style::severity(f.severity), &format!("{label}[{}]", f.id)),
+            paint(style::BOLD, ":"),
+            paint(style::BOLD, &f.title)
+        );
+        if i == 0 && root_cause && list.len() > 1 {
+            let _ = writeln!(
+                out,
+                "  {} most likely root cause (confidence {:.0}%)",
+                paint(style::DIM, "="),
+                f.confidence * 100.0
+            );
+        }
+        for e in &f.evidence {
+            for (j, line) in wrap(e, opts.width.saturating_sub(4)).iter().enumerate() {
+                let bar = if j == 0 { "|" } else { " " };
+                let _ = writeln!(out, "  {} {line}", paint(style::ACCENT, bar));
+            }
+        }
+        for (n, step) in f.fix.iter().enumerate() {
+            let prefix = if f.fix.len() > 1 {
+                format!("{}. ", n + 1)
+            } else {
+                String::new()
+            };
+            let lines = wrap(&format!("{prefix}{step}"), opts.width.saturating_sub(10));
+            for (j, line) in lines.iter().enumerate() {
+                if j == 0 {
+                    let _ = writeln!(out, "  {} {line}", paint(style::HELP, "= help:"));
+                } else {
+                    let _ = writeln!(out, "          {line}");
+                }
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+pub(crate) fn wrap(text: &str, width: usize) -> Vec<String> {
+    textwrap::wrap(text, width.max(20))
+        .into_iter()
+        .map(|c| c.into_owned())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shape() {
+        let f = vec![
+            Finding::new("token-expired")
+                .title("the token expired 3h ago")
+                .evidence("exp = 1")
+                .confidence(0.9),
+            Finding::new("basic-over-http"),
+        ];
+        let out = findings(&f, true, Options::default());
+        let plain = strip(&out);
+        assert!(plain.starts_with("error[token-expired]: the token expired 3h ago\n  = most likely root cause (confidence 90%)\n  | exp = 1\n  = help: 1. "), "{plain}");
+        assert!(plain.contains("[basic-over-http]"));
+    }
+
+    pub(crate) fn strip(s: &str) -> String {
+        let mut out = String::new();
+        let mut chars = s.chars();
+        while let Some(c) = chars.next() {
+            if c == '\u{1b}' {
+                for c in chars.by_ref() {
+                    if c == 'm' {
+                        break;
+                    }
+                }
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,32 @@
+//! Turning findings, decoded items and catalogue entries into text for people and JSON for
+//! programs.
+//!
+//! What it is for: the rustc-diagnostic look of findings (headline, evidence, `help:` steps),
+//! the field tables of `decode`, the pages of `explain`, and the JSON envelope of
+//! `docs/json.md`. Text is styled with ANSI codes; the binary strips them when stdout is not
+//! a terminal or `NO_COLOR` is set.
+//!
+//! What it is not: no decisions (that is `why401-doctor`), no I/O: every function returns a
+//! `String`.
+
+mod decode;
+mod explain;
+mod findings;
+mod style;
+
+pub use decode::decoded;
+pub use explain::{explain, list};
+pub use findings::findings;
+
+/// Rendering options.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Wrap prose at this many columns.
+    pub width: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { width: 100 }
+    }
+}

@@ -1,0 +1,36 @@
+//! One module per command; each returns the process exit status.
+
+mod decode;
+mod explain;
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use crate::cli::{Cli, Command, command};
+
+/// Exit statuses of the output contract.
+pub mod exit {
+    /// Access granted, or nothing wrong in the input.
+    pub const OK: u8 = 0;
+    /// An auth problem was diagnosed.
+    pub const PROBLEM: u8 = 1;
+    /// Bad usage or unreadable input.
+    pub const USAGE: u8 = 2;
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Explain(args) => explain::run(args),
+        Command::Decode(args) => decode::run(args),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut command(), "why401", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => {
+            clap_mangen::Man::new(command()).render(&mut std::io::stdout())?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,20 @@
+//! The `why401` binary: argument parsing and wiring. The work happens in the library crates.
+
+mod cli;
+mod commands;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse_from(cli::normalise_args(std::env::args_os()));
+    match commands::run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            let _ = output::error(&format!("{e:#}"));
+            ExitCode::from(2)
+        }
+    }
+}

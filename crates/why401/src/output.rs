@@ -1,0 +1,34 @@
+//! Writing to the terminal: colour only when it is one (anstream honours NO_COLOR and
+//! CLICOLOR_FORCE), prose wrapped to its width.
+
+use std::io::Write;
+
+use why401_render::Options;
+
+/// Rendering options for stdout.
+pub fn options() -> Options {
+    Options {
+        width: textwrap::termwidth().clamp(60, 110),
+    }
+}
+
+/// Writes `text` to stdout, stripping styles when stdout is not a colour terminal.
+pub fn print(text: &str) -> std::io::Result<()> {
+    let mut out = anstream::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()
+}
+
+/// Writes a JSON value to stdout, pretty-printed.
+pub fn json(value: &serde_json::Value) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value)?;
+    writeln!(out)
+}
+
+/// An `error:` line on stderr.
+pub fn error(text: &str) -> std::io::Result<()> {
+    let red = anstyle::AnsiColor::Red.on_default().bold();
+    let mut err = anstream::stderr().lock();
+    writeln!(err, "{red}error{red:#}: {text}")
+}

@@ -1,0 +1,177 @@
+//! Test support: a scripted HTTP/1.1 listener on loopback that records what real clients
+//! (curl) send and answers as a test script says, keeping connections alive so that
+//! connection-bound handshakes (NTLM) work.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::thread;
+
+/// One request as received.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub connection: usize,
+    pub method: String,
+    pub target: String,
+    pub headers: Vec<(String, String)>,
+}
+
+impl Recorded {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A response the script returns: status, headers, body.
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn new(status: u16) -> Self {
+        Reply {
+            status,
+            headers: Vec::new(),
+            body: String::new(),
+        }
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+}
+
+/// A listener answering with `script` until the test ends.
+pub struct ScriptedServer {
+    pub port: u16,
+    pub seen: Arc<Mutex<Vec<Recorded>>>,
+}
+
+impl ScriptedServer {
+    pub fn start(script: impl Fn(&Recorded) -> Reply + Send + Sync + 'static) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let port = listener.local_addr().unwrap().port();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let script = Arc::new(script);
+        let seen2 = seen.clone();
+        thread::spawn(move || {
+            for (n, stream) in listener.incoming().enumerate() {
+                let Ok(stream) = stream else { continue };
+                let seen = seen2.clone();
+                let script = script.clone();
+                thread::spawn(move || serve(stream, n, &*script, &seen));
+            }
+        });
+        ScriptedServer { port, seen }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+fn serve(
+    stream: TcpStream,
+    connection: usize,
+    script: &dyn Fn(&Recorded) -> Reply,
+    seen: &Mutex<Vec<Recorded>>,
+) {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut out = stream;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        let mut parts = line.split_whitespace();
+        let (method, target) = (
+            parts.next().unwrap_or("").to_string(),
+            parts.next().unwrap_or("").to_string(),
+        );
+        let mut headers = Vec::new();
+        loop {
+            let mut h = String::new();
+            if reader.read_line(&mut h).unwrap_or(0) == 0 {
+                return;
+            }
+            let h = h.trim_end();
+            if h.is_empty() {
+                break;
+            }
+            if let Some((n, v)) = h.split_once(':') {
+                headers.push((n.trim().to_string(), v.trim().to_string()));
+            }
+        }
+        let len: usize = headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(0);
+        let mut body = vec![0; len];
+        let _ = reader.read_exact(&mut body);
+        let rec = Recorded {
+            connection,
+            method,
+            target,
+            headers,
+        };
+        let reply = script(&rec);
+        seen.lock().unwrap().push(rec);
+        let mut resp = format!(
+            "HTTP/1.1 {} X\r\nContent-Length: {}\r\n",
+            reply.status,
+            reply.body.len()
+        );
+        for (n, v) in &reply.headers {
+            resp.push_str(&format!("{n}: {v}\r\n"));
+        }
+        resp.push_str("\r\n");
+        resp.push_str(&reply.body);
+        if out.write_all(resp.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
+/// Runs curl (which must be installed: the test script installs it) with `args`.
+pub fn curl(args: &[&str]) -> std::process::Output {
+    Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "--max-time", "10"])
+        .args(args)
+        .output()
+        .expect("curl must be installed (scripts/test.sh installs it)")
+}
+
+/// Where fixtures live.
+pub fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// Writes `content` to the fixture `name` when WHY401_UPDATE_FIXTURES is set; always returns
+/// the committed fixture so tests check what is in the repository.
+pub fn fixture(name: &str, captured: &str) -> String {
+    let path = fixtures().join(name);
+    if std::env::var_os("WHY401_UPDATE_FIXTURES").is_some() {
+        std::fs::write(&path, captured).unwrap();
+    }
+    std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "fixture {} missing: run with WHY401_UPDATE_FIXTURES=1",
+            path.display()
+        )
+    })
+}

@@ -1,0 +1,153 @@
+//! `why401 decode`, end to end through the real binary.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use why401_wire::b64;
+
+fn why401() -> Command {
+    let mut c = Command::cargo_bin("why401").unwrap();
+    c.env("NO_COLOR", "1");
+    c
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+fn jwt(claims: &str) -> String {
+    format!(
+        "{}.{}.c2lnbmF0dXJl",
+        b64::encode_url(br#"{"alg":"RS256","typ":"at+jwt"}"#),
+        b64::encode_url(claims.as_bytes())
+    )
+}
+
+#[test]
+fn expired_jwt_exit_1_and_says_by_how_much() {
+    let t = jwt(&format!(
+        r#"{{"iss":"https://idp.example","aud":"api://orders","exp":{},"iat":{}}}"#,
+        now() - 7200,
+        now() - 10800
+    ));
+    why401()
+        .args(["decode", &t])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "error[token-expired]: the token expired 2h 0m ago",
+        ))
+        .stdout(predicate::str::contains("c2lnbmF0dXJl").not());
+}
+
+#[test]
+fn show_secrets_prints_the_token() {
+    let t = jwt(&format!(r#"{{"exp":{}}}"#, now() + 3600));
+    why401()
+        .args(["decode", "--show-secrets", &t])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("c2lnbmF0dXJl"));
+}
+
+#[test]
+fn expectations() {
+    let t = jwt(&format!(
+        r#"{{"aud":"api://billing","scp":"read","exp":{}}}"#,
+        now() + 3600
+    ));
+    why401()
+        .args([
+            "decode",
+            &t,
+            "--expect-audience",
+            "api://orders",
+            "--expect-scope",
+            "write",
+        ])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "error[token-audience-mismatch]: the token is for api://billing, not api://orders",
+        ))
+        .stdout(predicate::str::contains("insufficient-scope"));
+}
+
+#[test]
+fn several_headers_on_stdin() {
+    let input = "HTTP/1.1 401 Unauthorized\nWWW-Authenticate: NTLM,Basic realm=\"\"\nSet-Cookie: sid=1; SameSite=None\n";
+    // The status line is not an auth header: reported, and the exit says the input was partly unreadable.
+    why401()
+        .arg("decode")
+        .write_stdin(input)
+        .assert()
+        .code(2)
+        .stdout(predicate::str::contains("several-challenges-in-one-field"))
+        .stdout(predicate::str::contains("cookie-insecure-samesite-none"))
+        .stdout(predicate::str::contains("line 1:"));
+}
+
+#[test]
+fn basic_without_colon_and_bad_base64() {
+    why401()
+        .args(["decode", "Authorization: Basic YWxpY2U="])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("no `:` between user and password"));
+    why401()
+        .args(["decode", "Authorization: Basic !!!"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("not base64"));
+}
+
+#[test]
+fn unrecognised_input_exits_2() {
+    why401()
+        .args(["decode", "hello there"])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::contains("cannot tell what"));
+}
+
+#[test]
+fn json_output_is_the_documented_envelope() {
+    let out = why401()
+        .args([
+            "decode",
+            "--json",
+            r#"WWW-Authenticate: Bearer error="invalid_token", error_description="expired""#,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j["version"], 1);
+    assert_eq!(j["outcome"], "problem");
+    assert_eq!(j["findings"][0]["id"], "server-rejected-token");
+    assert_eq!(j["findings"][0]["severity"], "error");
+    assert!(j["findings"][0]["confidence"].as_f64().unwrap() > 0.5);
+}
+
+#[test]
+fn completions_and_man_page() {
+    why401()
+        .args(["completions", "bash"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("why401"));
+    why401()
+        .arg("man")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(".TH why401"));
+    // --help lists only commands that work.
+    why401()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("explain"))
+        .stdout(predicate::str::contains("decode"));
+}
