@@ -8,7 +8,9 @@
 //! formats (that is `why401-wire`), no output formatting (that is `why401-render`).
 
 pub mod decode;
+pub mod evidence;
 mod finding;
+pub mod probe;
 pub mod time;
 
 pub use finding::{Finding, rank};

@@ -12,11 +12,13 @@
 mod decode;
 mod explain;
 mod findings;
+mod probe;
 mod style;
 
 pub use decode::decoded;
 pub use explain::{explain, list};
 pub use findings::findings;
+pub use probe::{probe, probe_json, shown_header};
 
 /// Rendering options.
 #[derive(Debug, Clone, Copy)]

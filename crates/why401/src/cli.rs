@@ -15,6 +15,13 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Probe a URL: drive the real request and handshake, name the root cause (also: why401 URL)
+    #[command(after_help = PROBE_EXAMPLES)]
+    Probe(ProbeArgs),
+    /// Probe a request copied from a browser ("Copy as cURL"): why401 curl -- ARGS, or on stdin
+    Curl(CurlArgs),
+    /// Start local servers that reproduce each classic 401 and diagnose them: the tour and the self-test
+    Lab(LabArgs),
     /// Explain a code or finding: 401.2, "401 1 2148074254", 0xC000006D, 52e, KRB_AP_ERR_SKEW, a finding id
     #[command(after_help = EXPLAIN_EXAMPLES)]
     Explain(ExplainArgs),
@@ -30,6 +37,12 @@ pub enum Command {
     Man,
 }
 
+const PROBE_EXAMPLES: &str = "Examples:
+  why401 https://intranet.example/reports/ -u 'CORP\\alice'     (the password is prompted for)
+  why401 https://api.example/v1/orders --bearer @token.txt --expect-scope orders.read
+  why401 http://app.example/ -x http://proxy:3128 --proxy-user bob --json
+Passwords: after -u USER (prompted), --password-stdin, or WHY401_PASSWORD; -u USER:PASS works but lands in shell history.";
+
 const EXPLAIN_EXAMPLES: &str = "Examples:
   why401 explain 401.2
   why401 explain 401 1 2148074254     (status, substatus, win32 status from an IIS log line)
@@ -42,6 +55,101 @@ const DECODE_EXAMPLES: &str = "Examples:
   why401 decode 'WWW-Authenticate: Basic; realm=\"intranet\"'
   why401 decode eyJhbGciOiJSUzI1NiJ9.eyJleHAiOjE3MDAwMDAwMDB9.c2ln --expect-audience api://orders
   curl -sI https://example.com | why401 decode        (several lines: several headers)";
+
+/// Options shared by `probe` and `curl`.
+#[derive(Debug, Args)]
+pub struct ProbeOptions {
+    /// Credentials: USER, DOMAIN\\USER or USER:PASS (without :PASS the password is prompted for)
+    #[arg(short = 'u', long = "user", value_name = "USER[:PASS]")]
+    pub user: Option<String>,
+    /// Read the password from the first line of stdin
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// A bearer token, or @FILE holding one
+    #[arg(long, value_name = "TOKEN|@FILE")]
+    pub bearer: Option<String>,
+    /// Proxy to use (otherwise HTTP(S)_PROXY / NO_PROXY from the environment)
+    #[arg(short = 'x', long, value_name = "URL")]
+    pub proxy: Option<String>,
+    /// Proxy credentials USER[:PASS] (password prompted, or WHY401_PROXY_PASSWORD)
+    #[arg(long, value_name = "USER[:PASS]")]
+    pub proxy_user: Option<String>,
+    /// Accept any TLS certificate (the chain is still recorded and judged)
+    #[arg(short = 'k', long)]
+    pub insecure: bool,
+    /// Extra trusted CA certificates (PEM)
+    #[arg(long, value_name = "FILE")]
+    pub cacert: Option<std::path::PathBuf>,
+    /// How many redirects to follow
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub max_redirs: u32,
+    /// Send credentials across redirects to other origins too (to prove a redirect drops them)
+    #[arg(long)]
+    pub location_trusted: bool,
+    /// Answer only with this scheme: basic, digest, ntlm, negotiate
+    #[arg(long, value_name = "SCHEME")]
+    pub auth_type: Option<String>,
+    /// A scope the token must carry (repeatable)
+    #[arg(long, value_name = "SCOPE")]
+    pub expect_scope: Vec<String>,
+    /// The audience the token must carry
+    #[arg(long, value_name = "AUD")]
+    pub expect_audience: Option<String>,
+    /// Do not look at sibling URLs (http/https, trailing slash, certificate names)
+    #[arg(long)]
+    pub no_siblings: bool,
+    /// Seconds to wait for each step
+    #[arg(long, default_value_t = 10.0, value_name = "SECS")]
+    pub timeout: f64,
+    /// Show the full exchange (secrets redacted)
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
+    /// Show passwords, tokens and cookies in full
+    #[arg(long)]
+    pub show_secrets: bool,
+    /// Print JSON (see docs/json.md)
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
+    /// The URL to probe
+    pub url: String,
+    /// Extra header 'Name: value' (repeatable)
+    #[arg(short = 'H', long = "header", value_name = "HEADER")]
+    pub headers: Vec<String>,
+    /// Cookies 'a=b; c=d', or a Netscape cookie file
+    #[arg(short = 'b', long = "cookie", value_name = "DATA|FILE")]
+    pub cookie: Option<String>,
+    /// HTTP method
+    #[arg(short = 'X', long = "request", value_name = "METHOD")]
+    pub method: Option<String>,
+    /// Request body, or @FILE
+    #[arg(short = 'd', long = "data", value_name = "DATA")]
+    pub data: Option<String>,
+    #[command(flatten)]
+    pub opts: ProbeOptions,
+}
+
+#[derive(Debug, Args)]
+pub struct CurlArgs {
+    /// The curl arguments (after `--`); none reads the command from stdin
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub args: Vec<String>,
+    #[command(flatten)]
+    pub opts: ProbeOptions,
+}
+
+#[derive(Debug, Args)]
+pub struct LabArgs {
+    /// Keep the servers running and print their URLs and a command to try on each
+    #[arg(long)]
+    pub serve: bool,
+    /// Print JSON (see docs/json.md)
+    #[arg(long)]
+    pub json: bool,
+}
 
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
@@ -83,9 +191,31 @@ pub struct DecodeArgs {
     pub json: bool,
 }
 
-/// Rewrites the arguments before clap sees them (room for `why401 URL` = `why401 probe URL`).
+/// Subcommand names (and what clap handles itself).
+const COMMANDS: &[&str] = &[
+    "probe",
+    "curl",
+    "lab",
+    "explain",
+    "decode",
+    "completions",
+    "man",
+    "help",
+    "-h",
+    "--help",
+    "-V",
+    "--version",
+];
+
+/// `why401 URL …` is `why401 probe URL …`: anything that is not a subcommand starts a probe.
 pub fn normalise_args(args: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
-    args.into_iter().collect()
+    let mut v: Vec<OsString> = args.into_iter().collect();
+    if let Some(first) = v.get(1).and_then(|a| a.to_str())
+        && !COMMANDS.contains(&first)
+    {
+        v.insert(1, "probe".into());
+    }
+    v
 }
 
 /// The clap command, for completions and the man page.
@@ -95,8 +225,33 @@ pub fn command() -> clap::Command {
 
 #[cfg(test)]
 mod tests {
+    use std::ffi::OsString;
+
     #[test]
     fn cli_is_well_formed() {
         super::command().debug_assert();
+    }
+
+    #[test]
+    fn a_url_means_probe() {
+        let args = |v: &[&str]| {
+            super::normalise_args(v.iter().map(OsString::from))
+                .into_iter()
+                .map(|a| a.into_string().unwrap())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            args(&["why401", "https://x/"]),
+            ["why401", "probe", "https://x/"]
+        );
+        assert_eq!(
+            args(&["why401", "-u", "a", "https://x/"]),
+            ["why401", "probe", "-u", "a", "https://x/"]
+        );
+        assert_eq!(
+            args(&["why401", "explain", "401.2"]),
+            ["why401", "explain", "401.2"]
+        );
+        assert_eq!(args(&["why401", "--version"]), ["why401", "--version"]);
     }
 }

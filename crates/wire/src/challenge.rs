@@ -274,7 +274,9 @@ pub fn parse_one(field: &str) -> Challenges {
 }
 
 fn parse_field(field: &str, out: &mut Challenges) {
-    if field.trim().is_empty() {
+    // Only SP and HTAB are whitespace in HTTP (RFC 9110 §5.6.3); other control characters are
+    // content, reported by the token checks.
+    if field.trim_matches([' ', '\t']).is_empty() {
         out.lints.push(ChallengeLint::EmptyField);
         return;
     }
@@ -434,12 +436,13 @@ fn read_value(
             value
         }
         _ => {
+            let start = cur.pos;
             let raw = cur.until_comma().trim_end_matches([' ', '\t']);
             // A `;` ends the value too (`realm=x; charset=UTF-8`), reported where it is met.
             let raw = match raw.find(';') {
                 Some(i) => {
-                    cur.pos -= raw.len() - i;
-                    &raw[..i]
+                    cur.pos = start + i;
+                    raw[..i].trim_end_matches([' ', '\t'])
                 }
                 None => raw,
             };
@@ -632,6 +635,19 @@ mod tests {
             }
             c
         })
+    }
+
+    #[test]
+    fn fuzz_regressions() {
+        // A vertical tab is not HTTP whitespace: it is a (bad) scheme, and stays one when formatted.
+        let once = parse_one("\u{b},");
+        assert_eq!(
+            once.challenges,
+            parse_one(&once.to_header_value()).challenges
+        );
+        // A `;` after a trimmed value with multi-byte text before it.
+        let c = parse_one("A b=\u{e28}\u{e28} ;c=\"d\"");
+        assert_eq!(c.challenges[0].param("b"), Some("\u{e28}\u{e28}"));
     }
 
     proptest! {

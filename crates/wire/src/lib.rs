@@ -17,6 +17,7 @@ pub mod challenge;
 pub mod cookie;
 pub mod credentials;
 pub mod digest;
+pub mod iis;
 pub mod jwt;
 pub mod ntlm;
 pub mod spnego;

@@ -2,6 +2,8 @@
 
 mod decode;
 mod explain;
+mod lab;
+mod probe;
 
 use std::process::ExitCode;
 
@@ -22,6 +24,9 @@ pub mod exit {
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
+        Command::Probe(args) => probe::run_probe(args),
+        Command::Curl(args) => probe::run_curl(args),
+        Command::Lab(args) => lab::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Decode(args) => decode::run(args),
         Command::Completions { shell } => {

@@ -1,0 +1,122 @@
+//! Rules over a live probe's evidence: what went wrong, ranked, with the proof.
+
+mod access;
+mod navigation;
+mod reach;
+mod server;
+mod token;
+mod windows;
+
+use serde::Serialize;
+
+use crate::evidence::{Exchange, ProbeEvidence, ResponseRecord};
+use crate::{Finding, Severity, rank};
+
+/// How the probe ended, as the output contract names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Authorized,
+    Unauthorized,
+    Forbidden,
+    Error,
+}
+
+/// The verdict on one probe.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Diagnosis {
+    pub outcome: Outcome,
+    /// Ranked: the first is the most likely root cause.
+    pub findings: Vec<Finding>,
+}
+
+/// Runs every rule over `ev`.
+pub fn diagnose(ev: &ProbeEvidence) -> Diagnosis {
+    let mut findings = Vec::new();
+    reach::rules(ev, &mut findings);
+    if ev.reach.is_none() {
+        access::rules(ev, &mut findings);
+        token::rules(ev, &mut findings);
+        navigation::rules(ev, &mut findings);
+        windows::rules(ev, &mut findings);
+        server::rules(ev, &mut findings);
+    }
+    let outcome = outcome(ev, &findings);
+    if outcome == Outcome::Authorized {
+        findings.push(access::granted(ev));
+        // Once access is granted nothing is an error any more; what remains are warnings.
+        for f in &mut findings {
+            if f.severity == Severity::Error {
+                f.severity = Severity::Warning;
+            }
+        }
+    }
+    dedupe(&mut findings);
+    rank(&mut findings);
+    Diagnosis { outcome, findings }
+}
+
+fn outcome(ev: &ProbeEvidence, findings: &[Finding]) -> Outcome {
+    if ev.reach.is_some() {
+        return Outcome::Error;
+    }
+    match ev.final_status() {
+        None => Outcome::Error,
+        Some(401 | 407) => Outcome::Unauthorized,
+        Some(403) => Outcome::Forbidden,
+        Some(_) if findings.iter().any(|f| f.id == "redirected-to-login") => Outcome::Unauthorized,
+        Some(_) => Outcome::Authorized,
+    }
+}
+
+/// Keeps the first of findings with the same id and title (rules may meet the same fact twice).
+fn dedupe(findings: &mut Vec<Finding>) {
+    let mut seen = std::collections::HashSet::new();
+    findings.retain(|f| seen.insert((f.id.clone(), f.title.clone())));
+}
+
+/// `Name: value`, for evidence.
+fn quoted(name: &str, value: &str) -> String {
+    format!("{name}: {value}")
+}
+
+/// The status line as a person reads it.
+fn status_line(r: &ResponseRecord) -> String {
+    format!("{} {} {}", r.version, r.status, reason(r.status))
+}
+
+/// The standard reason phrase of a status.
+pub fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        201 => "Created",
+        204 => "No Content",
+        301 => "Moved Permanently",
+        302 => "Found",
+        303 => "See Other",
+        304 => "Not Modified",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        407 => "Proxy Authentication Required",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        511 => "Network Authentication Required",
+        _ => "",
+    }
+}
+
+/// The final exchange and its response, when the target answered.
+fn last(ev: &ProbeEvidence) -> Option<(&Exchange, &ResponseRecord)> {
+    let e = ev.last()?;
+    Some((e, e.response.as_ref()?))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,169 @@
+//! Bearer tokens: the token judged against the local clock and the server's `Date`, and what
+//! the server's Bearer challenge says.
+
+use why401_wire::bearer::{BearerChallenge, BearerErrorCode};
+use why401_wire::{challenge, credentials, jwt};
+
+use super::{last, quoted};
+use crate::decode::{Context, Expectations, decode_text};
+use crate::evidence::ProbeEvidence;
+use crate::time::{duration, timestamp};
+use crate::{Finding, Severity};
+
+pub fn rules(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
+    let Some((e, r)) = last(ev) else { return };
+    let sent_bearer = e
+        .request
+        .headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("authorization"))
+        .map(|(_, v)| credentials::parse(v))
+        .filter(|c| c.is("Bearer") || c.is("DPoP"));
+    let server_date = r
+        .header("date")
+        .and_then(|d| httpdate::parse_http_date(d).ok())
+        .map(unix);
+    let explained = r
+        .headers_named("www-authenticate")
+        .flat_map(|v| challenge::parse_one(v).challenges)
+        .filter_map(|c| BearerChallenge::from_challenge(&c))
+        .any(|b| b.error.is_some());
+    if let Some(c) = &sent_bearer
+        && let Some(t) = credentials::intended_token(c)
+    {
+        judge_token(ev, t, server_date, r.status, explained, out);
+    }
+    // What the server said about the token, on the final response.
+    for v in r.headers_named("www-authenticate") {
+        for ch in challenge::parse_one(v).challenges {
+            let Some(b) = BearerChallenge::from_challenge(&ch) else {
+                continue;
+            };
+            let d = decode_text(
+                &quoted("WWW-Authenticate", v),
+                &Context {
+                    now: ev.now,
+                    ..Context::default()
+                },
+            );
+            for f in d
+                .findings
+                .into_iter()
+                .filter(|f| f.id != "malformed-challenge" && f.id != "weak-digest-algorithm")
+            {
+                let f = f.evidence(format!(
+                    "on {} {} → {}",
+                    e.request.method, e.request.url, r.status
+                ));
+                out.push(
+                    if sent_bearer.is_none() && f.id == "server-rejected-token" {
+                        f.confidence(0.5)
+                    } else {
+                        f
+                    },
+                );
+            }
+            if r.status == 401 && b.error == Some(BearerErrorCode::InsufficientScope) {
+                out.push(
+                    Finding::new("should-be-403")
+                        .title("the server answers insufficient_scope with 401; RFC 6750 §3.1 says 403")
+                        .severity(Severity::Error)
+                        .evidence(format!("{} {} with {}", r.version, r.status, quoted("WWW-Authenticate", v)))
+                        .evidence("a 401 tells clients to re-authenticate; a new token with the same scopes will fail the same way")
+                        .confidence(0.9),
+                );
+            }
+        }
+    }
+}
+
+fn unix(t: std::time::SystemTime) -> i64 {
+    t.duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+fn judge_token(
+    ev: &ProbeEvidence,
+    token: &str,
+    server_date: Option<i64>,
+    status: u16,
+    explained: bool,
+    out: &mut Vec<Finding>,
+) {
+    let ctx = Context {
+        now: ev.now,
+        leeway: 60,
+        show_secrets: false,
+        expect: Expectations {
+            audience: ev.given.expect_audience.clone(),
+            issuer: None,
+            scopes: ev.given.expect_scopes.clone(),
+        },
+    };
+    let d = decode_text(token, &ctx);
+    let mut found: Vec<Finding> = d.findings;
+    // The same token as the server's clock sees it.
+    if let (Some(date), Ok(jwt::Jwt::Signed(j))) = (server_date, jwt::decode(token)) {
+        let skew = date - ev.now;
+        if let Some(exp) = j.time_claim("exp") {
+            let local_ok = exp + 60 >= ev.now;
+            let server_ok = exp + 60 >= date;
+            for f in found.iter_mut().filter(|f| f.id == "token-expired") {
+                f.evidence.push(format!(
+                    "by the server's clock (Date: {}): {}",
+                    timestamp(date),
+                    if server_ok {
+                        "still valid".to_string()
+                    } else {
+                        format!("expired {} ago", duration(date - exp))
+                    }
+                ));
+            }
+            if local_ok && !server_ok {
+                found.push(
+                    Finding::new("clock-skew")
+                        .title(format!(
+                            "the server's clock is {} ahead: to it the token has expired",
+                            duration(skew)
+                        ))
+                        .evidence(format!("exp = {}", timestamp(exp)))
+                        .evidence(format!(
+                            "local clock {} — server Date {}",
+                            timestamp(ev.now),
+                            timestamp(date)
+                        ))
+                        .confidence(0.85)
+                        .severity(Severity::Error),
+                );
+            }
+        }
+        if let Some(nbf) = j.time_claim("nbf").or(j.time_claim("iat")) {
+            for f in found.iter_mut().filter(|f| f.id == "token-not-yet-valid") {
+                f.evidence.push(format!(
+                    "by the server's clock (Date: {}): {}",
+                    timestamp(date),
+                    if nbf <= date + 60 {
+                        "already valid".to_string()
+                    } else {
+                        format!("valid in {}", duration(nbf - date))
+                    }
+                ));
+            }
+        }
+    }
+    // A token that is fine but still refused is the server's call; say what it is.
+    if status == 401 && !explained && found.iter().all(|f| f.severity == Severity::Info) {
+        found.push(
+            Finding::new("credentials-rejected")
+                .title("the server refused a bearer token that looks valid (not expired, signed)")
+                .evidence("check the audience, issuer and signing key the API expects: why401 decode TOKEN --expect-audience AUD")
+                .confidence(0.5),
+        );
+    }
+    out.extend(
+        found
+            .into_iter()
+            .map(|f| f.evidence(format!("token sent to {}", ev.target))),
+    );
+}

@@ -1,0 +1,89 @@
+//! NTLM and Negotiate: Kerberos that fell back to NTLM, handshakes split over connections.
+
+use crate::evidence::{Leg, ProbeEvidence};
+use crate::{Finding, Severity};
+
+pub fn rules(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
+    fallback(ev, out);
+    split_handshake(ev, out);
+}
+
+fn fallback(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
+    let Some(n) = &ev.negotiate else { return };
+    if n.mechanism != "ntlm" {
+        return;
+    }
+    let mut f = Finding::new("kerberos-fallback-to-ntlm")
+        .title(format!("Negotiate fell back to NTLM: no Kerberos ticket for {}", n.spn))
+        .evidence(format!("the server offered Negotiate; the SPNEGO token carried NTLM, not a Kerberos AP-REQ for {}", n.spn))
+        .severity(Severity::Warning)
+        .confidence(0.8);
+    if let Some(reason) = &n.fallback_reason {
+        f = f.evidence(reason.clone());
+    }
+    if let Some(dns) = &ev.dns
+        && let Some(canonical) = dns.cnames.last()
+    {
+        f = f.evidence(format!(
+            "{} is an alias (CNAME {}): Kerberos asks for the canonical name's SPN, {}",
+            dns.host,
+            dns.cnames.join(" → "),
+            n.spn
+        ));
+        f = f.fix_first(format!(
+            "register the SPN of the canonical name: setspn -S HTTP/{canonical} <service account>"
+        ));
+    }
+    out.push(f.fix_first(format!(
+        "check that exactly one account holds the SPN: setspn -Q {}",
+        n.spn
+    )));
+}
+
+/// NTLM authenticates the connection: every leg must travel on one.
+fn split_handshake(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
+    let legs: Vec<_> = ev
+        .path()
+        .filter(|e| matches!(&e.leg, Leg::Auth { scheme, .. } if scheme.eq_ignore_ascii_case("NTLM") || scheme.eq_ignore_ascii_case("Negotiate")))
+        .collect();
+    if legs.len() < 2 {
+        // A single leg followed by a dead connection is still a split handshake.
+        if let Some(e) = legs.first()
+            && e.response.as_ref().is_some_and(|r| {
+                r.header("connection")
+                    .is_some_and(|c| c.eq_ignore_ascii_case("close"))
+            })
+        {
+            out.push(
+                    Finding::new("ntlm-connection-reset")
+                        .title("the server closed the connection in the middle of the NTLM handshake")
+                        .evidence("the 401 carrying the NTLM CHALLENGE came with `Connection: close`: the AUTHENTICATE must go on a new connection, which the server cannot tie to the challenge")
+                        .confidence(0.85),
+                );
+        }
+        return;
+    }
+    let first = legs[0].connection;
+    if let Some(moved) = legs.iter().find(|e| e.connection != first) {
+        out.push(
+            Finding::new("ntlm-connection-reset")
+                .title("the NTLM handshake was split over two connections")
+                .evidence(format!("leg 1 on connection {first}, a later leg on connection {}", moved.connection))
+                .evidence("NTLM authenticates a TCP connection; a load balancer, proxy or keep-alive timeout that changes it breaks the handshake")
+                .confidence(0.85),
+        );
+    }
+    if legs
+        .iter()
+        .any(|e| e.response.as_ref().is_some_and(|r| r.version.contains('2')))
+    {
+        out.push(
+            Finding::new("ntlm-connection-reset")
+                .title("NTLM over HTTP/2: the handshake cannot be tied to one connection")
+                .evidence(
+                    "the server answered the NTLM legs over HTTP/2, where requests are multiplexed",
+                )
+                .confidence(0.7),
+        );
+    }
+}

@@ -1,0 +1,68 @@
+//! `why401 lab`: local servers that reproduce each classic 401, probed by the real probe and
+//! diagnosed by the real doctor — the tour of why401 and its self-test.
+//!
+//! What it is for: in-process servers on loopback (ephemeral ports) — Basic, Digest SHA-256,
+//! Bearer/JWT (jsonwebtoken), NTLM and Negotiate (sspi's acceptor), a cross-origin redirect, a
+//! login page, a cookie with the wrong Path, an IIS 401.2 detailed error page, a 407 proxy —
+//! and the table of scenario → expected finding → found.
+//!
+//! What it is not: a test double for the real peers (nginx, Apache, squid, pyspnego), which
+//! the integration tests run separately.
+
+mod app;
+mod scenarios;
+mod server;
+mod windows;
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+use why401_doctor::probe::{Diagnosis, diagnose};
+
+pub use scenarios::{Lab, Scenario};
+
+/// One scenario's result.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    pub scenario: &'static str,
+    pub title: &'static str,
+    pub expected: &'static str,
+    /// The top finding id, if any.
+    pub found: Option<String>,
+    pub ok: bool,
+    #[serde(skip)]
+    pub diagnosis: Diagnosis,
+}
+
+/// Starts every server and probes every scenario.
+pub async fn run() -> std::io::Result<(Lab, Vec<Outcome>)> {
+    let lab = Lab::start().await?;
+    let mut out = Vec::new();
+    for s in scenarios::all() {
+        let spec = (s.spec)(&lab);
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        let ev = why401_probe::run(&spec, now).await;
+        let diagnosis = diagnose(&ev);
+        let found = diagnosis.findings.first().map(|f| f.id.clone());
+        out.push(Outcome {
+            scenario: s.name,
+            title: s.title,
+            expected: s.expect,
+            ok: found.as_deref() == Some(s.expect),
+            found,
+            diagnosis,
+        });
+    }
+    Ok((lab, out))
+}
+
+/// The scenarios and how to try each by hand, for `--serve`.
+pub fn commands(lab: &Lab) -> Vec<(&'static str, &'static str, String)> {
+    scenarios::all()
+        .into_iter()
+        .map(|s| (s.name, s.title, (s.command)(lab)))
+        .collect()
+}

@@ -1,0 +1,126 @@
+//! The lab's NTLM and Negotiate acceptors, through `sspi`'s server side: a real MS-NLMP
+//! implementation checking a real NTLMv2 response against the lab user's password.
+
+use sspi::{
+    AuthIdentity, BufferType, CredentialUse, DataRepresentation, Negotiate, NegotiateConfig, Ntlm,
+    SecurityBuffer, SecurityStatus, ServerRequestFlags, Sspi, SspiImpl, Username,
+};
+
+/// The lab's Windows account.
+pub const DOMAIN: &str = "CORP";
+pub const USER: &str = "alice";
+pub const PASSWORD: &str = "s3cret";
+
+fn identity() -> AuthIdentity {
+    AuthIdentity {
+        username: Username::new(USER, Some(DOMAIN)).expect("a valid lab user name"),
+        password: PASSWORD.to_string().into(),
+    }
+}
+
+/// A server-side context in the middle of a handshake.
+pub enum Acceptor {
+    Ntlm(Box<Ntlm>, <Ntlm as SspiImpl>::CredentialsHandle),
+    Negotiate(Box<Negotiate>, <Negotiate as SspiImpl>::CredentialsHandle),
+}
+
+/// What one leg came to.
+pub enum Step {
+    /// Send this token back with another 401.
+    Continue(Vec<u8>),
+    /// Authenticated; an optional final token for the 200.
+    Done(Vec<u8>),
+    /// Refused.
+    Denied,
+}
+
+impl Acceptor {
+    /// A fresh acceptor for `NTLM` or `Negotiate`.
+    pub fn new(negotiate: bool) -> Result<Self, String> {
+        let id = identity();
+        if negotiate {
+            let config = NegotiateConfig::new(
+                Box::new(sspi::ntlm::NtlmConfig::default()),
+                Some("ntlm".into()),
+                "LAB".into(),
+            );
+            let mut n = Box::new(
+                Negotiate::new_server(config, vec![id.clone()]).map_err(|e| e.to_string())?,
+            );
+            let handle = n
+                .acquire_credentials_handle()
+                .with_credential_use(CredentialUse::Inbound)
+                .with_auth_data(&id.into())
+                .execute(&mut *n)
+                .map_err(|e| e.to_string())?
+                .credentials_handle;
+            Ok(Acceptor::Negotiate(n, handle))
+        } else {
+            let mut n = Box::new(Ntlm::new());
+            let handle = n
+                .acquire_credentials_handle()
+                .with_credential_use(CredentialUse::Inbound)
+                .with_auth_data(&id)
+                .execute(&mut *n)
+                .map_err(|e| e.to_string())?
+                .credentials_handle;
+            Ok(Acceptor::Ntlm(n, handle))
+        }
+    }
+
+    /// Feeds the client's token.
+    pub fn step(&mut self, token: &[u8]) -> Step {
+        let mut input = vec![SecurityBuffer::new(token.to_vec(), BufferType::Token)];
+        let mut output = vec![SecurityBuffer::new(Vec::new(), BufferType::Token)];
+        let result = match self {
+            Acceptor::Ntlm(ctx, handle) => {
+                let builder = ctx
+                    .accept_security_context()
+                    .with_credentials_handle(handle)
+                    .with_context_requirements(ServerRequestFlags::ALLOCATE_MEMORY)
+                    .with_target_data_representation(DataRepresentation::Native)
+                    .with_input(&mut input)
+                    .with_output(&mut output);
+                let r = ctx
+                    .accept_security_context_impl(builder)
+                    .and_then(|mut g| g.resolve_to_result());
+                r.and_then(|r| {
+                    if matches!(
+                        r.status,
+                        SecurityStatus::CompleteAndContinue | SecurityStatus::CompleteNeeded
+                    ) {
+                        ctx.complete_auth_token(&mut output)?;
+                    }
+                    Ok(r.status)
+                })
+            }
+            Acceptor::Negotiate(ctx, handle) => {
+                let builder = ctx
+                    .accept_security_context()
+                    .with_credentials_handle(handle)
+                    .with_context_requirements(ServerRequestFlags::ALLOCATE_MEMORY)
+                    .with_target_data_representation(DataRepresentation::Native)
+                    .with_input(&mut input)
+                    .with_output(&mut output);
+                let r = ctx
+                    .accept_security_context_impl(builder)
+                    .and_then(|mut g| g.resolve_to_result());
+                r.and_then(|r| {
+                    if matches!(
+                        r.status,
+                        SecurityStatus::CompleteAndContinue | SecurityStatus::CompleteNeeded
+                    ) {
+                        ctx.complete_auth_token(&mut output)?;
+                    }
+                    Ok(r.status)
+                })
+            }
+        };
+        let token = std::mem::take(&mut output[0].buffer);
+        match result {
+            Ok(SecurityStatus::ContinueNeeded) => Step::Continue(token),
+            Ok(_) => Step::Done(token),
+            Err(_) => Step::Denied,
+        }
+    }
+}

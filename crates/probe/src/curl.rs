@@ -1,0 +1,218 @@
+//! "Copy as cURL": the command lines Chrome, Edge and Firefox copy (bash or cmd.exe quoting),
+//! read back into a request.
+//!
+//! Tokenising is `shell-words` (POSIX rules); cmd.exe's `^` escapes are undone first.
+
+/// The request a curl command line describes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CurlRequest {
+    pub url: String,
+    pub method: Option<String>,
+    pub headers: Vec<(String, String)>,
+    pub data: Option<String>,
+    /// `-u user[:password]` as given.
+    pub user: Option<String>,
+    pub cookies: Option<String>,
+    pub insecure: bool,
+    pub proxy: Option<String>,
+    pub proxy_user: Option<String>,
+    pub location: bool,
+    pub max_redirs: Option<u32>,
+    /// Options that change nothing for the probe (`--compressed`, `-s`, ...), kept to say so.
+    pub ignored: Vec<String>,
+}
+
+/// Why a command line cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CurlError {
+    #[error("cannot split the command line: {0}")]
+    Quoting(String),
+    #[error("no URL in the curl command")]
+    NoUrl,
+    #[error("{0} needs a value")]
+    MissingValue(String),
+    #[error("`{0}` is not a header (`Name: value` expected)")]
+    BadHeader(String),
+}
+
+/// Reads a curl command line (with or without the leading `curl`).
+pub fn parse(text: &str) -> Result<CurlRequest, CurlError> {
+    let text = if looks_like_cmd(text) {
+        undo_cmd_quoting(text)
+    } else {
+        text.replace("\\\r\n", " ").replace("\\\n", " ")
+    };
+    let words = shell_words::split(&text).map_err(|e| CurlError::Quoting(e.to_string()))?;
+    parse_args(&words)
+}
+
+/// Reads curl arguments already split (as from `why401 curl -- ARGS`).
+pub fn parse_args(words: &[String]) -> Result<CurlRequest, CurlError> {
+    let mut req = CurlRequest::default();
+    let mut it = words.iter().peekable();
+    if it.peek().is_some_and(|w| {
+        w.as_str() == "curl" || w.ends_with("/curl") || w.eq_ignore_ascii_case("curl.exe")
+    }) {
+        it.next();
+    }
+    let value = |it: &mut std::iter::Peekable<std::slice::Iter<String>>,
+                 flag: &str|
+     -> Result<String, CurlError> {
+        it.next()
+            .cloned()
+            .ok_or_else(|| CurlError::MissingValue(flag.to_string()))
+    };
+    while let Some(w) = it.next() {
+        // `--flag=value` form.
+        let (flag, inline) = match w.split_once('=') {
+            Some((f, v)) if w.starts_with("--") => (f.to_string(), Some(v.to_string())),
+            _ => (w.clone(), None),
+        };
+        let take = |it: &mut std::iter::Peekable<std::slice::Iter<String>>| match &inline {
+            Some(v) => Ok(v.clone()),
+            None => value(it, &flag),
+        };
+        match flag.as_str() {
+            "-H" | "--header" => {
+                let h = take(&mut it)?;
+                let (n, v) = h
+                    .split_once(':')
+                    .ok_or_else(|| CurlError::BadHeader(h.clone()))?;
+                let (n, v) = (n.trim(), v.trim());
+                if n.eq_ignore_ascii_case("cookie") {
+                    req.cookies = Some(v.to_string());
+                } else {
+                    req.headers.push((n.to_string(), v.to_string()));
+                }
+            }
+            "-X" | "--request" => req.method = Some(take(&mut it)?),
+            "-d" | "--data" | "--data-raw" | "--data-binary" | "--data-ascii"
+            | "--data-urlencode" => {
+                let d = take(&mut it)?;
+                req.data = Some(match req.data.take() {
+                    Some(prev) => format!("{prev}&{d}"),
+                    None => d,
+                });
+            }
+            "-u" | "--user" => req.user = Some(take(&mut it)?),
+            "-b" | "--cookie" => req.cookies = Some(take(&mut it)?),
+            "-k" | "--insecure" => req.insecure = true,
+            "-x" | "--proxy" => req.proxy = Some(take(&mut it)?),
+            "-U" | "--proxy-user" => req.proxy_user = Some(take(&mut it)?),
+            "-L" | "--location" => req.location = true,
+            "--max-redirs" => req.max_redirs = take(&mut it)?.parse().ok(),
+            "--url" => req.url = take(&mut it)?,
+            "-A" | "--user-agent" => req.headers.push(("User-Agent".into(), take(&mut it)?)),
+            "-e" | "--referer" => req.headers.push(("Referer".into(), take(&mut it)?)),
+            "-I" | "--head" => req.method = Some("HEAD".into()),
+            "--compressed" | "-s" | "--silent" | "-S" | "--show-error" | "-v" | "--verbose"
+            | "-i" | "--include" | "-g" | "--globoff" | "--http1.1" | "--http2" | "-f"
+            | "--fail" | "--location-trusted" | "--basic" | "--digest" | "--ntlm"
+            | "--negotiate" | "--anyauth" => req.ignored.push(flag.clone()),
+            "-o" | "--output" | "-m" | "--max-time" | "--connect-timeout" | "-w"
+            | "--write-out" | "--cacert" => {
+                req.ignored.push(flag.clone());
+                let _ = take(&mut it)?;
+            }
+            f if f.starts_with('-') && f.len() > 1 => req.ignored.push(f.to_string()),
+            _ if req.url.is_empty() => req.url = w.clone(),
+            _ => req.ignored.push(w.clone()),
+        }
+    }
+    if req.url.is_empty() {
+        return Err(CurlError::NoUrl);
+    }
+    if req.method.is_none() && req.data.is_some() {
+        req.method = Some("POST".into());
+    }
+    Ok(req)
+}
+
+/// Chrome's "Copy as cURL (cmd)" quotes with `^"` and escapes with `^`.
+fn looks_like_cmd(text: &str) -> bool {
+    text.contains("^\"") || text.contains("^\r\n") || text.contains(" ^\n")
+}
+
+fn undo_cmd_quoting(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '^' => match chars.next() {
+                // `^` at the end of a line continues it.
+                Some('\r') => {
+                    if chars.peek() == Some(&'\n') {
+                        chars.next();
+                    }
+                    out.push(' ');
+                }
+                Some('\n') => out.push(' '),
+                Some(next) => out.push(next),
+                None => {}
+            },
+            // cmd.exe has no single quotes; keep them literal for the POSIX splitter.
+            '\'' => out.push_str("'\"'\"'"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn chrome_bash() {
+        let r = parse(
+            "curl 'https://api.example.com/v1/orders?x=1' \\\n  -H 'accept: application/json' \\\n  -H 'authorization: Bearer eyJ.a.b' \\\n  -b 'sid=abc; theme=dark' \\\n  --data-raw '{\"q\":\"it'\\''s\"}' \\\n  --compressed",
+        )
+        .unwrap();
+        assert_eq!(r.url, "https://api.example.com/v1/orders?x=1");
+        assert_eq!(r.method.as_deref(), Some("POST"));
+        assert_eq!(
+            r.headers[1],
+            ("authorization".into(), "Bearer eyJ.a.b".into())
+        );
+        assert_eq!(r.cookies.as_deref(), Some("sid=abc; theme=dark"));
+        assert_eq!(r.data.as_deref(), Some("{\"q\":\"it's\"}"));
+        assert_eq!(r.ignored, ["--compressed"]);
+    }
+
+    #[test]
+    fn chrome_cmd() {
+        let r = parse("curl ^\"https://intranet.example/reports/^\" ^\r\n  -H ^\"accept: text/html^\" ^\r\n  -H ^\"cookie: a=1^\" ^\r\n  --data-raw ^\"^{^\\^\"k^\\^\":1^}^\" ^\r\n  --compressed").unwrap();
+        assert_eq!(r.url, "https://intranet.example/reports/");
+        assert_eq!(r.cookies.as_deref(), Some("a=1"));
+        assert_eq!(r.data.as_deref(), Some("{\"k\":1}"));
+    }
+
+    #[test]
+    fn firefox_and_flags() {
+        let r = parse("curl --url http://h/ -X PUT -u alice -k --header=X-A:1").unwrap();
+        assert_eq!(
+            (
+                r.url.as_str(),
+                r.method.as_deref(),
+                r.user.as_deref(),
+                r.insecure
+            ),
+            ("http://h/", Some("PUT"), Some("alice"), true)
+        );
+        assert_eq!(r.headers, [("X-A".to_string(), "1".to_string())]);
+        assert_eq!(parse("curl -H"), Err(CurlError::MissingValue("-H".into())));
+        assert_eq!(parse("curl -s"), Err(CurlError::NoUrl));
+        assert!(matches!(
+            parse("curl 'unclosed"),
+            Err(CurlError::Quoting(_))
+        ));
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics(s in "\\PC{0,200}") {
+            let _ = parse(&s);
+        }
+    }
+}

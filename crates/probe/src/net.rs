@@ -1,0 +1,318 @@
+//! Connections: DNS, TCP, the proxy's CONNECT tunnel, TLS, and an HTTP/1.1 client bound to
+//! one connection (hyper's per-connection client), because NTLM and Negotiate authenticate the
+//! connection, not the request.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::client::conn::http1::SendRequest;
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+use url::Url;
+use why401_doctor::evidence::{ReachKind, ResponseRecord, TlsRecord};
+
+use crate::tls;
+
+trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
+
+/// An open HTTP/1.1 connection.
+pub struct Conn {
+    pub id: u32,
+    pub sender: SendRequest<Full<Bytes>>,
+    /// Requests go to a proxy in absolute form (plain http through a proxy).
+    pub absolute_form: bool,
+    pub via_proxy: bool,
+    pub tls: Option<TlsRecord>,
+}
+
+/// Why a connection could not be made.
+#[derive(Debug)]
+pub enum ConnectError {
+    /// Not reachable: DNS, refused, timeout, TLS.
+    Reach {
+        kind: ReachKind,
+        detail: String,
+        what: String,
+        tls: Option<TlsRecord>,
+    },
+    /// The proxy refused the CONNECT with this response (407 most often).
+    ProxyRefused { response: ResponseRecord },
+}
+
+/// How to reach a target.
+pub struct Route<'a> {
+    pub target: &'a Url,
+    pub proxy: Option<&'a Url>,
+    /// `Proxy-Authorization` for the CONNECT, if any.
+    pub proxy_authorization: Option<&'a str>,
+    pub insecure: bool,
+    pub cacert: Option<&'a [u8]>,
+    pub timeout: Duration,
+}
+
+fn host_port(url: &Url) -> (String, u16) {
+    let host = url
+        .host_str()
+        .unwrap_or("")
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
+    (host, url.port_or_known_default().unwrap_or(80))
+}
+
+/// Resolves `host:port`.
+pub async fn resolve(
+    host: &str,
+    port: u16,
+    timeout: Duration,
+) -> Result<Vec<SocketAddr>, (ReachKind, String)> {
+    match tokio::time::timeout(timeout, tokio::net::lookup_host((host, port))).await {
+        Err(_) => Err((ReachKind::Timeout, format!("resolving {host} timed out"))),
+        Ok(Err(e)) => Err((ReachKind::Dns, format!("{host}: {e}"))),
+        Ok(Ok(addrs)) => {
+            let v: Vec<SocketAddr> = addrs.collect();
+            if v.is_empty() {
+                Err((ReachKind::Dns, format!("{host}: no addresses")))
+            } else {
+                Ok(v)
+            }
+        }
+    }
+}
+
+async fn tcp(
+    host: &str,
+    port: u16,
+    what: &str,
+    timeout: Duration,
+) -> Result<TcpStream, ConnectError> {
+    let reach = |kind, detail| ConnectError::Reach {
+        kind,
+        detail,
+        what: what.to_string(),
+        tls: None,
+    };
+    let addrs = resolve(host, port, timeout)
+        .await
+        .map_err(|(k, d)| reach(k, d))?;
+    let mut last = String::new();
+    for addr in addrs {
+        match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
+            Ok(Ok(s)) => {
+                let _ = s.set_nodelay(true);
+                return Ok(s);
+            }
+            Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                last = format!("{addr}: connection refused");
+            }
+            Ok(Err(e)) => last = format!("{addr}: {e}"),
+            Err(_) => {
+                return Err(reach(
+                    ReachKind::Timeout,
+                    format!("connecting to {addr} timed out after {timeout:?}"),
+                ));
+            }
+        }
+    }
+    let kind = if last.contains("refused") {
+        ReachKind::Refused
+    } else {
+        ReachKind::Other
+    };
+    Err(reach(kind, last))
+}
+
+/// Opens connection `id` along `route`.
+pub async fn connect(route: &Route<'_>, id: u32) -> Result<Conn, ConnectError> {
+    let (host, port) = host_port(route.target);
+    let https = route.target.scheme() == "https";
+    let mut stream: Box<dyn Stream> = match route.proxy {
+        None => Box::new(tcp(&host, port, "the server", route.timeout).await?),
+        Some(proxy) => {
+            let (ph, pp) = host_port(proxy);
+            let mut s = tcp(&ph, pp, "the proxy", route.timeout).await?;
+            if https {
+                tunnel(
+                    &mut s,
+                    &host,
+                    port,
+                    route.proxy_authorization,
+                    route.timeout,
+                )
+                .await?;
+            }
+            Box::new(s)
+        }
+    };
+    let mut tls_record = None;
+    if https {
+        let (config, seen) =
+            tls::client_config(route.insecure, route.cacert).map_err(|detail| {
+                ConnectError::Reach {
+                    kind: ReachKind::Tls,
+                    detail,
+                    what: "the server".into(),
+                    tls: None,
+                }
+            })?;
+        let name = rustls::pki_types::ServerName::try_from(host.clone()).map_err(|e| {
+            ConnectError::Reach {
+                kind: ReachKind::Tls,
+                detail: format!("{host}: {e}"),
+                what: "the server".into(),
+                tls: None,
+            }
+        })?;
+        let connector = tokio_rustls::TlsConnector::from(config);
+        let result = tokio::time::timeout(route.timeout, connector.connect(name, stream)).await;
+        let record = |version: String| {
+            let seen = seen.lock().unwrap_or_else(|e| e.into_inner());
+            TlsRecord {
+                version,
+                chain: seen.chain.iter().filter_map(tls::describe).collect(),
+                verified: seen.error.is_none(),
+                verify_error: seen.error.clone(),
+            }
+        };
+        match result {
+            Err(_) => {
+                return Err(ConnectError::Reach {
+                    kind: ReachKind::Timeout,
+                    detail: "the TLS handshake timed out".into(),
+                    what: "the server".into(),
+                    tls: Some(record(String::new())),
+                });
+            }
+            Ok(Err(e)) => {
+                return Err(ConnectError::Reach {
+                    kind: ReachKind::Tls,
+                    detail: e.to_string(),
+                    what: "the server".into(),
+                    tls: Some(record(String::new())),
+                });
+            }
+            Ok(Ok(tls_stream)) => {
+                let version = tls_stream
+                    .get_ref()
+                    .1
+                    .protocol_version()
+                    .map(|v| format!("{v:?}"))
+                    .unwrap_or_default();
+                tls_record = Some(record(version));
+                stream = Box::new(tls_stream);
+            }
+        }
+    }
+    let (sender, conn) = hyper::client::conn::http1::Builder::new()
+        .title_case_headers(true)
+        .handshake(TokioIo::new(stream))
+        .await
+        .map_err(|e| ConnectError::Reach {
+            kind: ReachKind::Other,
+            detail: e.to_string(),
+            what: "the server".into(),
+            tls: None,
+        })?;
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    Ok(Conn {
+        id,
+        sender,
+        absolute_form: route.proxy.is_some() && !https,
+        via_proxy: route.proxy.is_some(),
+        tls: tls_record,
+    })
+}
+
+/// `CONNECT host:port` through an HTTP proxy; the tunnel is ready when this returns Ok.
+async fn tunnel(
+    s: &mut TcpStream,
+    host: &str,
+    port: u16,
+    auth: Option<&str>,
+    timeout: Duration,
+) -> Result<(), ConnectError> {
+    let authority = if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    };
+    let mut req =
+        format!("CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: why401\r\n");
+    if let Some(a) = auth {
+        req.push_str(&format!("Proxy-Authorization: {a}\r\n"));
+    }
+    req.push_str("\r\n");
+    let proxy_err = |detail: String| ConnectError::Reach {
+        kind: ReachKind::Other,
+        detail,
+        what: "the proxy".into(),
+        tls: None,
+    };
+    s.write_all(req.as_bytes())
+        .await
+        .map_err(|e| proxy_err(e.to_string()))?;
+    let mut head = Vec::new();
+    let mut buf = [0u8; 1024];
+    let read = async {
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = s.read(&mut buf).await?;
+            if n == 0 || head.len() > 64 * 1024 {
+                break;
+            }
+            head.extend_from_slice(&buf[..n]);
+        }
+        Ok::<_, std::io::Error>(())
+    };
+    match tokio::time::timeout(timeout, read).await {
+        Err(_) => {
+            return Err(ConnectError::Reach {
+                kind: ReachKind::Timeout,
+                detail: "the proxy did not answer CONNECT".into(),
+                what: "the proxy".into(),
+                tls: None,
+            });
+        }
+        Ok(Err(e)) => return Err(proxy_err(e.to_string())),
+        Ok(Ok(())) => {}
+    }
+    let end = head
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|p| p + 4)
+        .unwrap_or(head.len());
+    let text = String::from_utf8_lossy(&head[..end]).to_string();
+    let mut lines = text.split("\r\n");
+    let status_line = lines.next().unwrap_or("");
+    let status: u16 = status_line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    if (200..300).contains(&status) {
+        return Ok(());
+    }
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
+        .collect();
+    let body = String::from_utf8_lossy(&head[end..]).to_string();
+    Err(ConnectError::ProxyRefused {
+        response: ResponseRecord {
+            status,
+            version: status_line
+                .split_whitespace()
+                .next()
+                .unwrap_or("HTTP/1.1")
+                .to_string(),
+            headers,
+            body_len: body.len(),
+            body,
+        },
+    })
+}
