@@ -7,23 +7,20 @@ cd "$(dirname "$0")/.."
 log() { printf '\n==> %s\n' "$*"; }
 
 # --- what the tests need --------------------------------------------------------------
-apt_packages=()
-command -v curl >/dev/null || apt_packages+=(curl)
-if ((${#apt_packages[@]})); then
-  log "installing ${apt_packages[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends "${apt_packages[@]}" >/dev/null
-fi
+source scripts/peers.sh
+log "checking the test peers (nginx, apache2, squid, curl, pyspnego)"
+peers_install
 
 # --- servers --------------------------------------------------------------------------
 WHY401_TEST_DIR=$(mktemp -d /tmp/why401-test.XXXXXX)
 export WHY401_TEST_DIR
 cleanup() {
+  peers_stop "$WHY401_TEST_DIR"
   rm -rf "$WHY401_TEST_DIR"
 }
 trap cleanup EXIT
+log "starting the peers on loopback"
+peers_start "$WHY401_TEST_DIR"
 
 # --- the suite ------------------------------------------------------------------------
 log "cargo fmt --check"

@@ -491,7 +491,18 @@ impl<'a> Probe<'a> {
             return;
         }
         let mechanism = w.mechanism().to_string();
+        let ip_literal = self
+            .canonical_host
+            .trim_matches(['[', ']'])
+            .parse::<std::net::IpAddr>()
+            .is_ok();
         let fallback_reason = (mechanism == "ntlm").then(|| {
+            if ip_literal {
+                return format!(
+                    "the URL names the server by IP address ({}): Kerberos needs a host name to build the SPN, so every client falls back to NTLM",
+                    self.canonical_host
+                );
+            }
             let realm = self
                 .spec
                 .credentials
@@ -701,6 +712,9 @@ fn host_header(url: &Url) -> String {
 }
 
 fn title_case(name: &str) -> String {
+    if name.eq_ignore_ascii_case("www-authenticate") {
+        return "WWW-Authenticate".into();
+    }
     name.split('-')
         .map(|w| {
             let mut c = w.chars();

@@ -156,7 +156,7 @@ fn heads(out: &mut String, e: &Exchange, show_secrets: bool) {
     let _ = writeln!(
         out,
         "      {} {}",
-        paint(style::DIM, "> "),
+        paint(style::DIM, ">"),
         paint(
             style::DIM,
             &format!("{} {}", e.request.method, e.request.url)

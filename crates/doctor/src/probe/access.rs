@@ -35,9 +35,10 @@ pub fn rules(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
         .headers_named("www-authenticate")
         .map(|v| quoted("WWW-Authenticate", v))
         .collect();
-    match &e.auth {
+    // Proxy credentials say nothing about the server's 401.
+    match e.auth.as_ref().filter(|a| a.header == "Authorization") {
         None => no_credentials(ev, e, r, &offered, &challenge_lines, out),
-        Some(a) if a.header == "Authorization" => {
+        Some(a) => {
             if offered.find(&a.scheme).is_none() {
                 let offered_list = offered.schemes().join(", ");
                 let mut f = Finding::new("scheme-mismatch")
@@ -67,7 +68,6 @@ pub fn rules(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
                 rejected(ev, e, r, &challenge_lines, out);
             }
         }
-        Some(_) => {}
     }
 }
 
@@ -170,9 +170,9 @@ fn rejected(
     if (a.scheme.eq_ignore_ascii_case("NTLM") || a.scheme.eq_ignore_ascii_case("Negotiate"))
         && let Some(target) = ntlm_target(ev)
     {
-        f = f.evidence(target.clone()).fix_first(format!(
-                "check the domain: the server's CHALLENGE names {target}; log on as that domain's user (DOMAIN\\user)"
-            ));
+        f = f.evidence(format!("the server's NTLM CHALLENGE names {target}")).fix_first(format!(
+            "check the domain part of -u: the server names {target}; log on as DOMAIN\\user of that domain"
+        ));
     }
     out.push(f);
 }
@@ -201,18 +201,17 @@ fn ntlm_target(ev: &ProbeEvidence) -> Option<String> {
                             .iter()
                             .find(|f| f.name == n)
                             .map(|f| f.value.clone())
+                            .filter(|v| !v.is_empty())
                     };
-                    let mut parts = vec![format!(
-                        "target {}",
-                        field("target name").unwrap_or_default()
-                    )];
-                    if let Some(d) = field("MsvAvDnsDomainName") {
-                        parts.push(format!("DNS domain {d}"));
-                    }
-                    if let Some(c) = field("MsvAvDnsComputerName") {
-                        parts.push(format!("server {c}"));
-                    }
-                    return Some(format!("NTLM CHALLENGE: {}", parts.join(", ")));
+                    let parts: Vec<String> = [
+                        ("target", "target name"),
+                        ("DNS domain", "MsvAvDnsDomainName"),
+                        ("server", "MsvAvDnsComputerName"),
+                    ]
+                    .iter()
+                    .filter_map(|(label, name)| field(name).map(|v| format!("{label} {v}")))
+                    .collect();
+                    return (!parts.is_empty()).then(|| parts.join(", "));
                 }
             }
         }

@@ -1,0 +1,171 @@
+//! The probe against real servers that are not ours: nginx `auth_basic`, Apache
+//! `mod_auth_digest`, squid `proxy_auth`, pyspnego's NTLM acceptor. `scripts/test.sh` starts
+//! them on loopback and exports their URLs; without them these tests fail, loudly.
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn peer(var: &str) -> String {
+    std::env::var(var).unwrap_or_else(|_| {
+        panic!(
+            "{var} is not set: these tests need the real servers that `bash scripts/test.sh` starts"
+        )
+    })
+}
+
+/// Runs `why401 ARGS --json` and returns (exit code, JSON).
+fn probe(args: &[&str]) -> (i32, Value) {
+    let out = Command::cargo_bin("why401")
+        .unwrap()
+        .args(args)
+        .arg("--json")
+        .arg("--no-siblings")
+        .output()
+        .unwrap();
+    let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code().unwrap_or(-1), json)
+}
+
+fn ids(j: &Value) -> Vec<String> {
+    j["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn top(j: &Value) -> String {
+    ids(j).first().cloned().unwrap_or_default()
+}
+
+#[test]
+fn nginx_auth_basic() {
+    let base = peer("WHY401_NGINX_URL");
+    let url = format!("{base}/basic/");
+
+    let (code, j) = probe(&[&url]);
+    assert_eq!((code, top(&j).as_str()), (1, "no-credentials-sent"), "{j}");
+
+    let (code, j) = probe(&[&url, "-u", "alice:wrong"]);
+    assert_eq!((code, top(&j).as_str()), (1, "credentials-rejected"), "{j}");
+
+    let (code, j) = probe(&[&url, "-u", "alice:s3cret"]);
+    assert_eq!(code, 0, "{j}");
+    assert_eq!(j["outcome"], "authorized");
+    assert!(ids(&j).contains(&"access-granted".to_string()), "{j}");
+    assert_eq!(
+        top(&j),
+        "basic-over-http",
+        "the warning stays even when access is granted: {j}"
+    );
+
+    // The password comes from the environment as well as from -u USER:PASS.
+    let out = Command::cargo_bin("why401")
+        .unwrap()
+        .args([&url, "-u", "alice", "--json"])
+        .env("WHY401_PASSWORD", "s3cret")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+
+    let (code, j) = probe(&[&format!("{base}/no-challenge")]);
+    assert_eq!(
+        (code, top(&j).as_str()),
+        (1, "missing-www-authenticate"),
+        "{j}"
+    );
+}
+
+#[test]
+fn apache_mod_auth_digest() {
+    let url = format!("{}/digest/", peer("WHY401_APACHE_URL"));
+
+    let (code, j) = probe(&[&url, "-u", "alice:s3cret"]);
+    assert_eq!(code, 0, "{j}");
+    let granted = j["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "access-granted")
+        .unwrap();
+    assert!(
+        granted["title"].as_str().unwrap().contains("with Digest"),
+        "{j}"
+    );
+
+    let (code, j) = probe(&[&url, "-u", "alice:wrong"]);
+    assert_eq!((code, top(&j).as_str()), (1, "credentials-rejected"), "{j}");
+
+    let (code, j) = probe(&[&url, "-H", "Authorization: Basic YWxpY2U6czNjcmV0"]);
+    assert_eq!((code, top(&j).as_str()), (1, "scheme-mismatch"), "{j}");
+}
+
+#[test]
+fn squid_proxy_auth() {
+    let target = format!("{}/basic/", peer("WHY401_NGINX_URL"));
+    let proxy = peer("WHY401_SQUID_URL");
+
+    let (code, j) = probe(&[&target, "-x", &proxy, "-u", "alice:s3cret"]);
+    assert_eq!((code, top(&j).as_str()), (1, "proxy-auth-required"), "{j}");
+    assert!(
+        j["exchanges"][0]["response"]["headers"]
+            .to_string()
+            .contains("Proxy-Authenticate"),
+        "{j}"
+    );
+
+    // With the proxy's credentials the request reaches nginx, which then wants its own.
+    let (code, j) = probe(&[&target, "-x", &proxy, "--proxy-user", "proxyuser:proxypass"]);
+    assert_eq!((code, top(&j).as_str()), (1, "no-credentials-sent"), "{j}");
+    let (code, j) = probe(&[
+        &target,
+        "-x",
+        &proxy,
+        "--proxy-user",
+        "proxyuser:proxypass",
+        "-u",
+        "alice:s3cret",
+    ]);
+    assert_eq!(code, 0, "{j}");
+}
+
+#[test]
+fn pyspnego_ntlm_acceptor() {
+    let url = format!("{}/", peer("WHY401_PYSPNEGO_URL"));
+
+    let (code, j) = probe(&[&url, "-u", "CORP\\alice:s3cret"]);
+    assert_eq!(code, 0, "{j}");
+    let exchanges = j["exchanges"].as_array().unwrap();
+    assert_eq!(
+        exchanges.len(),
+        3,
+        "anonymous, NEGOTIATE, AUTHENTICATE: {j}"
+    );
+    assert!(
+        exchanges
+            .iter()
+            .all(|e| e["connection"] == exchanges[0]["connection"]),
+        "one connection for the whole handshake: {j}"
+    );
+    assert!(
+        j["findings"]
+            .to_string()
+            .contains("access granted with NTLM"),
+        "{j}"
+    );
+
+    let (code, j) = probe(&[&url, "-u", "CORP\\alice:wrong"]);
+    assert_eq!((code, top(&j).as_str()), (1, "credentials-rejected"), "{j}");
+    let evidence = j["findings"][0]["evidence"].to_string();
+    assert!(
+        evidence.contains("NTLM CHALLENGE"),
+        "the decoded CHALLENGE is shown: {j}"
+    );
+}

@@ -1,0 +1,179 @@
+# Real peers for why401's tests and benchmarks, on loopback: nginx (auth_basic), Apache httpd
+# (mod_auth_digest), squid (proxy_auth) and pyspnego's NTLM acceptor. Sourced, not run:
+#
+#   source scripts/peers.sh
+#   peers_install          # Debian packages and pyspnego, when missing
+#   peers_start DIR        # configs, logs and pids under DIR; exports WHY401_*_URL
+#   peers_stop DIR
+#
+# Every server is started with its own configuration in DIR, so nothing on the machine changes.
+
+peers_install() {
+  local apt=()
+  command -v curl >/dev/null || apt+=(curl)
+  command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || apt+=(nginx)
+  [ -x /usr/sbin/apache2 ] || apt+=(apache2)
+  command -v htpasswd >/dev/null || apt+=(apache2-utils)
+  [ -x /usr/sbin/squid ] || apt+=(squid)
+  command -v hyperfine >/dev/null || apt+=(hyperfine)
+  if ((${#apt[@]})); then
+    echo "installing ${apt[*]}"
+    local sudo=""
+    [ "$(id -u)" = 0 ] || sudo=sudo
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${apt[@]}" >/dev/null
+  fi
+  if ! python3 -c 'import spnego' 2>/dev/null; then
+    echo "installing pyspnego"
+    python3 -m pip install -q pyspnego
+  fi
+}
+
+# A free TCP port on loopback.
+peers_free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# Waits until something accepts on 127.0.0.1:$1, or fails after ~10 s.
+peers_wait() {
+  local port=$1 name=$2
+  for _ in $(seq 1 100); do
+    if python3 -c "import socket,sys; s=socket.socket(); s.settimeout(0.2); sys.exit(s.connect_ex(('127.0.0.1',$port)))" 2>/dev/null; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "error: $name did not start on port $port" >&2
+  return 1
+}
+
+peers_start() {
+  local dir=$1
+  mkdir -p "$dir/www/basic" "$dir/www/digest" "$dir/nginx-tmp"
+  # Workers run as unprivileged users: they must read the configs and documents.
+  chmod 755 "$dir" "$dir/www" "$dir/www/basic" "$dir/www/digest"
+  echo "ok" > "$dir/www/basic/index.html"
+  echo "ok" > "$dir/www/digest/index.html"
+  echo "ok" > "$dir/www/index.html"
+  chmod 644 "$dir"/www/index.html "$dir"/www/*/index.html
+
+  # nginx: auth_basic with an htpasswd file (bcrypt), plus a bare `return 401`.
+  local nginx_port; nginx_port=$(peers_free_port)
+  htpasswd -bcB "$dir/htpasswd" alice s3cret >/dev/null 2>&1
+  htpasswd -bB "$dir/htpasswd" bob hunter2 >/dev/null 2>&1
+  chmod 644 "$dir/htpasswd"
+  cat > "$dir/nginx.conf" <<EOF
+worker_processes 1;
+pid $dir/nginx.pid;
+error_log $dir/nginx-error.log info;
+events { worker_connections 256; }
+http {
+  access_log $dir/nginx-access.log;
+  client_body_temp_path $dir/nginx-tmp;
+  proxy_temp_path $dir/nginx-tmp;
+  fastcgi_temp_path $dir/nginx-tmp;
+  uwsgi_temp_path $dir/nginx-tmp;
+  scgi_temp_path $dir/nginx-tmp;
+  server {
+    listen 127.0.0.1:$nginx_port;
+    root $dir/www;
+    location /basic/ {
+      auth_basic "nginx lab";
+      auth_basic_user_file $dir/htpasswd;
+    }
+    location = /no-challenge { return 401; }
+  }
+}
+EOF
+  nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/nginx-error.log"
+  peers_wait "$nginx_port" nginx || return 1
+  export WHY401_NGINX_URL="http://127.0.0.1:$nginx_port"
+  export WHY401_NGINX_LOGS="$dir/nginx-access.log:$dir/nginx-error.log"
+
+  # Apache httpd: mod_auth_digest (MD5, as Apache implements it).
+  local apache_port; apache_port=$(peers_free_port)
+  local ha1; ha1=$(printf '%s' 'alice:apache-lab:s3cret' | md5sum | cut -d' ' -f1)
+  echo "alice:apache-lab:$ha1" > "$dir/htdigest"
+  chmod 644 "$dir/htdigest"
+  local mods=/usr/lib/apache2/modules
+  cat > "$dir/apache.conf" <<EOF
+ServerRoot $dir
+ServerName localhost
+Listen 127.0.0.1:$apache_port
+PidFile $dir/apache.pid
+DefaultRuntimeDir $dir
+Mutex file:$dir default
+ErrorLog $dir/apache-error.log
+LogLevel info
+User www-data
+Group www-data
+LoadModule mpm_event_module $mods/mod_mpm_event.so
+LoadModule authn_core_module $mods/mod_authn_core.so
+LoadModule authn_file_module $mods/mod_authn_file.so
+LoadModule authz_core_module $mods/mod_authz_core.so
+LoadModule authz_user_module $mods/mod_authz_user.so
+LoadModule auth_basic_module $mods/mod_auth_basic.so
+LoadModule auth_digest_module $mods/mod_auth_digest.so
+LoadModule dir_module $mods/mod_dir.so
+LogFormat "%h %l %u %t \"%r\" %>s %b \"%{Referer}i\" \"%{User-Agent}i\"" combined
+CustomLog $dir/apache-access.log combined
+DocumentRoot $dir/www
+DirectoryIndex index.html
+<Directory $dir/www>
+  Require all granted
+</Directory>
+<Location /digest/>
+  AuthType Digest
+  AuthName "apache-lab"
+  AuthDigestProvider file
+  AuthUserFile $dir/htdigest
+  Require valid-user
+</Location>
+EOF
+  apache2 -f "$dir/apache.conf" -k start
+  peers_wait "$apache_port" "apache httpd" || return 1
+  export WHY401_APACHE_URL="http://127.0.0.1:$apache_port"
+  export WHY401_APACHE_LOGS="$dir/apache-access.log:$dir/apache-error.log"
+
+  # squid: a forward proxy that wants Basic proxy credentials.
+  local squid_port; squid_port=$(peers_free_port)
+  htpasswd -bc "$dir/squid-passwd" proxyuser proxypass >/dev/null 2>&1
+  chmod 644 "$dir/squid-passwd"
+  mkdir -p "$dir/squid"
+  chmod 777 "$dir/squid"
+  cat > "$dir/squid.conf" <<EOF
+http_port 127.0.0.1:$squid_port
+auth_param basic program /usr/lib/squid/basic_ncsa_auth $dir/squid-passwd
+auth_param basic realm squid-lab
+acl authed proxy_auth REQUIRED
+http_access allow authed
+http_access deny all
+pid_filename $dir/squid/squid.pid
+access_log stdio:$dir/squid/access.log
+cache_log $dir/squid/cache.log
+cache deny all
+cache_mem 8 MB
+coredump_dir $dir/squid
+shutdown_lifetime 0 seconds
+EOF
+  (squid -f "$dir/squid.conf" -N >"$dir/squid/stdout.log" 2>&1 &)
+  peers_wait "$squid_port" squid || return 1
+  export WHY401_SQUID_URL="http://127.0.0.1:$squid_port"
+
+  # pyspnego's NTLM acceptor.
+  local ntlm_port; ntlm_port=$(peers_free_port)
+  echo "CORP:alice:s3cret" > "$dir/ntlm-users.txt"
+  (NTLM_USER_FILE="$dir/ntlm-users.txt" python3 "$(dirname "${BASH_SOURCE[0]}")/peers/ntlm_server.py" "$ntlm_port" \
+      >"$dir/ntlm-server.log" 2>&1 & echo $! > "$dir/ntlm-server.pid")
+  peers_wait "$ntlm_port" "pyspnego NTLM server" || return 1
+  export WHY401_PYSPNEGO_URL="http://127.0.0.1:$ntlm_port"
+}
+
+peers_stop() {
+  local dir=$1
+  [ -f "$dir/nginx.pid" ] && nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/nginx-error.log" -s stop 2>/dev/null
+  [ -f "$dir/apache.pid" ] && apache2 -f "$dir/apache.conf" -k stop 2>/dev/null
+  [ -f "$dir/squid/squid.pid" ] && kill "$(cat "$dir/squid/squid.pid")" 2>/dev/null
+  [ -f "$dir/ntlm-server.pid" ] && kill "$(cat "$dir/ntlm-server.pid")" 2>/dev/null
+  true
+}
