@@ -5,7 +5,7 @@
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
@@ -59,6 +59,21 @@ pub struct ScriptedServer {
 
 impl ScriptedServer {
     pub fn start(script: impl Fn(&Recorded) -> Reply + Send + Sync + 'static) -> Self {
+        Self::start_with(None, script)
+    }
+
+    /// An https listener presenting `tls`'s certificate.
+    pub fn start_tls(
+        tls: Arc<rustls::ServerConfig>,
+        script: impl Fn(&Recorded) -> Reply + Send + Sync + 'static,
+    ) -> Self {
+        Self::start_with(Some(tls), script)
+    }
+
+    fn start_with(
+        tls: Option<Arc<rustls::ServerConfig>>,
+        script: impl Fn(&Recorded) -> Reply + Send + Sync + 'static,
+    ) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
         let port = listener.local_addr().unwrap().port();
         let seen = Arc::new(Mutex::new(Vec::new()));
@@ -69,7 +84,16 @@ impl ScriptedServer {
                 let Ok(stream) = stream else { continue };
                 let seen = seen2.clone();
                 let script = script.clone();
-                thread::spawn(move || serve(stream, n, &*script, &seen));
+                let tls = tls.clone();
+                thread::spawn(move || match tls {
+                    None => serve(stream, n, &*script, &seen),
+                    Some(config) => {
+                        let Ok(conn) = rustls::ServerConnection::new(config) else {
+                            return;
+                        };
+                        serve(rustls::StreamOwned::new(conn, stream), n, &*script, &seen)
+                    }
+                });
             }
         });
         ScriptedServer { port, seen }
@@ -84,14 +108,13 @@ impl ScriptedServer {
     }
 }
 
-fn serve(
-    stream: TcpStream,
+fn serve<S: Read + Write>(
+    stream: S,
     connection: usize,
     script: &dyn Fn(&Recorded) -> Reply,
     seen: &Mutex<Vec<Recorded>>,
 ) {
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut out = stream;
+    let mut reader = BufReader::new(stream);
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line).unwrap_or(0) == 0 {
@@ -141,7 +164,12 @@ fn serve(
         }
         resp.push_str("\r\n");
         resp.push_str(&reply.body);
-        if out.write_all(resp.as_bytes()).is_err() {
+        if reader
+            .get_mut()
+            .write_all(resp.as_bytes())
+            .and_then(|_| reader.get_mut().flush())
+            .is_err()
+        {
             return;
         }
     }
@@ -174,4 +202,33 @@ pub fn fixture(name: &str, captured: &str) -> String {
             path.display()
         )
     })
+}
+
+/// A CA named `ca_name` and a leaf for 127.0.0.1/localhost it signed: (server config, CA PEM).
+pub fn tls_with_ca(ca_name: &str) -> (Arc<rustls::ServerConfig>, String) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, ca_name);
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca_params, ca_key);
+    let leaf_key = KeyPair::generate().unwrap();
+    let leaf = CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+        .unwrap()
+        .signed_by(&leaf_key, &issuer)
+        .unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![leaf.der().clone(), ca_cert.der().clone()],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()),
+        )
+        .unwrap();
+    (Arc::new(config), ca_cert.pem())
 }

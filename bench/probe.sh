@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The probe's wall time against curl doing the same handshake on the same local servers
+# (Apache mod_auth_digest, pyspnego's NTLM acceptor, nginx auth_basic), and the cold start.
+# Usage: bash bench/probe.sh        (results in target/bench/probe.md)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/peers.sh
+peers_install
+cargo build --release --locked -q
+dir=$(mktemp -d /tmp/why401-bench.XXXXXX)
+trap 'peers_stop "$dir"; rm -rf "$dir"' EXIT
+peers_start "$dir" >/dev/null
+mkdir -p target/bench
+w=./target/release/why401
+hyperfine -N --warmup 10 --min-runs 100 --export-markdown target/bench/probe.md --export-json target/bench/probe.json \
+  -n "curl --digest (Apache)"  "curl -s -o /dev/null --digest -u alice:s3cret $WHY401_APACHE_URL/digest/" \
+  -n "why401 Digest (Apache)"  "$w $WHY401_APACHE_URL/digest/ -u alice:s3cret --json" \
+  -n "curl --ntlm (pyspnego)"  "curl -s -o /dev/null --ntlm -u 'CORP\\alice:s3cret' $WHY401_PYSPNEGO_URL/" \
+  -n "why401 NTLM (pyspnego)"  "$w $WHY401_PYSPNEGO_URL/ -u 'CORP\\alice:s3cret' --json" \
+  -n "curl --basic (nginx)"    "curl -s -o /dev/null -u alice:s3cret $WHY401_NGINX_URL/basic/" \
+  -n "why401 Basic (nginx)"    "$w $WHY401_NGINX_URL/basic/ -u alice:s3cret --json" \
+  -n "why401 --version"        "$w --version" \
+  -n "curl --version"          "curl --version"
+python3 - <<'PY'
+import json
+r = {x["command"]: x for x in json.load(open("target/bench/probe.json"))["results"]}
+def ms(n): return r[n]["mean"] * 1000
+for scheme in ["Digest (Apache)", "NTLM (pyspnego)", "Basic (nginx)"]:
+    curl = [k for k in r if k.startswith("curl") and scheme.split()[1] in k][0]
+    ours = "why401 " + scheme
+    print(f"{scheme:18} curl {ms(curl):6.2f} ms   why401 {ms(ours):6.2f} ms   ratio {ms(ours)/ms(curl):.2f}x")
+print(f"why401 --version cold start {ms('why401 --version'):.2f} ms")
+PY
