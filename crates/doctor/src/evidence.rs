@@ -240,6 +240,8 @@ pub struct Given {
     pub expect_scopes: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expect_audience: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expect_issuer: Option<String>,
     /// The request looks like an API call (Accept JSON, a non-GET method, a body) rather than a page.
     pub api: bool,
     pub location_trusted: bool,

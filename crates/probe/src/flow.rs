@@ -74,6 +74,7 @@ impl<'a> Probe<'a> {
                 forced_scheme: spec.forced_scheme.map(|s| s.name().to_string()),
                 expect_scopes: spec.expect_scopes.clone(),
                 expect_audience: spec.expect_audience.clone(),
+                expect_issuer: spec.expect_issuer.clone(),
                 api: spec.is_api(),
                 location_trusted: spec.location_trusted,
             },
@@ -164,7 +165,7 @@ impl<'a> Probe<'a> {
                 return;
             }
             let cross = origin(&next) != origin(&url);
-            let allowed_next = origin(&next) == self.origin0 || self.spec.location_trusted;
+            let allowed_next = self.credentials_allowed(&next);
             self.ev.redirects.push(RedirectHop {
                 status,
                 from: url.to_string(),
@@ -183,8 +184,11 @@ impl<'a> Probe<'a> {
         }
     }
 
+    /// Credentials go to the origin the user gave, or anywhere with `--location-trusted` —
+    /// but never down to plain http when the user's own URL was https.
     fn credentials_allowed(&self, url: &Url) -> bool {
-        origin(url) == self.origin0 || self.spec.location_trusted
+        let downgrade = self.spec.url.scheme() == "https" && url.scheme() == "http";
+        origin(url) == self.origin0 || (self.spec.location_trusted && !downgrade)
     }
 
     /// One URL: the request, then as many legs as the handshake takes.

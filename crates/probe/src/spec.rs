@@ -113,6 +113,7 @@ pub struct ProbeSpec {
     pub forced_scheme: Option<Scheme>,
     pub expect_scopes: Vec<String>,
     pub expect_audience: Option<String>,
+    pub expect_issuer: Option<String>,
     pub timeout: Duration,
     /// Probe sibling URLs (http↔https, trailing slash, certificate names) without credentials.
     pub siblings: bool,
@@ -140,6 +141,7 @@ impl ProbeSpec {
             forced_scheme: None,
             expect_scopes: Vec::new(),
             expect_audience: None,
+            expect_issuer: None,
             timeout: Duration::from_secs(10),
             siblings: true,
         }

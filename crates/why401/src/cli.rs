@@ -95,6 +95,9 @@ pub struct ProbeOptions {
     /// The audience the token must carry
     #[arg(long, value_name = "AUD")]
     pub expect_audience: Option<String>,
+    /// The issuer the token must come from
+    #[arg(long, value_name = "ISS")]
+    pub expect_issuer: Option<String>,
     /// Do not look at sibling URLs (http/https, trailing slash, certificate names)
     #[arg(long)]
     pub no_siblings: bool,

@@ -2,6 +2,8 @@
 //! `mod_auth_digest`, squid `proxy_auth`, pyspnego's NTLM acceptor. `scripts/test.sh` starts
 //! them on loopback and exports their URLs; without them these tests fail, loudly.
 
+mod common;
+
 use assert_cmd::Command;
 use serde_json::Value;
 
@@ -168,4 +170,39 @@ fn pyspnego_ntlm_acceptor() {
         evidence.contains("NTLM CHALLENGE"),
         "the decoded CHALLENGE is shown: {j}"
     );
+}
+
+#[test]
+fn squid_connect_tunnel_to_https() {
+    let proxy = peer("WHY401_SQUID_URL");
+    let (tls, ca_pem) = common::tls_with_ca("Lab Test CA");
+    let server = common::ScriptedServer::start_tls(tls, |r| match r.header("authorization") {
+        Some(_) => common::Reply::new(200),
+        None => common::Reply::new(401).header("WWW-Authenticate", r#"Basic realm="tls-lab""#),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, ca_pem).unwrap();
+    let url = format!("https://127.0.0.1:{}/", server.port);
+    let cacert = ca.to_str().unwrap();
+
+    // The tunnel itself is refused without proxy credentials.
+    let (code, j) = probe(&[&url, "-x", &proxy, "--cacert", cacert]);
+    assert_eq!((code, top(&j).as_str()), (1, "proxy-auth-required"), "{j}");
+    assert_eq!(j["exchanges"][0]["request"]["method"], "CONNECT", "{j}");
+
+    // With them, TLS runs through the tunnel and the server's Basic is answered inside it.
+    let (code, j) = probe(&[
+        &url,
+        "-x",
+        &proxy,
+        "--proxy-user",
+        "proxyuser:proxypass",
+        "--cacert",
+        cacert,
+        "-u",
+        "alice:s3cret",
+    ]);
+    assert_eq!(code, 0, "{j}");
+    assert_eq!(j["tls"]["verified"], true, "{j}");
 }

@@ -380,3 +380,64 @@ fn password_is_never_taken_silently_from_nowhere() {
         "reached the probe with a password from stdin"
     );
 }
+
+#[test]
+fn token_from_another_entra_tenant() {
+    let token = format!(
+        "{}.{}.c2ln",
+        b64::encode_url(br#"{"alg":"RS256"}"#),
+        b64::encode_url(
+            format!(
+                r#"{{"iss":"https://sts.windows.net/22222222-2222-2222-2222-222222222222/","tid":"22222222-2222-2222-2222-222222222222","aud":"api://orders","exp":{}}}"#,
+                now() + 3600
+            )
+            .as_bytes()
+        )
+    );
+    let server = ScriptedServer::start(|_| {
+        Reply::new(401).header(
+            "WWW-Authenticate",
+            r#"Bearer authorization_uri="https://login.microsoftonline.com/11111111-1111-1111-1111-111111111111/oauth2/authorize", resource_id="api://billing", error="invalid_token""#,
+        )
+    });
+    let (code, j) = probe(&[&server.url("/api"), "--bearer", &token, "--no-siblings"]);
+    assert_eq!(code, 1);
+    let found = ids(&j);
+    assert!(found.contains(&"token-issuer-mismatch".to_string()), "{j}");
+    assert!(
+        found.contains(&"token-audience-mismatch".to_string()),
+        "{j}"
+    );
+}
+
+#[test]
+fn credentials_never_follow_a_redirect_down_to_plain_http() {
+    let plain =
+        ScriptedServer::start(|_| Reply::new(401).header("WWW-Authenticate", r#"Basic realm="x""#));
+    let target = plain.url("/landing");
+    let (tls, ca_pem) = tls_with_ca("Lab Test CA");
+    let secure =
+        ScriptedServer::start_tls(tls, move |_| Reply::new(302).header("Location", &target));
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, ca_pem).unwrap();
+    let url = format!("https://127.0.0.1:{}/start", secure.port);
+    let (code, j) = probe(&[
+        &url,
+        "--cacert",
+        ca.to_str().unwrap(),
+        "-u",
+        "alice:s3cret",
+        "--location-trusted",
+        "--no-siblings",
+    ]);
+    assert_eq!(code, 1, "{j}");
+    assert!(
+        plain
+            .requests()
+            .iter()
+            .all(|r| r.header("authorization").is_none()),
+        "no credentials over plain http, even with --location-trusted"
+    );
+    assert_eq!(ids(&j)[0], "auth-dropped-on-redirect", "{j}");
+}

@@ -39,6 +39,9 @@ pub fn rules(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
             let Some(b) = BearerChallenge::from_challenge(&ch) else {
                 continue;
             };
+            if let Some(t) = sent_bearer.as_ref().and_then(credentials::intended_token) {
+                against_challenge(ev, t, &b, out);
+            }
             let d = decode_text(
                 &quoted("WWW-Authenticate", v),
                 &Context {
@@ -77,6 +80,82 @@ pub fn rules(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
     }
 }
 
+/// An Entra ID (Azure AD) tenant in an authority URL or issuer: the path segment after the host.
+fn tenant_of(url: &str) -> Option<String> {
+    let u = url::Url::parse(url).ok()?;
+    let host = u.host_str()?;
+    if !(host.ends_with("microsoftonline.com") || host == "sts.windows.net") {
+        return None;
+    }
+    u.path_segments()?
+        .next()
+        .filter(|t| !t.is_empty())
+        .map(|t| t.to_ascii_lowercase())
+}
+
+/// What the server's Bearer challenge says the token must be (Entra ID's `authorization_uri`
+/// and `resource_id`), against what the token is.
+fn against_challenge(ev: &ProbeEvidence, token: &str, b: &BearerChallenge, out: &mut Vec<Finding>) {
+    let Ok(jwt::Jwt::Signed(j)) = jwt::decode(token) else {
+        return;
+    };
+    let extra = |name: &str| {
+        b.extra
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+    };
+    if let Some(authority) = extra("authorization_uri") {
+        let want = tenant_of(&authority);
+        let have = j
+            .str_claim("tid")
+            .map(str::to_ascii_lowercase)
+            .or_else(|| j.str_claim("iss").and_then(tenant_of));
+        if let (Some(want), Some(have)) = (want, have) {
+            let both_ids = want.len() == 36 && have.len() == 36;
+            if both_ids && want != have {
+                out.push(
+                    Finding::new("token-issuer-mismatch")
+                        .title(format!(
+                            "the token comes from tenant {have}, but the API trusts tenant {want}"
+                        ))
+                        .evidence(format!(
+                            "WWW-Authenticate: … authorization_uri=\"{authority}\""
+                        ))
+                        .evidence(format!(
+                            "token iss = {}, tid = {}",
+                            j.str_claim("iss").unwrap_or("?"),
+                            j.str_claim("tid").unwrap_or("?")
+                        ))
+                        .evidence(format!("sent to {}", ev.target))
+                        .severity(Severity::Error)
+                        .confidence(0.9),
+                );
+            }
+        }
+    }
+    if let Some(resource) = extra("resource_id").or_else(|| extra("resource")) {
+        let auds = j.audiences();
+        let matches = auds.iter().any(|a| {
+            a == &resource
+                || a.trim_start_matches("api://") == resource.trim_start_matches("api://")
+        });
+        if !auds.is_empty() && !matches {
+            out.push(
+                Finding::new("token-audience-mismatch")
+                    .title(format!(
+                        "the token is for {}, but the API is {resource}",
+                        auds.join(", ")
+                    ))
+                    .evidence(format!("WWW-Authenticate: … resource_id=\"{resource}\""))
+                    .evidence(format!("token aud = {}", auds.join(", ")))
+                    .severity(Severity::Error)
+                    .confidence(0.9),
+            );
+        }
+    }
+}
+
 fn unix(t: std::time::SystemTime) -> i64 {
     t.duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
@@ -97,7 +176,7 @@ fn judge_token(
         show_secrets: false,
         expect: Expectations {
             audience: ev.given.expect_audience.clone(),
-            issuer: None,
+            issuer: ev.given.expect_issuer.clone(),
             scopes: ev.given.expect_scopes.clone(),
         },
     };

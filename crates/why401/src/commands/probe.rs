@@ -195,6 +195,7 @@ fn run(mut spec: ProbeSpec, o: &ProbeOptions) -> Result<ExitCode> {
         .map(String::from)
         .collect();
     spec.expect_audience = o.expect_audience.clone();
+    spec.expect_issuer = o.expect_issuer.clone();
     spec.siblings = !o.no_siblings;
     spec.timeout = Duration::from_secs_f64(o.timeout.max(0.1));
 
