@@ -10,6 +10,7 @@
 pub mod decode;
 pub mod evidence;
 mod finding;
+pub mod logs;
 pub mod probe;
 pub mod time;
 

@@ -12,12 +12,14 @@
 mod decode;
 mod explain;
 mod findings;
+mod logs;
 mod probe;
 mod style;
 
 pub use decode::decoded;
 pub use explain::{explain, list};
 pub use findings::findings;
+pub use logs::{esc, logs, logs_html};
 pub use probe::{probe, probe_json, shown_header};
 
 /// Rendering options.

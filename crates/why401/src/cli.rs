@@ -20,6 +20,9 @@ pub enum Command {
     Probe(ProbeArgs),
     /// Probe a request copied from a browser ("Copy as cURL"): why401 curl -- ARGS, or on stdin
     Curl(CurlArgs),
+    /// Read server access logs (IIS W3C, nginx/Apache, JSON lines; plain, .gz, .zst, stdin): every 401, decoded
+    #[command(after_help = LOGS_EXAMPLES)]
+    Logs(LogsArgs),
     /// Start local servers that reproduce each classic 401 and diagnose them: the tour and the self-test
     Lab(LabArgs),
     /// Explain a code or finding: 401.2, "401 1 2148074254", 0xC000006D, 52e, KRB_AP_ERR_SKEW, a finding id
@@ -42,6 +45,15 @@ const PROBE_EXAMPLES: &str = "Examples:
   why401 https://api.example/v1/orders --bearer @token.txt --expect-scope orders.read
   why401 http://app.example/ -x http://proxy:3128 --proxy-user bob --json
 Passwords: after -u USER (prompted), --password-stdin, or WHY401_PASSWORD; -u USER:PASS works but lands in shell history.";
+
+const LOGS_EXAMPLES: &str = "Examples:
+  why401 logs 'C:/inetpub/logs/LogFiles/W3SVC1/u_ex*.log'
+  why401 logs /var/log/nginx/access.log* /var/log/nginx/error.log      (error logs say why: wrong password, unknown user)
+  why401 logs access.log --format '$remote_addr - $remote_user [$time_local] \"$request\" $status $body_bytes_sent'
+  zcat access.log.gz | why401 logs --json > report.json
+  why401 logs u_ex*.log --html report.html --since 2026-11-20
+Detector thresholds (defaults): --brute-force 20 failures of one IP against one account, --spray-users 10 accounts
+from one IP, --stuffing-sources 20 and --stuffing-users 20, --stuck-hours 2, --regression-factor 3.";
 
 const EXPLAIN_EXAMPLES: &str = "Examples:
   why401 explain 401.2
@@ -145,6 +157,51 @@ pub struct CurlArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// Log files, globs or directories; none or `-` reads stdin. Error logs are recognised and joined
+    pub inputs: Vec<String>,
+    /// The format: iis, combined, common, json, caddy, traefik, or the server's own format string
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<String>,
+    /// Where a JSON field lives: NAME=path.in.object (NAME: time, ip, user, method, uri, status, agent)
+    #[arg(long = "field", value_name = "NAME=PATH")]
+    pub fields: Vec<String>,
+    /// Only lines at or after this time (RFC 3339, YYYY-MM-DD[ hh:mm[:ss]] UTC, or Unix seconds)
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Only lines before this time
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// Keep reading what is appended to the files and keep the summary live
+    #[arg(long)]
+    pub follow: bool,
+    /// Print JSON (see docs/json.md)
+    #[arg(long)]
+    pub json: bool,
+    /// Also write a self-contained HTML report
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<std::path::PathBuf>,
+    /// Failures of one IP against one account that make a brute force
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub brute_force: u64,
+    /// Accounts one IP fails on that make a password spray
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub spray_users: u64,
+    /// Sources that make credential stuffing
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub stuffing_sources: u64,
+    /// Accounts that make credential stuffing
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub stuffing_users: u64,
+    /// Hours of steady failure without success that make a stuck client
+    #[arg(long, default_value_t = 2, value_name = "H")]
+    pub stuck_hours: u32,
+    /// How many times the failure rate must rise to call it a regression
+    #[arg(long, default_value_t = 3.0, value_name = "F")]
+    pub regression_factor: f64,
+}
+
+#[derive(Debug, Args)]
 pub struct LabArgs {
     /// Keep the servers running and print their URLs and a command to try on each
     #[arg(long)]
@@ -194,29 +251,15 @@ pub struct DecodeArgs {
     pub json: bool,
 }
 
-/// Subcommand names (and what clap handles itself).
-const COMMANDS: &[&str] = &[
-    "probe",
-    "curl",
-    "lab",
-    "explain",
-    "decode",
-    "completions",
-    "man",
-    "help",
-    "-h",
-    "--help",
-    "-V",
-    "--version",
-];
-
 /// `why401 URL …` is `why401 probe URL …`: anything that is not a subcommand starts a probe.
 pub fn normalise_args(args: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
     let mut v: Vec<OsString> = args.into_iter().collect();
-    if let Some(first) = v.get(1).and_then(|a| a.to_str())
-        && !COMMANDS.contains(&first)
-    {
-        v.insert(1, "probe".into());
+    if let Some(first) = v.get(1).and_then(|a| a.to_str()) {
+        let known = command().get_subcommands().any(|c| c.get_name() == first)
+            || ["help", "-h", "--help", "-V", "--version"].contains(&first);
+        if !known {
+            v.insert(1, "probe".into());
+        }
     }
     v
 }

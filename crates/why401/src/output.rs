@@ -19,11 +19,12 @@ pub fn print(text: &str) -> std::io::Result<()> {
     out.flush()
 }
 
-/// Writes a JSON value to stdout, pretty-printed.
-pub fn json(value: &serde_json::Value) -> std::io::Result<()> {
-    let mut out = std::io::stdout().lock();
+/// Writes a JSON document to stdout, pretty-printed, through one buffer.
+pub fn json(value: &impl serde::Serialize) -> std::io::Result<()> {
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     serde_json::to_writer_pretty(&mut out, value)?;
-    writeln!(out)
+    writeln!(out)?;
+    out.flush()
 }
 
 /// An `error:` line on stderr.

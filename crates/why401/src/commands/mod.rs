@@ -3,6 +3,7 @@
 mod decode;
 mod explain;
 mod lab;
+mod logs;
 mod probe;
 
 use std::process::ExitCode;
@@ -26,6 +27,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Probe(args) => probe::run_probe(args),
         Command::Curl(args) => probe::run_curl(args),
+        Command::Logs(args) => logs::run(args),
         Command::Lab(args) => lab::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Decode(args) => decode::run(args),

@@ -3,6 +3,8 @@
 
 use serde::Serialize;
 
+pub mod logs;
+
 /// A header as sent or received (order and duplicates kept).
 pub type Headers = Vec<(String, String)>;
 

@@ -1,0 +1,464 @@
+//! Rules over a log summary: attacks (brute force, spray, stuffing), lockouts, stuck clients,
+//! regressions — and the handshake noise that is none of these.
+
+use why401_catalogue::{CodeKind, catalogue};
+
+use crate::evidence::logs::{KeyCount, LogSummary, Mix, Thresholds};
+use crate::time::{duration, timestamp};
+use crate::{Finding, Severity, rank};
+
+/// Runs every log rule.
+pub fn diagnose(s: &LogSummary, t: &Thresholds) -> Vec<Finding> {
+    let mut out = Vec::new();
+    unparsed(s, &mut out);
+    noise(s, &mut out);
+    brute_force(s, t, &mut out);
+    spray(s, t, &mut out);
+    stuffing(s, t, &mut out);
+    lockouts(s, &mut out);
+    stuck(s, t, &mut out);
+    regression(s, t, &mut out);
+    rank(&mut out);
+    out
+}
+
+/// What a status/substatus/win32 triple means, in a few words.
+pub fn meaning(status: u16, substatus: u32, win32: u64) -> String {
+    let cat = catalogue();
+    if let Some(c) = cat.combo(status, substatus, &win32.to_string()) {
+        return c.title.clone();
+    }
+    let sub = (substatus > 0)
+        .then(|| cat.code(CodeKind::IisSubstatus, &format!("{status}.{substatus}")))
+        .flatten();
+    let w = (win32 > 0).then(|| cat.win32_status(win32)).flatten();
+    match (sub, w) {
+        (Some(s), Some(w)) => format!("{} — {}", s.title, w.title),
+        (Some(s), None) => s.title.clone(),
+        (None, Some(w)) => w.title.clone(),
+        (None, None) => cat
+            .code(CodeKind::Http, &status.to_string())
+            .map(|c| c.title.clone())
+            .unwrap_or_default(),
+    }
+}
+
+fn unparsed(s: &LogSummary, out: &mut Vec<Finding>) {
+    if s.unparsed == 0 {
+        return;
+    }
+    let mut f = Finding::new("unparsed-lines")
+        .title(format!(
+            "{} line{} could not be read and were counted aside",
+            s.unparsed,
+            if s.unparsed == 1 { "" } else { "s" }
+        ))
+        .severity(Severity::Warning)
+        .confidence(0.9);
+    for e in s.unparsed_examples.iter().take(5) {
+        let text: String = e.text.chars().take(120).collect();
+        f = f.evidence(format!("{}:{}: {} — {text}", e.file, e.line, e.reason));
+    }
+    out.push(f);
+}
+
+fn noise(s: &LogSummary, out: &mut Vec<Finding>) {
+    if s.handshake_noise == 0 {
+        return;
+    }
+    let mut f = Finding::new("handshake-noise")
+        .title(format!(
+            "{} of the {} denials are NTLM/Negotiate handshake legs that then succeeded: not failures",
+            s.handshake_noise, s.auth_denials
+        ))
+        .evidence(format!("real failures: {} of {} denials", s.real_failures, s.auth_denials))
+        .severity(Severity::Info)
+        .confidence(0.6);
+    for c in s.by_code.iter().filter(|c| c.handshake > 0) {
+        f = f.evidence(format!(
+            "{} {} {}: {} lines, {} of them handshake legs",
+            c.status, c.substatus, c.win32, c.count, c.handshake
+        ));
+    }
+    out.push(f);
+}
+
+fn span(first: i64, last: i64) -> String {
+    format!(
+        "{} → {} ({})",
+        timestamp(first),
+        timestamp(last),
+        duration(last - first)
+    )
+}
+
+fn brute_force(s: &LogSummary, t: &Thresholds, out: &mut Vec<Finding>) {
+    for p in s
+        .user_ip
+        .iter()
+        .filter(|p| p.failures >= t.brute_force)
+        .take(5)
+    {
+        let rate = p.failures as f64 / ((p.last - p.first).max(60) as f64 / 60.0);
+        out.push(
+            Finding::new("brute-force")
+                .title(format!(
+                    "{} failed {} times against account {}",
+                    p.ip, p.failures, p.user
+                ))
+                .evidence(format!(
+                    "{} failures, {} successes, {}",
+                    p.failures,
+                    p.successes,
+                    span(p.first, p.last)
+                ))
+                .evidence(format!("{rate:.1} attempts per minute"))
+                .evidence(format!("first line: {}", p.example))
+                .severity(Severity::Error)
+                .confidence(if p.successes > 0 { 0.85 } else { 0.8 }),
+        );
+    }
+}
+
+fn spray(s: &LogSummary, t: &Thresholds, out: &mut Vec<Finding>) {
+    for src in s
+        .sources
+        .iter()
+        .filter(|x| x.users >= t.spray_users)
+        .take(3)
+    {
+        let per_account = src.failures as f64 / src.users.max(1) as f64;
+        // A spray tries few passwords per account; many per account is brute force instead.
+        if per_account > 5.0 {
+            continue;
+        }
+        out.push(
+            Finding::new("password-spray")
+                .title(format!(
+                    "{} failed against {} different accounts ({:.1} tries each)",
+                    src.ip, src.users, per_account
+                ))
+                .evidence(format!(
+                    "{} failures, {} successes, {}",
+                    src.failures,
+                    src.successes,
+                    span(src.first, src.last)
+                ))
+                .evidence(format!("accounts include: {}", src.sample_users.join(", ")))
+                .severity(Severity::Error)
+                .confidence(0.8),
+        );
+    }
+}
+
+fn stuffing(s: &LogSummary, t: &Thresholds, out: &mut Vec<Finding>) {
+    // Many sources, many accounts, each source trying few: a botnet with a leaked list.
+    let few: Vec<_> = s
+        .sources
+        .iter()
+        .filter(|x| x.failures <= 5 && x.users >= 1)
+        .collect();
+    let users: std::collections::HashSet<&String> =
+        few.iter().flat_map(|x| x.sample_users.iter()).collect();
+    if (few.len() as u64) < t.stuffing_sources || (users.len() as u64) < t.stuffing_users {
+        return;
+    }
+    let failures: u64 = few.iter().map(|x| x.failures).sum();
+    let (first, last) = (
+        few.iter().map(|x| x.first).min().unwrap_or(0),
+        few.iter().map(|x| x.last).max().unwrap_or(0),
+    );
+    out.push(
+        Finding::new("credential-stuffing")
+            .title(format!(
+                "{} sources tried {} accounts, a few attempts each: credential stuffing",
+                few.len(),
+                users.len()
+            ))
+            .evidence(format!(
+                "{failures} failures from {} addresses, {}",
+                few.len(),
+                span(first, last)
+            ))
+            .evidence(format!(
+                "distinct failing addresses in the log: {}{}",
+                s.distinct_failing_ips,
+                if s.approximate { " (at least)" } else { "" }
+            ))
+            .severity(Severity::Error)
+            .confidence(0.7),
+    );
+}
+
+fn lockouts(s: &LogSummary, out: &mut Vec<Finding>) {
+    for l in s.lockouts.iter().take(5) {
+        out.push(
+            Finding::new("account-lockout")
+                .title(format!(
+                    "account {} is locked out ({} refusals with 1909 / 0xC0000234)",
+                    l.user, l.count
+                ))
+                .evidence(format!(
+                    "{} failures for the account before or beside the lockout",
+                    l.failures_before
+                ))
+                .evidence(format!(
+                    "{} — from {}",
+                    span(l.first, l.last),
+                    l.sources.join(", ")
+                ))
+                .evidence(format!("first lockout line: {}", l.example))
+                .severity(Severity::Error)
+                .confidence(0.9),
+        );
+    }
+}
+
+fn stuck(s: &LogSummary, t: &Thresholds, out: &mut Vec<Finding>) {
+    let mut n = 0;
+    for p in &s.user_ip {
+        let hours = (p.last - p.first) as f64 / 3600.0;
+        if p.successes > 0
+            || hours < t.stuck_hours as f64
+            || (p.failing_hours as f64) < (t.stuck_hours as f64).max(hours * 0.5)
+        {
+            continue;
+        }
+        // Steady, not a burst: a burst of this size is brute force.
+        let per_hour = p.failures as f64 / hours.max(1.0);
+        if per_hour > 600.0 {
+            continue;
+        }
+        out.push(
+            Finding::new("stuck-client")
+                .title(format!(
+                    "{} ({}) has failed steadily for {} without one success",
+                    p.ip,
+                    p.user,
+                    duration(p.last - p.first)
+                ))
+                .evidence(format!(
+                    "{} failures in {} of the hours, {per_hour:.1} per hour",
+                    p.failures, p.failing_hours
+                ))
+                .evidence(format!("first line: {}", p.example))
+                .severity(Severity::Warning)
+                .confidence(0.75),
+        );
+        n += 1;
+        if n == 5 {
+            break;
+        }
+    }
+}
+
+fn regression(s: &LogSummary, t: &Thresholds, out: &mut Vec<Finding>) {
+    let ser = &s.series;
+    let n = ser.requests.len();
+    if n < 8 {
+        return;
+    }
+    let rate = |a: usize, b: usize| {
+        let req: u64 = ser.requests[a..b].iter().sum();
+        let fail: u64 = ser.failures[a..b].iter().sum();
+        (fail as f64 / req.max(1) as f64, req)
+    };
+    let mut best: Option<(usize, f64, f64)> = None;
+    for k in 3..n - 3 {
+        let (before, rb) = rate(0, k);
+        let (after, ra) = rate(k, n);
+        if rb < 50 || ra < 50 {
+            continue;
+        }
+        let factor = after / before.max(0.001);
+        if factor >= t.regression_factor
+            && after - before >= 0.05
+            && best.is_none_or(|(_, f, _)| factor > f)
+        {
+            best = Some((k, factor, after - before));
+        }
+    }
+    let Some((k, factor, _)) = best else { return };
+    let at = ser.start + k as i64 * ser.bucket_secs;
+    let (before, _) = rate(0, k);
+    let (after, _) = rate(k, n);
+    let mut f = Finding::new("auth-regression")
+        .title(format!(
+            "the failure rate stepped up {factor:.1}× at {}",
+            timestamp(at)
+        ))
+        .evidence(format!(
+            "{:.1}% of requests failed before, {:.1}% after",
+            before * 100.0,
+            after * 100.0
+        ))
+        .severity(Severity::Warning)
+        .confidence(0.7);
+    for change in what_changed(&s.mix, at) {
+        f = f.evidence(change);
+    }
+    out.push(f);
+}
+
+/// The URL, user agent or status that grew the most across `at`.
+fn what_changed(mix: &[Mix], at: i64) -> Vec<String> {
+    let (before, after): (Vec<&Mix>, Vec<&Mix>) = mix.iter().partition(|m| m.start < at);
+    let share = |ms: &[&Mix], pick: fn(&Mix) -> &Vec<KeyCount>| {
+        let total: u64 = ms.iter().map(|m| m.failures).sum();
+        let mut map: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
+        for m in ms {
+            for kc in pick(m) {
+                *map.entry(kc.key.clone()).or_default() += kc.count;
+            }
+        }
+        (map, total.max(1))
+    };
+    let mut out = Vec::new();
+    for (label, pick) in [
+        ("URL", (|m: &Mix| &m.urls) as fn(&Mix) -> &Vec<KeyCount>),
+        ("user agent", |m: &Mix| &m.agents),
+        ("status", |m: &Mix| &m.codes),
+    ] {
+        let (b, bt) = share(&before, pick);
+        let (a, at_total) = share(&after, pick);
+        let grown = a
+            .iter()
+            .map(|(k, n)| {
+                (
+                    k,
+                    *n as f64 / at_total as f64 - *b.get(k).unwrap_or(&0) as f64 / bt as f64,
+                )
+            })
+            .max_by(|x, y| x.1.total_cmp(&y.1));
+        if let Some((k, d)) = grown.filter(|(_, d)| *d > 0.2) {
+            out.push(format!(
+                "what changed — {label}: {k} (+{:.0} points of the failures)",
+                d * 100.0
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evidence::logs::{CodeCount, Lockout, PairStats, Series, SourceStats};
+
+    fn ids(f: &[Finding]) -> Vec<&str> {
+        f.iter().map(|f| f.id.as_str()).collect()
+    }
+
+    #[test]
+    fn detectors_fire_on_their_patterns() {
+        let mut s = LogSummary::default();
+        s.user_ip.push(PairStats {
+            ip: "203.0.113.7".into(),
+            user: "admin".into(),
+            failures: 500,
+            successes: 0,
+            first: 0,
+            last: 600,
+            failing_hours: 1,
+            example: "u_ex.log:10".into(),
+        });
+        s.user_ip.push(PairStats {
+            ip: "10.0.0.5".into(),
+            user: "svc-backup".into(),
+            failures: 120,
+            successes: 0,
+            first: 0,
+            last: 6 * 3600,
+            failing_hours: 6,
+            example: "u_ex.log:99".into(),
+        });
+        s.sources.push(SourceStats {
+            ip: "198.51.100.4".into(),
+            failures: 40,
+            successes: 0,
+            users: 40,
+            sample_users: vec!["a".into(), "b".into()],
+            first: 0,
+            last: 100,
+        });
+        s.lockouts.push(Lockout {
+            user: "bob".into(),
+            count: 3,
+            first: 0,
+            last: 10,
+            failures_before: 12,
+            sources: vec!["10.0.0.9".into()],
+            example: "x:1".into(),
+        });
+        s.handshake_noise = 10;
+        s.auth_denials = 700;
+        s.real_failures = 690;
+        s.by_code.push(CodeCount {
+            status: 401,
+            substatus: 2,
+            win32: 5,
+            count: 10,
+            handshake: 10,
+        });
+        let f = diagnose(&s, &Thresholds::default());
+        let got = ids(&f);
+        for want in [
+            "brute-force",
+            "password-spray",
+            "account-lockout",
+            "stuck-client",
+            "handshake-noise",
+        ] {
+            assert!(got.contains(&want), "{want} missing: {got:?}");
+        }
+        assert!(!got.contains(&"credential-stuffing"));
+    }
+
+    #[test]
+    fn regression_names_the_time_and_the_change() {
+        let mut s = LogSummary {
+            series: Series {
+                start: 0,
+                bucket_secs: 3600,
+                ..Series::default()
+            },
+            ..LogSummary::default()
+        };
+        for h in 0..20 {
+            s.series.requests.push(1000);
+            s.series.unauthorized.push(if h < 10 { 10 } else { 200 });
+            s.series.failures.push(if h < 10 { 10 } else { 200 });
+            s.mix.push(Mix {
+                start: h * 3600,
+                failures: if h < 10 { 10 } else { 200 },
+                urls: vec![KeyCount {
+                    key: if h < 10 {
+                        "/a".into()
+                    } else {
+                        "/api/v2".into()
+                    },
+                    count: if h < 10 { 10 } else { 200 },
+                }],
+                agents: vec![],
+                codes: vec![],
+            });
+        }
+        let f = diagnose(&s, &Thresholds::default());
+        let r = f
+            .iter()
+            .find(|f| f.id == "auth-regression")
+            .expect("regression");
+        assert!(r.title.contains("1970-01-01 10:00:00 UTC"), "{}", r.title);
+        assert!(
+            r.evidence.iter().any(|e| e.contains("/api/v2")),
+            "{:?}",
+            r.evidence
+        );
+    }
+
+    #[test]
+    fn meanings_come_from_the_catalogue() {
+        assert!(meaning(401, 2, 5).contains("first leg"));
+        assert!(meaning(401, 1, 1326).contains("logon failure"));
+    }
+}

@@ -1,0 +1,520 @@
+//! `logs` output: a one-screen text summary with the findings first, and a self-contained HTML
+//! report (inline SVG, every log-derived value escaped: logs are attacker-controlled).
+
+use std::fmt::Write;
+
+use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use why401_doctor::Finding;
+use why401_doctor::evidence::logs::{KeyCount, LogSummary};
+use why401_doctor::logs::meaning;
+use why401_doctor::time::{duration, timestamp};
+
+use crate::Options;
+use crate::style::{self, paint};
+
+fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn pct(a: u64, b: u64) -> String {
+    if b == 0 {
+        "0%".into()
+    } else {
+        format!("{:.1}%", a as f64 * 100.0 / b as f64)
+    }
+}
+
+fn table(header: &[&str], width: usize) -> Table {
+    let mut t = Table::new();
+    t.load_style(UTF8_FULL_CONDENSED)
+        .set_header(header.iter().copied())
+        .set_width(width as u16);
+    t.set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
+    t
+}
+
+fn headline(s: &LogSummary) -> String {
+    let span = match (s.first, s.last) {
+        (Some(a), Some(b)) => format!("{} → {} ({})", timestamp(a), timestamp(b), duration(b - a)),
+        _ => "no timestamps".into(),
+    };
+    format!(
+        "{} input{}, {} requests, {span}",
+        s.inputs.len(),
+        if s.inputs.len() == 1 { "" } else { "s" },
+        thousands(s.requests)
+    )
+}
+
+/// The text summary.
+pub fn logs(s: &LogSummary, findings: &[Finding], opts: Options) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{}",
+        paint(style::BOLD, &format!("why401 logs — {}", headline(s)))
+    );
+    let _ = writeln!(
+        out,
+        "  401/403/407: {} ({} of requests) — handshake noise {} — real failures {}{}",
+        thousands(s.auth_denials),
+        pct(s.auth_denials, s.requests),
+        thousands(s.handshake_noise),
+        thousands(s.real_failures),
+        if s.approximate {
+            " — tables are estimates (heavy hitters)"
+        } else {
+            ""
+        }
+    );
+    if s.unparsed > 0 || s.filtered_out > 0 {
+        let _ = writeln!(
+            out,
+            "  unparsed lines: {} — outside --since/--until: {}",
+            thousands(s.unparsed),
+            thousands(s.filtered_out)
+        );
+    }
+    out.push('\n');
+    out.push_str(&crate::findings(findings, false, opts));
+
+    if !s.by_code.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}",
+            paint(
+                style::ACCENT,
+                "Denials by status, substatus and win32 status"
+            )
+        );
+        let mut t = table(&["status", "count", "handshake", "meaning"], opts.width);
+        for c in s.by_code.iter().take(12) {
+            t.add_row(vec![
+                format!("{} {} {}", c.status, c.substatus, c.win32),
+                thousands(c.count),
+                thousands(c.handshake),
+                meaning(c.status, c.substatus, c.win32),
+            ]);
+        }
+        let _ = writeln!(out, "{t}\n");
+    }
+    if !s.reasons.is_empty() {
+        let _ = writeln!(out, "{}", paint(style::ACCENT, "Why, from the error log"));
+        let mut t = table(&["reason", "401s"], opts.width);
+        for r in &s.reasons {
+            t.add_row(vec![r.reason.clone(), thousands(r.count)]);
+        }
+        let _ = writeln!(out, "{t}\n");
+    }
+    for (title, rows) in [
+        ("Failing users", &s.by_user),
+        ("Failing client IPs", &s.by_ip),
+        ("Failing URLs", &s.by_url),
+        ("Failing user agents", &s.by_agent),
+    ] {
+        if rows.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "{}", paint(style::ACCENT, title));
+        let mut t = table(&["", "failures"], opts.width);
+        for kc in rows.iter().take(6) {
+            t.add_row(vec![shorten(&kc.key, 70), thousands(kc.count)]);
+        }
+        let _ = writeln!(out, "{t}\n");
+    }
+    if !s.user_ip.is_empty() {
+        let _ = writeln!(out, "{}", paint(style::ACCENT, "User × client IP"));
+        let mut t = table(
+            &["user", "client IP", "failures", "successes", "first → last"],
+            opts.width,
+        );
+        for p in s.user_ip.iter().take(8) {
+            t.add_row(vec![
+                p.user.clone(),
+                p.ip.clone(),
+                thousands(p.failures),
+                thousands(p.successes),
+                format!("{} → {}", timestamp(p.first), timestamp(p.last)),
+            ]);
+        }
+        let _ = writeln!(out, "{t}\n");
+    }
+    if !s.series.requests.is_empty() {
+        let _ = writeln!(
+            out,
+            "{} (one column per {})",
+            paint(style::ACCENT, "Over time"),
+            duration(s.series.bucket_secs)
+        );
+        let _ = writeln!(out, "  requests  {}", spark(&s.series.requests));
+        let _ = writeln!(out, "  401s      {}", spark(&s.series.unauthorized));
+        let _ = writeln!(out, "  failures  {}", spark(&s.series.failures));
+    }
+    out
+}
+
+fn spark(v: &[u64]) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let max = v.iter().copied().max().unwrap_or(0).max(1);
+    v.iter()
+        .map(|&x| {
+            if x == 0 {
+                ' '
+            } else {
+                BARS[((x * 7) / max) as usize]
+            }
+        })
+        .collect()
+}
+
+fn shorten(s: &str, n: usize) -> String {
+    if s.chars().count() > n {
+        format!("{}…", s.chars().take(n).collect::<String>())
+    } else {
+        s.to_string()
+    }
+}
+
+/// HTML-escapes text taken from a log.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if c.is_control() && c != '\n' && c != '\t' => out.push('\u{fffd}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn html_table(out: &mut String, id: &str, title: &str, header: &[&str], rows: Vec<Vec<String>>) {
+    let _ = write!(
+        out,
+        "<section id=\"{id}\"><h2>{}</h2><table><thead><tr>",
+        esc(title)
+    );
+    for h in header {
+        let _ = write!(out, "<th>{}</th>", esc(h));
+    }
+    out.push_str("</tr></thead><tbody>");
+    for r in rows {
+        out.push_str("<tr>");
+        for c in r {
+            let _ = write!(out, "<td>{}</td>", esc(&c));
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</tbody></table></section>\n");
+}
+
+fn key_rows(v: &[KeyCount]) -> Vec<Vec<String>> {
+    v.iter()
+        .map(|k| vec![k.key.clone(), thousands(k.count)])
+        .collect()
+}
+
+/// The chart: requests and failures per bucket, as inline SVG.
+fn chart(s: &LogSummary) -> String {
+    let ser = &s.series;
+    let n = ser.requests.len();
+    if n == 0 {
+        return String::new();
+    }
+    let (w, h) = (960.0, 220.0);
+    let max = ser
+        .requests
+        .iter()
+        .chain(&ser.unauthorized)
+        .copied()
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
+    let x = |i: usize| {
+        if n == 1 {
+            w / 2.0
+        } else {
+            40.0 + i as f64 * (w - 50.0) / (n - 1) as f64
+        }
+    };
+    let y = |v: u64| h - 20.0 - v as f64 * (h - 40.0) / max;
+    let line = |v: &[u64]| {
+        v.iter()
+            .enumerate()
+            .map(|(i, &c)| format!("{:.1},{:.1}", x(i), y(c)))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let mut out = format!(
+        "<svg id=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {h}\" width=\"100%\" role=\"img\" aria-label=\"requests and failures over time\">"
+    );
+    let _ = write!(
+        out,
+        "<line x1=\"40\" y1=\"{}\" x2=\"{w}\" y2=\"{}\" stroke=\"#999\"/>",
+        h - 20.0,
+        h - 20.0
+    );
+    let _ = write!(
+        out,
+        "<polyline fill=\"none\" stroke=\"#2563eb\" stroke-width=\"2\" points=\"{}\"><title>requests</title></polyline>",
+        line(&ser.requests)
+    );
+    let _ = write!(
+        out,
+        "<polyline fill=\"none\" stroke=\"#dc2626\" stroke-width=\"2\" points=\"{}\"><title>401 responses</title></polyline>",
+        line(&ser.unauthorized)
+    );
+    let _ = write!(
+        out,
+        "<polyline fill=\"none\" stroke=\"#f59e0b\" stroke-dasharray=\"4 3\" stroke-width=\"2\" points=\"{}\"><title>real failures</title></polyline>",
+        line(&ser.failures)
+    );
+    let _ = write!(
+        out,
+        "<text x=\"40\" y=\"14\" font-size=\"12\">max {} per {}</text>",
+        thousands(max as u64),
+        esc(&duration(ser.bucket_secs))
+    );
+    let _ = write!(
+        out,
+        "<text x=\"40\" y=\"{}\" font-size=\"11\">{}</text>",
+        h - 4.0,
+        esc(&timestamp(ser.start))
+    );
+    let end = ser.start + ser.bucket_secs * n as i64;
+    let _ = write!(
+        out,
+        "<text x=\"{}\" y=\"{}\" font-size=\"11\" text-anchor=\"end\">{}</text>",
+        w - 2.0,
+        h - 4.0,
+        esc(&timestamp(end))
+    );
+    out.push_str("</svg>");
+    out
+}
+
+/// The self-contained HTML report.
+pub fn logs_html(s: &LogSummary, findings: &[Finding]) -> String {
+    let mut out = String::from(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>why401 logs report</title>\
+<meta name=\"viewport\" content=\"width=device-width\">\
+<style>body{font:14px system-ui,sans-serif;margin:24px;color:#111;max-width:1100px}h1{font-size:20px}h2{font-size:16px;margin-top:28px}\
+table{border-collapse:collapse;width:100%}th,td{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}th{background:#f4f4f5}\
+td:nth-child(2){font-variant-numeric:tabular-nums}.finding{border-left:4px solid #dc2626;padding:6px 12px;margin:10px 0;background:#fef2f2}\
+.finding.warning{border-color:#f59e0b;background:#fffbeb}.finding.info{border-color:#2563eb;background:#eff6ff}.id{font-family:monospace}\
+.kpi{display:inline-block;margin-right:28px}.kpi b{font-size:20px;display:block}</style></head><body>",
+    );
+    let _ = write!(out, "<h1>why401 logs — {}</h1>", esc(&headline(s)));
+    let _ = write!(
+        out,
+        "<div id=\"kpis\"><span class=\"kpi\" id=\"kpi-requests\"><b>{}</b>requests</span><span class=\"kpi\" id=\"kpi-denials\"><b>{}</b>401/403/407</span>\
+<span class=\"kpi\" id=\"kpi-noise\"><b>{}</b>handshake noise</span><span class=\"kpi\" id=\"kpi-real\"><b>{}</b>real failures</span>\
+<span class=\"kpi\" id=\"kpi-unparsed\"><b>{}</b>unparsed lines</span></div>",
+        thousands(s.requests),
+        thousands(s.auth_denials),
+        thousands(s.handshake_noise),
+        thousands(s.real_failures),
+        thousands(s.unparsed)
+    );
+    out.push_str("<section id=\"findings\"><h2>Findings</h2>");
+    if findings.is_empty() {
+        out.push_str("<p>Nothing to report.</p>");
+    }
+    for f in findings {
+        let class = match f.severity {
+            why401_doctor::Severity::Error => "error",
+            why401_doctor::Severity::Warning => "warning",
+            why401_doctor::Severity::Info => "info",
+        };
+        let _ = write!(
+            out,
+            "<div class=\"finding {class}\"><span class=\"id\">{}</span>: <b>{}</b><ul>",
+            esc(&f.id),
+            esc(&f.title)
+        );
+        for e in &f.evidence {
+            let _ = write!(out, "<li>{}</li>", esc(e));
+        }
+        out.push_str("</ul>");
+        if let Some(first) = f.fix.first() {
+            let _ = write!(out, "<p>help: {}</p>", esc(first));
+        }
+        out.push_str("</div>");
+    }
+    out.push_str("</section><section id=\"over-time\"><h2>Over time</h2>");
+    out.push_str(&chart(s));
+    out.push_str("<p><span style=\"color:#2563eb\">— requests</span> <span style=\"color:#dc2626\">— 401s</span> <span style=\"color:#f59e0b\">- - real failures</span></p></section>\n");
+    html_table(
+        &mut out,
+        "codes",
+        "Denials by status, substatus and win32 status",
+        &["status", "count", "handshake legs", "meaning"],
+        s.by_code
+            .iter()
+            .map(|c| {
+                vec![
+                    format!("{} {} {}", c.status, c.substatus, c.win32),
+                    thousands(c.count),
+                    thousands(c.handshake),
+                    meaning(c.status, c.substatus, c.win32),
+                ]
+            })
+            .collect(),
+    );
+    if !s.reasons.is_empty() {
+        html_table(
+            &mut out,
+            "reasons",
+            "Why, from the error log",
+            &["reason", "401s"],
+            s.reasons
+                .iter()
+                .map(|r| vec![r.reason.clone(), thousands(r.count)])
+                .collect(),
+        );
+    }
+    html_table(
+        &mut out,
+        "users",
+        "Failing users",
+        &["user", "failures"],
+        key_rows(&s.by_user),
+    );
+    html_table(
+        &mut out,
+        "ips",
+        "Failing client IPs",
+        &["client IP", "failures"],
+        key_rows(&s.by_ip),
+    );
+    html_table(
+        &mut out,
+        "urls",
+        "Failing URLs",
+        &["URL", "failures"],
+        key_rows(&s.by_url),
+    );
+    html_table(
+        &mut out,
+        "agents",
+        "Failing user agents",
+        &["user agent", "failures"],
+        key_rows(&s.by_agent),
+    );
+    html_table(
+        &mut out,
+        "user-ip",
+        "User × client IP",
+        &[
+            "user",
+            "client IP",
+            "failures",
+            "successes",
+            "first",
+            "last",
+        ],
+        s.user_ip
+            .iter()
+            .take(50)
+            .map(|p| {
+                vec![
+                    p.user.clone(),
+                    p.ip.clone(),
+                    thousands(p.failures),
+                    thousands(p.successes),
+                    timestamp(p.first),
+                    timestamp(p.last),
+                ]
+            })
+            .collect(),
+    );
+    html_table(
+        &mut out,
+        "status",
+        "Requests by status",
+        &["status", "requests"],
+        s.by_status
+            .iter()
+            .map(|(st, n)| vec![st.to_string(), thousands(*n)])
+            .collect(),
+    );
+    if !s.unparsed_examples.is_empty() {
+        html_table(
+            &mut out,
+            "unparsed",
+            "Unparsed lines (first examples)",
+            &["where", "why", "line"],
+            s.unparsed_examples
+                .iter()
+                .map(|u| {
+                    vec![
+                        format!("{}:{}", u.file, u.line),
+                        u.reason.clone(),
+                        u.text.clone(),
+                    ]
+                })
+                .collect(),
+        );
+    }
+    html_table(
+        &mut out,
+        "inputs",
+        "Inputs",
+        &["file", "format", "bytes", "lines", "unparsed"],
+        s.inputs
+            .iter()
+            .map(|i| {
+                vec![
+                    i.path.clone(),
+                    i.format.clone(),
+                    thousands(i.bytes),
+                    thousands(i.lines),
+                    thousands(i.unparsed),
+                ]
+            })
+            .collect(),
+    );
+    out.push_str("</body></html>\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_text_is_escaped_in_html() {
+        let mut s = LogSummary::default();
+        s.by_agent.push(KeyCount {
+            key: "<script>alert(1)</script>".into(),
+            count: 3,
+        });
+        s.by_user.push(KeyCount {
+            key: "a\"onmouseover=\"x".into(),
+            count: 1,
+        });
+        let html = logs_html(&s, &[]);
+        assert!(!html.contains("<script>alert"), "{html}");
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(html.contains("a&quot;onmouseover=&quot;x"));
+    }
+
+    #[test]
+    fn numbers_are_readable() {
+        assert_eq!(thousands(1234567), "1,234,567");
+        assert_eq!(thousands(12), "12");
+        assert_eq!(spark(&[0, 1, 7]), " ▂█");
+    }
+}
