@@ -1,5 +1,6 @@
 # Real peers for why401's tests and benchmarks, on loopback: nginx (auth_basic), Apache httpd
-# (mod_auth_digest), squid (proxy_auth) and pyspnego's NTLM acceptor. Sourced, not run:
+# (mod_auth_digest, mod_auth_basic), squid (proxy_auth) and pyspnego's NTLM acceptor; curl and
+# Chromium as clients. Sourced, not run:
 #
 #   source scripts/peers.sh
 #   peers_install          # Debian packages and pyspnego, when missing
@@ -16,6 +17,7 @@ peers_install() {
   command -v htpasswd >/dev/null || apt+=(apache2-utils)
   [ -x /usr/sbin/squid ] || apt+=(squid)
   command -v hyperfine >/dev/null || apt+=(hyperfine)
+  command -v chromium >/dev/null || apt+=(chromium)
   if ((${#apt[@]})); then
     echo "installing ${apt[*]}"
     local sudo=""
@@ -57,8 +59,10 @@ peers_start() {
   echo "ok" > "$dir/www/index.html"
   chmod 644 "$dir"/www/index.html "$dir"/www/*/index.html
 
-  # nginx: auth_basic with an htpasswd file (bcrypt), plus a bare `return 401`.
+  # nginx: auth_basic with an htpasswd file (bcrypt), plus a bare `return 401`; a second
+  # server with logs of its own, for the log-analysis tests.
   local nginx_port; nginx_port=$(peers_free_port)
+  local nginx_logs_port; nginx_logs_port=$(peers_free_port)
   htpasswd -bcB "$dir/htpasswd" alice s3cret >/dev/null 2>&1
   htpasswd -bB "$dir/htpasswd" bob hunter2 >/dev/null 2>&1
   chmod 644 "$dir/htpasswd"
@@ -83,15 +87,29 @@ http {
     }
     location = /no-challenge { return 401; }
   }
+  server {
+    listen 127.0.0.1:$nginx_logs_port;
+    root $dir/www;
+    access_log $dir/nginx-logtest-access.log;
+    error_log $dir/nginx-logtest-error.log info;
+    location /basic/ {
+      auth_basic "nginx lab";
+      auth_basic_user_file $dir/htpasswd;
+    }
+  }
 }
 EOF
   nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/nginx-error.log"
   peers_wait "$nginx_port" nginx || return 1
   export WHY401_NGINX_URL="http://127.0.0.1:$nginx_port"
-  export WHY401_NGINX_LOGS="$dir/nginx-access.log:$dir/nginx-error.log"
+  peers_wait "$nginx_logs_port" "nginx (logs)" || return 1
+  export WHY401_NGINX_LOGTEST_URL="http://127.0.0.1:$nginx_logs_port"
+  export WHY401_NGINX_LOGTEST_LOGS="$dir/nginx-logtest-access.log $dir/nginx-logtest-error.log"
 
-  # Apache httpd: mod_auth_digest (MD5, as Apache implements it).
+  # Apache httpd: mod_auth_digest (MD5, as Apache implements it), and mod_auth_basic on a
+  # second port with logs of its own, for the log-analysis tests.
   local apache_port; apache_port=$(peers_free_port)
+  local apache_logs_port; apache_logs_port=$(peers_free_port)
   local ha1; ha1=$(printf '%s' 'alice:apache-lab:s3cret' | md5sum | cut -d' ' -f1)
   echo "alice:apache-lab:$ha1" > "$dir/htdigest"
   chmod 644 "$dir/htdigest"
@@ -100,6 +118,7 @@ EOF
 ServerRoot $dir
 ServerName localhost
 Listen 127.0.0.1:$apache_port
+Listen 127.0.0.1:$apache_logs_port
 PidFile $dir/apache.pid
 DefaultRuntimeDir $dir
 Mutex file:$dir default
@@ -129,11 +148,24 @@ DirectoryIndex index.html
   AuthUserFile $dir/htdigest
   Require valid-user
 </Location>
+<VirtualHost 127.0.0.1:$apache_logs_port>
+  ErrorLog $dir/apache-logtest-error.log
+  CustomLog $dir/apache-logtest-access.log combined
+  <Location /basic/>
+    AuthType Basic
+    AuthName "apache-lab"
+    AuthBasicProvider file
+    AuthUserFile $dir/htpasswd
+    Require valid-user
+  </Location>
+</VirtualHost>
 EOF
   apache2 -f "$dir/apache.conf" -k start
   peers_wait "$apache_port" "apache httpd" || return 1
   export WHY401_APACHE_URL="http://127.0.0.1:$apache_port"
-  export WHY401_APACHE_LOGS="$dir/apache-access.log:$dir/apache-error.log"
+  peers_wait "$apache_logs_port" "apache httpd (logs)" || return 1
+  export WHY401_APACHE_LOGTEST_URL="http://127.0.0.1:$apache_logs_port"
+  export WHY401_APACHE_LOGTEST_LOGS="$dir/apache-logtest-access.log $dir/apache-logtest-error.log"
 
   # squid: a forward proxy that wants Basic proxy credentials.
   local squid_port; squid_port=$(peers_free_port)

@@ -258,6 +258,8 @@ pub fn analyze(
         let (name, head) = read_head(&input)?;
         let fmt = match &forced {
             Some(f) => f.clone(),
+            // Stdin is recognised from its first block, when it is read.
+            None if input == Input::Stdin => Format::Ncsa(format::ncsa::Layout::combined()),
             None => {
                 let text = head_text(&name, &head)?;
                 format::detect(&text).ok_or_else(|| LogError::UnknownFormat(name.clone()))?
@@ -323,9 +325,14 @@ pub fn analyze(
             )?,
         };
         total.merge_file(acc);
+        let format = if info.format.is_empty() {
+            fmt.name()
+        } else {
+            info.format.clone()
+        };
         infos.push(InputInfo {
             path: name.clone(),
-            format: fmt.name(),
+            format,
             ..info
         });
         names.push(name);

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# `why401 logs` on 1 GB of IIS W3C and 1 GB of NCSA combined, against GoAccess, `wc -l` and
+# `rg -c ' 401 '` in the same run; wall time, MB/s, peak RSS, and the counts checked against the
+# generator's truth. BIG=1 adds a 10 GB IIS file for the peak-RSS bound.
+# Usage: bash bench/logs.sh          (results in target/bench/logs.md)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+need=()
+command -v goaccess >/dev/null || need+=(goaccess)
+command -v rg >/dev/null || need+=(ripgrep)
+[ -x /usr/bin/time ] || need+=(time)
+command -v hyperfine >/dev/null || need+=(hyperfine)
+if ((${#need[@]})); then
+  sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+cargo build --release --locked -q -p why401 -p why401-loggen
+data=target/bench/data
+mkdir -p "$data" target/bench
+gen() { # format size name
+  [ -s "$data/$3.log" ] || ./target/release/why401-loggen --format "$1" --size "$2" --out "$data/$3.log" --truth "$data/$3.truth.json"
+}
+gen iis 1G iis-1g
+gen ncsa 1G ncsa-1g
+files=(iis-1g ncsa-1g)
+if [ "${BIG:-0}" = 1 ]; then gen iis 10G iis-10g; files+=(iis-10g); fi
+
+w=./target/release/why401
+report=target/bench/logs.md
+{
+  echo "| file | tool | wall (s) | MB/s | peak RSS (MB) |"
+  echo "|---|---|---:|---:|---:|"
+} > "$report"
+
+measure() { # name file label command...
+  local name=$1 file=$2 label=$3; shift 3
+  local size; size=$(stat -c %s "$file")
+  cat "$file" > /dev/null   # warm the page cache, for every tool alike
+  local runs=3
+  [ "$label" = goaccess ] && runs=1
+  hyperfine -N -i --warmup 0 --runs "$runs" --export-json "target/bench/$name-$label.json" "$*" >/dev/null 2>&1
+  local mean; mean=$(python3 -c "import json;print(json.load(open('target/bench/$name-$label.json'))['results'][0]['mean'])")
+  local rss; rss=$( { /usr/bin/time -v "$@" >/dev/null 2>/dev/null; } 2>&1 | awk -F': ' '/Maximum resident/{print $2}')
+  [ -n "$rss" ] || rss=$( (/usr/bin/time -v "$@" > /dev/null) 2>&1 | awk -F': ' '/Maximum resident/{print $2}')
+  python3 - "$name" "$label" "$mean" "$size" "${rss:-0}" >> "$report" <<'PY'
+import sys
+name, label, mean, size, rss = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5] or 0)
+print(f"| {name} | {label} | {mean:.3f} | {size / mean / 1e6:,.0f} | {rss / 1024:,.0f} |")
+PY
+}
+
+for name in "${files[@]}"; do
+  f="$data/$name.log"
+  measure "$name" "$f" why401 $w logs "$f" --json
+  $w logs "$f" --json > "target/bench/$name.why401.json" || true
+  measure "$name" "$f" "wc -l" wc -l "$f"
+  measure "$name" "$f" "rg -c ' 401 '" rg -c " 401 " "$f"
+  if [[ $name == iis* && $name != iis-10g ]]; then
+    measure "$name" "$f" goaccess goaccess "$f" --log-format=W3C --date-format=%Y-%m-%d --time-format=%H:%M:%S -o "target/bench/$name.goaccess.json"
+  elif [[ $name == ncsa* ]]; then
+    measure "$name" "$f" goaccess goaccess "$f" --log-format=COMBINED -o "target/bench/$name.goaccess.json"
+  fi
+  python3 - "$f" "target/bench/$name.why401.json" "$data/$name.truth.json" >> "$report.counts" <<'PY'
+import json, sys
+log, ours, truth = sys.argv[1], json.load(open(sys.argv[2]))["summary"], json.load(open(sys.argv[3]))
+keys = ["requests", "unparsed", "auth_denials", "handshake_noise", "real_failures"]
+ok = all(ours[k] == truth[k] for k in keys)
+print(f"{log}: " + ", ".join(f"{k} {ours[k]} (truth {truth[k]})" for k in keys) + (" — all equal" if ok else " — MISMATCH"))
+PY
+done
+cat "$report"
+echo
+cat "$report.counts"
+rm -f "$report.counts.old"

@@ -1,0 +1,318 @@
+//! `why401 logs`, end to end: real nginx and Apache logs written by real traffic (curl), IIS
+//! files in Microsoft's documented layout, stdin, filters, the HTML report in a real browser.
+
+mod common;
+
+use std::io::Write;
+use std::process::Command as Std;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn peer(var: &str) -> String {
+    std::env::var(var).unwrap_or_else(|_| {
+        panic!("{var} is not set: these tests need the servers `bash scripts/test.sh` starts")
+    })
+}
+
+fn logs(args: &[&str]) -> (i32, Value) {
+    let out = Command::cargo_bin("why401")
+        .unwrap()
+        .arg("logs")
+        .args(args)
+        .arg("--json")
+        .output()
+        .unwrap();
+    let j = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code().unwrap_or(-1), j)
+}
+
+fn count(j: &Value, table: &str, key: &str) -> u64 {
+    j["summary"][table]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["key"] == key)
+        .map(|r| r["count"].as_u64().unwrap())
+        .unwrap_or(0)
+}
+
+fn reason(j: &Value, why: &str) -> u64 {
+    j["summary"]["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["reason"] == why)
+        .map(|r| r["count"].as_u64().unwrap())
+        .unwrap_or(0)
+}
+
+fn status(j: &Value, code: u64) -> u64 {
+    j["summary"]["by_status"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p[0] == code)
+        .map(|p| p[1].as_u64().unwrap())
+        .unwrap_or(0)
+}
+
+/// Real traffic: none, wrong passwords, an unknown user, right passwords, a brute-force burst.
+fn traffic(base: &str) {
+    let url = format!("{base}/basic/");
+    let run = |args: &[&str], n: usize| {
+        for _ in 0..n {
+            let out = Std::new("curl")
+                .args(["-s", "-o", "/dev/null"])
+                .args(args)
+                .arg(&url)
+                .output()
+                .expect("curl");
+            assert!(out.status.success());
+        }
+    };
+    run(&[], 3);
+    run(&["-u", "alice:wrong"], 4);
+    run(&["-u", "mallory:whatever"], 2);
+    run(&["-u", "alice:s3cret"], 5);
+    run(&["-u", "bob:guess"], 25);
+    // Both servers write their logs as requests finish; give them a moment.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+}
+
+fn files(var: &str) -> Vec<String> {
+    peer(var).split_whitespace().map(String::from).collect()
+}
+
+#[test]
+fn nginx_access_and_error_logs() {
+    traffic(&peer("WHY401_NGINX_LOGTEST_URL"));
+    let f = files("WHY401_NGINX_LOGTEST_LOGS");
+    let (code, j) = logs(&[&f[0], &f[1]]);
+    assert_eq!(code, 1, "a brute force is an auth problem: {j}");
+    assert_eq!(status(&j, 401), 34, "{j}");
+    assert_eq!(status(&j, 200), 5, "{j}");
+    assert_eq!(reason(&j, "wrong password"), 29, "{j}");
+    assert_eq!(reason(&j, "unknown user"), 2, "{j}");
+    assert_eq!(reason(&j, "no credentials sent"), 3, "{j}");
+    assert_eq!(count(&j, "by_user", "bob"), 25);
+    let f0 = &j["findings"][0];
+    assert_eq!(f0["id"], "brute-force", "{j}");
+    assert!(f0["title"].as_str().unwrap().contains("bob"), "{j}");
+    assert_eq!(
+        j["summary"]["inputs"].as_array().unwrap().len(),
+        2,
+        "the error log is recognised as such"
+    );
+}
+
+#[test]
+fn apache_access_and_error_logs() {
+    traffic(&peer("WHY401_APACHE_LOGTEST_URL"));
+    let f = files("WHY401_APACHE_LOGTEST_LOGS");
+    let (code, j) = logs(&[&f[0], &f[1]]);
+    assert_eq!(code, 1, "{j}");
+    assert_eq!(status(&j, 401), 34, "{j}");
+    assert_eq!(
+        reason(&j, "wrong password"),
+        29,
+        "AH01617 lines joined to the access log: {j}"
+    );
+    assert_eq!(reason(&j, "unknown user"), 2, "AH01618: {j}");
+    assert!(
+        j["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["id"] == "brute-force" && f["title"].as_str().unwrap().contains("bob")),
+        "{j}"
+    );
+}
+
+/// Microsoft's documented W3C fields, an app-pool restart with a new `#Fields` line, a method
+/// GoAccess refuses, a broken line.
+const IIS: &str = "#Software: Microsoft Internet Information Services 10.0\r
+#Version: 1.0\r
+#Date: 2026-11-27 08:00:00\r
+#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken\r
+2026-11-27 08:00:01 10.0.0.10 GET /reports/ - 443 - 10.1.1.5 Mozilla/5.0+(Windows+NT+10.0) - 401 2 5 0\r
+2026-11-27 08:00:01 10.0.0.10 GET /reports/ - 443 - 10.1.1.5 Mozilla/5.0+(Windows+NT+10.0) - 401 1 2148074254 0\r
+2026-11-27 08:00:01 10.0.0.10 GET /reports/ - 443 CORP\\alice 10.1.1.5 Mozilla/5.0+(Windows+NT+10.0) - 200 0 0 15\r
+2026-11-27 08:00:05 10.0.0.10 RPC_IN_DATA /rpc/rpcproxy.dll - 443 CORP\\svc-sync 10.1.1.9 MSRPC - 401 1 1326 0\r
+this line is broken\r
+#Software: Microsoft Internet Information Services 10.0\r
+#Version: 1.0\r
+#Date: 2026-11-27 09:00:00\r
+#Fields: date time s-sitename s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs-version cs(User-Agent) cs-host sc-status sc-substatus sc-win32-status sc-bytes time-taken\r
+2026-11-27 09:00:02 W3SVC1 10.0.0.10 GET /owa/ - 443 CORP\\bob 10.1.1.7 HTTP/1.1 Outlook intranet 401 1 1909 340 0\r
+2026-11-27 09:00:03 W3SVC1 10.0.0.10 GET /owa/ - 443 CORP\\bob 10.1.1.7 HTTP/1.1 Outlook intranet 401 3 5 340 0\r
+";
+
+#[test]
+fn iis_documented_layout_with_a_mid_file_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("u_ex261127.log");
+    std::fs::write(&path, IIS).unwrap();
+    let (code, j) = logs(&[path.to_str().unwrap()]);
+    assert_eq!(code, 1, "{j}");
+    let s = &j["summary"];
+    assert_eq!(s["requests"], 6);
+    assert_eq!(
+        s["handshake_noise"], 2,
+        "401 2 5 and 401 1 2148074254 before the 200 are the handshake: {j}"
+    );
+    assert_eq!(s["real_failures"], 3);
+    assert_eq!(s["unparsed"], 1);
+    assert_eq!(
+        s["unparsed_examples"][0]["line"], 9,
+        "file:line of the broken line: {j}"
+    );
+    assert_eq!(
+        count(&j, "by_user", "CORP\\svc-sync"),
+        1,
+        "RPC_IN_DATA is a method like any other"
+    );
+    assert_eq!(
+        count(&j, "by_agent", "Mozilla/5.0 (Windows NT 10.0)"),
+        0,
+        "handshake legs are not failures"
+    );
+    let codes = s["by_code"].to_string();
+    assert!(
+        codes.contains(r#""substatus":3"#) && codes.contains(r#""win32":1909"#),
+        "{codes}"
+    );
+    assert!(
+        j["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["id"] == "account-lockout"),
+        "{j}"
+    );
+}
+
+#[test]
+fn stdin_filters_and_bad_input() {
+    let out = Command::cargo_bin("why401")
+        .unwrap()
+        .args(["logs", "--json", "--since", "2026-11-27 09:00"])
+        .write_stdin(IIS)
+        .output()
+        .unwrap();
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j["summary"]["requests"], 2, "only the 09:00 lines: {j}");
+    assert_eq!(j["summary"]["filtered_out"], 4);
+    let out = Command::cargo_bin("why401")
+        .unwrap()
+        .args(["logs", "--json"])
+        .write_stdin("random words\nmore words\n")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "unrecognisable input is bad input"
+    );
+    let out = Command::cargo_bin("why401")
+        .unwrap()
+        .args(["logs", "/no/such/file.log"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no such file"));
+}
+
+#[test]
+fn a_directory_of_compressed_rotations() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut gz = flate2::write::GzEncoder::new(
+        std::fs::File::create(dir.path().join("access.log.1.gz")).unwrap(),
+        flate2::Compression::default(),
+    );
+    gz.write_all(b"10.0.0.1 - bob [27/Nov/2026:10:00:00 +0000] \"GET /x HTTP/1.1\" 401 12 \"-\" \"curl/8\"\n").unwrap();
+    gz.finish().unwrap();
+    std::fs::write(
+        dir.path().join("access.log"),
+        "10.0.0.1 - bob [27/Nov/2026:10:00:05 +0000] \"GET /x HTTP/1.1\" 200 12 \"-\" \"curl/8\"\n",
+    )
+    .unwrap();
+    let (_, j) = logs(&[dir.path().to_str().unwrap()]);
+    assert_eq!(j["summary"]["requests"], 2, "{j}");
+    assert_eq!(j["summary"]["inputs"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn html_report_renders_in_chromium() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("u_ex.log");
+    let hostile = IIS.replace("Outlook", "<script>document.title='pwned'</script>");
+    std::fs::write(&log, hostile).unwrap();
+    let html = dir.path().join("report.html");
+    let out = Command::cargo_bin("why401")
+        .unwrap()
+        .args([
+            "logs",
+            log.to_str().unwrap(),
+            "--html",
+            html.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.code().is_some());
+    let chromium = ["chromium", "chromium-browser"]
+        .into_iter()
+        .find(|c| Std::new(c).arg("--version").output().is_ok())
+        .expect("chromium must be installed (scripts/test.sh installs it)");
+    let profile = tempfile::tempdir().unwrap();
+    let flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+    ];
+    let url = format!("file://{}", html.display());
+    let dom = Std::new(chromium)
+        .args(flags)
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(["--virtual-time-budget=2000", "--dump-dom", &url])
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    assert!(
+        dom.contains("id=\"kpi-requests\"><b>6</b>"),
+        "the figures are on the rendered page: {dom}"
+    );
+    assert!(dom.contains("account-lockout"), "{dom}");
+    assert!(dom.contains("<svg"), "the chart is inline SVG");
+    assert!(
+        !dom.contains("<title>pwned"),
+        "log text is escaped, never executed"
+    );
+    let shot = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../target/why401-logs-report.png");
+    let out = Std::new(chromium)
+        .args(flags)
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args([
+            "--window-size=1200,1600",
+            &format!("--screenshot={}", shot.display()),
+            &url,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        shot.exists(),
+        "screenshot: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
