@@ -28,6 +28,7 @@ if [ "${BIG:-0}" = 1 ]; then gen iis 10G iis-10g; files+=(iis-10g); fi
 
 w=./target/release/why401
 report=target/bench/logs.md
+rm -f "$report.counts"
 {
   echo "| file | tool | wall (s) | MB/s | peak RSS (MB) |"
   echo "|---|---|---:|---:|---:|"
@@ -39,10 +40,12 @@ measure() { # name file label command...
   cat "$file" > /dev/null   # warm the page cache, for every tool alike
   local runs=3
   [ "$label" = goaccess ] && runs=1
-  hyperfine -N -i --warmup 0 --runs "$runs" --export-json "target/bench/$name-$label.json" "$*" >/dev/null 2>&1
-  local mean; mean=$(python3 -c "import json;print(json.load(open('target/bench/$name-$label.json'))['results'][0]['mean'])")
-  local rss; rss=$( { /usr/bin/time -v "$@" >/dev/null 2>/dev/null; } 2>&1 | awk -F': ' '/Maximum resident/{print $2}')
-  [ -n "$rss" ] || rss=$( (/usr/bin/time -v "$@" > /dev/null) 2>&1 | awk -F': ' '/Maximum resident/{print $2}')
+  local slug=${label//[^a-z0-9]/_} cmd; cmd=$(printf '%q ' "$@")
+  hyperfine -N -i --warmup 0 --runs "$runs" --export-json "target/bench/$name-$slug.json" "$cmd" >/dev/null 2>&1
+  local mean; mean=$(python3 -c "import json,sys;print(json.load(open(sys.argv[1]))['results'][0]['mean'])" "target/bench/$name-$slug.json")
+  # The tools exit non-zero by design (why401: findings present; rg: no match), so only the RSS matters.
+  /usr/bin/time -v -o target/bench/time.txt "$@" >/dev/null 2>&1 || true
+  local rss; rss=$(awk -F': ' '/Maximum resident/{print $2}' target/bench/time.txt)
   python3 - "$name" "$label" "$mean" "$size" "${rss:-0}" >> "$report" <<'PY'
 import sys
 name, label, mean, size, rss = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5] or 0)
@@ -72,4 +75,4 @@ done
 cat "$report"
 echo
 cat "$report.counts"
-rm -f "$report.counts.old"
+rm -f "$report.counts"

@@ -446,7 +446,6 @@ fn scan_file(
         // SAFETY: the map is read-only; a log that shrinks while being read is the one risk,
         // as with any reader of a file being truncated.
         let m = unsafe { memmap2::MmapOptions::new().map(&file) }.map_err(io(path))?;
-        let _ = m.advise(memmap2::Advice::Sequential);
         Some(m)
     };
     let data: &[u8] = map.as_deref().unwrap_or_default();
@@ -455,9 +454,14 @@ fn scan_file(
     let chunk = if opts.chunk_size > 0 {
         opts.chunk_size as u64
     } else {
-        (size / (threads as u64 * 2)).clamp(4 << 20, 64 << 20)
+        (size / (threads as u64 * 2)).clamp(4 << 20, 32 << 20)
     };
     let bounds = line_aligned(data, chunk as usize);
+    if let Some(m) = &map {
+        // Finding the line ends faulted in a run of pages (a whole large folio) at every
+        // boundary: on a 10 GB file that is tens of MB mapped for the whole run. Drop them.
+        release(m, 0, data.len());
+    }
     let mut acc = Acc::new(opts.caps, opts.window);
     let mut layout = match fmt {
         Format::Iis(l) => Some(l.clone()),
@@ -469,7 +473,7 @@ fn scan_file(
     // Workers scan chunks ahead; this thread merges them in file order as they arrive, so
     // the (sequential) merging overlaps the scanning. At most `window` chunks are in flight,
     // which bounds memory.
-    let window = threads * 2;
+    let window = threads + 1;
     let next = std::sync::atomic::AtomicUsize::new(0);
     let merged = std::sync::atomic::AtomicUsize::new(0);
     let assumed_start = layout.clone();
@@ -536,6 +540,9 @@ fn scan_file(
         }
         drop(tx);
         let mut ready = std::collections::BTreeMap::new();
+        // Chunks are merged in order, so everything before the merged chunk's end is done with,
+        // including the page it shares with the next chunk.
+        let mut released = 0;
         for (i, out, assumed_layout) in rx.iter() {
             ready.insert(i, (out, assumed_layout));
             while let Some((mut out, assumed_layout)) =
@@ -570,7 +577,7 @@ fn scan_file(
                     layout = Some(l);
                 }
                 if let Some(m) = &map {
-                    release(m, s, e);
+                    released = release(m, released, e);
                 }
                 merged.fetch_add(1, Ordering::Release);
             }
@@ -608,10 +615,11 @@ fn line_aligned(data: &[u8], chunk: usize) -> Vec<(usize, usize)> {
     out
 }
 
-/// Hands the pages of a scanned chunk back to the kernel (they stay in the page cache).
-fn release(map: &memmap2::Mmap, s: usize, e: usize) {
+/// Hands the pages of `from..to` back to the kernel (they stay in the page cache) and returns
+/// where the next release starts: `from` is page-aligned, the page holding `to` is kept.
+fn release(map: &memmap2::Mmap, from: usize, to: usize) -> usize {
     const PAGE: usize = 4096;
-    let (from, to) = (s.div_ceil(PAGE) * PAGE, e / PAGE * PAGE);
+    let to = to / PAGE * PAGE;
     if to > from {
         // SAFETY: a read-only, file-backed map: dropped pages are read again from the file if
         // touched, never zero-filled.
@@ -619,6 +627,7 @@ fn release(map: &memmap2::Mmap, s: usize, e: usize) {
             map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, from, to - from)
         };
     }
+    to.max(from)
 }
 
 fn read_exact_at(file: &File, buf: &mut [u8], mut off: u64) -> std::io::Result<()> {

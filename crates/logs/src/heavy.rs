@@ -4,7 +4,10 @@
 //! cut. Written here because the well-known crates count, but do not carry the per-key payload
 //! (first/last seen, distinct users) the detectors need.
 
-use rustc_hash::FxHashMap;
+use hashbrown::hash_map::EntryRef;
+use rustc_hash::FxBuildHasher;
+
+type FxHashMap<K, V> = hashbrown::HashMap<K, V, FxBuildHasher>;
 
 /// Something that can absorb another of its kind.
 pub trait Merge {
@@ -49,18 +52,15 @@ impl<P: Default + Merge> TopK<P> {
 
     /// Counts `n` more `key`.
     pub fn add(&mut self, key: &[u8], n: u64) -> &mut Entry<P> {
-        // Look up by the borrowed key first: allocating the owned key only for new entries is
-        // what keeps this off the allocator in the hot loop.
-        if !self.map.contains_key(key) {
-            if self.map.len() >= 2 * self.cap {
-                self.compact();
-            }
-            self.map.insert(key.into(), Entry::default());
+        // Growth past twice the capacity is checked before the lookup, so that one probe both
+        // finds the key and, only for a new one, allocates its owned copy.
+        if self.map.len() >= 2 * self.cap {
+            self.compact();
         }
-        let e = self
-            .map
-            .get_mut(key)
-            .expect("present: just checked or inserted");
+        let e = match self.map.entry_ref(key) {
+            EntryRef::Occupied(o) => o.into_mut(),
+            EntryRef::Vacant(v) => v.insert_with_key(key.into(), Entry::default()),
+        };
         e.count += n;
         e
     }

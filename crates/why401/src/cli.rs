@@ -199,6 +199,9 @@ pub struct LogsArgs {
     /// How many times the failure rate must rise to call it a regression
     #[arg(long, default_value_t = 3.0, value_name = "F")]
     pub regression_factor: f64,
+    /// Bytes per scanned chunk of a plain file (0: chosen from the size); for tuning and tests
+    #[arg(long, default_value_t = 0, value_name = "BYTES", hide = true)]
+    pub chunk_size: usize,
 }
 
 #[derive(Debug, Args)]

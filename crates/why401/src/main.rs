@@ -8,6 +8,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+// The log scan builds one table per chunk and thread, then frees it at the merge: mimalloc's
+// per-thread free lists took the allocator from about a sixth of the profile to noise.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = cli::Cli::parse_from(cli::normalise_args(std::env::args_os()));
     match commands::run(cli) {

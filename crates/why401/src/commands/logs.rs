@@ -29,6 +29,7 @@ pub fn run(args: LogsArgs) -> Result<ExitCode> {
             since: args.since.as_deref().map(parse_time).transpose()?,
             until: args.until.as_deref().map(parse_time).transpose()?,
         },
+        chunk_size: args.chunk_size,
         ..Options::default()
     };
     let thresholds = Thresholds {
