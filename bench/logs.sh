@@ -71,6 +71,18 @@ keys = ["requests", "unparsed", "auth_denials", "handshake_noise", "real_failure
 ok = all(ours[k] == truth[k] for k in keys)
 print(f"{log}: " + ", ".join(f"{k} {ours[k]} (truth {truth[k]})" for k in keys) + (" — all equal" if ok else " — MISMATCH"))
 PY
+  if [ -s "target/bench/$name.goaccess.json" ] && [[ $name != iis-10g ]]; then
+    python3 - "$name" "target/bench/$name.goaccess.json" "$data/$name.truth.json" >> "$report.counts" <<'PY'
+import json, sys
+name, g, truth = sys.argv[1], json.load(open(sys.argv[2])), json.load(open(sys.argv[3]))
+gen = g["general"]
+s401 = sum(i["hits"]["count"] for s in g.get("status_codes", {}).get("data", [])
+           for i in s.get("items", []) if i["data"].startswith("401"))
+print(f"{name} GoAccess: valid requests {gen['valid_requests']} (truth {truth['requests']}), "
+      f"failed lines {gen['failed_requests']} (truth unparsed {truth['unparsed']}), "
+      f"401s {s401} (truth {truth['by_status'].get('401', 0)})")
+PY
+  fi
 done
 cat "$report"
 echo

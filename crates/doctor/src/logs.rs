@@ -3,7 +3,7 @@
 
 use why401_catalogue::{CodeKind, catalogue};
 
-use crate::evidence::logs::{KeyCount, LogSummary, Mix, Thresholds};
+use crate::evidence::logs::{KeyCount, LogSummary, Mix, PairStats, Scattered, Thresholds};
 use crate::time::{duration, timestamp};
 use crate::{Finding, Severity, rank};
 
@@ -68,19 +68,31 @@ fn noise(s: &LogSummary, out: &mut Vec<Finding>) {
     }
     let mut f = Finding::new("handshake-noise")
         .title(format!(
-            "{} of the {} denials are NTLM/Negotiate handshake legs that then succeeded: not failures",
+            "{} of the {} denials are handshake legs that then succeeded: not failures",
             s.handshake_noise, s.auth_denials
         ))
-        .evidence(format!("real failures: {} of {} denials", s.real_failures, s.auth_denials))
+        .evidence(format!(
+            "real failures: {} of {} denials",
+            s.real_failures, s.auth_denials
+        ))
         .severity(Severity::Info)
         .confidence(0.6);
     for c in s.by_code.iter().filter(|c| c.handshake > 0) {
+        let what = if c.substatus == 0 && c.win32 == 0 {
+            "challenges to requests without credentials, answered with them".to_string()
+        } else {
+            format!("{} {} {}", c.status, c.substatus, c.win32)
+        };
         f = f.evidence(format!(
-            "{} {} {}: {} lines, {} of them handshake legs",
-            c.status, c.substatus, c.win32, c.count, c.handshake
+            "{what}: {} lines, {} of them handshake legs",
+            c.count, c.handshake
         ));
     }
     out.push(f);
+}
+
+fn plural(n: u64, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }
 
 fn span(first: i64, last: i64) -> String {
@@ -92,14 +104,19 @@ fn span(first: i64, last: i64) -> String {
     )
 }
 
+/// Attempts per minute over the pair's failing span (a burst inside one minute counts as one).
+fn rate(p: &PairStats) -> f64 {
+    p.failures as f64 / ((p.last - p.first).max(60) as f64 / 60.0)
+}
+
 fn brute_force(s: &LogSummary, t: &Thresholds, out: &mut Vec<Finding>) {
     for p in s
         .user_ip
         .iter()
-        .filter(|p| p.failures >= t.brute_force)
+        .filter(|p| p.failures >= t.brute_force && rate(p) >= t.brute_force_rate)
         .take(5)
     {
-        let rate = p.failures as f64 / ((p.last - p.first).max(60) as f64 / 60.0);
+        let rate = rate(p);
         out.push(
             Finding::new("brute-force")
                 .title(format!(
@@ -153,31 +170,21 @@ fn spray(s: &LogSummary, t: &Thresholds, out: &mut Vec<Finding>) {
 
 fn stuffing(s: &LogSummary, t: &Thresholds, out: &mut Vec<Finding>) {
     // Many sources, many accounts, each source trying few: a botnet with a leaked list.
-    let few: Vec<_> = s
-        .sources
-        .iter()
-        .filter(|x| x.failures <= 5 && x.users >= 1)
-        .collect();
-    let users: std::collections::HashSet<&String> =
-        few.iter().flat_map(|x| x.sample_users.iter()).collect();
-    if (few.len() as u64) < t.stuffing_sources || (users.len() as u64) < t.stuffing_users {
+    let few = &s.scattered;
+    if few.sources < t.stuffing_sources || few.users < t.stuffing_users {
         return;
     }
-    let failures: u64 = few.iter().map(|x| x.failures).sum();
-    let (first, last) = (
-        few.iter().map(|x| x.first).min().unwrap_or(0),
-        few.iter().map(|x| x.last).max().unwrap_or(0),
-    );
+    let (failures, first, last) = (few.failures, few.first, few.last);
     out.push(
         Finding::new("credential-stuffing")
             .title(format!(
                 "{} sources tried {} accounts, a few attempts each: credential stuffing",
-                few.len(),
-                users.len()
+                few.sources, few.users
             ))
             .evidence(format!(
-                "{failures} failures from {} addresses, {}",
-                few.len(),
+                "{failures} failures from {} addresses (at most {} each), {}",
+                few.sources,
+                Scattered::MAX_FAILURES,
                 span(first, last)
             ))
             .evidence(format!(
@@ -195,12 +202,13 @@ fn lockouts(s: &LogSummary, out: &mut Vec<Finding>) {
         out.push(
             Finding::new("account-lockout")
                 .title(format!(
-                    "account {} is locked out ({} refusals with 1909 / 0xC0000234)",
-                    l.user, l.count
+                    "account {} is locked out ({} with 1909 / 0xC0000234)",
+                    l.user,
+                    plural(l.count, "refusal")
                 ))
                 .evidence(format!(
-                    "{} failures for the account before or beside the lockout",
-                    l.failures_before
+                    "{} for the account before or beside the lockout",
+                    plural(l.failures_before, "failure")
                 ))
                 .evidence(format!(
                     "{} — from {}",
@@ -399,6 +407,7 @@ mod tests {
             win32: 5,
             count: 10,
             handshake: 10,
+            meaning: String::new(),
         });
         let f = diagnose(&s, &Thresholds::default());
         let got = ids(&f);
@@ -412,6 +421,28 @@ mod tests {
             assert!(got.contains(&want), "{want} missing: {got:?}");
         }
         assert!(!got.contains(&"credential-stuffing"));
+        // 120 failures in 6 hours is a client with an old password, not an attack.
+        let brute: Vec<_> = f.iter().filter(|f| f.id == "brute-force").collect();
+        assert_eq!(brute.len(), 1, "{brute:?}");
+        assert!(brute[0].title.contains("203.0.113.7"));
+
+        s.scattered = Scattered {
+            sources: 300,
+            failures: 600,
+            users: 280,
+            first: 0,
+            last: 3600,
+        };
+        let f = diagnose(&s, &Thresholds::default());
+        let stuffing = f
+            .iter()
+            .find(|f| f.id == "credential-stuffing")
+            .expect("stuffing");
+        assert!(
+            stuffing.title.contains("300 sources tried 280 accounts"),
+            "{}",
+            stuffing.title
+        );
     }
 
     #[test]

@@ -99,8 +99,11 @@ impl Truth {
         };
         let code = format!("{} {} {}", l.status, sub, win32);
         *self.by_code.entry(code.clone()).or_default() += 1;
-        let handshake =
-            l.status == 401 && ((sub == 2 && win32 == 5) || (sub == 1 && win32 == 2_148_074_254));
+        // NTLM/Negotiate legs, and (logs without IIS's codes) a challenged anonymous request.
+        let handshake = l.status == 401
+            && ((sub == 2 && win32 == 5)
+                || (sub == 1 && win32 == 2_148_074_254)
+                || (sub == 0 && win32 == 0 && l.user.is_empty()));
         if handshake {
             self.pending
                 .entry(l.ip.to_string())
@@ -474,7 +477,7 @@ pub fn generate(cfg: &Config, out: impl Write) -> serde_json::Value {
             );
             continue;
         }
-        if iis && t >= next_stuck && next_stuck <= stuck.3 {
+        if t >= next_stuck && next_stuck <= stuck.3 {
             next_stuck += 300;
             emit(
                 &mut w,
@@ -487,15 +490,23 @@ pub fn generate(cfg: &Config, out: impl Write) -> serde_json::Value {
                     method: "GET",
                     uri: "/backup/status",
                     status: 401,
-                    sub: 1,
-                    win32: 1326,
+                    sub: if iis { 1 } else { 0 },
+                    win32: if iis { 1326 } else { 0 },
                     agent: "Go-http-client/1.1",
                 },
             );
             continue;
         }
-        let ip = &ips[rng.random_range(0..ips.len())];
-        let user = &users[rng.random_range(0..users.len())];
+        // A client is mostly one person's machine: its own user fails now and then (a typo, an
+        // expired password), and now and then someone else signs in on it.
+        let client = rng.random_range(0..ips.len());
+        let ip = &ips[client];
+        let owner = &users[client % users.len()];
+        let user = if rng.random_range(0..20u32) == 0 {
+            &users[rng.random_range(0..users.len())]
+        } else {
+            owner
+        };
         let uri = &urls[rng.random_range(0..urls.len())];
         let agent = AGENTS[rng.random_range(0..AGENTS.len())];
         let method = METHODS[rng.random_range(0..METHODS.len())];
@@ -603,12 +614,14 @@ pub fn generate(cfg: &Config, out: impl Write) -> serde_json::Value {
                 },
             );
         } else if (iis && roll < 290) || (!iis && (250..280).contains(&roll)) {
+            // Background failures: bad passwords, an ACL, an anonymous request nobody followed
+            // up. Lockouts are not background: the injected one is the only one.
             let (sub, win32) = if iis {
-                [(1, 1326), (1, 1326), (3, 5), (1, 1909), (2, 5)][rng.random_range(0..5)]
+                [(1, 1326), (1, 1326), (3, 5), (2, 5)][rng.random_range(0..4)]
             } else {
                 (0, 0)
             };
-            let user = if sub == 2 { "" } else { user.as_str() };
+            let user = if sub == 2 { "" } else { owner.as_str() };
             emit(
                 &mut w,
                 &mut truth,

@@ -35,9 +35,15 @@ pub struct Loc {
     pub line: u64,
 }
 
-/// The handshake legs IIS logs on the way to a success: `401 2 5` and `401 1 2148074254`.
-pub fn is_handshake_leg(status: u16, substatus: u32, win32: u64) -> bool {
-    status == 401 && ((substatus == 2 && win32 == 5) || (substatus == 1 && win32 == 2_148_074_254))
+/// The legs a client passes on the way to a success: IIS's `401 2 5` and `401 1 2148074254`
+/// (NTLM/Negotiate), and elsewhere a 401 to a request without credentials (the challenge).
+pub fn is_handshake_leg(status: u16, substatus: u32, win32: u64, user: &[u8]) -> bool {
+    status == 401
+        && ((substatus == 2 && win32 == 5)
+            || (substatus == 1 && win32 == 2_148_074_254)
+            // A log without IIS's codes (nginx, Apache, JSON): a 401 to a request without
+            // credentials, the challenge every browser gets on its first Basic/Digest request.
+            || (substatus == 0 && win32 == 0 && user.is_empty()))
 }
 
 /// Account lockout: Win32 1909, or NTSTATUS 0xC0000234 as some modules log it.
@@ -47,6 +53,16 @@ fn is_lockout(win32: u64) -> bool {
 
 const OPEN_BUCKETS: usize = 4096;
 const PAIR_WORDS: usize = 1024;
+
+#[inline]
+fn has_bit(bits: &[u64; PAIR_WORDS], h: u64) -> bool {
+    bits[(h >> 6) as usize % PAIR_WORDS] & (1 << (h & 63)) != 0
+}
+
+#[inline]
+fn set_bit(bits: &mut [u64; PAIR_WORDS], h: u64) {
+    bits[(h >> 6) as usize % PAIR_WORDS] |= 1 << (h & 63);
+}
 
 #[inline]
 fn hash_of(parts: &[&[u8]]) -> u64 {
@@ -63,9 +79,6 @@ fn hash_of(parts: &[&[u8]]) -> u64 {
 fn bucket(ip: &[u8]) -> usize {
     (hash_of(&[ip]) >> 20) as usize % OPEN_BUCKETS
 }
-
-/// How far back in time a log may step (lines written out of order) and still be read exactly.
-pub const ORDER_SLACK: i64 = 900;
 
 /// Seconds within which a success turns earlier handshake legs into noise.
 pub const HANDSHAKE_WINDOW: i64 = 60;
@@ -115,6 +128,25 @@ impl Merge for PairP {
         }
         self.example = self.example.or(o.example);
     }
+}
+
+/// One success line, as the merge needs it.
+#[derive(Debug, Clone, Copy)]
+pub struct Success {
+    /// Hash of the client IP and of the (IP, user) pair key.
+    ip: u64,
+    pair: u64,
+    time: i64,
+    flags: u8,
+}
+
+impl Success {
+    /// The line has a client IP / a user.
+    const IP: u8 = 1;
+    const PAIR: u8 = 2;
+    /// Already counted in its chunk (its IP / pair had failed earlier there).
+    const IP_COUNTED: u8 = 4;
+    const PAIR_COUNTED: u8 = 8;
 }
 
 /// Payload per source IP.
@@ -202,7 +234,7 @@ impl Merge for LockP {
     }
 }
 
-fn min_time(a: i64, b: i64) -> i64 {
+pub(crate) fn min_time(a: i64, b: i64) -> i64 {
     match (a, b) {
         (0, x) | (x, 0) => x,
         (x, y) => x.min(y),
@@ -388,6 +420,13 @@ pub struct Acc {
     /// Hashes of the (ip, user) pairs failing in this chunk: a success looks its pair up only
     /// when its bit is set.
     failing_pairs: Box<[u64; PAIR_WORDS]>,
+    /// The same for the client IPs failing in this chunk.
+    failing_ips: Box<[u64; PAIR_WORDS]>,
+    /// Every success of the chunk, in order, by key hash: the merge reads them against the
+    /// chunks before (settling their open legs, counting successes of their failing pairs and
+    /// IPs). A list, not a map: appending stays in cache on the hot path, and the merge's
+    /// lookups go to small tables.
+    successes: Vec<Success>,
     /// Agents were logged IIS-style, spaces as `+` (decoded when shown).
     pub plus_for_space: bool,
     window: Window,
@@ -420,6 +459,8 @@ impl Acc {
             open: 0,
             open_by_hash: Box::new([0; OPEN_BUCKETS]),
             failing_pairs: Box::new([0; PAIR_WORDS]),
+            failing_ips: Box::new([0; PAIR_WORDS]),
+            successes: Vec::new(),
             plus_for_space: false,
             window,
         }
@@ -483,7 +524,7 @@ impl Acc {
         {
             *self.reasons.entry(why).or_default() += 1;
         }
-        if is_handshake_leg(r.status, r.substatus, r.win32) && !r.ip.is_empty() {
+        if is_handshake_leg(r.status, r.substatus, r.win32, r.user) && !r.ip.is_empty() {
             let leg = Leg {
                 time: r.time,
                 substatus: r.substatus,
@@ -513,18 +554,45 @@ impl Acc {
     /// A success: earlier handshake legs of this client were noise.
     #[inline]
     fn success(&mut self, r: &Record, buf: &[u8]) {
-        if !r.user.is_empty() && !self.pairs.is_empty() {
-            // Only pairs failing in this chunk are tracked; a success alone does not create one.
-            let h = hash_of(&[r.ip, r.user]);
-            if self.failing_pairs[(h >> 6) as usize % PAIR_WORDS] & (1 << (h & 63)) != 0 {
-                let mut key = [0u8; 256];
-                if let Some(k) = pair_key_into(r.ip, r.user, &mut key)
-                    && let Some(e) = self.pairs.get_mut(k)
-                {
-                    e.payload.successes += 1;
-                }
+        // A pair (and an IP) counts its successes from its first failure on, as one sequential
+        // read sees them. A pair that failed earlier in this chunk is counted here; any other
+        // success is kept by hash, and the merge counts it if the pair failed in an earlier chunk.
+        let mut seen = Success {
+            ip: 0,
+            pair: 0,
+            time: r.time,
+            flags: 0,
+        };
+        if !r.ip.is_empty() {
+            seen.ip = hash_of(&[r.ip]);
+            seen.flags |= Success::IP;
+            if has_bit(&self.failing_ips, seen.ip)
+                && let Some(e) = self.sources.get_mut(r.ip)
+            {
+                e.payload.successes += 1;
+                seen.flags |= Success::IP_COUNTED;
             }
         }
+        if !r.user.is_empty() {
+            let mut buf = [0u8; 256];
+            let owned;
+            let key = match pair_key_into(r.ip, r.user, &mut buf) {
+                Some(k) => k,
+                None => {
+                    owned = pair_key(r.ip, r.user);
+                    &owned
+                }
+            };
+            seen.pair = hash_of(&[key]);
+            seen.flags |= Success::PAIR;
+            if has_bit(&self.failing_pairs, seen.pair)
+                && let Some(e) = self.pairs.get_mut(key)
+            {
+                e.payload.successes += 1;
+                seen.flags |= Success::PAIR_COUNTED;
+            }
+        }
+        self.successes.push(seen);
         if self.open == 0 {
             return;
         }
@@ -617,8 +685,6 @@ impl Acc {
         self.agents.hit(r.agent);
         if !r.user.is_empty() {
             self.users.hit(r.user);
-            let h = hash_of(&[r.ip, r.user]);
-            self.failing_pairs[(h >> 6) as usize % PAIR_WORDS] |= 1 << (h & 63);
             let mut buf = [0u8; 256];
             let owned;
             let key = match pair_key_into(r.ip, r.user, &mut buf) {
@@ -628,6 +694,7 @@ impl Acc {
                     &owned
                 }
             };
+            set_bit(&mut self.failing_pairs, hash_of(&[key]));
             let e = self.pairs.hit(key);
             let p = &mut e.payload;
             p.first = min_time(p.first, r.time);
@@ -637,6 +704,7 @@ impl Acc {
             }
             p.example.get_or_insert(loc);
         }
+        set_bit(&mut self.failing_ips, hash_of(&[r.ip]));
         let s = self.sources.hit(r.ip);
         let sp = &mut s.payload;
         sp.first = min_time(sp.first, r.time);
@@ -666,8 +734,8 @@ impl Acc {
 
     /// Absorbs the chunk that follows this one in the file.
     pub fn merge(&mut self, mut next: Acc) {
-        // Legs left open here are settled by `settle_open` against the next chunk's lines
-        // before this merge; what is still open stays open, next to the next chunk's own.
+        // Legs left open here are settled by the next chunk's first success of their client;
+        // what is still open stays open, next to the next chunk's own.
         self.lines += next.lines;
         self.requests += next.requests;
         self.filtered += next.filtered;
@@ -681,6 +749,10 @@ impl Acc {
             let c = self.codes.entry(k).or_default();
             c[0] += v[0];
             c[1] += v[1];
+        }
+        // The next chunk's successes meet the failures and open legs before it (here).
+        if !next.successes.is_empty() {
+            self.absorb_successes(&next.successes);
         }
         self.users.merge(next.users);
         self.ips.merge(next.ips);
@@ -716,40 +788,82 @@ impl Acc {
         self.open > 0
     }
 
-    /// Past this time no success can turn the open legs into noise any more (with a quarter
-    /// of an hour of slack for logs written out of order).
-    pub fn open_deadline(&self) -> i64 {
-        self.pending
-            .values()
-            .flatten()
-            .map(|l| l.time)
-            .max()
-            .map_or(i64::MIN, |t| {
-                t.saturating_add(HANDSHAKE_WINDOW + ORDER_SLACK)
-            })
-    }
-
-    /// A line of the next chunk, read only to settle the legs this accumulator left open: the
-    /// first success of their client settles them, exactly as a sequential reader would.
-    pub fn settle_with(&mut self, r: &Record) {
-        if r.status >= 400 || r.ip.is_empty() {
-            return;
-        }
-        let Some(legs) = self.pending.get_mut(r.ip) else {
-            return;
-        };
-        let legs = std::mem::take(legs);
-        self.pending.remove(r.ip);
-        self.open -= legs.len();
-        let b = bucket(r.ip);
-        self.open_by_hash[b] = self.open_by_hash[b].saturating_sub(legs.len() as u16);
-        for leg in legs {
-            if r.time == i64::MIN || leg.time == i64::MIN || r.time - leg.time <= HANDSHAKE_WINDOW {
-                self.noise_leg(&leg);
-            } else {
-                self.expire(r.ip, leg, &[]);
+    /// Reads the next chunk's successes, in order, as one sequential read would have met them
+    /// after this chunk: a success counts for its pair and IP when they failed before it (here,
+    /// or earlier in that chunk, which it counted itself), and a client's first success settles
+    /// the legs left open here: noise when it came within the handshake window, real failures
+    /// otherwise (from then on the client is failing).
+    fn absorb_successes(&mut self, next: &[Success]) {
+        let mut failing_ips: FxHashMap<u64, ()> = self
+            .sources
+            .iter()
+            .map(|(k, _)| (hash_of(&[k]), ()))
+            .collect();
+        let failing_pairs: FxHashMap<u64, ()> = self
+            .pairs
+            .iter()
+            .map(|(k, _)| (hash_of(&[k]), ()))
+            .collect();
+        let mut open: FxHashMap<u64, Box<[u8]>> = self
+            .pending
+            .iter()
+            .filter(|(_, legs)| !legs.is_empty())
+            .map(|(ip, _)| (hash_of(&[ip]), ip.clone()))
+            .collect();
+        let mut ip_hits: FxHashMap<u64, u64> = FxHashMap::default();
+        let mut pair_hits: FxHashMap<u64, u64> = FxHashMap::default();
+        for s in next {
+            if s.flags & (Success::IP | Success::IP_COUNTED) == Success::IP
+                && failing_ips.contains_key(&s.ip)
+            {
+                *ip_hits.entry(s.ip).or_default() += 1;
+            }
+            if s.flags & (Success::PAIR | Success::PAIR_COUNTED) == Success::PAIR
+                && failing_pairs.contains_key(&s.pair)
+            {
+                *pair_hits.entry(s.pair).or_default() += 1;
+            }
+            if s.flags & Success::IP != 0
+                && !open.is_empty()
+                && let Some(ip) = open.remove(&s.ip)
+                && self.settle(&ip, s.time)
+            {
+                failing_ips.insert(s.ip, ());
             }
         }
+        if !ip_hits.is_empty() {
+            for (k, e) in self.sources.iter_mut() {
+                if let Some(n) = ip_hits.get(&hash_of(&[k])) {
+                    e.payload.successes += n;
+                }
+            }
+        }
+        if !pair_hits.is_empty() {
+            for (k, e) in self.pairs.iter_mut() {
+                if let Some(n) = pair_hits.get(&hash_of(&[k])) {
+                    e.payload.successes += n;
+                }
+            }
+        }
+    }
+
+    /// Settles the open legs of `ip` against a success at `time`; true when some were real
+    /// failures.
+    fn settle(&mut self, ip: &[u8], time: i64) -> bool {
+        let legs = self.pending.remove(ip).unwrap_or_default();
+        self.open -= legs.len();
+        let b = bucket(ip);
+        self.open_by_hash[b] = self.open_by_hash[b].saturating_sub(legs.len() as u16);
+        let mut expired = false;
+        for leg in legs {
+            if time == i64::MIN || leg.time == i64::MIN || time - leg.time <= HANDSHAKE_WINDOW {
+                self.noise_leg(&leg);
+            } else {
+                self.expire(ip, leg, &[]);
+                expired = true;
+            }
+        }
+        expired
     }
 
     /// Absorbs the pass over another file: handshakes do not continue across files.

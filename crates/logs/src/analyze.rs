@@ -191,11 +191,6 @@ impl Pass {
             let Some(cut) = memchr::memrchr(b'\n', &buf).map(|i| i + 1) else {
                 continue;
             };
-            let layout = match &t.format {
-                Format::Iis(l) => Some(l.clone()),
-                _ => None,
-            };
-            format::settle_open(&t.format, layout.as_ref(), &buf[..cut], &mut self.acc);
             let out = format::scan(
                 &t.format,
                 &buf[..cut],
@@ -565,13 +560,10 @@ fn scan_file(
                     );
                     out.prefix = redo.prefix;
                 }
-                format::settle_open(fmt, layout.as_ref(), &data[s..e], &mut acc);
                 offsets.push(lines);
                 lines += out.lines;
                 unparsed += out.prefix.unparsed + out.rest.unparsed;
                 acc.merge(out.prefix);
-                // The prefix's own open legs meet the rest of the chunk (after its directive).
-                format::settle_open(fmt, layout.as_ref(), &data[s + out.prefix_len..e], &mut acc);
                 acc.merge(out.rest);
                 if let Some(l) = out.last_layout {
                     layout = Some(l);
@@ -684,11 +676,6 @@ fn scan_stream(
             memchr::memrchr(b'\n', &carry).map_or(0, |i| i + 1)
         };
         if cut > 0 {
-            let layout = match &fmt {
-                Format::Iis(l) => Some(l.clone()),
-                _ => None,
-            };
-            format::settle_open(&fmt, layout.as_ref(), &carry[..cut], &mut acc);
             let out = format::scan(
                 &fmt,
                 &carry[..cut],

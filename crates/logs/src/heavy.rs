@@ -132,6 +132,11 @@ impl<P: Default + Merge> TopK<P> {
         self.map.iter().map(|(k, e)| (&**k, e))
     }
 
+    /// Every key with its entry, to update payloads (the counts stay).
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&[u8], &mut Entry<P>)> {
+        self.map.iter_mut().map(|(k, e)| (&**k, e))
+    }
+
     /// How many keys are held.
     pub fn len(&self) -> usize {
         self.map.len()

@@ -1,11 +1,11 @@
 //! Folding an accumulator into the [`LogSummary`] the doctor judges and the renderers show.
 
 use why401_doctor::evidence::logs::{
-    CodeCount, InputInfo, KeyCount, Lockout, LogSummary, Mix, PairStats, ReasonCount, Series,
-    SourceStats, Unparsed,
+    CodeCount, InputInfo, KeyCount, Lockout, LogSummary, Mix, PairStats, ReasonCount, Scattered,
+    Series, SourceStats, Unparsed,
 };
 
-use crate::acc::{Acc, Loc};
+use crate::acc::{Acc, Loc, min_time};
 use crate::heavy::{Merge, TopK};
 
 /// How many rows the tables keep.
@@ -87,6 +87,7 @@ pub fn build(
             win32,
             count: c[0],
             handshake: c[1],
+            meaning: why401_doctor::logs::meaning(status, substatus, win32),
         })
         .collect();
     by_code.sort_by(|a, b| {
@@ -132,6 +133,7 @@ pub fn build(
             }
         })
         .collect();
+    let scattered = scattered(acc);
     let lockouts = acc
         .lockouts
         .top(100)
@@ -214,6 +216,7 @@ pub fn build(
         by_agent: agents(keys(&acc.agents, ROWS), acc.plus_for_space),
         user_ip,
         sources,
+        scattered,
         lockouts,
         reasons,
         distinct_failing_ips: acc.sources.len() as u64,
@@ -227,6 +230,28 @@ pub fn build(
             || acc.pairs.evicted
             || acc.sources.evicted,
     }
+}
+
+/// The sources that failed only a few times and never succeeded after, over the whole table:
+/// the top rows alone would hide a botnet whose every address tries twice. (A client with a
+/// typo fails a few times too, but then gets in.)
+fn scattered(acc: &Acc) -> Scattered {
+    let mut out = Scattered::default();
+    let mut users = rustc_hash::FxHashSet::default();
+    for (_, e) in acc
+        .sources
+        .iter()
+        .filter(|(_, e)| e.count <= Scattered::MAX_FAILURES && e.payload.successes == 0)
+    {
+        out.sources += 1;
+        out.failures += e.count;
+        users.extend(e.payload.user_hashes.iter().copied());
+        out.users += e.payload.users_over;
+        out.first = min_time(out.first, e.payload.first);
+        out.last = out.last.max(e.payload.last);
+    }
+    out.users += users.len() as u64;
+    out
 }
 
 fn series(acc: &Acc) -> Series {

@@ -118,9 +118,8 @@ fn gzip_and_zstd_read_the_same() {
     check(&run(&zst, 0), &truth);
 }
 
-#[test]
-fn the_injected_incidents_are_found() {
-    let (_d, path, truth) = write(Format::Iis, 8 << 20);
+fn incidents(format: Format) {
+    let (_d, path, truth) = write(format, 8 << 20);
     let s = run(&path, 0);
     let findings = why401_doctor::logs::diagnose(&s, &Thresholds::default());
     let has = |id: &str, needle: &str| {
@@ -129,23 +128,32 @@ fn the_injected_incidents_are_found() {
                 && (f.title.contains(needle) || f.evidence.iter().any(|e| e.contains(needle)))
         })
     };
+    // Only the injected incidents: every finding of these kinds names its injected source.
+    let only = |id: &str, needle: &str| {
+        findings
+            .iter()
+            .filter(|f| f.id == id)
+            .all(|f| f.title.contains(needle))
+    };
     let inj = &truth["injected"];
-    assert!(
-        has("brute-force", inj["brute_force"]["ip"].as_str().unwrap()),
-        "{findings:#?}"
-    );
-    assert!(
-        has(
-            "password-spray",
-            inj["password_spray"]["ip"].as_str().unwrap()
-        ),
-        "{findings:#?}"
-    );
+    let brute = inj["brute_force"]["ip"].as_str().unwrap();
+    let spray = inj["password_spray"]["ip"].as_str().unwrap();
+    assert!(has("brute-force", brute), "{findings:#?}");
+    assert!(only("brute-force", brute), "{findings:#?}");
+    assert!(has("password-spray", spray), "{findings:#?}");
+    assert!(only("password-spray", spray), "{findings:#?}");
     assert!(has("credential-stuffing", "sources"), "{findings:#?}");
-    assert!(has("account-lockout", "jsmith"), "{findings:#?}");
+    if format == Format::Iis {
+        // Only IIS logs the win32 status that says "locked out".
+        assert!(has("account-lockout", "jsmith"), "{findings:#?}");
+    }
+    assert!(only("account-lockout", "jsmith"), "{findings:#?}");
     assert!(has("stuck-client", "svc-backup"), "{findings:#?}");
-    assert!(has("handshake-noise", "handshake"), "{findings:#?}");
+    assert!(only("stuck-client", "svc-backup"), "{findings:#?}");
     assert!(has("unparsed-lines", ":"), "{findings:#?}");
+    if format == Format::Iis {
+        assert!(has("handshake-noise", "handshake"), "{findings:#?}");
+    }
     let regression = findings
         .iter()
         .find(|f| f.id == "auth-regression")
@@ -157,4 +165,14 @@ fn the_injected_incidents_are_found() {
             .any(|e| e.contains("/api/v2/orders") || e.contains("OrderSync")),
         "{regression:#?}"
     );
+}
+
+#[test]
+fn the_injected_incidents_are_found_and_nothing_else() {
+    incidents(Format::Iis);
+}
+
+#[test]
+fn the_injected_incidents_are_found_in_ncsa_too() {
+    incidents(Format::Ncsa);
 }

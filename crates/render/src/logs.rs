@@ -6,7 +6,6 @@ use std::fmt::Write;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use why401_doctor::Finding;
 use why401_doctor::evidence::logs::{KeyCount, LogSummary};
-use why401_doctor::logs::meaning;
 use why401_doctor::time::{duration, timestamp};
 
 use crate::Options;
@@ -101,7 +100,7 @@ pub fn logs(s: &LogSummary, findings: &[Finding], opts: Options) -> String {
                 format!("{} {} {}", c.status, c.substatus, c.win32),
                 thousands(c.count),
                 thousands(c.handshake),
-                meaning(c.status, c.substatus, c.win32),
+                c.meaning.clone(),
             ]);
         }
         let _ = writeln!(out, "{t}\n");
@@ -368,7 +367,7 @@ td:nth-child(2){font-variant-numeric:tabular-nums}.finding{border-left:4px solid
                     format!("{} {} {}", c.status, c.substatus, c.win32),
                     thousands(c.count),
                     thousands(c.handshake),
-                    meaning(c.status, c.substatus, c.win32),
+                    c.meaning.clone(),
                 ]
             })
             .collect(),

@@ -184,6 +184,9 @@ pub struct LogsArgs {
     /// Failures of one IP against one account that make a brute force
     #[arg(long, default_value_t = 20, value_name = "N")]
     pub brute_force: u64,
+    /// ... at this many attempts per minute at least (slower and steady is a stuck client)
+    #[arg(long, default_value_t = 1.0, value_name = "PER_MIN")]
+    pub brute_force_rate: f64,
     /// Accounts one IP fails on that make a password spray
     #[arg(long, default_value_t = 10, value_name = "N")]
     pub spray_users: u64,

@@ -101,6 +101,11 @@ fn nginx_access_and_error_logs() {
     assert_eq!(reason(&j, "wrong password"), 29, "{j}");
     assert_eq!(reason(&j, "unknown user"), 2, "{j}");
     assert_eq!(reason(&j, "no credentials sent"), 3, "{j}");
+    assert_eq!(
+        j["summary"]["handshake_noise"], 3,
+        "requests without credentials, then a success from the same client within a minute: the challenge leg: {j}"
+    );
+    assert_eq!(j["summary"]["real_failures"], 31, "{j}");
     assert_eq!(count(&j, "by_user", "bob"), 25);
     let f0 = &j["findings"][0];
     assert_eq!(f0["id"], "brute-force", "{j}");

@@ -19,6 +19,8 @@ pub struct CodeCount {
     pub count: u64,
     /// Of those, the legs of NTLM/Negotiate handshakes that then succeeded.
     pub handshake: u64,
+    /// The combination in plain words, from the catalogue.
+    pub meaning: String,
 }
 
 /// One input file (or stdin).
@@ -111,6 +113,23 @@ pub struct ReasonCount {
     pub count: u64,
 }
 
+/// The failing sources that tried only a few times each (at most [`Scattered::MAX_FAILURES`])
+/// and never succeeded after, counted over every source, not only the top rows: credential
+/// stuffing hides there.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Scattered {
+    pub sources: u64,
+    pub failures: u64,
+    /// Distinct accounts they failed on (exact up to a few hundred per source).
+    pub users: u64,
+    pub first: i64,
+    pub last: i64,
+}
+
+impl Scattered {
+    pub const MAX_FAILURES: u64 = 5;
+}
+
 /// Everything a log pass established.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct LogSummary {
@@ -137,6 +156,7 @@ pub struct LogSummary {
     pub by_agent: Vec<KeyCount>,
     pub user_ip: Vec<PairStats>,
     pub sources: Vec<SourceStats>,
+    pub scattered: Scattered,
     pub lockouts: Vec<Lockout>,
     pub reasons: Vec<ReasonCount>,
     pub distinct_failing_ips: u64,
@@ -152,6 +172,8 @@ pub struct LogSummary {
 pub struct Thresholds {
     /// Failures of one source against one account to call it brute force.
     pub brute_force: u64,
+    /// ... at this many attempts per minute at least (slower is a stuck client).
+    pub brute_force_rate: f64,
     /// Distinct accounts one source fails on to call it a password spray.
     pub spray_users: u64,
     /// Distinct sources and accounts to call it credential stuffing.
@@ -167,6 +189,7 @@ impl Default for Thresholds {
     fn default() -> Self {
         Thresholds {
             brute_force: 20,
+            brute_force_rate: 1.0,
             spray_users: 10,
             stuffing_sources: 20,
             stuffing_users: 20,

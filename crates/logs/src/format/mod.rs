@@ -218,62 +218,6 @@ pub fn scan(
     }
 }
 
-/// Reads the start of the next chunk (`buf`) only to settle the handshake legs `acc` left
-/// open: it stops once they are all settled or the lines are past their deadline.
-pub fn settle_open(format: &Format, layout: Option<&iis::Layout>, buf: &[u8], acc: &mut Acc) {
-    if !acc.has_open() {
-        return;
-    }
-    let deadline = acc.open_deadline();
-    let mut layout = layout.cloned();
-    let mut iis_cache = iis::DayCache::default();
-    let mut ncsa_cache = ncsa::TimeCache::default();
-    let mut start = 0;
-    while start < buf.len() && acc.has_open() {
-        let end = memchr::memchr(b'\n', &buf[start..]).map_or(buf.len(), |i| start + i);
-        let line = trim_cr(&buf[start..end]);
-        start = end + 1;
-        if let Some(f) = line.strip_prefix(b"#Fields:") {
-            layout = Some(iis::Layout::parse(&String::from_utf8_lossy(f)));
-            continue;
-        }
-        let r = match format {
-            Format::Iis(_) => layout.as_ref().and_then(|l| {
-                let mut seps = [0u32; split::MAX_SEPS];
-                let mut n = 0;
-                for i in memchr::memchr_iter(b' ', line).take(split::MAX_SEPS) {
-                    seps[n] = i as u32;
-                    n += 1;
-                }
-                iis::parse(l, line, &seps[..n], &mut iis_cache).ok()
-            }),
-            Format::Ncsa(l) => l.parse_line(line, &mut ncsa_cache).ok(),
-            Format::Json(m) => {
-                if let Ok(f) = m.parse_line(line) {
-                    let r = Record {
-                        time: f.time,
-                        ip: f.ip.as_bytes(),
-                        status: f.status,
-                        ..Record::default()
-                    };
-                    if r.time != i64::MIN && r.time > deadline {
-                        break;
-                    }
-                    acc.settle_with(&r);
-                }
-                continue;
-            }
-            Format::ErrorLog => None,
-        };
-        if let Some(r) = r {
-            if r.time != i64::MIN && r.time > deadline {
-                break;
-            }
-            acc.settle_with(&r);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -34,6 +34,7 @@ pub fn run(args: LogsArgs) -> Result<ExitCode> {
     };
     let thresholds = Thresholds {
         brute_force: args.brute_force,
+        brute_force_rate: args.brute_force_rate,
         spray_users: args.spray_users,
         stuffing_sources: args.stuffing_sources,
         stuffing_users: args.stuffing_users,
