@@ -472,6 +472,7 @@ mod tests {
                 }],
                 agents: vec![],
                 codes: vec![],
+                approximate: false,
             });
         }
         let f = diagnose(&s, &Thresholds::default());

@@ -7,7 +7,7 @@
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::errorlog::Reasons;
-use crate::heavy::{Merge, TopK};
+use crate::heavy::{Merge, Table, TopK, key_hash};
 
 /// A parsed log line, borrowed from the buffer.
 #[derive(Debug, Clone, Copy, Default)]
@@ -52,32 +52,11 @@ fn is_lockout(win32: u64) -> bool {
 }
 
 const OPEN_BUCKETS: usize = 4096;
-const PAIR_WORDS: usize = 1024;
 
+/// The open-legs bucket of a client, from its [`key_hash`].
 #[inline]
-fn has_bit(bits: &[u64; PAIR_WORDS], h: u64) -> bool {
-    bits[(h >> 6) as usize % PAIR_WORDS] & (1 << (h & 63)) != 0
-}
-
-#[inline]
-fn set_bit(bits: &mut [u64; PAIR_WORDS], h: u64) {
-    bits[(h >> 6) as usize % PAIR_WORDS] |= 1 << (h & 63);
-}
-
-#[inline]
-fn hash_of(parts: &[&[u8]]) -> u64 {
-    use std::hash::Hasher;
-    let mut h = rustc_hash::FxHasher::default();
-    for p in parts {
-        h.write(p);
-        h.write_u8(0xff);
-    }
-    h.finish()
-}
-
-#[inline]
-fn bucket(ip: &[u8]) -> usize {
-    (hash_of(&[ip]) >> 20) as usize % OPEN_BUCKETS
+fn bucket(ip_hash: u64) -> usize {
+    (ip_hash >> 20) as usize % OPEN_BUCKETS
 }
 
 /// Seconds within which a success turns earlier handshake legs into noise.
@@ -137,6 +116,8 @@ pub struct Success {
     ip: u64,
     pair: u64,
     time: i64,
+    /// Its line in the chunk.
+    line: u64,
     flags: u8,
 }
 
@@ -254,9 +235,10 @@ impl Default for MixAcc {
     fn default() -> Self {
         MixAcc {
             failures: 0,
-            urls: TopK::new(16),
-            agents: TopK::new(16),
-            codes: TopK::new(16),
+            urls: TopK::new(32),
+            agents: TopK::new(32),
+            // Few distinct codes exist (status × substatus × win32): keep them all.
+            codes: TopK::new(256),
         }
     }
 }
@@ -341,8 +323,9 @@ impl Minutes {
         &mut self.v[i]
     }
 
-    fn merge(&mut self, o: Minutes) {
-        for (i, c) in o.v.into_iter().enumerate() {
+    /// Adds `o` in and empties it (its allocation kept).
+    fn absorb(&mut self, o: &mut Minutes) {
+        for (i, c) in o.v.drain(..).enumerate() {
             if c != [0; 3] {
                 let s = self.slot(o.base + i as i64);
                 for k in 0..3 {
@@ -350,6 +333,7 @@ impl Minutes {
                 }
             }
         }
+        o.base = 0;
     }
 }
 
@@ -399,7 +383,6 @@ pub struct Acc {
     pub minutes: Minutes,
     pub codes: FxHashMap<(u16, u32, u64), [u64; 2]>,
     pub users: TopK<()>,
-    pub ips: TopK<()>,
     pub urls: TopK<()>,
     pub agents: TopK<()>,
     pub pairs: TopK<PairP>,
@@ -412,16 +395,15 @@ pub struct Acc {
     pub reasons: FxHashMap<&'static str, u64>,
     /// Open handshake legs by client. Entries are emptied, not removed, so a busy client does
     /// not allocate on every handshake; `open` counts the legs.
-    pending: FxHashMap<Box<[u8]>, Vec<Leg>>,
+    pending: Table<Vec<Leg>>,
     open: usize,
     /// Open legs per client-hash bucket: a success looks a client up only when its bucket has
     /// any (most successes come from clients with nothing open).
     open_by_hash: Box<[u16; OPEN_BUCKETS]>,
-    /// Hashes of the (ip, user) pairs failing in this chunk: a success looks its pair up only
-    /// when its bit is set.
-    failing_pairs: Box<[u64; PAIR_WORDS]>,
-    /// The same for the client IPs failing in this chunk.
-    failing_ips: Box<[u64; PAIR_WORDS]>,
+    /// The line of the first failure of each client IP and (ip, user) pair in this chunk, by
+    /// key hash: at the chunk's end, its successes after that line count for them.
+    first_fail_ip: FxHashMap<u64, u64>,
+    first_fail_pair: FxHashMap<u64, u64>,
     /// Every success of the chunk, in order, by key hash: the merge reads them against the
     /// chunks before (settling their open legs, counting successes of their failing pairs and
     /// IPs). A list, not a map: appending stays in cache on the hot path, and the merge's
@@ -444,7 +426,6 @@ impl Acc {
             minutes: Minutes::default(),
             codes: FxHashMap::default(),
             users: TopK::new(caps.table),
-            ips: TopK::new(caps.table),
             urls: TopK::new(caps.table),
             agents: TopK::new(caps.table),
             pairs: TopK::new(caps.pairs),
@@ -455,11 +436,11 @@ impl Acc {
             unparsed: 0,
             bad: Vec::new(),
             reasons: FxHashMap::default(),
-            pending: FxHashMap::default(),
+            pending: Table::default(),
             open: 0,
             open_by_hash: Box::new([0; OPEN_BUCKETS]),
-            failing_pairs: Box::new([0; PAIR_WORDS]),
-            failing_ips: Box::new([0; PAIR_WORDS]),
+            first_fail_ip: FxHashMap::default(),
+            first_fail_pair: FxHashMap::default(),
             successes: Vec::new(),
             plus_for_space: false,
             window,
@@ -510,7 +491,7 @@ impl Acc {
         let denied = matches!(r.status, 401 | 403 | 407);
         if !denied {
             if r.status < 400 {
-                self.success(r, buf);
+                self.success(r, loc, buf);
             }
             return;
         }
@@ -534,44 +515,36 @@ impl Acc {
                 plus: r.plus_for_space,
                 loc,
             };
-            match self.pending.get_mut(r.ip) {
-                Some(legs) => legs.push(leg),
-                None => {
-                    self.pending.insert(r.ip.into(), vec![leg]);
-                }
-            }
+            let hip = key_hash(r.ip);
+            self.pending
+                .get_or_insert_with(hip, r.ip, Vec::new)
+                .push(leg);
             self.open += 1;
-            let b = bucket(r.ip);
+            let b = bucket(hip);
             self.open_by_hash[b] = self.open_by_hash[b].saturating_add(1);
             if self.pending.len() > 200_000 {
-                self.sweep(r.time, buf);
+                self.sweep(r.time, loc.line, buf);
             }
             return;
         }
-        self.failure(r, loc);
+        self.failure(r, loc, Some(loc.line));
     }
 
-    /// A success: earlier handshake legs of this client were noise.
+    /// A success: earlier handshake legs of this client were noise. It is only noted here
+    /// (by key hash): whether it counts for its IP and pair, which needs their first failure,
+    /// is read at the chunk's end ([`Acc::end_chunk`]) and at the merge, off the hot path.
     #[inline]
-    fn success(&mut self, r: &Record, buf: &[u8]) {
-        // A pair (and an IP) counts its successes from its first failure on, as one sequential
-        // read sees them. A pair that failed earlier in this chunk is counted here; any other
-        // success is kept by hash, and the merge counts it if the pair failed in an earlier chunk.
+    fn success(&mut self, r: &Record, loc: Loc, buf: &[u8]) {
         let mut seen = Success {
             ip: 0,
             pair: 0,
             time: r.time,
+            line: loc.line,
             flags: 0,
         };
         if !r.ip.is_empty() {
-            seen.ip = hash_of(&[r.ip]);
+            seen.ip = key_hash(r.ip);
             seen.flags |= Success::IP;
-            if has_bit(&self.failing_ips, seen.ip)
-                && let Some(e) = self.sources.get_mut(r.ip)
-            {
-                e.payload.successes += 1;
-                seen.flags |= Success::IP_COUNTED;
-            }
         }
         if !r.user.is_empty() {
             let mut buf = [0u8; 256];
@@ -583,38 +556,36 @@ impl Acc {
                     &owned
                 }
             };
-            seen.pair = hash_of(&[key]);
+            seen.pair = key_hash(key);
             seen.flags |= Success::PAIR;
-            if has_bit(&self.failing_pairs, seen.pair)
-                && let Some(e) = self.pairs.get_mut(key)
-            {
-                e.payload.successes += 1;
-                seen.flags |= Success::PAIR_COUNTED;
-            }
         }
         self.successes.push(seen);
-        if self.open == 0 {
+        if self.open == 0 || r.ip.is_empty() {
             return;
         }
-        let b = bucket(r.ip);
+        let b = bucket(seen.ip);
         if self.open_by_hash[b] == 0 {
             return;
         }
-        let Some(legs) = self.pending.get_mut(r.ip) else {
+        let Some(legs) = self.pending.get_mut(seen.ip, r.ip) else {
             return;
         };
         if legs.is_empty() {
             return;
         }
-        let legs = std::mem::take(legs);
+        let mut legs = std::mem::take(legs);
         self.open -= legs.len();
         self.open_by_hash[b] = self.open_by_hash[b].saturating_sub(legs.len() as u16);
-        for leg in legs {
+        for leg in legs.drain(..) {
             if r.time == i64::MIN || leg.time == i64::MIN || r.time - leg.time <= HANDSHAKE_WINDOW {
                 self.noise_leg(&leg);
             } else {
-                self.expire(r.ip, leg, buf);
+                self.expire(r.ip, leg, buf, Some(loc.line));
             }
+        }
+        // The emptied list goes back to its client: its next handshake does not allocate.
+        if let Some(slot) = self.pending.get_mut(seen.ip, r.ip) {
+            *slot = legs;
         }
     }
 
@@ -626,7 +597,8 @@ impl Acc {
     }
 
     /// A leg nobody followed up: a real failure after all.
-    fn expire(&mut self, ip: &[u8], leg: Leg, buf: &[u8]) {
+    /// `at`: the line of this chunk where that became known (its successes count from there).
+    fn expire(&mut self, ip: &[u8], leg: Leg, buf: &[u8], at: Option<u64>) {
         let r = Record {
             time: leg.time,
             ip,
@@ -639,32 +611,34 @@ impl Acc {
             agent: leg.agent.get(buf),
             plus_for_space: leg.plus,
         };
-        self.failure(&r, leg.loc);
+        self.failure(&r, leg.loc, at);
     }
 
-    fn sweep(&mut self, now: i64, buf: &[u8]) {
-        let stale: Vec<Box<[u8]>> = self
+    fn sweep(&mut self, now: i64, line: u64, buf: &[u8]) {
+        let stale: Vec<(u64, Box<[u8]>)> = self
             .pending
             .iter()
-            .filter(|(_, legs)| {
+            .filter(|(_, _, legs)| {
                 legs.last().is_some_and(|l| now - l.time > HANDSHAKE_WINDOW) || legs.is_empty()
             })
-            .map(|(k, _)| k.clone())
+            .map(|(h, k, _)| (h, k.into()))
             .collect();
-        for k in stale {
-            if let Some(legs) = self.pending.remove(&k) {
+        for (h, k) in stale {
+            if let Some(legs) = self.pending.remove(h, &k) {
                 self.open -= legs.len();
-                let b = bucket(&k);
+                let b = bucket(h);
                 self.open_by_hash[b] = self.open_by_hash[b].saturating_sub(legs.len() as u16);
                 for leg in legs {
-                    self.expire(&k, leg, buf);
+                    self.expire(&k, leg, buf, Some(line));
                 }
             }
         }
     }
 
-    /// The chunk is done: open legs copy their text out of it, empty entries go.
+    /// The chunk is done: its successes count for the IPs and pairs that failed before them
+    /// in it, open legs copy their text out of it, empty entries go.
     pub fn end_chunk(&mut self, buf: &[u8]) {
+        self.count_local_successes();
         self.pending.retain(|_, legs| !legs.is_empty());
         for legs in self.pending.values_mut() {
             for leg in legs {
@@ -674,13 +648,53 @@ impl Acc {
         }
     }
 
-    /// A real failure: into every table.
-    fn failure(&mut self, r: &Record, loc: Loc) {
+    /// Counts each success of the chunk for its IP and pair when they failed earlier in the
+    /// chunk, and marks it counted (the merge counts the others against earlier chunks).
+    fn count_local_successes(&mut self) {
+        if self.first_fail_ip.is_empty() && self.first_fail_pair.is_empty() {
+            return;
+        }
+        let mut ip_n: FxHashMap<u64, u64> = FxHashMap::default();
+        let mut pair_n: FxHashMap<u64, u64> = FxHashMap::default();
+        for s in &mut self.successes {
+            if s.flags & Success::IP != 0
+                && self.first_fail_ip.get(&s.ip).is_some_and(|&l| l < s.line)
+            {
+                *ip_n.entry(s.ip).or_default() += 1;
+                s.flags |= Success::IP_COUNTED;
+            }
+            if s.flags & Success::PAIR != 0
+                && self
+                    .first_fail_pair
+                    .get(&s.pair)
+                    .is_some_and(|&l| l < s.line)
+            {
+                *pair_n.entry(s.pair).or_default() += 1;
+                s.flags |= Success::PAIR_COUNTED;
+            }
+        }
+        for (h, _, e) in self.sources.iter_mut() {
+            if let Some(n) = ip_n.get(&h) {
+                e.payload.successes += n;
+            }
+        }
+        for (h, _, e) in self.pairs.iter_mut() {
+            if let Some(n) = pair_n.get(&h) {
+                e.payload.successes += n;
+            }
+        }
+        self.first_fail_ip.clear();
+        self.first_fail_pair.clear();
+    }
+
+    /// A real failure: into every table. `at`: the line of this chunk from which the failure
+    /// is known (none when merging chunks).
+    fn failure(&mut self, r: &Record, loc: Loc, at: Option<u64>) {
         if r.time != i64::MIN {
             self.minutes.slot(r.time.div_euclid(60))[2] += 1;
         }
         self.plus_for_space |= r.plus_for_space;
-        self.ips.hit(r.ip);
+        let hip = key_hash(r.ip);
         self.urls.hit(r.uri);
         self.agents.hit(r.agent);
         if !r.user.is_empty() {
@@ -694,8 +708,11 @@ impl Acc {
                     &owned
                 }
             };
-            set_bit(&mut self.failing_pairs, hash_of(&[key]));
-            let e = self.pairs.hit(key);
+            let hp = key_hash(key);
+            if let Some(at) = at {
+                self.first_fail_pair.entry(hp).or_insert(at);
+            }
+            let e = self.pairs.hit_hashed(hp, key);
             let p = &mut e.payload;
             p.first = min_time(p.first, r.time);
             p.last = p.last.max(r.time);
@@ -704,13 +721,15 @@ impl Acc {
             }
             p.example.get_or_insert(loc);
         }
-        set_bit(&mut self.failing_ips, hash_of(&[r.ip]));
-        let s = self.sources.hit(r.ip);
+        if let Some(at) = at {
+            self.first_fail_ip.entry(hip).or_insert(at);
+        }
+        let s = self.sources.hit_hashed(hip, r.ip);
         let sp = &mut s.payload;
         sp.first = min_time(sp.first, r.time);
         sp.last = sp.last.max(r.time);
         if !r.user.is_empty() {
-            sp.user(r.user, hash_of(&[r.user]));
+            sp.user(r.user, key_hash(r.user));
         }
         if is_lockout(r.win32) && !r.user.is_empty() {
             let l = self.lockouts.hit(r.user);
@@ -726,7 +745,7 @@ impl Acc {
             h.failures += 1;
             h.urls.hit(r.uri);
             h.agents.hit(r.agent);
-            let mut code = [0u8; 24];
+            let mut code = [0u8; 48];
             h.codes
                 .hit(code_key(r.status, r.substatus, r.win32, &mut code));
         }
@@ -734,6 +753,13 @@ impl Acc {
 
     /// Absorbs the chunk that follows this one in the file.
     pub fn merge(&mut self, mut next: Acc) {
+        self.absorb(&mut next);
+    }
+
+    /// Absorbs the chunk that follows this one in the file and leaves it as [`Acc::new`]
+    /// made it, its tables' allocations kept for the next chunk: a fresh chunk's tables grow
+    /// from nothing, and every growth faults in fresh pages.
+    pub fn absorb(&mut self, next: &mut Acc) {
         // Legs left open here are settled by the next chunk's first success of their client;
         // what is still open stays open, next to the next chunk's own.
         self.lines += next.lines;
@@ -744,8 +770,8 @@ impl Acc {
         }
         self.first = min_time(self.first, next.first);
         self.last = self.last.max(next.last);
-        self.minutes.merge(std::mem::take(&mut next.minutes));
-        for (k, v) in next.codes {
+        self.minutes.absorb(&mut next.minutes);
+        for (k, v) in next.codes.drain() {
             let c = self.codes.entry(k).or_default();
             c[0] += v[0];
             c[1] += v[1];
@@ -754,33 +780,65 @@ impl Acc {
         if !next.successes.is_empty() {
             self.absorb_successes(&next.successes);
         }
-        self.users.merge(next.users);
-        self.ips.merge(next.ips);
-        self.urls.merge(next.urls);
-        self.agents.merge(next.agents);
-        self.pairs.merge(next.pairs);
-        self.sources.merge(next.sources);
-        self.lockouts.merge(next.lockouts);
-        for (h, m) in next.hours {
+        self.users.absorb(&mut next.users);
+        self.urls.absorb(&mut next.urls);
+        self.agents.absorb(&mut next.agents);
+        self.pairs.absorb(&mut next.pairs);
+        self.sources.absorb(&mut next.sources);
+        self.lockouts.absorb(&mut next.lockouts);
+        for (h, m) in next.hours.drain() {
             self.hours.entry(h).or_default().merge(m);
         }
         self.noise += next.noise;
         self.plus_for_space |= next.plus_for_space;
         self.unparsed += next.unparsed;
-        for b in next.bad {
+        for b in next.bad.drain(..) {
             if self.bad.len() < BAD_EXAMPLES {
                 self.bad.push(b);
             }
         }
-        for (k, v) in next.reasons {
+        for (k, v) in next.reasons.drain() {
             *self.reasons.entry(k).or_default() += v;
         }
-        for (ip, legs) in next.pending {
+        for (h, ip, legs) in next.pending.drain() {
             self.open += legs.len();
-            let b = bucket(&ip);
+            let b = bucket(h);
             self.open_by_hash[b] = self.open_by_hash[b].saturating_add(legs.len() as u16);
-            self.pending.entry(ip).or_default().extend(legs);
+            self.pending
+                .put(h, ip, legs, |mine, legs| mine.extend(legs));
         }
+        next.reset();
+    }
+
+    /// Back to what [`Acc::new`] made, keeping every allocation.
+    fn reset(&mut self) {
+        self.lines = 0;
+        self.requests = 0;
+        self.filtered = 0;
+        self.status.fill(0);
+        self.first = 0;
+        self.last = 0;
+        self.minutes.base = 0;
+        self.minutes.v.clear();
+        self.codes.clear();
+        for t in [&mut self.users, &mut self.urls, &mut self.agents] {
+            t.clear();
+        }
+        self.pairs.clear();
+        self.sources.clear();
+        self.lockouts.clear();
+        self.hours.clear();
+        self.noise = 0;
+        self.unparsed = 0;
+        self.bad.clear();
+        self.reasons.clear();
+        self.pending.clear();
+        self.open = 0;
+        self.open_by_hash.fill(0);
+        self.first_fail_ip.clear();
+        self.first_fail_pair.clear();
+        self.successes.clear();
+        self.plus_for_space = false;
     }
 
     /// Whether handshake legs are waiting for a success.
@@ -794,72 +852,64 @@ impl Acc {
     /// the legs left open here: noise when it came within the handshake window, real failures
     /// otherwise (from then on the client is failing).
     fn absorb_successes(&mut self, next: &[Success]) {
-        let mut failing_ips: FxHashMap<u64, ()> = self
-            .sources
-            .iter()
-            .map(|(k, _)| (hash_of(&[k]), ()))
-            .collect();
-        let failing_pairs: FxHashMap<u64, ()> = self
-            .pairs
-            .iter()
-            .map(|(k, _)| (hash_of(&[k]), ()))
-            .collect();
+        let mut failing_ips: FxHashSet<u64> = self.sources.iter_hashed().map(|(h, ..)| h).collect();
+        let failing_pairs: FxHashSet<u64> = self.pairs.iter_hashed().map(|(h, ..)| h).collect();
         let mut open: FxHashMap<u64, Box<[u8]>> = self
             .pending
             .iter()
-            .filter(|(_, legs)| !legs.is_empty())
-            .map(|(ip, _)| (hash_of(&[ip]), ip.clone()))
+            .filter(|(_, _, legs)| !legs.is_empty())
+            .map(|(h, ip, _)| (h, ip.into()))
             .collect();
         let mut ip_hits: FxHashMap<u64, u64> = FxHashMap::default();
         let mut pair_hits: FxHashMap<u64, u64> = FxHashMap::default();
         for s in next {
             if s.flags & (Success::IP | Success::IP_COUNTED) == Success::IP
-                && failing_ips.contains_key(&s.ip)
+                && failing_ips.contains(&s.ip)
             {
                 *ip_hits.entry(s.ip).or_default() += 1;
             }
             if s.flags & (Success::PAIR | Success::PAIR_COUNTED) == Success::PAIR
-                && failing_pairs.contains_key(&s.pair)
+                && failing_pairs.contains(&s.pair)
             {
                 *pair_hits.entry(s.pair).or_default() += 1;
             }
             if s.flags & Success::IP != 0
                 && !open.is_empty()
                 && let Some(ip) = open.remove(&s.ip)
-                && self.settle(&ip, s.time)
+                && self.settle(s.ip, &ip, s.time)
             {
-                failing_ips.insert(s.ip, ());
+                failing_ips.insert(s.ip);
             }
         }
         if !ip_hits.is_empty() {
-            for (k, e) in self.sources.iter_mut() {
-                if let Some(n) = ip_hits.get(&hash_of(&[k])) {
+            for (h, _, e) in self.sources.iter_mut() {
+                if let Some(n) = ip_hits.get(&h) {
                     e.payload.successes += n;
                 }
             }
         }
         if !pair_hits.is_empty() {
-            for (k, e) in self.pairs.iter_mut() {
-                if let Some(n) = pair_hits.get(&hash_of(&[k])) {
+            for (h, _, e) in self.pairs.iter_mut() {
+                if let Some(n) = pair_hits.get(&h) {
                     e.payload.successes += n;
                 }
             }
         }
     }
 
-    /// Settles the open legs of `ip` against a success at `time`; true when some were real
-    /// failures.
-    fn settle(&mut self, ip: &[u8], time: i64) -> bool {
-        let legs = self.pending.remove(ip).unwrap_or_default();
+    /// Settles the open legs of `ip` (whose hash is `h`) against a success at `time`; true
+    /// when some were real failures.
+    fn settle(&mut self, h: u64, ip: &[u8], time: i64) -> bool {
+        let legs = self.pending.remove(h, ip).unwrap_or_default();
         self.open -= legs.len();
-        let b = bucket(ip);
+        let b = bucket(h);
         self.open_by_hash[b] = self.open_by_hash[b].saturating_sub(legs.len() as u16);
         let mut expired = false;
         for leg in legs {
             if time == i64::MIN || leg.time == i64::MIN || time - leg.time <= HANDSHAKE_WINDOW {
                 self.noise_leg(&leg);
             } else {
-                self.expire(ip, leg, &[]);
+                self.expire(ip, leg, &[], None);
                 expired = true;
             }
         }
@@ -876,9 +926,10 @@ impl Acc {
     pub fn finish(&mut self) {
         self.open = 0;
         self.open_by_hash.fill(0);
-        for (ip, legs) in std::mem::take(&mut self.pending) {
+        let pending: Vec<_> = self.pending.drain().collect();
+        for (_, ip, legs) in pending {
             for leg in legs {
-                self.expire(&ip, leg, &[]);
+                self.expire(&ip, leg, &[], None);
             }
         }
     }
@@ -906,11 +957,48 @@ pub fn pair_key(ip: &[u8], user: &[u8]) -> Vec<u8> {
     k
 }
 
-/// `status substatus win32` written into `out` without allocating.
-fn code_key(status: u16, substatus: u32, win32: u64, out: &mut [u8; 24]) -> &[u8] {
-    use std::io::Write;
-    let mut cur = std::io::Cursor::new(&mut out[..]);
-    let _ = write!(cur, "{status} {substatus} {win32}");
-    let n = cur.position() as usize;
+/// `status substatus win32` written into `out` without allocating (by hand: `write!` costs
+/// more than the rest of a failure's bookkeeping).
+fn code_key(status: u16, substatus: u32, win32: u64, out: &mut [u8; 48]) -> &[u8] {
+    let mut n = 0;
+    for (k, v) in [status as u64, substatus as u64, win32]
+        .into_iter()
+        .enumerate()
+    {
+        if k > 0 {
+            out[n] = b' ';
+            n += 1;
+        }
+        let mut digits = [0u8; 20];
+        let mut d = 0;
+        let mut v = v;
+        loop {
+            digits[d] = b'0' + (v % 10) as u8;
+            d += 1;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
+        for &c in digits[..d].iter().rev() {
+            out[n] = c;
+            n += 1;
+        }
+    }
     &out[..n]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn code_keys_read_as_formatted(status: u16, substatus: u32, win32: u64) {
+            let mut out = [0u8; 48];
+            let want = format!("{status} {substatus} {win32}");
+            prop_assert_eq!(code_key(status, substatus, win32, &mut out), want.as_bytes());
+        }
+    }
 }

@@ -477,10 +477,19 @@ fn scan_file(
     let directives: std::sync::Mutex<std::collections::BTreeMap<usize, iis::Layout>> =
         Default::default();
     let (tx, rx) = std::sync::mpsc::channel::<(usize, format::ChunkOut, Option<iis::Layout>)>();
+    // Merged chunks' accumulators, emptied with their tables' allocations kept, for the chunks
+    // still to scan: tables that start at full size do not fault in fresh pages as they grow.
+    let pool: std::sync::Mutex<Vec<Acc>> = Default::default();
+    let fresh = || {
+        pool.lock()
+            .ok()
+            .and_then(|mut p| p.pop())
+            .unwrap_or_else(|| Acc::new(opts.caps, opts.window))
+    };
     std::thread::scope(|scope| -> Result<(), LogError> {
         for _ in 0..threads {
             let tx = tx.clone();
-            let (next, merged, bounds, data, map, assumed_start, directives) = (
+            let (next, merged, bounds, data, map, assumed_start, directives, fresh) = (
                 &next,
                 &merged,
                 &bounds,
@@ -488,6 +497,7 @@ fn scan_file(
                 &map,
                 &assumed_start,
                 &directives,
+                &fresh,
             );
             scope.spawn(move || {
                 loop {
@@ -511,14 +521,7 @@ fn scan_file(
                         (Some(l), Format::Iis(_)) => Format::Iis(l.clone()),
                         _ => fmt.clone(),
                     };
-                    let out = format::scan(
-                        &assumed,
-                        &data[s..e],
-                        file_id,
-                        i,
-                        || Acc::new(opts.caps, opts.window),
-                        reasons,
-                    );
+                    let out = format::scan(&assumed, &data[s..e], file_id, i, fresh, reasons);
                     if let (Some(l), Ok(mut d)) = (&out.last_layout, directives.lock()) {
                         d.insert(i, l.clone());
                     }
@@ -563,8 +566,16 @@ fn scan_file(
                 offsets.push(lines);
                 lines += out.lines;
                 unparsed += out.prefix.unparsed + out.rest.unparsed;
-                acc.merge(out.prefix);
-                acc.merge(out.rest);
+                // Only accumulators that held lines have grown tables worth keeping.
+                let rest_used = out.rest.lines > 0;
+                acc.absorb(&mut out.prefix);
+                acc.absorb(&mut out.rest);
+                if let Ok(mut p) = pool.lock() {
+                    if rest_used {
+                        p.push(out.rest);
+                    }
+                    p.push(out.prefix);
+                }
                 if let Some(l) = out.last_layout {
                     layout = Some(l);
                 }

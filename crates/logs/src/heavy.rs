@@ -4,10 +4,141 @@
 //! cut. Written here because the well-known crates count, but do not carry the per-key payload
 //! (first/last seen, distinct users) the detectors need.
 
-use hashbrown::hash_map::EntryRef;
-use rustc_hash::FxBuildHasher;
+use hashbrown::HashTable;
+use hashbrown::hash_table::Entry as Slot;
 
-type FxHashMap<K, V> = hashbrown::HashMap<K, V, FxBuildHasher>;
+/// The hash of a key, computed once per line and reused by every table and filter that
+/// looks the key up (FxHash: keys are short, and a chunk's tables are private to it).
+#[inline]
+pub fn key_hash(key: &[u8]) -> u64 {
+    use std::hash::Hasher;
+    let mut h = rustc_hash::FxHasher::default();
+    h.write(key);
+    h.write_u8(0xff);
+    h.finish()
+}
+
+/// Byte equality for short keys (IPs, `ip\0user`) without a call into `memcmp`: on the hot
+/// path a lookup is a hit, so the comparison always runs to the end.
+#[inline]
+fn same(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let n = a.len();
+    if !(8..=32).contains(&n) {
+        return a == b;
+    }
+    let word = |s: &[u8], i: usize| u64::from_le_bytes(s[i..i + 8].try_into().unwrap_or_default());
+    // Overlapping words cover every length from 8 to 32 bytes.
+    let mut i = 0;
+    while i + 8 < n {
+        if word(a, i) != word(b, i) {
+            return false;
+        }
+        i += 8;
+    }
+    word(a, n - 8) == word(b, n - 8)
+}
+
+/// A map from byte keys to values that keeps each key's hash: a caller that already hashed
+/// the key (to test a filter first) looks it up without hashing again, growth never rehashes,
+/// and a merge moves entries without hashing them. hashbrown's `HashTable` is the map; this is
+/// the thin layer that stores the hash next to the key.
+#[derive(Debug, Clone)]
+pub struct Table<V> {
+    t: HashTable<(u64, Box<[u8]>, V)>,
+}
+
+impl<V> Default for Table<V> {
+    fn default() -> Self {
+        Table {
+            t: HashTable::new(),
+        }
+    }
+}
+
+impl<V> Table<V> {
+    #[inline]
+    pub fn get(&self, hash: u64, key: &[u8]) -> Option<&V> {
+        self.t
+            .find(hash, |e| e.0 == hash && same(&e.1, key))
+            .map(|e| &e.2)
+    }
+
+    #[inline]
+    pub fn get_mut(&mut self, hash: u64, key: &[u8]) -> Option<&mut V> {
+        self.t
+            .find_mut(hash, |e| e.0 == hash && same(&e.1, key))
+            .map(|e| &mut e.2)
+    }
+
+    /// The value of `key`, inserted with `new` when absent (the key is copied only then).
+    #[inline]
+    pub fn get_or_insert_with(&mut self, hash: u64, key: &[u8], new: impl FnOnce() -> V) -> &mut V {
+        match self
+            .t
+            .entry(hash, |e| e.0 == hash && same(&e.1, key), |e| e.0)
+        {
+            Slot::Occupied(o) => &mut o.into_mut().2,
+            Slot::Vacant(v) => &mut v.insert((hash, key.into(), new())).into_mut().2,
+        }
+    }
+
+    /// Moves an owned key in, merging its value into the one already there with `join`.
+    pub fn put(&mut self, hash: u64, key: Box<[u8]>, value: V, join: impl FnOnce(&mut V, V)) {
+        match self
+            .t
+            .entry(hash, |e| e.0 == hash && same(&e.1, &key), |e| e.0)
+        {
+            Slot::Occupied(o) => join(&mut o.into_mut().2, value),
+            Slot::Vacant(v) => {
+                v.insert((hash, key, value));
+            }
+        }
+    }
+
+    pub fn remove(&mut self, hash: u64, key: &[u8]) -> Option<V> {
+        match self.t.find_entry(hash, |e| e.0 == hash && same(&e.1, key)) {
+            Ok(o) => Some(o.remove().0.2),
+            Err(_) => None,
+        }
+    }
+
+    /// Every entry: hash, key, value.
+    pub fn iter(&self) -> impl Iterator<Item = (u64, &[u8], &V)> {
+        self.t.iter().map(|e| (e.0, &*e.1, &e.2))
+    }
+
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (u64, &[u8], &mut V)> {
+        self.t.iter_mut().map(|e| (e.0, &*e.1, &mut e.2))
+    }
+
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut V> {
+        self.t.iter_mut().map(|e| &mut e.2)
+    }
+
+    /// Takes every entry out, keeping the allocation for the next use.
+    pub fn drain(&mut self) -> impl Iterator<Item = (u64, Box<[u8]>, V)> + '_ {
+        self.t.drain()
+    }
+
+    pub fn retain(&mut self, mut keep: impl FnMut(&[u8], &mut V) -> bool) {
+        self.t.retain(|e| keep(&e.1, &mut e.2));
+    }
+
+    pub fn clear(&mut self) {
+        self.t.clear();
+    }
+
+    pub fn len(&self) -> usize {
+        self.t.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.t.is_empty()
+    }
+}
 
 /// Something that can absorb another of its kind.
 pub trait Merge {
@@ -28,7 +159,7 @@ pub struct Entry<P> {
 /// The bounded counter.
 #[derive(Debug, Clone)]
 pub struct TopK<P> {
-    map: FxHashMap<Box<[u8]>, Entry<P>>,
+    map: Table<Entry<P>>,
     cap: usize,
     /// Keys were dropped: counts of the survivors are exact for what they saw, the tail is gone.
     pub evicted: bool,
@@ -38,7 +169,7 @@ impl<P: Default + Merge> TopK<P> {
     /// A counter keeping at least `cap` keys.
     pub fn new(cap: usize) -> Self {
         TopK {
-            map: FxHashMap::default(),
+            map: Table::default(),
             cap: cap.max(1),
             evicted: false,
         }
@@ -47,37 +178,46 @@ impl<P: Default + Merge> TopK<P> {
     /// Counts one more `key` and returns its entry.
     #[inline]
     pub fn hit(&mut self, key: &[u8]) -> &mut Entry<P> {
-        self.add(key, 1)
+        self.add_hashed(key_hash(key), key, 1)
+    }
+
+    /// Counts one more `key` whose [`key_hash`] is `hash`.
+    #[inline]
+    pub fn hit_hashed(&mut self, hash: u64, key: &[u8]) -> &mut Entry<P> {
+        self.add_hashed(hash, key, 1)
     }
 
     /// Counts `n` more `key`.
     pub fn add(&mut self, key: &[u8], n: u64) -> &mut Entry<P> {
+        self.add_hashed(key_hash(key), key, n)
+    }
+
+    #[inline]
+    fn add_hashed(&mut self, hash: u64, key: &[u8], n: u64) -> &mut Entry<P> {
         // Growth past twice the capacity is checked before the lookup, so that one probe both
         // finds the key and, only for a new one, allocates its owned copy.
         if self.map.len() >= 2 * self.cap {
             self.compact();
         }
-        let e = match self.map.entry_ref(key) {
-            EntryRef::Occupied(o) => o.into_mut(),
-            EntryRef::Vacant(v) => v.insert_with_key(key.into(), Entry::default()),
-        };
+        let e = self.map.get_or_insert_with(hash, key, Entry::default);
         e.count += n;
         e
     }
 
     /// The entry of `key`, if counted.
     pub fn get(&self, key: &[u8]) -> Option<&Entry<P>> {
-        self.map.get(key)
+        self.map.get(key_hash(key), key)
     }
 
-    /// The entry of `key` to update its payload, if counted (the count stays).
+    /// The entry of `key` (whose [`key_hash`] is `hash`) to update its payload, if counted
+    /// (the count stays).
     #[inline]
-    pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut Entry<P>> {
-        self.map.get_mut(key)
+    pub fn get_mut_hashed(&mut self, hash: u64, key: &[u8]) -> Option<&mut Entry<P>> {
+        self.map.get_mut(hash, key)
     }
 
     fn compact(&mut self) {
-        let mut counts: Vec<u64> = self.map.values().map(|e| e.count).collect();
+        let mut counts: Vec<u64> = self.map.iter().map(|(_, _, e)| e.count).collect();
         let keep = self.cap;
         counts.select_nth_unstable_by(keep - 1, |a, b| b.cmp(a));
         let threshold = counts[keep - 1];
@@ -94,27 +234,34 @@ impl<P: Default + Merge> TopK<P> {
     }
 
     /// Absorbs another counter.
-    pub fn merge(&mut self, other: TopK<P>) {
+    pub fn merge(&mut self, mut other: TopK<P>) {
+        self.absorb(&mut other);
+    }
+
+    /// Absorbs another counter, leaving it empty with its allocation (for reuse).
+    pub fn absorb(&mut self, other: &mut TopK<P>) {
         self.evicted |= other.evicted;
-        for (k, e) in other.map {
-            match self.map.get_mut(&k) {
-                Some(mine) => {
-                    mine.count += e.count;
-                    mine.payload.merge(e.payload);
-                }
-                None => {
-                    if self.map.len() >= 2 * self.cap {
-                        self.compact();
-                    }
-                    self.map.insert(k, e);
-                }
+        other.evicted = false;
+        for (h, k, e) in other.map.drain() {
+            if self.map.len() >= 2 * self.cap && self.map.get(h, &k).is_none() {
+                self.compact();
             }
+            self.map.put(h, k, e, |mine, e| {
+                mine.count += e.count;
+                mine.payload.merge(e.payload);
+            });
         }
+    }
+
+    /// Empties the counter, keeping its allocation.
+    pub fn clear(&mut self) {
+        self.map.clear();
+        self.evicted = false;
     }
 
     /// The `n` most frequent keys, most frequent first (ties by key, for stable output).
     pub fn top(&self, n: usize) -> Vec<(&[u8], &Entry<P>)> {
-        let mut v: Vec<(&[u8], &Entry<P>)> = self.map.iter().map(|(k, e)| (&**k, e)).collect();
+        let mut v: Vec<(&[u8], &Entry<P>)> = self.iter().collect();
         let order = |a: &(&[u8], &Entry<P>), b: &(&[u8], &Entry<P>)| {
             b.1.count.cmp(&a.1.count).then_with(|| a.0.cmp(b.0))
         };
@@ -129,12 +276,17 @@ impl<P: Default + Merge> TopK<P> {
 
     /// Every key counted.
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], &Entry<P>)> {
-        self.map.iter().map(|(k, e)| (&**k, e))
+        self.map.iter().map(|(_, k, e)| (k, e))
     }
 
-    /// Every key with its entry, to update payloads (the counts stay).
-    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&[u8], &mut Entry<P>)> {
-        self.map.iter_mut().map(|(k, e)| (&**k, e))
+    /// Every key with its [`key_hash`] and entry.
+    pub fn iter_hashed(&self) -> impl Iterator<Item = (u64, &[u8], &Entry<P>)> {
+        self.map.iter()
+    }
+
+    /// Every key with its hash and entry, to update payloads (the counts stay).
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (u64, &[u8], &mut Entry<P>)> {
+        self.map.iter_mut()
     }
 
     /// How many keys are held.

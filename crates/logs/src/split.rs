@@ -103,7 +103,11 @@ mod x86 {
             let sp_lo = _mm256_movemask_epi8(_mm256_cmpeq_epi8(a, vsp)) as u32 as u64;
             let sp_hi = _mm256_movemask_epi8(_mm256_cmpeq_epi8(b, vsp)) as u32 as u64;
             let nl = nl_lo | (nl_hi << 32);
-            let bits = nl | sp_lo | (sp_hi << 32);
+            let bits = if keep == 0 {
+                nl
+            } else {
+                nl | sp_lo | (sp_hi << 32)
+            };
             walk(buf, base, bits, nl, &mut seps, &mut n, &mut start, keep, f);
             base += 64;
         }
@@ -131,7 +135,7 @@ mod x86 {
             walk(
                 buf,
                 base,
-                nl | sp,
+                if keep == 0 { nl } else { nl | sp },
                 nl,
                 &mut seps,
                 &mut n,

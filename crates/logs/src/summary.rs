@@ -176,6 +176,7 @@ pub fn build(
             urls: keys(&m.urls, 5),
             agents: agents(keys(&m.agents, 5), acc.plus_for_space),
             codes: keys(&m.codes, 5),
+            approximate: m.urls.evicted || m.agents.evicted || m.codes.evicted,
         })
         .collect();
     mix.sort_by_key(|m| m.start);
@@ -211,7 +212,7 @@ pub fn build(
         real_failures: denials - acc.noise,
         by_code,
         by_user: keys(&acc.users, ROWS),
-        by_ip: keys(&acc.ips, ROWS),
+        by_ip: keys(&acc.sources, ROWS),
         by_url: keys(&acc.urls, ROWS),
         by_agent: agents(keys(&acc.agents, ROWS), acc.plus_for_space),
         user_ip,
@@ -224,11 +225,11 @@ pub fn build(
         series,
         mix,
         approximate: acc.users.evicted
-            || acc.ips.evicted
             || acc.urls.evicted
             || acc.agents.evicted
             || acc.pairs.evicted
-            || acc.sources.evicted,
+            || acc.sources.evicted
+            || acc.lockouts.evicted,
     }
 }
 

@@ -104,6 +104,9 @@ pub struct Mix {
     pub urls: Vec<KeyCount>,
     pub agents: Vec<KeyCount>,
     pub codes: Vec<KeyCount>,
+    /// The hour's tables reached their bound: its top URLs and agents are the frequent ones,
+    /// their counts lower bounds.
+    pub approximate: bool,
 }
 
 /// How a 401 was explained by the error log (nginx, Apache) when one was given.

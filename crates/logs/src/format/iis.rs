@@ -88,7 +88,7 @@ fn dash(f: &[u8]) -> &[u8] {
 
 /// Parses one data line with `layout`; `seps` are the offsets of its spaces (from
 /// [`crate::split`]).
-#[inline]
+#[inline(always)]
 pub fn parse<'a>(
     layout: &Layout,
     line: &'a [u8],

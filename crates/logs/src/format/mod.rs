@@ -138,12 +138,14 @@ pub fn scan(
     let mut line_no: u64 = 0;
     let mut prefix_lines = 0;
     let base = buf.as_ptr() as usize;
-    let keep = if matches!(format, Format::Iis(_)) {
-        split::MAX_SEPS
-    } else {
-        0
+    // The splitter notes, in the same pass, the fields' spaces of a W3C line and the quotes
+    // of an NCSA one.
+    let (sep, keep) = match format {
+        Format::Iis(_) => (b' ', split::MAX_SEPS),
+        Format::Ncsa(_) => (b'"', ncsa::QUOTES_KEPT),
+        _ => (b' ', 0),
     };
-    split::for_each_line(buf, b' ', keep, |raw, seps| {
+    split::for_each_line(buf, sep, keep, |raw, seps| {
         line_no += 1;
         let line = trim_cr(raw);
         let loc = Loc {
@@ -177,7 +179,7 @@ pub fn scan(
                 Some(Err(why)) => acc.bad_line(loc, why, line),
                 None => acc.bad_line(loc, "no #Fields directive before this line", line),
             },
-            Format::Ncsa(l) => match l.parse_line(line, &mut ncsa_cache) {
+            Format::Ncsa(l) => match l.read(line, seps, &mut ncsa_cache) {
                 Ok(r) => acc.record(&r, loc, reasons, buf),
                 Err(why) => acc.bad_line(loc, why, line),
             },

@@ -169,19 +169,45 @@ impl Layout {
         finish(toks, lit, format)
     }
 
-    /// Reads one line.
-    #[inline]
+    /// Reads one line (for tests and one-off lines: the scan has the quotes already).
     pub fn parse_line<'a>(
         &self,
         line: &'a [u8],
         cache: &mut TimeCache,
     ) -> Result<Record<'a>, &'static str> {
+        let mut quotes = [0u32; QUOTES_KEPT];
+        let mut n = 0;
+        for i in memchr::memchr_iter(b'"', line).take(QUOTES_KEPT) {
+            quotes[n] = i as u32;
+            n += 1;
+        }
+        self.read(line, &quotes[..n], cache)
+    }
+
+    /// Reads one line; `quotes` are the offsets of its first `"` (up to [`QUOTES_KEPT`]), as
+    /// the splitter found them.
+    #[inline]
+    pub fn read<'a>(
+        &self,
+        line: &'a [u8],
+        quotes: &[u32],
+        cache: &mut TimeCache,
+    ) -> Result<Record<'a>, &'static str> {
         if let Some(with_agent) = self.fast
-            && let Some(r) = fast(line, with_agent, cache)
+            && let Some(r) = fast(line, quotes, with_agent, cache)
         {
             return Ok(r);
         }
-        // An unusual line (escaped quotes, odd spacing): the general reader decides.
+        self.general(line, cache)
+    }
+
+    /// The reader of any layout. An unusual line of a default layout (escaped quotes, a user
+    /// name with a space) comes here too.
+    fn general<'a>(
+        &self,
+        line: &'a [u8],
+        cache: &mut TimeCache,
+    ) -> Result<Record<'a>, &'static str> {
         let mut r = Record {
             time: i64::MIN,
             ..Record::default()
@@ -262,24 +288,52 @@ impl Layout {
     }
 }
 
-/// NCSA common/combined read by position: `ip - user [time] "request" status bytes "ref" "agent"`.
-/// `None` sends the line to the general reader (which also produces the error message).
+/// How many `"` of a line the splitter records for the fast reader (a combined line has six).
+pub const QUOTES_KEPT: usize = 16;
+
+/// NCSA common/combined read by position: `ip - user [time] "request" status bytes "ref" "agent"`,
+/// from the positions of its quotes. Only a line of exactly that shape (no escaped quote, the
+/// usual `-` ident, nothing after the last field) is read here; `None` sends any other to the
+/// general reader, which also produces the error message. Both read a line alike (a test
+/// checks).
 #[inline]
-fn fast<'a>(line: &'a [u8], with_agent: bool, cache: &mut TimeCache) -> Option<Record<'a>> {
-    let sp1 = memchr::memchr(b' ', line)?;
-    let sp2 = memchr::memchr(b' ', &line[sp1 + 1..])? + sp1 + 1;
-    let sp3 = memchr::memchr(b' ', &line[sp2 + 1..])? + sp2 + 1;
-    if line.get(sp3 + 1) != Some(&b'[') || line.get(sp3 + 28..sp3 + 31) != Some(b"] \"") {
+fn fast<'a>(
+    line: &'a [u8],
+    quotes: &[u32],
+    with_agent: bool,
+    cache: &mut TimeCache,
+) -> Option<Record<'a>> {
+    let q = |k: usize| quotes[k] as usize;
+    if quotes.len() != if with_agent { 6 } else { 2 } {
+        return None;
+    }
+    // `ip - user [dd/Mon/yyyy:hh:mm:ss +zzzz] "`: the first quote fixes where the time is.
+    let req_start = q(0) + 1;
+    let sp3 = req_start.checked_sub(31)?;
+    if line.get(sp3..sp3 + 2) != Some(b" [") || line.get(sp3 + 28..sp3 + 31) != Some(b"] \"") {
+        return None;
+    }
+    // Exactly three spaces before the time, as the general reader splits them.
+    let head = &line[..sp3];
+    let sp1 = head.iter().position(|&b| b == b' ')?;
+    if head.get(sp1 + 1..sp1 + 3) != Some(b"- ") {
+        return None;
+    }
+    let sp2 = sp1 + 2;
+    if head[sp2 + 1..].contains(&b' ') {
         return None;
     }
     let time = cache.ncsa(&line[sp3 + 2..sp3 + 28])?;
-    let req_start = sp3 + 31;
-    let req_end = memchr::memchr(b'"', &line[req_start..])? + req_start;
-    if line[req_end - 1] == b'\\' || line.get(req_end + 1) != Some(&b' ') {
+    // `"request" status bytes`: a three-digit status between single spaces.
+    let req_end = q(1);
+    if line[req_end - 1] == b'\\'
+        || line.get(req_end + 1) != Some(&b' ')
+        || line.get(req_end + 5) != Some(&b' ')
+    {
         return None;
     }
+    let status = parse_status(&line[req_end + 2..req_end + 5])?;
     let request = &line[req_start..req_end];
-    let status = parse_status(line.get(req_end + 2..req_end + 5)?)?;
     let mut r = Record {
         time,
         ip: &line[..sp1],
@@ -287,19 +341,23 @@ fn fast<'a>(line: &'a [u8], with_agent: bool, cache: &mut TimeCache) -> Option<R
         status,
         ..Record::default()
     };
-    let m = memchr::memchr(b' ', request).unwrap_or(request.len());
+    let m = request
+        .iter()
+        .position(|&b| b == b' ')
+        .unwrap_or(request.len());
     r.method = &request[..m];
     let rest = request.get(m + 1..).unwrap_or_default();
-    r.uri = strip_query(&rest[..memchr::memchr(b' ', rest).unwrap_or(rest.len())]);
+    // The path ends at the first space, or before it at the query.
+    r.uri = &rest[..memchr::memchr2(b' ', b'?', rest).unwrap_or(rest.len())];
     if with_agent {
-        // The agent is the last quoted field: between the last two quotes.
-        let end = memchr::memrchr(b'"', line)?;
-        let start = memchr::memrchr(b'"', &line[..end])? + 1;
-        // An escaped quote at either end means the general reader must count backslashes.
-        if end != line.len() - 1
-            || start <= req_end + 1
+        // `bytes "referer" "agent"` and the end of the line.
+        let (ref_end, start, end) = (q(3), q(4) + 1, q(5));
+        if line[q(2) - 1] != b' '
+            || line[ref_end - 1] == b'\\'
+            || start != ref_end + 3
+            || line[ref_end + 1] != b' '
+            || end != line.len() - 1
             || line[end - 1] == b'\\'
-            || line[start - 2] == b'\\'
         {
             return None;
         }
@@ -537,7 +595,52 @@ mod tests {
         );
     }
 
+    /// What a reader made of a line, comparable.
+    type Read = Result<(i64, Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>, u16, Vec<u8>), &'static str>;
+
+    fn read(l: &Layout, line: &[u8]) -> Read {
+        let mut c = TimeCache::default();
+        l.parse_line(line, &mut c).map(|r| {
+            (
+                r.time,
+                r.ip.to_vec(),
+                r.user.to_vec(),
+                r.method.to_vec(),
+                r.uri.to_vec(),
+                r.status,
+                r.agent.to_vec(),
+            )
+        })
+    }
+
     proptest! {
+        /// The fixed-shape reader of the default layouts reads every line as the general one
+        /// does (or leaves it to it): users with spaces or quotes, escaped quotes, queries,
+        /// odd requests, truncated lines.
+        #[test]
+        fn the_fast_reader_agrees_with_the_general_one(
+            ip in prop::sample::select(vec!["10.0.0.1", "::1", "203.0.113.9", "-"]),
+            user in prop::sample::select(vec!["-", "alice", "bob smith", "a\"b", "CORP\\x"]),
+            time in prop::sample::select(vec!["27/Nov/2026:00:09:02 +0000", "01/Jan/2026:23:59:59 -0530", "27/Nov/2026:00:09:02", "bad"]),
+            request in "[A-Z]{0,6}( /[a-z?=&/\\\"]{0,12}( HTTP/1\\.1)?)?",
+            status in prop::sample::select(vec!["200", "401", "99", "4010", "-"]),
+            referer in "[a-z:/\\\" ]{0,8}",
+            agent in "[a-zA-Z0-9/.() \\\"]{0,20}",
+            tail in prop::sample::select(vec!["", "\"", " x", "\r"]),
+            common in any::<bool>(),
+        ) {
+            let line = if common {
+                format!("{ip} - {user} [{time}] \"{request}\" {status} 5{tail}")
+            } else {
+                format!("{ip} - {user} [{time}] \"{request}\" {status} 5 \"{referer}\" \"{agent}\"{tail}")
+            };
+            let layout = if common { Layout::parse(COMMON_APACHE).unwrap() } else { Layout::combined() };
+            prop_assert!(layout.fast.is_some());
+            let mut general = layout.clone();
+            general.fast = None;
+            prop_assert_eq!(read(&layout, line.as_bytes()), read(&general, line.as_bytes()));
+        }
+
         #[test]
         fn never_panics(line in "[ -~]{0,200}", fmt in "[$a-z_ \"\\[\\]%{}<>]{0,60}") {
             let mut c = TimeCache::default();
