@@ -53,6 +53,15 @@ fn is_lockout(win32: u64) -> bool {
 
 const OPEN_BUCKETS: usize = 4096;
 
+/// The hash of an (IP, user) pair from the [`key_hash`] of each: a success computes it without
+/// writing the pair's key (only a failure stores the key, `ip \0 user`).
+#[inline]
+fn pair_hash(ip: u64, user: u64) -> u64 {
+    (ip.rotate_left(23) ^ user)
+        .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        .rotate_left(26)
+}
+
 /// The open-legs bucket of a client, from its [`key_hash`].
 #[inline]
 fn bucket(ip_hash: u64) -> usize {
@@ -385,6 +394,7 @@ pub struct Acc {
     pub users: TopK<()>,
     pub urls: TopK<()>,
     pub agents: TopK<()>,
+    /// Keyed `ip \0 user` but hashed with [`pair_hash`]: looked up with `hit_hashed` only.
     pub pairs: TopK<PairP>,
     pub sources: TopK<SourceP>,
     pub lockouts: TopK<LockP>,
@@ -542,21 +552,13 @@ impl Acc {
             line: loc.line,
             flags: 0,
         };
+        let hip = key_hash(r.ip);
         if !r.ip.is_empty() {
-            seen.ip = key_hash(r.ip);
+            seen.ip = hip;
             seen.flags |= Success::IP;
         }
         if !r.user.is_empty() {
-            let mut buf = [0u8; 256];
-            let owned;
-            let key = match pair_key_into(r.ip, r.user, &mut buf) {
-                Some(k) => k,
-                None => {
-                    owned = pair_key(r.ip, r.user);
-                    &owned
-                }
-            };
-            seen.pair = key_hash(key);
+            seen.pair = pair_hash(hip, key_hash(r.user));
             seen.flags |= Success::PAIR;
         }
         self.successes.push(seen);
@@ -697,8 +699,9 @@ impl Acc {
         let hip = key_hash(r.ip);
         self.urls.hit(r.uri);
         self.agents.hit(r.agent);
+        let hu = key_hash(r.user);
         if !r.user.is_empty() {
-            self.users.hit(r.user);
+            self.users.hit_hashed(hu, r.user);
             let mut buf = [0u8; 256];
             let owned;
             let key = match pair_key_into(r.ip, r.user, &mut buf) {
@@ -708,7 +711,7 @@ impl Acc {
                     &owned
                 }
             };
-            let hp = key_hash(key);
+            let hp = pair_hash(hip, hu);
             if let Some(at) = at {
                 self.first_fail_pair.entry(hp).or_insert(at);
             }
@@ -729,10 +732,10 @@ impl Acc {
         sp.first = min_time(sp.first, r.time);
         sp.last = sp.last.max(r.time);
         if !r.user.is_empty() {
-            sp.user(r.user, key_hash(r.user));
+            sp.user(r.user, hu);
         }
         if is_lockout(r.win32) && !r.user.is_empty() {
-            let l = self.lockouts.hit(r.user);
+            let l = self.lockouts.hit_hashed(hu, r.user);
             l.payload.first = min_time(l.payload.first, r.time);
             l.payload.last = l.payload.last.max(r.time);
             if l.payload.sources.len() < 8 {
