@@ -13,7 +13,7 @@ pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
 }
 
 /// `n` ASCII digits at the start of `b` as a number.
-#[inline]
+#[inline(always)]
 pub fn digits(b: &[u8], n: usize) -> Option<u32> {
     let mut v = 0u32;
     for &c in b.get(..n)? {
@@ -36,7 +36,7 @@ pub fn iso_date(b: &[u8]) -> Option<i64> {
 }
 
 /// `hh:mm:ss` (fractions ignored) to seconds of the day.
-#[inline]
+#[inline(always)]
 pub fn clock(b: &[u8]) -> Option<i64> {
     if b.len() < 8 || b[2] != b':' || b[5] != b':' {
         return None;

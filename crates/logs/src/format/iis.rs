@@ -99,15 +99,7 @@ pub fn parse<'a>(
         return Err("fewer fields than the #Fields directive lists");
     }
     // `seps` holds at least `last` entries (checked above): every field up to `last` exists.
-    let field = |k: usize| -> &'a [u8] {
-        let start = if k == 0 { 0 } else { seps[k - 1] as usize + 1 };
-        let end = if k < seps.len() {
-            seps[k] as usize
-        } else {
-            line.len()
-        };
-        line.get(start..end).unwrap_or_default()
-    };
+    let field = |k: usize| field(line, seps, k);
     let status = parse_status(field(layout.status.ok_or("no sc-status in #Fields")?))
         .ok_or("sc-status is not a number")?;
     let time = match (layout.date, layout.time) {
@@ -131,25 +123,9 @@ pub fn parse<'a>(
         }
         _ => i64::MIN,
     };
-    let num = |idx: Option<usize>| -> Result<u64, &'static str> {
-        let Some(i) = idx else { return Ok(0) };
-        let s = field(i);
-        if s.len() > 19 {
-            return Err("number too large");
-        }
-        let mut v: u64 = 0;
-        for &c in s {
-            let d = c.wrapping_sub(b'0');
-            if d > 9 {
-                return if s == b"-" {
-                    Ok(0)
-                } else {
-                    Err("sc-substatus / sc-win32-status is not a number")
-                };
-            }
-            v = v * 10 + d as u64;
-        }
-        Ok(v)
+    let num = |idx: Option<usize>| match idx {
+        Some(i) => number(field(i)),
+        None => Ok(0),
     };
     let get = |idx: Option<usize>| match idx {
         Some(i) => dash(field(i)),
@@ -185,7 +161,40 @@ pub fn parse_line<'a>(
     parse(layout, line, &seps, cache)
 }
 
-#[inline]
+/// Field `k` of `line`, whose spaces are at `seps`.
+#[inline(always)]
+fn field<'a>(line: &'a [u8], seps: &[u32], k: usize) -> &'a [u8] {
+    let start = if k == 0 {
+        0
+    } else {
+        seps.get(k - 1).map_or(line.len(), |&s| s as usize + 1)
+    };
+    let end = seps.get(k).map_or(line.len(), |&s| s as usize);
+    line.get(start..end).unwrap_or_default()
+}
+
+/// A decimal `sc-substatus` / `sc-win32-status` (`-` is 0).
+#[inline(always)]
+fn number(s: &[u8]) -> Result<u64, &'static str> {
+    if s.len() > 19 {
+        return Err("number too large");
+    }
+    let mut v: u64 = 0;
+    for &c in s {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            return if s == b"-" {
+                Ok(0)
+            } else {
+                Err("sc-substatus / sc-win32-status is not a number")
+            };
+        }
+        v = v * 10 + d as u64;
+    }
+    Ok(v)
+}
+
+#[inline(always)]
 fn parse_status(s: &[u8]) -> Option<u16> {
     if s.len() != 3 {
         return None;
