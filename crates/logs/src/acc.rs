@@ -932,7 +932,7 @@ impl Acc {
         let pending: Vec<_> = self.pending.drain().collect();
         for (_, ip, legs) in pending {
             for leg in legs {
-                self.expire(&ip, leg, &[], None);
+                self.expire(ip.as_bytes(), leg, &[], None);
             }
         }
     }

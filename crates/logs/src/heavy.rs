@@ -41,13 +41,44 @@ fn same(a: &[u8], b: &[u8]) -> bool {
     word(a, n - 8) == word(b, n - 8)
 }
 
+/// A key as a table holds it: in its slot when short (an IPv4 address, most user names), so
+/// that comparing it reads no other cache line; on the heap otherwise.
+#[derive(Debug, Clone)]
+pub enum Key {
+    Inline(u8, [u8; Key::INLINE]),
+    Heap(Box<[u8]>),
+}
+
+impl Key {
+    const INLINE: usize = 22;
+
+    #[inline]
+    pub fn new(b: &[u8]) -> Key {
+        if b.len() <= Key::INLINE {
+            let mut a = [0u8; Key::INLINE];
+            a[..b.len()].copy_from_slice(b);
+            Key::Inline(b.len() as u8, a)
+        } else {
+            Key::Heap(b.into())
+        }
+    }
+
+    #[inline]
+    pub fn as_bytes(&self) -> &[u8] {
+        match self {
+            Key::Inline(n, a) => &a[..*n as usize],
+            Key::Heap(b) => b,
+        }
+    }
+}
+
 /// A map from byte keys to values that keeps each key's hash: a caller that already hashed
 /// the key (to test a filter first) looks it up without hashing again, growth never rehashes,
 /// and a merge moves entries without hashing them. hashbrown's `HashTable` is the map; this is
 /// the thin layer that stores the hash next to the key.
 #[derive(Debug, Clone)]
 pub struct Table<V> {
-    t: HashTable<(u64, Box<[u8]>, V)>,
+    t: HashTable<(u64, Key, V)>,
 }
 
 impl<V> Default for Table<V> {
@@ -62,14 +93,14 @@ impl<V> Table<V> {
     #[inline]
     pub fn get(&self, hash: u64, key: &[u8]) -> Option<&V> {
         self.t
-            .find(hash, |e| e.0 == hash && same(&e.1, key))
+            .find(hash, |e| e.0 == hash && same(e.1.as_bytes(), key))
             .map(|e| &e.2)
     }
 
     #[inline]
     pub fn get_mut(&mut self, hash: u64, key: &[u8]) -> Option<&mut V> {
         self.t
-            .find_mut(hash, |e| e.0 == hash && same(&e.1, key))
+            .find_mut(hash, |e| e.0 == hash && same(e.1.as_bytes(), key))
             .map(|e| &mut e.2)
     }
 
@@ -78,19 +109,20 @@ impl<V> Table<V> {
     pub fn get_or_insert_with(&mut self, hash: u64, key: &[u8], new: impl FnOnce() -> V) -> &mut V {
         match self
             .t
-            .entry(hash, |e| e.0 == hash && same(&e.1, key), |e| e.0)
+            .entry(hash, |e| e.0 == hash && same(e.1.as_bytes(), key), |e| e.0)
         {
             Slot::Occupied(o) => &mut o.into_mut().2,
-            Slot::Vacant(v) => &mut v.insert((hash, key.into(), new())).into_mut().2,
+            Slot::Vacant(v) => &mut v.insert((hash, Key::new(key), new())).into_mut().2,
         }
     }
 
     /// Moves an owned key in, merging its value into the one already there with `join`.
-    pub fn put(&mut self, hash: u64, key: Box<[u8]>, value: V, join: impl FnOnce(&mut V, V)) {
-        match self
-            .t
-            .entry(hash, |e| e.0 == hash && same(&e.1, &key), |e| e.0)
-        {
+    pub fn put(&mut self, hash: u64, key: Key, value: V, join: impl FnOnce(&mut V, V)) {
+        match self.t.entry(
+            hash,
+            |e| e.0 == hash && same(e.1.as_bytes(), key.as_bytes()),
+            |e| e.0,
+        ) {
             Slot::Occupied(o) => join(&mut o.into_mut().2, value),
             Slot::Vacant(v) => {
                 v.insert((hash, key, value));
@@ -99,7 +131,10 @@ impl<V> Table<V> {
     }
 
     pub fn remove(&mut self, hash: u64, key: &[u8]) -> Option<V> {
-        match self.t.find_entry(hash, |e| e.0 == hash && same(&e.1, key)) {
+        match self
+            .t
+            .find_entry(hash, |e| e.0 == hash && same(e.1.as_bytes(), key))
+        {
             Ok(o) => Some(o.remove().0.2),
             Err(_) => None,
         }
@@ -107,11 +142,11 @@ impl<V> Table<V> {
 
     /// Every entry: hash, key, value.
     pub fn iter(&self) -> impl Iterator<Item = (u64, &[u8], &V)> {
-        self.t.iter().map(|e| (e.0, &*e.1, &e.2))
+        self.t.iter().map(|e| (e.0, e.1.as_bytes(), &e.2))
     }
 
     pub fn iter_mut(&mut self) -> impl Iterator<Item = (u64, &[u8], &mut V)> {
-        self.t.iter_mut().map(|e| (e.0, &*e.1, &mut e.2))
+        self.t.iter_mut().map(|e| (e.0, e.1.as_bytes(), &mut e.2))
     }
 
     pub fn values_mut(&mut self) -> impl Iterator<Item = &mut V> {
@@ -119,12 +154,12 @@ impl<V> Table<V> {
     }
 
     /// Takes every entry out, keeping the allocation for the next use.
-    pub fn drain(&mut self) -> impl Iterator<Item = (u64, Box<[u8]>, V)> + '_ {
+    pub fn drain(&mut self) -> impl Iterator<Item = (u64, Key, V)> + '_ {
         self.t.drain()
     }
 
     pub fn retain(&mut self, mut keep: impl FnMut(&[u8], &mut V) -> bool) {
-        self.t.retain(|e| keep(&e.1, &mut e.2));
+        self.t.retain(|e| keep(e.1.as_bytes(), &mut e.2));
     }
 
     pub fn clear(&mut self) {
@@ -243,7 +278,7 @@ impl<P: Default + Merge> TopK<P> {
         self.evicted |= other.evicted;
         other.evicted = false;
         for (h, k, e) in other.map.drain() {
-            if self.map.len() >= 2 * self.cap && self.map.get(h, &k).is_none() {
+            if self.map.len() >= 2 * self.cap && self.map.get(h, k.as_bytes()).is_none() {
                 self.compact();
             }
             self.map.put(h, k, e, |mine, e| {
