@@ -30,26 +30,28 @@ w=./target/release/why401
 report=target/bench/logs.md
 rm -f "$report.counts"
 {
-  echo "| file | tool | wall (s) | MB/s | peak RSS (MB) |"
-  echo "|---|---|---:|---:|---:|"
+  echo "| file | tool | wall, mean (s) | best (s) | MB/s (mean) | peak RSS (MB) |"
+  echo "|---|---|---:|---:|---:|---:|"
 } > "$report"
 
 measure() { # name file label command...
   local name=$1 file=$2 label=$3; shift 3
   local size; size=$(stat -c %s "$file")
   cat "$file" > /dev/null   # warm the page cache, for every tool alike
-  local runs=3
-  [ "$label" = goaccess ] && runs=1
+  # Five runs after a warm-up: this machine is shared, and single runs vary by ±15 %.
+  local runs=5 warmup=1
+  [ "$label" = goaccess ] && runs=1 warmup=0
   local slug=${label//[^a-z0-9]/_} cmd; cmd=$(printf '%q ' "$@")
-  hyperfine -N -i --warmup 0 --runs "$runs" --export-json "target/bench/$name-$slug.json" "$cmd" >/dev/null 2>&1
-  local mean; mean=$(python3 -c "import json,sys;print(json.load(open(sys.argv[1]))['results'][0]['mean'])" "target/bench/$name-$slug.json")
+  hyperfine -N -i --warmup "$warmup" --runs "$runs" --export-json "target/bench/$name-$slug.json" "$cmd" >/dev/null 2>&1
+  local mean best
+  read -r mean best < <(python3 -c "import json,sys;r=json.load(open(sys.argv[1]))['results'][0];print(r['mean'], r['min'])" "target/bench/$name-$slug.json")
   # The tools exit non-zero by design (why401: findings present; rg: no match), so only the RSS matters.
   /usr/bin/time -v -o target/bench/time.txt "$@" >/dev/null 2>&1 || true
   local rss; rss=$(awk -F': ' '/Maximum resident/{print $2}' target/bench/time.txt)
-  python3 - "$name" "$label" "$mean" "$size" "${rss:-0}" >> "$report" <<'PY'
+  python3 - "$name" "$label" "$mean" "$best" "$size" "${rss:-0}" >> "$report" <<'PY'
 import sys
-name, label, mean, size, rss = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5] or 0)
-print(f"| {name} | {label} | {mean:.3f} | {size / mean / 1e6:,.0f} | {rss / 1024:,.0f} |")
+name, label, mean, best, size, rss = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6] or 0)
+print(f"| {name} | {label} | {mean:.3f} | {best:.3f} | {size / mean / 1e6:,.0f} | {rss / 1024:,.0f} |")
 PY
 }
 
