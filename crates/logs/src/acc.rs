@@ -7,7 +7,7 @@
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::errorlog::Reasons;
-use crate::heavy::{Merge, Table, TopK, key_hash};
+use crate::heavy::{Key, Merge, Table, TopK, key_hash};
 
 /// A parsed log line, borrowed from the buffer.
 #[derive(Debug, Clone, Copy, Default)]
@@ -675,13 +675,13 @@ impl Acc {
                 s.flags |= Success::PAIR_COUNTED;
             }
         }
-        for (h, _, e) in self.sources.iter_mut() {
-            if let Some(n) = ip_n.get(&h) {
+        for (h, n) in ip_n {
+            if let Some(e) = self.sources.get_mut_by_hash(h) {
                 e.payload.successes += n;
             }
         }
-        for (h, _, e) in self.pairs.iter_mut() {
-            if let Some(n) = pair_n.get(&h) {
+        for (h, n) in pair_n {
+            if let Some(e) = self.pairs.get_mut_by_hash(h) {
                 e.payload.successes += n;
             }
         }
@@ -855,68 +855,60 @@ impl Acc {
     /// the legs left open here: noise when it came within the handshake window, real failures
     /// otherwise (from then on the client is failing).
     fn absorb_successes(&mut self, next: &[Success]) {
-        let mut failing_ips: FxHashSet<u64> = self.sources.iter_hashed().map(|(h, ..)| h).collect();
-        let failing_pairs: FxHashSet<u64> = self.pairs.iter_hashed().map(|(h, ..)| h).collect();
-        let mut open: FxHashMap<u64, Box<[u8]>> = self
+        // The failing IPs and pairs are this accumulator's tables, asked by hash: a client
+        // whose open legs turn out to be real failures below joins them as it is settled.
+        let mut open: FxHashMap<u64, Key> = self
             .pending
             .iter()
             .filter(|(_, _, legs)| !legs.is_empty())
-            .map(|(h, ip, _)| (h, ip.into()))
+            .map(|(h, ip, _)| (h, Key::new(ip)))
             .collect();
         let mut ip_hits: FxHashMap<u64, u64> = FxHashMap::default();
         let mut pair_hits: FxHashMap<u64, u64> = FxHashMap::default();
         for s in next {
             if s.flags & (Success::IP | Success::IP_COUNTED) == Success::IP
-                && failing_ips.contains(&s.ip)
+                && self.sources.contains_hash(s.ip)
             {
                 *ip_hits.entry(s.ip).or_default() += 1;
             }
             if s.flags & (Success::PAIR | Success::PAIR_COUNTED) == Success::PAIR
-                && failing_pairs.contains(&s.pair)
+                && self.pairs.contains_hash(s.pair)
             {
                 *pair_hits.entry(s.pair).or_default() += 1;
             }
             if s.flags & Success::IP != 0
                 && !open.is_empty()
                 && let Some(ip) = open.remove(&s.ip)
-                && self.settle(s.ip, &ip, s.time)
             {
-                failing_ips.insert(s.ip);
+                self.settle(s.ip, ip.as_bytes(), s.time);
             }
         }
-        if !ip_hits.is_empty() {
-            for (h, _, e) in self.sources.iter_mut() {
-                if let Some(n) = ip_hits.get(&h) {
-                    e.payload.successes += n;
-                }
+        for (h, n) in ip_hits {
+            if let Some(e) = self.sources.get_mut_by_hash(h) {
+                e.payload.successes += n;
             }
         }
-        if !pair_hits.is_empty() {
-            for (h, _, e) in self.pairs.iter_mut() {
-                if let Some(n) = pair_hits.get(&h) {
-                    e.payload.successes += n;
-                }
+        for (h, n) in pair_hits {
+            if let Some(e) = self.pairs.get_mut_by_hash(h) {
+                e.payload.successes += n;
             }
         }
     }
 
-    /// Settles the open legs of `ip` (whose hash is `h`) against a success at `time`; true
-    /// when some were real failures.
-    fn settle(&mut self, h: u64, ip: &[u8], time: i64) -> bool {
+    /// Settles the open legs of `ip` (whose hash is `h`) against a success at `time`: noise
+    /// within the handshake window, real failures otherwise.
+    fn settle(&mut self, h: u64, ip: &[u8], time: i64) {
         let legs = self.pending.remove(h, ip).unwrap_or_default();
         self.open -= legs.len();
         let b = bucket(h);
         self.open_by_hash[b] = self.open_by_hash[b].saturating_sub(legs.len() as u16);
-        let mut expired = false;
         for leg in legs {
             if time == i64::MIN || leg.time == i64::MIN || time - leg.time <= HANDSHAKE_WINDOW {
                 self.noise_leg(&leg);
             } else {
                 self.expire(ip, leg, &[], None);
-                expired = true;
             }
         }
-        expired
     }
 
     /// Absorbs the pass over another file: handshakes do not continue across files.

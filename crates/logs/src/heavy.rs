@@ -104,6 +104,19 @@ impl<V> Table<V> {
             .map(|e| &mut e.2)
     }
 
+    /// Whether a key with this hash is held. Chunks meet each other's successes by key hash
+    /// alone (a success keeps no key), so this is the question they ask.
+    #[inline]
+    pub fn contains_hash(&self, hash: u64) -> bool {
+        self.t.find(hash, |e| e.0 == hash).is_some()
+    }
+
+    /// The value of the key with this hash (see [`Table::contains_hash`]).
+    #[inline]
+    pub fn get_mut_by_hash(&mut self, hash: u64) -> Option<&mut V> {
+        self.t.find_mut(hash, |e| e.0 == hash).map(|e| &mut e.2)
+    }
+
     /// The value of `key`, inserted with `new` when absent (the key is copied only then).
     #[inline]
     pub fn get_or_insert_with(&mut self, hash: u64, key: &[u8], new: impl FnOnce() -> V) -> &mut V {
@@ -249,6 +262,18 @@ impl<P: Default + Merge> TopK<P> {
     #[inline]
     pub fn get_mut_hashed(&mut self, hash: u64, key: &[u8]) -> Option<&mut Entry<P>> {
         self.map.get_mut(hash, key)
+    }
+
+    /// Whether a key with this hash is counted (see [`Table::contains_hash`]).
+    #[inline]
+    pub fn contains_hash(&self, hash: u64) -> bool {
+        self.map.contains_hash(hash)
+    }
+
+    /// The entry of the key with this hash, to update its payload.
+    #[inline]
+    pub fn get_mut_by_hash(&mut self, hash: u64) -> Option<&mut Entry<P>> {
+        self.map.get_mut_by_hash(hash)
     }
 
     fn compact(&mut self) {
