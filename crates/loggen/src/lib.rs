@@ -42,6 +42,7 @@ pub fn size(s: &str) -> u64 {
 }
 
 /// One request, before formatting.
+#[derive(Clone, Copy)]
 struct Line<'a> {
     t: i64,
     ip: &'a str,
@@ -52,6 +53,34 @@ struct Line<'a> {
     sub: u32,
     win32: u64,
     agent: &'a str,
+}
+
+impl<'a> Line<'a> {
+    /// The same request by `user`, answered `status substatus win32`.
+    fn answered(self, user: &'a str, (status, sub, win32): (u16, u32, u64)) -> Line<'a> {
+        Line {
+            user,
+            status,
+            sub,
+            win32,
+            ..self
+        }
+    }
+
+    /// A password guess against Outlook on the web, refused (`401 1 1326`).
+    fn owa_guess(t: i64, ip: &'a str, user: &'a str, agent: &'a str) -> Line<'a> {
+        Line {
+            t,
+            ip,
+            user,
+            method: "POST",
+            uri: "/owa/auth.owa",
+            status: 401,
+            sub: 1,
+            win32: 1326,
+            agent,
+        }
+    }
 }
 
 /// The reference count: one line at a time, nothing clever.
@@ -350,22 +379,8 @@ pub fn generate(cfg: &Config, out: impl Write) -> serde_json::Value {
         if !brute_done && t >= brute.2 {
             brute_done = true;
             for i in 0..500 {
-                emit(
-                    &mut w,
-                    &mut truth,
-                    &mut rng,
-                    Line {
-                        t: t + i / 2,
-                        ip: brute.0,
-                        user: brute.1,
-                        method: "POST",
-                        uri: "/owa/auth.owa",
-                        status: 401,
-                        sub: 1,
-                        win32: 1326,
-                        agent: "python-requests/2.32.3",
-                    },
-                );
+                let l = Line::owa_guess(t + i / 2, brute.0, brute.1, "python-requests/2.32.3");
+                emit(&mut w, &mut truth, &mut rng, l);
             }
             truth.injected.insert(
                 "brute_force".into(),
@@ -377,22 +392,13 @@ pub fn generate(cfg: &Config, out: impl Write) -> serde_json::Value {
             spray_done = true;
             for (i, u) in users.iter().take(60).enumerate() {
                 for k in 0..2 {
-                    emit(
-                        &mut w,
-                        &mut truth,
-                        &mut rng,
-                        Line {
-                            t: t + i as i64 * 3 + k,
-                            ip: spray.0,
-                            user: u,
-                            method: "POST",
-                            uri: "/owa/auth.owa",
-                            status: 401,
-                            sub: 1,
-                            win32: 1326,
-                            agent: "Mozilla/5.0 (compatible)",
-                        },
+                    let l = Line::owa_guess(
+                        t + i as i64 * 3 + k,
+                        spray.0,
+                        u,
+                        "Mozilla/5.0 (compatible)",
                     );
+                    emit(&mut w, &mut truth, &mut rng, l);
                 }
             }
             truth.injected.insert(
@@ -408,22 +414,8 @@ pub fn generate(cfg: &Config, out: impl Write) -> serde_json::Value {
                 let ip = format!("198.18.{}.{}", i / 200, 1 + i % 200);
                 for k in 0..2 {
                     let u = format!("leaked{:03}", (i * 7 + k * 13) % 400);
-                    emit(
-                        &mut w,
-                        &mut truth,
-                        &mut rng,
-                        Line {
-                            t: t + i as i64,
-                            ip: &ip,
-                            user: &u,
-                            method: "POST",
-                            uri: "/owa/auth.owa",
-                            status: 401,
-                            sub: 1,
-                            win32: 1326,
-                            agent: "Mozilla/5.0",
-                        },
-                    );
+                    let l = Line::owa_guess(t + i as i64, &ip, &u, "Mozilla/5.0");
+                    emit(&mut w, &mut truth, &mut rng, l);
                     n += 1;
                 }
             }
@@ -435,41 +427,20 @@ pub fn generate(cfg: &Config, out: impl Write) -> serde_json::Value {
         }
         if !lock_done && t >= lockout.2 {
             lock_done = true;
-            for i in 0..10 {
-                emit(
-                    &mut w,
-                    &mut truth,
-                    &mut rng,
-                    Line {
-                        t: t + i,
-                        ip: lockout.1,
-                        user: lockout.0,
-                        method: "GET",
-                        uri: "/mail/",
-                        status: 401,
-                        sub: 1,
-                        win32: 1326,
-                        agent: AGENTS[3],
-                    },
-                );
-            }
-            for i in 0..5 {
-                emit(
-                    &mut w,
-                    &mut truth,
-                    &mut rng,
-                    Line {
-                        t: t + 10 + i,
-                        ip: lockout.1,
-                        user: lockout.0,
-                        method: "GET",
-                        uri: "/mail/",
-                        status: 401,
-                        sub: 1,
-                        win32: 1909,
-                        agent: AGENTS[3],
-                    },
-                );
+            // Ten bad passwords, then the account is locked (1909) for five more tries.
+            for i in 0..15 {
+                let l = Line {
+                    t: t + i,
+                    ip: lockout.1,
+                    user: lockout.0,
+                    method: "GET",
+                    uri: "/mail/",
+                    status: 401,
+                    sub: 1,
+                    win32: if i < 10 { 1326 } else { 1909 },
+                    agent: AGENTS[3],
+                };
+                emit(&mut w, &mut truth, &mut rng, l);
             }
             truth.injected.insert(
                 "account_lockout".into(),
@@ -477,24 +448,23 @@ pub fn generate(cfg: &Config, out: impl Write) -> serde_json::Value {
             );
             continue;
         }
+        // IIS logs a bad password as `401 1 1326`; elsewhere a 401 is only a 401.
+        let bad_password = if iis { (401, 1, 1326) } else { (401, 0, 0) };
         if t >= next_stuck && next_stuck <= stuck.3 {
             next_stuck += 300;
-            emit(
-                &mut w,
-                &mut truth,
-                &mut rng,
-                Line {
-                    t,
-                    ip: stuck.0,
-                    user: stuck.1,
-                    method: "GET",
-                    uri: "/backup/status",
-                    status: 401,
-                    sub: if iis { 1 } else { 0 },
-                    win32: if iis { 1326 } else { 0 },
-                    agent: "Go-http-client/1.1",
-                },
-            );
+            let (status, sub, win32) = bad_password;
+            let l = Line {
+                t,
+                ip: stuck.0,
+                user: stuck.1,
+                method: "GET",
+                uri: "/backup/status",
+                status,
+                sub,
+                win32,
+                agent: "Go-http-client/1.1",
+            };
+            emit(&mut w, &mut truth, &mut rng, l);
             continue;
         }
         // A client is mostly one person's machine: its own user fails now and then (a typo, an
@@ -512,107 +482,39 @@ pub fn generate(cfg: &Config, out: impl Write) -> serde_json::Value {
         let method = METHODS[rng.random_range(0..METHODS.len())];
         let roll = rng.random_range(0..1000u32);
         let regressed = t >= regression_at && roll < 150;
+        let hit = Line {
+            t,
+            ip,
+            user,
+            method,
+            uri,
+            status: 200,
+            sub: 0,
+            win32: 0,
+            agent,
+        };
         if regressed {
-            emit(
-                &mut w,
-                &mut truth,
-                &mut rng,
-                Line {
-                    t,
-                    ip,
-                    user,
-                    method: "POST",
-                    uri: "/api/v2/orders",
-                    status: 401,
-                    sub: if iis { 1 } else { 0 },
-                    win32: if iis { 1326 } else { 0 },
-                    agent: "OrderSync/2.0",
-                },
-            );
+            let l = Line {
+                method: "POST",
+                uri: "/api/v2/orders",
+                agent: "OrderSync/2.0",
+                ..hit
+            };
+            emit(&mut w, &mut truth, &mut rng, l.answered(user, bad_password));
         } else if iis && roll < 250 {
             // A full NTLM handshake: anonymous, NEGOTIATE, AUTHENTICATE.
-            emit(
-                &mut w,
-                &mut truth,
-                &mut rng,
-                Line {
-                    t,
-                    ip,
-                    user: "",
-                    method,
-                    uri,
-                    status: 401,
-                    sub: 2,
-                    win32: 5,
-                    agent,
-                },
-            );
-            emit(
-                &mut w,
-                &mut truth,
-                &mut rng,
-                Line {
-                    t,
-                    ip,
-                    user: "",
-                    method,
-                    uri,
-                    status: 401,
-                    sub: 1,
-                    win32: 2_148_074_254,
-                    agent,
-                },
-            );
-            emit(
-                &mut w,
-                &mut truth,
-                &mut rng,
-                Line {
-                    t,
-                    ip,
-                    user,
-                    method,
-                    uri,
-                    status: 200,
-                    sub: 0,
-                    win32: 0,
-                    agent,
-                },
-            );
+            for (user, code) in [
+                ("", (401, 2, 5)),
+                ("", (401, 1, 2_148_074_254)),
+                (user, (200, 0, 0)),
+            ] {
+                emit(&mut w, &mut truth, &mut rng, hit.answered(user, code));
+            }
         } else if !iis && roll < 60 {
             // A browser's first visit to a Basic site: the challenge, then the credentials.
-            emit(
-                &mut w,
-                &mut truth,
-                &mut rng,
-                Line {
-                    t,
-                    ip,
-                    user: "",
-                    method,
-                    uri,
-                    status: 401,
-                    sub: 0,
-                    win32: 0,
-                    agent,
-                },
-            );
-            emit(
-                &mut w,
-                &mut truth,
-                &mut rng,
-                Line {
-                    t,
-                    ip,
-                    user,
-                    method,
-                    uri,
-                    status: 200,
-                    sub: 0,
-                    win32: 0,
-                    agent,
-                },
-            );
+            for (user, code) in [("", (401, 0, 0)), (user, (200, 0, 0))] {
+                emit(&mut w, &mut truth, &mut rng, hit.answered(user, code));
+            }
         } else if (iis && roll < 290) || (!iis && (250..280).contains(&roll)) {
             // Background failures: bad passwords, an ACL, an anonymous request nobody followed
             // up. Lockouts are not background: the injected one is the only one.
@@ -626,52 +528,18 @@ pub fn generate(cfg: &Config, out: impl Write) -> serde_json::Value {
                 &mut w,
                 &mut truth,
                 &mut rng,
-                Line {
-                    t,
-                    ip,
-                    user,
-                    method,
-                    uri,
-                    status: 401,
-                    sub,
-                    win32,
-                    agent,
-                },
+                hit.answered(user, (401, sub, win32)),
             );
         } else if (290..300).contains(&roll) {
-            emit(
-                &mut w,
-                &mut truth,
-                &mut rng,
-                Line {
-                    t,
-                    ip,
-                    user,
-                    method,
-                    uri,
-                    status: 403,
-                    sub: if iis { 14 } else { 0 },
-                    win32: 0,
-                    agent,
-                },
-            );
+            let code = (403, if iis { 14 } else { 0 }, 0);
+            emit(&mut w, &mut truth, &mut rng, hit.answered(user, code));
         } else {
             let status = [200, 200, 200, 200, 304, 302, 404, 500][rng.random_range(0..8)];
             emit(
                 &mut w,
                 &mut truth,
                 &mut rng,
-                Line {
-                    t,
-                    ip,
-                    user,
-                    method,
-                    uri,
-                    status,
-                    sub: 0,
-                    win32: 0,
-                    agent,
-                },
+                hit.answered(user, (status, 0, 0)),
             );
         }
     }
