@@ -529,9 +529,7 @@ impl Acc {
             self.pending
                 .get_or_insert_with(hip, r.ip, Vec::new)
                 .push(leg);
-            self.open += 1;
-            let b = bucket(hip);
-            self.open_by_hash[b] = self.open_by_hash[b].saturating_add(1);
+            self.opened(hip, 1);
             if self.pending.len() > 200_000 {
                 self.sweep(r.time, loc.line, buf);
             }
@@ -576,18 +574,37 @@ impl Acc {
             return;
         }
         let mut legs = std::mem::take(legs);
-        self.open -= legs.len();
-        self.open_by_hash[b] = self.open_by_hash[b].saturating_sub(legs.len() as u16);
+        self.closed(seen.ip, legs.len());
         for leg in legs.drain(..) {
-            if r.time == i64::MIN || leg.time == i64::MIN || r.time - leg.time <= HANDSHAKE_WINDOW {
-                self.noise_leg(&leg);
-            } else {
-                self.expire(r.ip, leg, buf, Some(loc.line));
-            }
+            self.settle_leg(r.ip, leg, r.time, buf, Some(loc.line));
         }
         // The emptied list goes back to its client: its next handshake does not allocate.
         if let Some(slot) = self.pending.get_mut(seen.ip, r.ip) {
             *slot = legs;
+        }
+    }
+
+    /// `n` more legs of the client with this hash wait for its success.
+    fn opened(&mut self, ip_hash: u64, n: usize) {
+        self.open += n;
+        let b = bucket(ip_hash);
+        self.open_by_hash[b] = self.open_by_hash[b].saturating_add(n as u16);
+    }
+
+    /// `n` legs of the client with this hash are settled.
+    fn closed(&mut self, ip_hash: u64, n: usize) {
+        self.open -= n;
+        let b = bucket(ip_hash);
+        self.open_by_hash[b] = self.open_by_hash[b].saturating_sub(n as u16);
+    }
+
+    /// A leg meets its client's success at `time`: noise within the handshake window, a real
+    /// failure otherwise (`at` as for [`Acc::expire`]).
+    fn settle_leg(&mut self, ip: &[u8], leg: Leg, time: i64, buf: &[u8], at: Option<u64>) {
+        if time == i64::MIN || leg.time == i64::MIN || time - leg.time <= HANDSHAKE_WINDOW {
+            self.noise_leg(&leg);
+        } else {
+            self.expire(ip, leg, buf, at);
         }
     }
 
@@ -627,9 +644,7 @@ impl Acc {
             .collect();
         for (h, k) in stale {
             if let Some(legs) = self.pending.remove(h, &k) {
-                self.open -= legs.len();
-                let b = bucket(h);
-                self.open_by_hash[b] = self.open_by_hash[b].saturating_sub(legs.len() as u16);
+                self.closed(h, legs.len());
                 for leg in legs {
                     self.expire(&k, leg, buf, Some(line));
                 }
@@ -675,16 +690,7 @@ impl Acc {
                 s.flags |= Success::PAIR_COUNTED;
             }
         }
-        for (h, n) in ip_n {
-            if let Some(e) = self.sources.get_mut_by_hash(h) {
-                e.payload.successes += n;
-            }
-        }
-        for (h, n) in pair_n {
-            if let Some(e) = self.pairs.get_mut_by_hash(h) {
-                e.payload.successes += n;
-            }
-        }
+        self.credit(ip_n, pair_n);
         self.first_fail_ip.clear();
         self.first_fail_pair.clear();
     }
@@ -804,9 +810,7 @@ impl Acc {
             *self.reasons.entry(k).or_default() += v;
         }
         for (h, ip, legs) in next.pending.drain() {
-            self.open += legs.len();
-            let b = bucket(h);
-            self.open_by_hash[b] = self.open_by_hash[b].saturating_add(legs.len() as u16);
+            self.opened(h, legs.len());
             self.pending
                 .put(h, ip, legs, |mine, legs| mine.extend(legs));
         }
@@ -883,12 +887,17 @@ impl Acc {
                 self.settle(s.ip, ip.as_bytes(), s.time);
             }
         }
-        for (h, n) in ip_hits {
+        self.credit(ip_hits, pair_hits);
+    }
+
+    /// Adds successes to the failing IPs and pairs, by key hash.
+    fn credit(&mut self, ips: FxHashMap<u64, u64>, pairs: FxHashMap<u64, u64>) {
+        for (h, n) in ips {
             if let Some(e) = self.sources.get_mut_by_hash(h) {
                 e.payload.successes += n;
             }
         }
-        for (h, n) in pair_hits {
+        for (h, n) in pairs {
             if let Some(e) = self.pairs.get_mut_by_hash(h) {
                 e.payload.successes += n;
             }
@@ -899,15 +908,9 @@ impl Acc {
     /// within the handshake window, real failures otherwise.
     fn settle(&mut self, h: u64, ip: &[u8], time: i64) {
         let legs = self.pending.remove(h, ip).unwrap_or_default();
-        self.open -= legs.len();
-        let b = bucket(h);
-        self.open_by_hash[b] = self.open_by_hash[b].saturating_sub(legs.len() as u16);
+        self.closed(h, legs.len());
         for leg in legs {
-            if time == i64::MIN || leg.time == i64::MIN || time - leg.time <= HANDSHAKE_WINDOW {
-                self.noise_leg(&leg);
-            } else {
-                self.expire(ip, leg, &[], None);
-            }
+            self.settle_leg(ip, leg, time, &[], None);
         }
     }
 

@@ -158,10 +158,6 @@ impl<V> Table<V> {
         self.t.iter().map(|e| (e.0, e.1.as_bytes(), &e.2))
     }
 
-    pub fn iter_mut(&mut self) -> impl Iterator<Item = (u64, &[u8], &mut V)> {
-        self.t.iter_mut().map(|e| (e.0, e.1.as_bytes(), &mut e.2))
-    }
-
     pub fn values_mut(&mut self) -> impl Iterator<Item = &mut V> {
         self.t.iter_mut().map(|e| &mut e.2)
     }
@@ -226,42 +222,25 @@ impl<P: Default + Merge> TopK<P> {
     /// Counts one more `key` and returns its entry.
     #[inline]
     pub fn hit(&mut self, key: &[u8]) -> &mut Entry<P> {
-        self.add_hashed(key_hash(key), key, 1)
+        self.hit_hashed(key_hash(key), key)
     }
 
     /// Counts one more `key` whose [`key_hash`] is `hash`.
     #[inline]
     pub fn hit_hashed(&mut self, hash: u64, key: &[u8]) -> &mut Entry<P> {
-        self.add_hashed(hash, key, 1)
-    }
-
-    /// Counts `n` more `key`.
-    pub fn add(&mut self, key: &[u8], n: u64) -> &mut Entry<P> {
-        self.add_hashed(key_hash(key), key, n)
-    }
-
-    #[inline]
-    fn add_hashed(&mut self, hash: u64, key: &[u8], n: u64) -> &mut Entry<P> {
         // Growth past twice the capacity is checked before the lookup, so that one probe both
         // finds the key and, only for a new one, allocates its owned copy.
         if self.map.len() >= 2 * self.cap {
             self.compact();
         }
         let e = self.map.get_or_insert_with(hash, key, Entry::default);
-        e.count += n;
+        e.count += 1;
         e
     }
 
     /// The entry of `key`, if counted.
     pub fn get(&self, key: &[u8]) -> Option<&Entry<P>> {
         self.map.get(key_hash(key), key)
-    }
-
-    /// The entry of `key` (whose [`key_hash`] is `hash`) to update its payload, if counted
-    /// (the count stays).
-    #[inline]
-    pub fn get_mut_hashed(&mut self, hash: u64, key: &[u8]) -> Option<&mut Entry<P>> {
-        self.map.get_mut(hash, key)
     }
 
     /// Whether a key with this hash is counted (see [`Table::contains_hash`]).
@@ -337,16 +316,6 @@ impl<P: Default + Merge> TopK<P> {
     /// Every key counted.
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], &Entry<P>)> {
         self.map.iter().map(|(_, k, e)| (k, e))
-    }
-
-    /// Every key with its [`key_hash`] and entry.
-    pub fn iter_hashed(&self) -> impl Iterator<Item = (u64, &[u8], &Entry<P>)> {
-        self.map.iter()
-    }
-
-    /// Every key with its hash and entry, to update payloads (the counts stay).
-    pub fn iter_mut(&mut self) -> impl Iterator<Item = (u64, &[u8], &mut Entry<P>)> {
-        self.map.iter_mut()
     }
 
     /// How many keys are held.

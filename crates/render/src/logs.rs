@@ -265,21 +265,22 @@ fn chart(s: &LogSummary) -> String {
         h - 20.0,
         h - 20.0
     );
-    let _ = write!(
-        out,
-        "<polyline fill=\"none\" stroke=\"#2563eb\" stroke-width=\"2\" points=\"{}\"><title>requests</title></polyline>",
-        line(&ser.requests)
-    );
-    let _ = write!(
-        out,
-        "<polyline fill=\"none\" stroke=\"#dc2626\" stroke-width=\"2\" points=\"{}\"><title>401 responses</title></polyline>",
-        line(&ser.unauthorized)
-    );
-    let _ = write!(
-        out,
-        "<polyline fill=\"none\" stroke=\"#f59e0b\" stroke-dasharray=\"4 3\" stroke-width=\"2\" points=\"{}\"><title>real failures</title></polyline>",
-        line(&ser.failures)
-    );
+    for (points, color, dash, title) in [
+        (&ser.requests, "#2563eb", "", "requests"),
+        (&ser.unauthorized, "#dc2626", "", "401 responses"),
+        (
+            &ser.failures,
+            "#f59e0b",
+            " stroke-dasharray=\"4 3\"",
+            "real failures",
+        ),
+    ] {
+        let _ = write!(
+            out,
+            "<polyline fill=\"none\" stroke=\"{color}\"{dash} stroke-width=\"2\" points=\"{}\"><title>{title}</title></polyline>",
+            line(points)
+        );
+    }
     let _ = write!(
         out,
         "<text x=\"40\" y=\"14\" font-size=\"12\">max {} per {}</text>",
