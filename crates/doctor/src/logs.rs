@@ -49,9 +49,8 @@ fn unparsed(s: &LogSummary, out: &mut Vec<Finding>) {
     }
     let mut f = Finding::new("unparsed-lines")
         .title(format!(
-            "{} line{} could not be read and were counted aside",
-            s.unparsed,
-            if s.unparsed == 1 { "" } else { "s" }
+            "{} could not be read and were counted aside",
+            plural(s.unparsed, "line")
         ))
         .severity(Severity::Warning)
         .confidence(0.9);

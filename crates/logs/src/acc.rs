@@ -121,7 +121,7 @@ impl Merge for PairP {
 /// One success line, as the merge needs it.
 #[derive(Debug, Clone, Copy)]
 pub struct Success {
-    /// Hash of the client IP and of the (IP, user) pair key.
+    /// The client IP's [`key_hash`] and the (IP, user) pair's [`pair_hash`].
     ip: u64,
     pair: u64,
     time: i64,
