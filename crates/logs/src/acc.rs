@@ -703,8 +703,10 @@ impl Acc {
         }
         self.plus_for_space |= r.plus_for_space;
         let hip = key_hash(r.ip);
-        self.urls.hit(r.uri);
-        self.agents.hit(r.agent);
+        // Each key is hashed once for the whole-log tables and the hour's.
+        let (huri, hagent) = (key_hash(r.uri), key_hash(r.agent));
+        self.urls.hit_hashed(huri, r.uri);
+        self.agents.hit_hashed(hagent, r.agent);
         let hu = key_hash(r.user);
         if !r.user.is_empty() {
             self.users.hit_hashed(hu, r.user);
@@ -752,8 +754,8 @@ impl Acc {
         if r.time != i64::MIN {
             let h = self.hours.entry(r.time.div_euclid(3600)).or_default();
             h.failures += 1;
-            h.urls.hit(r.uri);
-            h.agents.hit(r.agent);
+            h.urls.hit_hashed(huri, r.uri);
+            h.agents.hit_hashed(hagent, r.agent);
             let mut code = [0u8; 48];
             h.codes
                 .hit(code_key(r.status, r.substatus, r.win32, &mut code));
