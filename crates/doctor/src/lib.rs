@@ -8,11 +8,12 @@
 //! formats (that is `why401-wire`), no output formatting (that is `why401-render`).
 
 pub mod decode;
-pub mod evidence;
 mod finding;
+mod id;
 pub mod logs;
 pub mod probe;
 pub mod time;
 
 pub use finding::{Finding, rank};
+pub use id::FindingId;
 pub use why401_catalogue::Severity;

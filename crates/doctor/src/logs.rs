@@ -1,11 +1,44 @@
 //! Rules over a log summary: attacks (brute force, spray, stuffing), lockouts, stuck clients,
 //! regressions — and the handshake noise that is none of these.
 
+use serde::Serialize;
 use why401_catalogue::{CodeKind, catalogue};
+use why401_evidence::logs::{KeyCount, LogSummary, Mix, PairStats, Scattered};
 
-use crate::evidence::logs::{KeyCount, LogSummary, Mix, PairStats, Scattered, Thresholds};
 use crate::time::{duration, timestamp};
-use crate::{Finding, Severity, rank};
+use crate::{Finding, FindingId, Severity, rank};
+
+/// Detector thresholds, with the defaults `why401 logs --help` documents.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Thresholds {
+    /// Failures of one source against one account to call it brute force.
+    pub brute_force: u64,
+    /// ... at this many attempts per minute at least (slower is a stuck client).
+    pub brute_force_rate: f64,
+    /// Distinct accounts one source fails on to call it a password spray.
+    pub spray_users: u64,
+    /// Distinct sources and accounts to call it credential stuffing.
+    pub stuffing_sources: u64,
+    pub stuffing_users: u64,
+    /// Hours one client must keep failing (and never succeed) to call it stuck.
+    pub stuck_hours: u32,
+    /// How many times the 401 rate must rise to call it a regression.
+    pub regression_factor: f64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            brute_force: 20,
+            brute_force_rate: 1.0,
+            spray_users: 10,
+            stuffing_sources: 20,
+            stuffing_users: 20,
+            stuck_hours: 2,
+            regression_factor: 3.0,
+        }
+    }
+}
 
 /// Runs every log rule.
 pub fn diagnose(s: &LogSummary, t: &Thresholds) -> Vec<Finding> {
@@ -47,7 +80,7 @@ fn unparsed(s: &LogSummary, out: &mut Vec<Finding>) {
     if s.unparsed == 0 {
         return;
     }
-    let mut f = Finding::new("unparsed-lines")
+    let mut f = Finding::new(FindingId::UNPARSED_LINES)
         .title(format!(
             "{} could not be read and were counted aside",
             plural(s.unparsed, "line")
@@ -65,7 +98,7 @@ fn noise(s: &LogSummary, out: &mut Vec<Finding>) {
     if s.handshake_noise == 0 {
         return;
     }
-    let mut f = Finding::new("handshake-noise")
+    let mut f = Finding::new(FindingId::HANDSHAKE_NOISE)
         .title(format!(
             "{} of the {} denials are handshake legs that then succeeded: not failures",
             s.handshake_noise, s.auth_denials
@@ -117,7 +150,7 @@ fn brute_force(s: &LogSummary, t: &Thresholds, out: &mut Vec<Finding>) {
     {
         let rate = rate(p);
         out.push(
-            Finding::new("brute-force")
+            Finding::new(FindingId::BRUTE_FORCE)
                 .title(format!(
                     "{} failed {} times against account {}",
                     p.ip, p.failures, p.user
@@ -149,7 +182,7 @@ fn spray(s: &LogSummary, t: &Thresholds, out: &mut Vec<Finding>) {
             continue;
         }
         out.push(
-            Finding::new("password-spray")
+            Finding::new(FindingId::PASSWORD_SPRAY)
                 .title(format!(
                     "{} failed against {} different accounts ({:.1} tries each)",
                     src.ip, src.users, per_account
@@ -175,7 +208,7 @@ fn stuffing(s: &LogSummary, t: &Thresholds, out: &mut Vec<Finding>) {
     }
     let (failures, first, last) = (few.failures, few.first, few.last);
     out.push(
-        Finding::new("credential-stuffing")
+        Finding::new(FindingId::CREDENTIAL_STUFFING)
             .title(format!(
                 "{} sources tried {} accounts, a few attempts each: credential stuffing",
                 few.sources, few.users
@@ -199,7 +232,7 @@ fn stuffing(s: &LogSummary, t: &Thresholds, out: &mut Vec<Finding>) {
 fn lockouts(s: &LogSummary, out: &mut Vec<Finding>) {
     for l in s.lockouts.iter().take(5) {
         out.push(
-            Finding::new("account-lockout")
+            Finding::new(FindingId::ACCOUNT_LOCKOUT)
                 .title(format!(
                     "account {} is locked out ({} with 1909 / 0xC0000234)",
                     l.user,
@@ -237,7 +270,7 @@ fn stuck(s: &LogSummary, t: &Thresholds, out: &mut Vec<Finding>) {
             continue;
         }
         out.push(
-            Finding::new("stuck-client")
+            Finding::new(FindingId::STUCK_CLIENT)
                 .title(format!(
                     "{} ({}) has failed steadily for {} without one success",
                     p.ip,
@@ -289,7 +322,7 @@ fn regression(s: &LogSummary, t: &Thresholds, out: &mut Vec<Finding>) {
     let at = ser.start + k as i64 * ser.bucket_secs;
     let (before, _) = rate(0, k);
     let (after, _) = rate(k, n);
-    let mut f = Finding::new("auth-regression")
+    let mut f = Finding::new(FindingId::AUTH_REGRESSION)
         .title(format!(
             "the failure rate stepped up {factor:.1}× at {}",
             timestamp(at)
@@ -350,7 +383,7 @@ fn what_changed(mix: &[Mix], at: i64) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::evidence::logs::{CodeCount, Lockout, PairStats, Series, SourceStats};
+    use why401_evidence::logs::{CodeCount, Lockout, PairStats, Series, SourceStats};
 
     fn ids(f: &[Finding]) -> Vec<&str> {
         f.iter().map(|f| f.id.as_str()).collect()

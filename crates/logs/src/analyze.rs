@@ -8,7 +8,7 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use why401_doctor::evidence::logs::{InputInfo, LogSummary};
+use why401_evidence::logs::{InputInfo, LogSummary};
 
 use crate::acc::{Acc, Caps, Window};
 use crate::errorlog::Reasons;

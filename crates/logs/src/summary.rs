@@ -1,6 +1,6 @@
 //! Folding an accumulator into the [`LogSummary`] the doctor judges and the renderers show.
 
-use why401_doctor::evidence::logs::{
+use why401_evidence::logs::{
     CodeCount, InputInfo, KeyCount, Lockout, LogSummary, Mix, PairStats, ReasonCount, Scattered,
     Series, SourceStats, Unparsed,
 };

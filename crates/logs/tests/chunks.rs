@@ -3,7 +3,7 @@
 //! logs are built from realistic lines, NTLM handshake legs, directives and garbage.
 
 use proptest::prelude::*;
-use why401_doctor::evidence::logs::LogSummary;
+use why401_evidence::logs::LogSummary;
 use why401_logs::{Input, Options, analyze};
 
 const WIDE: &str = "#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) sc-status sc-substatus sc-win32-status time-taken\n";

@@ -5,7 +5,8 @@
 use std::io::Write;
 
 use serde_json::Value;
-use why401_doctor::evidence::logs::{LogSummary, Thresholds};
+use why401_doctor::logs::Thresholds;
+use why401_evidence::logs::LogSummary;
 use why401_loggen::{Config, Format, generate};
 use why401_logs::{Input, Options, analyze};
 

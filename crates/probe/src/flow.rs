@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use url::Url;
-use why401_doctor::evidence::{
+use why401_evidence::{
     AuthSource, DnsRecord, Exchange, Given, Leg, NegotiateRecord, ProbeEvidence, ReachFailure,
     ReachKind, RedirectHop, RequestRecord, ResponseRecord, SentAuth,
 };

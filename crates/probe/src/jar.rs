@@ -3,7 +3,7 @@
 //! cookies it holds back, with the reason.
 
 use url::Url;
-use why401_doctor::evidence::WithheldCookie;
+use why401_evidence::WithheldCookie;
 use why401_wire::cookie::{self, Origin, Request, SetCookie};
 
 struct Stored {

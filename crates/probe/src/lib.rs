@@ -1,5 +1,5 @@
 //! The live probe: drives the real request and its authentication handshake, and records
-//! everything as [`ProbeEvidence`](why401_doctor::evidence::ProbeEvidence) for the doctor.
+//! everything as [`ProbeEvidence`](why401_evidence::ProbeEvidence) for the doctor.
 //!
 //! What it is for: DNS, TCP, proxies (CONNECT), TLS (the chain recorded), HTTP/1.1 on one
 //! connection per handshake, answering Basic, Digest, NTLM and Negotiate challenges, following

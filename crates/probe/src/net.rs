@@ -12,7 +12,7 @@ use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use url::Url;
-use why401_doctor::evidence::{ReachKind, ResponseRecord, TlsRecord};
+use why401_evidence::{ReachKind, ResponseRecord, TlsRecord};
 
 use crate::tls;
 

@@ -3,7 +3,7 @@
 //! No credentials are ever sent here.
 
 use url::Url;
-use why401_doctor::evidence::{ProbeEvidence, Sibling};
+use why401_evidence::{ProbeEvidence, Sibling};
 
 use crate::net::{self, Route};
 use crate::spec::ProbeSpec;

@@ -7,7 +7,7 @@ use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
-use why401_doctor::evidence::CertRecord;
+use why401_evidence::CertRecord;
 use x509_parser::prelude::*;
 
 /// What the verifier saw during one handshake.

@@ -64,15 +64,16 @@ pub(crate) fn wrap(text: &str, width: usize) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use why401_doctor::FindingId;
 
     #[test]
     fn shape() {
         let f = vec![
-            Finding::new("token-expired")
+            Finding::new(FindingId::TOKEN_EXPIRED)
                 .title("the token expired 3h ago")
                 .evidence("exp = 1")
                 .confidence(0.9),
-            Finding::new("basic-over-http"),
+            Finding::new(FindingId::BASIC_OVER_HTTP),
         ];
         let out = findings(&f, true, Options::default());
         let plain = strip(&out);

@@ -5,8 +5,8 @@ use std::fmt::Write;
 
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use why401_doctor::Finding;
-use why401_doctor::evidence::logs::{KeyCount, LogSummary};
 use why401_doctor::time::{duration, timestamp};
+use why401_evidence::logs::{KeyCount, LogSummary};
 
 use crate::Options;
 use crate::style::{self, paint};

@@ -4,8 +4,8 @@
 use std::fmt::Write;
 
 use serde_json::{Value, json};
-use why401_doctor::evidence::{Exchange, Headers, Leg, ProbeEvidence};
-use why401_doctor::probe::{Diagnosis, Outcome, reason};
+use why401_doctor::probe::{Diagnosis, Outcome};
+use why401_evidence::{Exchange, Headers, Leg, ProbeEvidence};
 use why401_wire::{b64, challenge, credentials};
 
 use crate::Options;
@@ -79,7 +79,7 @@ pub fn probe(
 
 fn timeline_row(n: usize, e: &Exchange) -> String {
     let status = match (&e.response, &e.error) {
-        (Some(r), _) => format!("{} {}", r.status, reason(r.status)),
+        (Some(r), _) => format!("{} {}", r.status, r.reason()),
         (None, Some(err)) => format!("— {err}"),
         (None, None) => "—".into(),
     };
@@ -172,7 +172,7 @@ fn heads(out: &mut String, e: &Exchange, show_secrets: bool) {
             paint(style::DIM, "<"),
             r.version,
             r.status,
-            reason(r.status)
+            r.reason()
         );
         for (n, v) in redacted(&r.headers, show_secrets) {
             let _ = writeln!(out, "      {} {n}: {v}", paint(style::DIM, "<"));

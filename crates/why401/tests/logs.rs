@@ -91,6 +91,7 @@ fn files(var: &str) -> Vec<String> {
 }
 
 #[test]
+#[ignore = "needs nginx on loopback and curl: run by scripts/test.sh"]
 fn nginx_access_and_error_logs() {
     traffic(&peer("WHY401_NGINX_LOGTEST_URL"));
     let f = files("WHY401_NGINX_LOGTEST_LOGS");
@@ -118,6 +119,7 @@ fn nginx_access_and_error_logs() {
 }
 
 #[test]
+#[ignore = "needs Apache httpd on loopback and curl: run by scripts/test.sh"]
 fn apache_access_and_error_logs() {
     traffic(&peer("WHY401_APACHE_LOGTEST_URL"));
     let f = files("WHY401_APACHE_LOGTEST_LOGS");
@@ -254,6 +256,7 @@ fn a_directory_of_compressed_rotations() {
 }
 
 #[test]
+#[ignore = "needs headless Chromium: run by scripts/test.sh"]
 fn html_report_renders_in_chromium() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("u_ex.log");

@@ -48,6 +48,7 @@ fn top(j: &Value) -> String {
 }
 
 #[test]
+#[ignore = "needs nginx (auth_basic) on loopback: run by scripts/test.sh"]
 fn nginx_auth_basic() {
     let base = peer("WHY401_NGINX_URL");
     let url = format!("{base}/basic/");
@@ -86,6 +87,7 @@ fn nginx_auth_basic() {
 }
 
 #[test]
+#[ignore = "needs Apache httpd (mod_auth_digest) on loopback: run by scripts/test.sh"]
 fn apache_mod_auth_digest() {
     let url = format!("{}/digest/", peer("WHY401_APACHE_URL"));
 
@@ -110,6 +112,7 @@ fn apache_mod_auth_digest() {
 }
 
 #[test]
+#[ignore = "needs squid (proxy_auth) and nginx on loopback: run by scripts/test.sh"]
 fn squid_proxy_auth() {
     let target = format!("{}/basic/", peer("WHY401_NGINX_URL"));
     let proxy = peer("WHY401_SQUID_URL");
@@ -139,6 +142,7 @@ fn squid_proxy_auth() {
 }
 
 #[test]
+#[ignore = "needs the pyspnego NTLM acceptor on loopback: run by scripts/test.sh"]
 fn pyspnego_ntlm_acceptor() {
     let url = format!("{}/", peer("WHY401_PYSPNEGO_URL"));
 
@@ -173,6 +177,7 @@ fn pyspnego_ntlm_acceptor() {
 }
 
 #[test]
+#[ignore = "needs squid (CONNECT) on loopback: run by scripts/test.sh"]
 fn squid_connect_tunnel_to_https() {
     let proxy = peer("WHY401_SQUID_URL");
     let (tls, ca_pem) = common::tls_with_ca("Lab Test CA");

@@ -4,8 +4,8 @@ use why401_catalogue::Severity;
 use why401_wire::cookie::{self, CookieLint, SameSite};
 
 use super::{Context, Item, secret};
-use crate::Finding;
 use crate::time::{relative, timestamp};
+use crate::{Finding, FindingId};
 
 /// Decodes a `Set-Cookie` value.
 pub fn set_cookie(value: &str, ctx: &Context, findings: &mut Vec<Finding>) -> Item {
@@ -15,7 +15,7 @@ pub fn set_cookie(value: &str, ctx: &Context, findings: &mut Vec<Finding>) -> It
             let mut item = Item::new("Set-Cookie", value);
             item.noted("problem", e.to_string(), "browsers ignore this header");
             findings.push(
-                Finding::new("cookie-attribute-ignored")
+                Finding::new(FindingId::COOKIE_ATTRIBUTE_IGNORED)
                     .title("the Set-Cookie header cannot be read: browsers ignore it")
                     .evidence(format!("Set-Cookie: {value}"))
                     .confidence(0.7),
@@ -97,15 +97,15 @@ pub fn set_cookie(value: &str, ctx: &Context, findings: &mut Vec<Finding>) -> It
     for l in &c.lints {
         let f = match l {
             CookieLint::SameSiteNoneWithoutSecure => {
-                Finding::new("cookie-insecure-samesite-none").confidence(0.9)
+                Finding::new(FindingId::COOKIE_INSECURE_SAMESITE_NONE).confidence(0.9)
             }
             CookieLint::SecurePrefixWithoutSecure | CookieLint::HostPrefixViolation { .. } => {
-                Finding::new("cookie-prefix-violation").confidence(0.9)
+                Finding::new(FindingId::COOKIE_PREFIX_VIOLATION).confidence(0.9)
             }
-            CookieLint::LifetimeCapped { .. } => Finding::new("cookie-attribute-ignored")
+            CookieLint::LifetimeCapped { .. } => Finding::new(FindingId::COOKIE_ATTRIBUTE_IGNORED)
                 .severity(Severity::Info)
                 .confidence(0.3),
-            _ => Finding::new("cookie-attribute-ignored").confidence(0.5),
+            _ => Finding::new(FindingId::COOKIE_ATTRIBUTE_IGNORED).confidence(0.5),
         };
         findings.push(
             f.title(format!("cookie {}: {l}", c.name))
@@ -114,7 +114,7 @@ pub fn set_cookie(value: &str, ctx: &Context, findings: &mut Vec<Finding>) -> It
     }
     if expired {
         findings.push(
-            Finding::new("cookie-not-sent")
+            Finding::new(FindingId::COOKIE_NOT_SENT)
                 .title(format!(
                     "cookie {} is already expired: this Set-Cookie deletes it",
                     c.name

@@ -7,7 +7,7 @@ use why401_wire::digest::DigestChallenge;
 use why401_wire::{basic, credentials, jwt as wire_jwt};
 
 use super::{Context, Item, jwt, secret, windows};
-use crate::Finding;
+use crate::{Finding, FindingId};
 
 /// Auth schemes of the IANA registry and common practice.
 const SCHEMES: &[&str] = &[
@@ -137,7 +137,7 @@ pub fn challenges(header: &str, value: &str, ctx: &Context, findings: &mut Vec<F
     }
     if parsed.challenges.is_empty() {
         findings.push(
-            Finding::new("missing-www-authenticate")
+            Finding::new(FindingId::MISSING_WWW_AUTHENTICATE)
                 .title(format!("{header} carries no challenge at all"))
                 .evidence(format!("{header}: {value}"))
                 .confidence(0.8),
@@ -146,7 +146,7 @@ pub fn challenges(header: &str, value: &str, ctx: &Context, findings: &mut Vec<F
     let harmful: Vec<_> = parsed.lints.iter().filter(|l| l.is_harmful()).collect();
     let harmless: Vec<_> = parsed.lints.iter().filter(|l| !l.is_harmful()).collect();
     if !harmful.is_empty() {
-        let mut f = Finding::new("malformed-challenge")
+        let mut f = Finding::new(FindingId::MALFORMED_CHALLENGE)
             .title(format!(
                 "the {header} header does not follow RFC 9110 §11 syntax"
             ))
@@ -161,7 +161,7 @@ pub fn challenges(header: &str, value: &str, ctx: &Context, findings: &mut Vec<F
         )));
     }
     if !harmless.is_empty() {
-        let mut f = Finding::new("malformed-challenge")
+        let mut f = Finding::new(FindingId::MALFORMED_CHALLENGE)
             .title(format!("the {header} header is valid but unusual"))
             .severity(Severity::Info)
             .confidence(0.3);
@@ -218,7 +218,7 @@ fn digest_challenge(c: &Challenge, item: &mut Item, findings: &mut Vec<Finding>)
         Ok(d) => {
             if d.algorithm.is_md5() {
                 findings.push(
-                    Finding::new("weak-digest-algorithm")
+                    Finding::new(FindingId::WEAK_DIGEST_ALGORITHM)
                         .title(format!("Digest with {} only", d.algorithm))
                         .evidence(format!("algorithm={} (MD5 when absent)", d.algorithm))
                         .severity(Severity::Info)
@@ -227,7 +227,7 @@ fn digest_challenge(c: &Challenge, item: &mut Item, findings: &mut Vec<Finding>)
             }
             if d.qop.is_empty() {
                 findings.push(
-                    Finding::new("weak-digest-algorithm")
+                    Finding::new(FindingId::WEAK_DIGEST_ALGORITHM)
                         .title("Digest without qop: the legacy RFC 2069 computation")
                         .evidence("no qop parameter: no client nonce, no replay protection")
                         .severity(Severity::Info)
@@ -236,7 +236,7 @@ fn digest_challenge(c: &Challenge, item: &mut Item, findings: &mut Vec<Finding>)
             }
             if d.stale {
                 findings.push(
-                    Finding::new("stale-nonce")
+                    Finding::new(FindingId::STALE_NONCE)
                         .evidence("stale=true: the nonce expired; the credentials themselves were accepted")
                         .confidence(0.7),
                 );
@@ -255,7 +255,7 @@ fn bearer_challenge(b: &BearerChallenge, c: &Challenge, findings: &mut Vec<Findi
     let description = b.error_description.clone().unwrap_or_default();
     match &b.error {
         Some(BearerErrorCode::InvalidToken) => findings.push(
-            Finding::new("server-rejected-token")
+            Finding::new(FindingId::SERVER_REJECTED_TOKEN)
                 .title(if description.is_empty() {
                     "the server rejected the token (invalid_token)".to_string()
                 } else {
@@ -265,7 +265,7 @@ fn bearer_challenge(b: &BearerChallenge, c: &Challenge, findings: &mut Vec<Findi
                 .confidence(0.8),
         ),
         Some(BearerErrorCode::InsufficientScope) => findings.push(
-            Finding::new("insufficient-scope")
+            Finding::new(FindingId::INSUFFICIENT_SCOPE)
                 .title(if b.scope.is_empty() {
                     "the token lacks a scope the resource requires".to_string()
                 } else {
@@ -278,7 +278,7 @@ fn bearer_challenge(b: &BearerChallenge, c: &Challenge, findings: &mut Vec<Findi
                 .confidence(0.8),
         ),
         Some(BearerErrorCode::InsufficientUserAuthentication) => {
-            let mut f = Finding::new("step-up-required")
+            let mut f = Finding::new(FindingId::STEP_UP_REQUIRED)
                 .evidence(quoted)
                 .confidence(0.8);
             if !b.acr_values.is_empty() {
@@ -294,24 +294,24 @@ fn bearer_challenge(b: &BearerChallenge, c: &Challenge, findings: &mut Vec<Findi
         }
         Some(BearerErrorCode::UseDpopNonce) | Some(BearerErrorCode::InvalidDpopProof) => findings
             .push(
-                Finding::new("dpop-required")
+                Finding::new(FindingId::DPOP_REQUIRED)
                     .evidence(quoted)
                     .confidence(0.7),
             ),
         Some(BearerErrorCode::InvalidRequest) => findings.push(
-            Finding::new("malformed-credentials")
+            Finding::new(FindingId::MALFORMED_CREDENTIALS)
                 .title("the server says the request is malformed (invalid_request)")
                 .evidence(quoted)
                 .confidence(0.6),
         ),
         Some(BearerErrorCode::Other(code)) => findings.push(
-            Finding::new("server-rejected-token")
+            Finding::new(FindingId::SERVER_REJECTED_TOKEN)
                 .title(format!("the server refused with error={code}"))
                 .evidence(quoted)
                 .confidence(0.5),
         ),
         None if b.is_dpop() => findings.push(
-            Finding::new("dpop-required")
+            Finding::new(FindingId::DPOP_REQUIRED)
                 .severity(Severity::Info)
                 .evidence(quoted)
                 .confidence(0.4),
@@ -331,7 +331,7 @@ pub fn credentials(header: &str, value: &str, ctx: &Context, findings: &mut Vec<
     let mut item = Item::new(header, shown.clone());
     item.noted("scheme", &creds.scheme, scheme_note(&creds.scheme));
     if !creds.lints.is_empty() {
-        let mut f = Finding::new("malformed-credentials")
+        let mut f = Finding::new(FindingId::MALFORMED_CREDENTIALS)
             .title(format!("the {header} value is not well formed"))
             .evidence(format!("{header}: {shown}"))
             // A server that cannot parse the header refuses before it judges anything else.
@@ -369,7 +369,7 @@ pub fn credentials(header: &str, value: &str, ctx: &Context, findings: &mut Vec<
                 Err(e) => {
                     item.noted("token", secret(&t, ctx), e.clone());
                     findings.push(
-                        Finding::new("malformed-credentials")
+                        Finding::new(FindingId::MALFORMED_CREDENTIALS)
                             .title(format!("the {} token cannot be decoded", creds.scheme))
                             .evidence(e)
                             .confidence(0.7),
@@ -391,7 +391,7 @@ pub fn credentials(header: &str, value: &str, ctx: &Context, findings: &mut Vec<
         }
         if let Err(e) = why401_wire::digest::ReceivedDigest::from_credentials(&creds) {
             findings.push(
-                Finding::new("malformed-credentials")
+                Finding::new(FindingId::MALFORMED_CREDENTIALS)
                     .title(format!("the Digest response is incomplete: {e}"))
                     .evidence(format!("{header}: {shown}"))
                     .confidence(0.8),
@@ -421,7 +421,7 @@ fn basic_fields(
             };
             item.field("password", pw);
             if !b.lints.is_empty() {
-                let mut f = Finding::new("malformed-credentials")
+                let mut f = Finding::new(FindingId::MALFORMED_CREDENTIALS)
                     .title("the Basic credentials decode, but something is off")
                     .confidence(0.6);
                 for l in &b.lints {
@@ -431,7 +431,7 @@ fn basic_fields(
             }
         }
         Err(e) => findings.push(
-            Finding::new("malformed-credentials")
+            Finding::new(FindingId::MALFORMED_CREDENTIALS)
                 .title("the Basic token is not base64 of user:password")
                 .evidence(format!("{header}: Basic {}", secret(token, ctx)))
                 .evidence(e.to_string())

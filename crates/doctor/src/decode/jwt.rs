@@ -6,8 +6,8 @@ use why401_catalogue::Severity;
 use why401_wire::jwt::{self, Jws, Jwt, JwtProblem};
 
 use super::{Context, Item, secret};
-use crate::Finding;
 use crate::time::{relative, timestamp};
+use crate::{Finding, FindingId};
 
 /// What header fields and claims mean.
 const MEANINGS: &[(&str, &str)] = &[
@@ -92,7 +92,7 @@ pub fn jwt(token: &str, ctx: &Context, findings: &mut Vec<Finding>) -> Item {
                     None => item.field(format!("header.{k}"), show(v)),
                 }
             }
-            findings.push(Finding::new("token-encrypted").confidence(0.4));
+            findings.push(Finding::new(FindingId::TOKEN_ENCRYPTED).confidence(0.4));
             item
         }
         Err(e) => {
@@ -103,7 +103,7 @@ pub fn jwt(token: &str, ctx: &Context, findings: &mut Vec<Finding>) -> Item {
                 "the token was probably truncated or altered in transit",
             );
             findings.push(
-                Finding::new("malformed-credentials")
+                Finding::new(FindingId::MALFORMED_CREDENTIALS)
                     .title(format!("the token is not a readable JWT: {e}"))
                     .confidence(0.8),
             );
@@ -162,20 +162,20 @@ fn judge(j: &Jws, ctx: &Context, findings: &mut Vec<Finding>) {
         .unwrap_or("the token");
     for p in j.problems(ctx.now, ctx.leeway) {
         let f = match p {
-            JwtProblem::AlgNone => Finding::new("jwt-alg-none")
+            JwtProblem::AlgNone => Finding::new(FindingId::JWT_ALG_NONE)
                 .evidence("header.alg = none")
                 .confidence(0.9),
-            JwtProblem::MissingAlg => Finding::new("malformed-credentials")
+            JwtProblem::MissingAlg => Finding::new(FindingId::MALFORMED_CREDENTIALS)
                 .title("the JWT header has no alg")
                 .confidence(0.7),
-            JwtProblem::EmptySignature => Finding::new("malformed-credentials")
+            JwtProblem::EmptySignature => Finding::new(FindingId::MALFORMED_CREDENTIALS)
                 .title(format!(
                     "the JWT says alg={} but carries no signature",
                     j.alg().unwrap_or("?")
                 ))
                 .evidence("the third part is empty: the token was cut off")
                 .confidence(0.8),
-            JwtProblem::Expired { exp, ago } => Finding::new("token-expired")
+            JwtProblem::Expired { exp, ago } => Finding::new(FindingId::TOKEN_EXPIRED)
                 .title(format!(
                     "the token expired {} ago",
                     crate::time::duration(ago)
@@ -184,15 +184,17 @@ fn judge(j: &Jws, ctx: &Context, findings: &mut Vec<Finding>) {
                 .evidence(format!("now (local clock) = {}", timestamp(ctx.now)))
                 .evidence(lifetime(j))
                 .confidence(0.95),
-            JwtProblem::NotYetValid { nbf, in_secs } => Finding::new("token-not-yet-valid")
-                .title(format!(
-                    "the token is not valid for another {}",
-                    crate::time::duration(in_secs)
-                ))
-                .evidence(format!("nbf = {nbf} = {}", timestamp(nbf)))
-                .evidence(format!("now (local clock) = {}", timestamp(ctx.now)))
-                .confidence(0.9),
-            JwtProblem::IssuedInFuture { iat, ahead } => Finding::new("clock-skew")
+            JwtProblem::NotYetValid { nbf, in_secs } => {
+                Finding::new(FindingId::TOKEN_NOT_YET_VALID)
+                    .title(format!(
+                        "the token is not valid for another {}",
+                        crate::time::duration(in_secs)
+                    ))
+                    .evidence(format!("nbf = {nbf} = {}", timestamp(nbf)))
+                    .evidence(format!("now (local clock) = {}", timestamp(ctx.now)))
+                    .confidence(0.9)
+            }
+            JwtProblem::IssuedInFuture { iat, ahead } => Finding::new(FindingId::CLOCK_SKEW)
                 .title(format!(
                     "the token was issued {} in the future: the issuer's clock runs ahead",
                     crate::time::duration(ahead)
@@ -200,10 +202,10 @@ fn judge(j: &Jws, ctx: &Context, findings: &mut Vec<Finding>) {
                 .evidence(format!("iat = {iat} = {}", timestamp(iat)))
                 .evidence(format!("now (local clock) = {}", timestamp(ctx.now)))
                 .confidence(0.7),
-            JwtProblem::NoExpiry => Finding::new("token-without-expiry")
+            JwtProblem::NoExpiry => Finding::new(FindingId::TOKEN_WITHOUT_EXPIRY)
                 .evidence(format!("no exp claim in {subject}'s token"))
                 .confidence(0.3),
-            JwtProblem::NotNumericDate { claim } => Finding::new("malformed-credentials")
+            JwtProblem::NotNumericDate { claim } => Finding::new(FindingId::MALFORMED_CREDENTIALS)
                 .title(format!(
                     "`{claim}` is not a NumericDate (seconds since 1970)"
                 ))
@@ -212,7 +214,7 @@ fn judge(j: &Jws, ctx: &Context, findings: &mut Vec<Finding>) {
                     j.claims.get(claim).map(show).unwrap_or_default()
                 ))
                 .confidence(0.7),
-            JwtProblem::LooksLikeIdToken => Finding::new("id-token-as-access-token")
+            JwtProblem::LooksLikeIdToken => Finding::new(FindingId::ID_TOKEN_AS_ACCESS_TOKEN)
                 .evidence(
                     "the token carries nonce/at_hash, which only OpenID Connect ID tokens have",
                 )
@@ -239,7 +241,7 @@ fn expectations(j: &Jws, ctx: &Context, findings: &mut Vec<Finding>) {
         let auds = j.audiences();
         if !auds.iter().any(|a| a == want) {
             findings.push(
-                Finding::new("token-audience-mismatch")
+                Finding::new(FindingId::TOKEN_AUDIENCE_MISMATCH)
                     .title(format!(
                         "the token is for {}, not {want}",
                         if auds.is_empty() {
@@ -265,7 +267,7 @@ fn expectations(j: &Jws, ctx: &Context, findings: &mut Vec<Finding>) {
         let iss = j.str_claim("iss").unwrap_or("(absent)");
         if iss.trim_end_matches('/') != want.trim_end_matches('/') {
             findings.push(
-                Finding::new("token-issuer-mismatch")
+                Finding::new(FindingId::TOKEN_ISSUER_MISMATCH)
                     .title(format!("the token was issued by {iss}, not {want}"))
                     .evidence(format!("iss = {iss}"))
                     .evidence(format!("expected (--expect-issuer) = {want}"))
@@ -288,7 +290,7 @@ fn expectations(j: &Jws, ctx: &Context, findings: &mut Vec<Finding>) {
             .collect::<Vec<_>>()
             .join(" ");
         findings.push(
-            Finding::new("insufficient-scope")
+            Finding::new(FindingId::INSUFFICIENT_SCOPE)
                 .title(format!("the token lacks {missing_list}"))
                 .evidence(format!(
                     "granted: {}",

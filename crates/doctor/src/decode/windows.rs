@@ -6,8 +6,8 @@ use why401_wire::ntlm::{self, AvPair, LmKind, Message, ResponseKind};
 use why401_wire::spnego::{self, MechToken, NegotiateToken};
 
 use super::{Context, Item, secret};
-use crate::Finding;
 use crate::time::{relative, timestamp};
+use crate::{Finding, FindingId};
 
 /// Whether a Negotiate/NTLM token68 comes from the server (a CHALLENGE or a SPNEGO response).
 pub fn is_server_token(token: &str) -> bool {
@@ -100,7 +100,7 @@ pub fn negotiate_token(
                 item.noted("negState", format!("{s:?}"), neg_state_note(*s));
                 if *s == spnego::NegState::Reject {
                     findings.push(
-                        Finding::new("credentials-rejected")
+                        Finding::new(FindingId::CREDENTIALS_REJECTED)
                             .title("the server rejected the Negotiate handshake (negState reject)")
                             .evidence("NegTokenResp negState = reject")
                             .confidence(0.7),
@@ -187,9 +187,9 @@ fn mech_item(t: &MechToken, ctx: &Context, findings: &mut Vec<Finding>) -> Item 
                 item.field("e-text", t);
             }
             let id = if error.code == 37 {
-                "clock-skew"
+                FindingId::CLOCK_SKEW
             } else {
-                "kerberos-error"
+                FindingId::KERBEROS_ERROR
             };
             let mut f = Finding::new(id)
                 .title(format!(
@@ -327,7 +327,7 @@ fn ntlm_item(msg: &Message, shown: String, ctx: &Context, findings: &mut Vec<Fin
                 || a.lm == LmKind::Lm
             {
                 findings.push(
-                    Finding::new("ntlmv1-in-use")
+                    Finding::new(FindingId::NTLMV1_IN_USE)
                         .title(format!(
                             "the client answered with {resp}{}",
                             if a.lm == LmKind::Lm {
@@ -408,7 +408,7 @@ fn windows_name(major: u8, minor: u8, build: u16) -> String {
 
 /// Kerberos was not used: NTLM travels inside Negotiate.
 fn fallback(msg: &Message, findings: &mut Vec<Finding>, how: &str) {
-    let mut f = Finding::new("kerberos-fallback-to-ntlm")
+    let mut f = Finding::new(FindingId::KERBEROS_FALLBACK_TO_NTLM)
         .evidence(format!("{how}: Kerberos was not used"))
         .confidence(0.75)
         .severity(Severity::Warning);

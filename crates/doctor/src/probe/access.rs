@@ -6,8 +6,8 @@ use why401_wire::credentials;
 
 use super::{last, quoted, status_line};
 use crate::decode::{Context, decode_text};
-use crate::evidence::{AuthSource, Exchange, Leg, ProbeEvidence, ResponseRecord};
-use crate::{Finding, Severity};
+use crate::{Finding, FindingId, Severity};
+use why401_evidence::{AuthSource, Exchange, Leg, ProbeEvidence, ResponseRecord};
 
 /// Schemes the probe answers from `-u`.
 const ANSWERABLE: &[&str] = &["Negotiate", "NTLM", "Digest", "Basic"];
@@ -18,7 +18,7 @@ pub fn rules(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
     user_header(ev, out);
     if ev.path().any(|x| x.leg == Leg::StaleRetry) {
         out.push(
-            Finding::new("stale-nonce")
+            Finding::new(FindingId::STALE_NONCE)
                 .severity(Severity::Info)
                 .evidence("the server answered stale=true: the Digest nonce had expired; why401 retried once with the new nonce")
                 .confidence(0.3),
@@ -41,7 +41,7 @@ pub fn rules(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
         Some(a) => {
             if offered.find(&a.scheme).is_none() {
                 let offered_list = offered.schemes().join(", ");
-                let mut f = Finding::new("scheme-mismatch")
+                let mut f = Finding::new(FindingId::SCHEME_MISMATCH)
                     .title(format!(
                         "{} credentials were sent, but the server offers only {offered_list}",
                         a.scheme
@@ -90,7 +90,7 @@ fn no_credentials(
             .into_iter()
             .any(|s| ANSWERABLE.iter().any(|a| a.eq_ignore_ascii_case(s)));
         if !answerable || ev.given.forced_scheme.is_some() {
-            let mut f = Finding::new("scheme-mismatch")
+            let mut f = Finding::new(FindingId::SCHEME_MISMATCH)
                 .title(match &ev.given.forced_scheme {
                     Some(forced) => format!(
                         "--auth-type {forced} was asked for, but the server offers only {schemes}"
@@ -110,7 +110,7 @@ fn no_credentials(
         }
         return;
     }
-    let mut f = Finding::new("no-credentials-sent")
+    let mut f = Finding::new(FindingId::NO_CREDENTIALS_SENT)
         .title(format!(
             "no credentials were sent; the server asks for {schemes}"
         ))
@@ -159,7 +159,7 @@ fn rejected(
         ),
         _ => format!("the server refused {who}'s {} credentials", a.scheme),
     };
-    let mut f = Finding::new("credentials-rejected")
+    let mut f = Finding::new(FindingId::CREDENTIALS_REJECTED)
         .title(title)
         .evidence(format!("sent: Authorization: {}", redacted_auth(e)))
         .evidence(format!("answer: {}", status_line(r)))
@@ -266,7 +266,7 @@ fn proxy(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
             }
         )
     };
-    let mut f = Finding::new("proxy-auth-required")
+    let mut f = Finding::new(FindingId::PROXY_AUTH_REQUIRED)
         .title(title)
         .evidence(format!(
             "{} {} → {} from the proxy",
@@ -290,7 +290,7 @@ fn proxy(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
 /// The info finding that says access was granted and how.
 pub fn granted(ev: &ProbeEvidence) -> Finding {
     let Some((e, r)) = last(ev) else {
-        return Finding::new("access-granted");
+        return Finding::new(FindingId::ACCESS_GRANTED);
     };
     let how = match &e.auth {
         Some(a) if a.header == "Authorization" => match (&ev.negotiate, a.scheme.as_str()) {
@@ -300,7 +300,7 @@ pub fn granted(ev: &ProbeEvidence) -> Finding {
         _ => "without credentials".into(),
     };
     let legs = ev.path().count();
-    Finding::new("access-granted")
+    Finding::new(FindingId::ACCESS_GRANTED)
         .title(format!("access granted {how}: {}", status_line(r)))
         .evidence(format!(
             "{} {} after {legs} request{}",

@@ -9,8 +9,8 @@ mod windows;
 
 use serde::Serialize;
 
-use crate::evidence::{Exchange, ProbeEvidence, ResponseRecord};
 use crate::{Finding, Severity, rank};
+use why401_evidence::{Exchange, ProbeEvidence, ResponseRecord};
 
 /// How the probe ended, as the output contract names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -82,34 +82,7 @@ fn quoted(name: &str, value: &str) -> String {
 
 /// The status line as a person reads it.
 fn status_line(r: &ResponseRecord) -> String {
-    format!("{} {} {}", r.version, r.status, reason(r.status))
-}
-
-/// The standard reason phrase of a status.
-pub fn reason(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        201 => "Created",
-        204 => "No Content",
-        301 => "Moved Permanently",
-        302 => "Found",
-        303 => "See Other",
-        304 => "Not Modified",
-        307 => "Temporary Redirect",
-        308 => "Permanent Redirect",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        407 => "Proxy Authentication Required",
-        429 => "Too Many Requests",
-        500 => "Internal Server Error",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        511 => "Network Authentication Required",
-        _ => "",
-    }
+    format!("{} {} {}", r.version, r.status, r.reason())
 }
 
 /// The final exchange and its response, when the target answered.

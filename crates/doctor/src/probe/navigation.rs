@@ -4,8 +4,8 @@
 use why401_wire::challenge;
 
 use super::{last, status_line};
-use crate::evidence::{ProbeEvidence, ResponseRecord};
-use crate::{Finding, Severity};
+use crate::{Finding, FindingId, Severity};
+use why401_evidence::{ProbeEvidence, ResponseRecord};
 
 pub fn rules(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
     dropped_on_redirect(ev, out);
@@ -25,7 +25,7 @@ fn dropped_on_redirect(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
     if !refused(ev) {
         return;
     }
-    let mut f = Finding::new("auth-dropped-on-redirect")
+    let mut f = Finding::new(FindingId::AUTH_DROPPED_ON_REDIRECT)
         .title(format!("the {} redirect to {} crossed origins, and the credentials stayed behind", hop.status, hop.to))
         .evidence(format!("{} → {} ({})", hop.from, hop.to, hop.status))
         .evidence("clients send Authorization only to the origin (scheme, host, port) it was given for: curl ≥ 7.83, browsers, requests")
@@ -90,7 +90,7 @@ fn login_page(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
     } else {
         Severity::Warning
     };
-    let mut f = Finding::new("redirected-to-login")
+    let mut f = Finding::new(FindingId::REDIRECTED_TO_LOGIN)
         .title(match to_login {
             Some(h) => format!(
                 "the request was redirected to a login page ({}) instead of getting a 401",
@@ -134,7 +134,7 @@ fn cookies(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
             continue;
         }
         out.push(
-            Finding::new("cookie-not-sent")
+            Finding::new(FindingId::COOKIE_NOT_SENT)
                 .title(format!("cookie `{}` was not sent: {}", w.name, w.reason))
                 .evidence(format!(
                     "the cookie jar holds `{}`, but the request to {} went without it",
@@ -188,7 +188,7 @@ fn variants(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
             continue;
         };
         out.push(
-            Finding::new("url-variant")
+            Finding::new(FindingId::URL_VARIANT)
                 .title(title)
                 .evidence(format!(
                     "{} ({}): {status}{}",

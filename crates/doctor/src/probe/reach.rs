@@ -2,25 +2,31 @@
 
 use why401_catalogue::catalogue;
 
-use crate::evidence::{ProbeEvidence, ReachKind};
 use crate::time::{relative, timestamp};
-use crate::{Finding, Severity};
+use crate::{Finding, FindingId, Severity};
+use why401_evidence::{ProbeEvidence, ReachKind};
 
 pub fn rules(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
     if let Some(r) = &ev.reach {
         let (id, title) = match r.kind {
-            ReachKind::Dns => ("dns-failure", format!("{} could not be resolved", host(ev))),
+            ReachKind::Dns => (
+                FindingId::DNS_FAILURE,
+                format!("{} could not be resolved", host(ev)),
+            ),
             ReachKind::Refused => (
-                "connection-refused",
+                FindingId::CONNECTION_REFUSED,
                 format!("{} refused the connection", r.what),
             ),
             ReachKind::Tls => (
-                "tls-failure",
+                FindingId::TLS_FAILURE,
                 format!("the TLS handshake with {} failed", r.what),
             ),
-            ReachKind::Timeout => ("timeout", format!("{} did not answer in time", r.what)),
+            ReachKind::Timeout => (
+                FindingId::TIMEOUT,
+                format!("{} did not answer in time", r.what),
+            ),
             ReachKind::Other => (
-                "connection-refused",
+                FindingId::CONNECTION_REFUSED,
                 format!("the connection to {} failed", r.what),
             ),
         };
@@ -77,7 +83,7 @@ fn interception(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
         else {
             continue;
         };
-        let mut f = Finding::new("tls-interception")
+        let mut f = Finding::new(FindingId::TLS_INTERCEPTION)
             .title(format!(
                 "TLS is intercepted by {} {}",
                 ca.vendor, ca.product

@@ -7,9 +7,9 @@ use why401_wire::{b64, challenge, iis, ntlm};
 
 use super::{last, quoted, status_line};
 use crate::decode::{Context, decode_text};
-use crate::evidence::{ProbeEvidence, ResponseRecord};
 use crate::time::{duration, timestamp};
-use crate::{Finding, Severity};
+use crate::{Finding, FindingId, Severity};
+use why401_evidence::{ProbeEvidence, ResponseRecord};
 
 /// Beyond this, clocks disagree enough to break Kerberos (5 minutes by default).
 const SKEW_TOLERANCE: i64 = 300;
@@ -17,7 +17,7 @@ const SKEW_TOLERANCE: i64 = 300;
 pub fn rules(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
     let Some((e, r)) = last(ev) else { return };
     if r.status == 401 && r.headers_named("www-authenticate").next().is_none() {
-        let mut f = Finding::new("missing-www-authenticate")
+        let mut f = Finding::new(FindingId::MISSING_WWW_AUTHENTICATE)
             .title(format!(
                 "{} {} answered 401 without a WWW-Authenticate challenge",
                 e.request.method, e.request.url
@@ -87,7 +87,7 @@ fn basic_over_http(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
                 .parse::<std::net::IpAddr>()
                 .is_ok_and(|ip| ip.is_loopback());
         out.push(
-            Finding::new("basic-over-http")
+            Finding::new(FindingId::BASIC_OVER_HTTP)
                 .title(format!(
                     "{} offers Basic over plain http: the password crosses the network readable",
                     host
@@ -120,13 +120,13 @@ fn iis_page(r: &ResponseRecord, out: &mut Vec<Finding>) {
         return;
     };
     let id = match (page.status, page.substatus) {
-        (401, 1) => "iis-401.1-logon-failed",
-        (401, 2) => "iis-401.2-config",
-        (401, 3) => "iis-401.3-acl",
-        (401, 4) => "iis-401.4-filter",
-        (401, 5) => "iis-401.5-app",
-        (401, 7) => "iis-401.7-url-authorization",
-        (401, 501..=504) => "iis-401.50x-ip-restriction",
+        (401, 1) => FindingId::IIS_401_1_LOGON_FAILED,
+        (401, 2) => FindingId::IIS_401_2_CONFIG,
+        (401, 3) => FindingId::IIS_401_3_ACL,
+        (401, 4) => FindingId::IIS_401_4_FILTER,
+        (401, 5) => FindingId::IIS_401_5_APP,
+        (401, 7) => FindingId::IIS_401_7_URL_AUTHORIZATION,
+        (401, 501..=504) => FindingId::IIS_401_50X_IP_RESTRICTION,
         _ => return,
     };
     let code = catalogue().code(
@@ -183,7 +183,7 @@ fn problem_details(r: &ResponseRecord, out: &mut Vec<Finding>) {
     let title = get("title")
         .or(get("detail"))
         .unwrap_or_else(|| "a problem document".into());
-    let mut f = Finding::new("problem-details")
+    let mut f = Finding::new(FindingId::PROBLEM_DETAILS)
         .title(format!("the server explains: {title}"))
         .severity(Severity::Info)
         .confidence(0.6);
@@ -233,7 +233,7 @@ fn clocks(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
         return;
     }
     out.push(
-        Finding::new("clock-skew")
+        Finding::new(FindingId::CLOCK_SKEW)
             .title(format!(
                 "the server's clock is {} {} this machine's",
                 duration(skew),

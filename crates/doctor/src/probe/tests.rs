@@ -1,5 +1,5 @@
 use super::*;
-use crate::evidence::{
+use why401_evidence::{
     AuthSource, Exchange, Leg, ProbeEvidence, RedirectHop, RequestRecord, ResponseRecord, SentAuth,
 };
 
@@ -131,8 +131,8 @@ fn a_refused_basic_answer_is_credentials_rejected_and_a_foreign_scheme_a_mismatc
 fn an_unreached_target_is_an_error_outcome() {
     let ev = ProbeEvidence {
         target: "https://x.invalid/".into(),
-        reach: Some(crate::evidence::ReachFailure {
-            kind: crate::evidence::ReachKind::Dns,
+        reach: Some(why401_evidence::ReachFailure {
+            kind: why401_evidence::ReachKind::Dns,
             detail: "no such host".into(),
             what: "the server".into(),
         }),

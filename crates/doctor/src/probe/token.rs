@@ -6,9 +6,9 @@ use why401_wire::{challenge, credentials, jwt};
 
 use super::{last, quoted};
 use crate::decode::{Context, Expectations, decode_text};
-use crate::evidence::ProbeEvidence;
 use crate::time::{duration, timestamp};
-use crate::{Finding, Severity};
+use crate::{Finding, FindingId, Severity};
+use why401_evidence::ProbeEvidence;
 
 pub fn rules(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
     let Some((e, r)) = last(ev) else { return };
@@ -68,7 +68,7 @@ pub fn rules(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
             }
             if r.status == 401 && b.error == Some(BearerErrorCode::InsufficientScope) {
                 out.push(
-                    Finding::new("should-be-403")
+                    Finding::new(FindingId::SHOULD_BE_403)
                         .title("the server answers insufficient_scope with 401; RFC 6750 §3.1 says 403")
                         .severity(Severity::Error)
                         .evidence(format!("{} {} with {}", r.version, r.status, quoted("WWW-Authenticate", v)))
@@ -115,7 +115,7 @@ fn against_challenge(ev: &ProbeEvidence, token: &str, b: &BearerChallenge, out: 
             let both_ids = want.len() == 36 && have.len() == 36;
             if both_ids && want != have {
                 out.push(
-                    Finding::new("token-issuer-mismatch")
+                    Finding::new(FindingId::TOKEN_ISSUER_MISMATCH)
                         .title(format!(
                             "the token comes from tenant {have}, but the API trusts tenant {want}"
                         ))
@@ -142,7 +142,7 @@ fn against_challenge(ev: &ProbeEvidence, token: &str, b: &BearerChallenge, out: 
         });
         if !auds.is_empty() && !matches {
             out.push(
-                Finding::new("token-audience-mismatch")
+                Finding::new(FindingId::TOKEN_AUDIENCE_MISMATCH)
                     .title(format!(
                         "the token is for {}, but the API is {resource}",
                         auds.join(", ")
@@ -201,7 +201,7 @@ fn judge_token(
             }
             if local_ok && !server_ok {
                 found.push(
-                    Finding::new("clock-skew")
+                    Finding::new(FindingId::CLOCK_SKEW)
                         .title(format!(
                             "the server's clock is {} ahead: to it the token has expired",
                             duration(skew)
@@ -234,7 +234,7 @@ fn judge_token(
     // A token that is fine but still refused is the server's call; say what it is.
     if status == 401 && !explained && found.iter().all(|f| f.severity == Severity::Info) {
         found.push(
-            Finding::new("credentials-rejected")
+            Finding::new(FindingId::CREDENTIALS_REJECTED)
                 .title("the server refused a bearer token that looks valid (not expired, signed)")
                 .evidence("check the audience, issuer and signing key the API expects: why401 decode TOKEN --expect-audience AUD")
                 .confidence(0.5),

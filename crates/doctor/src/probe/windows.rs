@@ -1,7 +1,7 @@
 //! NTLM and Negotiate: Kerberos that fell back to NTLM, handshakes split over connections.
 
-use crate::evidence::{Leg, ProbeEvidence};
-use crate::{Finding, Severity};
+use crate::{Finding, FindingId, Severity};
+use why401_evidence::{Leg, ProbeEvidence};
 
 pub fn rules(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
     fallback(ev, out);
@@ -13,7 +13,7 @@ fn fallback(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
     if n.mechanism != "ntlm" {
         return;
     }
-    let mut f = Finding::new("kerberos-fallback-to-ntlm")
+    let mut f = Finding::new(FindingId::KERBEROS_FALLBACK_TO_NTLM)
         .title(format!("Negotiate fell back to NTLM: no Kerberos ticket for {}", n.spn))
         .evidence(format!("the server offered Negotiate; the SPNEGO token carried NTLM, not a Kerberos AP-REQ for {}", n.spn))
         .severity(Severity::Warning)
@@ -55,7 +55,7 @@ fn split_handshake(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
             })
         {
             out.push(
-                    Finding::new("ntlm-connection-reset")
+                    Finding::new(FindingId::NTLM_CONNECTION_RESET)
                         .title("the server closed the connection in the middle of the NTLM handshake")
                         .evidence("the 401 carrying the NTLM CHALLENGE came with `Connection: close`: the AUTHENTICATE must go on a new connection, which the server cannot tie to the challenge")
                         .confidence(0.85),
@@ -66,7 +66,7 @@ fn split_handshake(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
     let first = legs[0].connection;
     if let Some(moved) = legs.iter().find(|e| e.connection != first) {
         out.push(
-            Finding::new("ntlm-connection-reset")
+            Finding::new(FindingId::NTLM_CONNECTION_RESET)
                 .title("the NTLM handshake was split over two connections")
                 .evidence(format!("leg 1 on connection {first}, a later leg on connection {}", moved.connection))
                 .evidence("NTLM authenticates a TCP connection; a load balancer, proxy or keep-alive timeout that changes it breaks the handshake")
@@ -78,7 +78,7 @@ fn split_handshake(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
         .any(|e| e.response.as_ref().is_some_and(|r| r.version.contains('2')))
     {
         out.push(
-            Finding::new("ntlm-connection-reset")
+            Finding::new(FindingId::NTLM_CONNECTION_RESET)
                 .title("NTLM over HTTP/2: the handshake cannot be tied to one connection")
                 .evidence(
                     "the server answered the NTLM legs over HTTP/2, where requests are multiplexed",

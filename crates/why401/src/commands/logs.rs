@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use why401_doctor::Severity;
-use why401_doctor::evidence::logs::Thresholds;
+use why401_doctor::logs::Thresholds;
 use why401_logs::{Input, Options, Window, analyze};
 
 use super::exit;
@@ -87,7 +87,7 @@ pub fn run(args: LogsArgs) -> Result<ExitCode> {
 }
 
 fn report(
-    summary: &why401_doctor::evidence::logs::LogSummary,
+    summary: &why401_evidence::logs::LogSummary,
     thresholds: &Thresholds,
     args: &LogsArgs,
 ) -> Result<ExitCode> {
@@ -100,7 +100,7 @@ fn report(
         #[derive(serde::Serialize)]
         struct Doc<'a> {
             version: u32,
-            summary: &'a why401_doctor::evidence::logs::LogSummary,
+            summary: &'a why401_evidence::logs::LogSummary,
             findings: &'a [why401_doctor::Finding],
             thresholds: &'a Thresholds,
         }

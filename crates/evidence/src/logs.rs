@@ -1,5 +1,5 @@
 //! What a pass over server logs established: counts, tables, a time series, and the per-source
-//! and per-account facts the detectors read. Filled by `why401-logs`, judged by `doctor::logs`.
+//! and per-account facts the detectors read. Filled by `why401-logs`, judged by the doctor.
 
 use serde::Serialize;
 
@@ -168,36 +168,4 @@ pub struct LogSummary {
     pub mix: Vec<Mix>,
     /// Some tables are heavy-hitter estimates: the most frequent keys are right, the tail is cut.
     pub approximate: bool,
-}
-
-/// Detector thresholds, with the defaults `why401 logs --help` documents.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Thresholds {
-    /// Failures of one source against one account to call it brute force.
-    pub brute_force: u64,
-    /// ... at this many attempts per minute at least (slower is a stuck client).
-    pub brute_force_rate: f64,
-    /// Distinct accounts one source fails on to call it a password spray.
-    pub spray_users: u64,
-    /// Distinct sources and accounts to call it credential stuffing.
-    pub stuffing_sources: u64,
-    pub stuffing_users: u64,
-    /// Hours one client must keep failing (and never succeed) to call it stuck.
-    pub stuck_hours: u32,
-    /// How many times the 401 rate must rise to call it a regression.
-    pub regression_factor: f64,
-}
-
-impl Default for Thresholds {
-    fn default() -> Self {
-        Thresholds {
-            brute_force: 20,
-            brute_force_rate: 1.0,
-            spray_users: 10,
-            stuffing_sources: 20,
-            stuffing_users: 20,
-            stuck_hours: 2,
-            regression_factor: 3.0,
-        }
-    }
 }

@@ -1,0 +1,125 @@
+//! The finding ids the doctor can emit, as a type.
+//!
+//! A [`Finding`](crate::Finding) is made only from a [`FindingId`], and a `FindingId` only from
+//! the constants below, so [`FindingId::ALL`] is every id any rule can emit, computed ones
+//! included: a rule that picks its id at run time (by reach failure, IIS substatus, Kerberos
+//! error) picks among these constants. A test checks each against the catalogue.
+
+use std::fmt;
+
+/// A stable finding id (`credentials-rejected`): part of the JSON contract and of `explain`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FindingId(&'static str);
+
+impl FindingId {
+    /// The id as it appears in JSON and in the catalogue.
+    pub fn as_str(self) -> &'static str {
+        self.0
+    }
+}
+
+impl fmt::Display for FindingId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+/// Declares each id once, as a constant and as a member of [`FindingId::ALL`].
+macro_rules! finding_ids {
+    ($($name:ident = $id:literal,)*) => {
+        impl FindingId {
+            $(
+                #[doc = concat!("`", $id, "`")]
+                pub const $name: FindingId = FindingId($id);
+            )*
+            /// Every id a rule can emit.
+            pub const ALL: &[FindingId] = &[$(FindingId::$name),*];
+        }
+    };
+}
+
+finding_ids! {
+    ACCESS_GRANTED = "access-granted",
+    ACCOUNT_LOCKOUT = "account-lockout",
+    AUTH_DROPPED_ON_REDIRECT = "auth-dropped-on-redirect",
+    AUTH_REGRESSION = "auth-regression",
+    BASIC_OVER_HTTP = "basic-over-http",
+    BRUTE_FORCE = "brute-force",
+    CLOCK_SKEW = "clock-skew",
+    CONNECTION_REFUSED = "connection-refused",
+    COOKIE_ATTRIBUTE_IGNORED = "cookie-attribute-ignored",
+    COOKIE_INSECURE_SAMESITE_NONE = "cookie-insecure-samesite-none",
+    COOKIE_NOT_SENT = "cookie-not-sent",
+    COOKIE_PREFIX_VIOLATION = "cookie-prefix-violation",
+    CREDENTIAL_STUFFING = "credential-stuffing",
+    CREDENTIALS_REJECTED = "credentials-rejected",
+    DNS_FAILURE = "dns-failure",
+    DPOP_REQUIRED = "dpop-required",
+    HANDSHAKE_NOISE = "handshake-noise",
+    ID_TOKEN_AS_ACCESS_TOKEN = "id-token-as-access-token",
+    IIS_401_1_LOGON_FAILED = "iis-401.1-logon-failed",
+    IIS_401_2_CONFIG = "iis-401.2-config",
+    IIS_401_3_ACL = "iis-401.3-acl",
+    IIS_401_4_FILTER = "iis-401.4-filter",
+    IIS_401_5_APP = "iis-401.5-app",
+    IIS_401_50X_IP_RESTRICTION = "iis-401.50x-ip-restriction",
+    IIS_401_7_URL_AUTHORIZATION = "iis-401.7-url-authorization",
+    INSUFFICIENT_SCOPE = "insufficient-scope",
+    JWT_ALG_NONE = "jwt-alg-none",
+    KERBEROS_ERROR = "kerberos-error",
+    KERBEROS_FALLBACK_TO_NTLM = "kerberos-fallback-to-ntlm",
+    MALFORMED_CHALLENGE = "malformed-challenge",
+    MALFORMED_CREDENTIALS = "malformed-credentials",
+    MISSING_WWW_AUTHENTICATE = "missing-www-authenticate",
+    NO_CREDENTIALS_SENT = "no-credentials-sent",
+    NTLM_CONNECTION_RESET = "ntlm-connection-reset",
+    NTLMV1_IN_USE = "ntlmv1-in-use",
+    PASSWORD_SPRAY = "password-spray",
+    PROBLEM_DETAILS = "problem-details",
+    PROXY_AUTH_REQUIRED = "proxy-auth-required",
+    REDIRECTED_TO_LOGIN = "redirected-to-login",
+    SCHEME_MISMATCH = "scheme-mismatch",
+    SERVER_REJECTED_TOKEN = "server-rejected-token",
+    SHOULD_BE_403 = "should-be-403",
+    STALE_NONCE = "stale-nonce",
+    STEP_UP_REQUIRED = "step-up-required",
+    STUCK_CLIENT = "stuck-client",
+    TIMEOUT = "timeout",
+    TLS_FAILURE = "tls-failure",
+    TLS_INTERCEPTION = "tls-interception",
+    TOKEN_AUDIENCE_MISMATCH = "token-audience-mismatch",
+    TOKEN_ENCRYPTED = "token-encrypted",
+    TOKEN_EXPIRED = "token-expired",
+    TOKEN_ISSUER_MISMATCH = "token-issuer-mismatch",
+    TOKEN_NOT_YET_VALID = "token-not-yet-valid",
+    TOKEN_WITHOUT_EXPIRY = "token-without-expiry",
+    UNPARSED_LINES = "unparsed-lines",
+    URL_VARIANT = "url-variant",
+    WEAK_DIGEST_ALGORITHM = "weak-digest-algorithm",
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use why401_catalogue::catalogue;
+
+    use super::FindingId;
+
+    #[test]
+    fn every_id_a_rule_can_emit_is_in_the_catalogue() {
+        let cat = catalogue();
+        for id in FindingId::ALL {
+            assert!(
+                cat.finding(id.as_str()).is_some(),
+                "unknown finding id {id}"
+            );
+        }
+        let distinct: HashSet<_> = FindingId::ALL.iter().collect();
+        assert_eq!(
+            distinct.len(),
+            FindingId::ALL.len(),
+            "an id is declared twice"
+        );
+    }
+}
