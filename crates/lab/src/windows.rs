@@ -2,9 +2,9 @@
 //! implementation checking a real NTLMv2 response against the lab user's password.
 
 use sspi::{
-    AuthIdentity, BufferType, CredentialUse, DataRepresentation, Negotiate, NegotiateConfig, Ntlm,
-    SecurityBuffer, SecurityStatus, ServerRequestFlags, Sspi, SspiImpl, Username,
+    AuthIdentity, CredentialUse, Negotiate, NegotiateConfig, Ntlm, Sspi, SspiImpl, Username,
 };
+use why401_probe::security_context;
 
 /// The lab's Windows account.
 pub const DOMAIN: &str = "CORP";
@@ -70,56 +70,13 @@ impl Acceptor {
 
     /// Feeds the client's token.
     pub fn step(&mut self, token: &[u8]) -> Step {
-        let mut input = vec![SecurityBuffer::new(token.to_vec(), BufferType::Token)];
-        let mut output = vec![SecurityBuffer::new(Vec::new(), BufferType::Token)];
-        let result = match self {
-            Acceptor::Ntlm(ctx, handle) => {
-                let builder = ctx
-                    .accept_security_context()
-                    .with_credentials_handle(handle)
-                    .with_context_requirements(ServerRequestFlags::ALLOCATE_MEMORY)
-                    .with_target_data_representation(DataRepresentation::Native)
-                    .with_input(&mut input)
-                    .with_output(&mut output);
-                let r = ctx
-                    .accept_security_context_impl(builder)
-                    .and_then(|mut g| g.resolve_to_result());
-                r.and_then(|r| {
-                    if matches!(
-                        r.status,
-                        SecurityStatus::CompleteAndContinue | SecurityStatus::CompleteNeeded
-                    ) {
-                        ctx.complete_auth_token(&mut output)?;
-                    }
-                    Ok(r.status)
-                })
-            }
-            Acceptor::Negotiate(ctx, handle) => {
-                let builder = ctx
-                    .accept_security_context()
-                    .with_credentials_handle(handle)
-                    .with_context_requirements(ServerRequestFlags::ALLOCATE_MEMORY)
-                    .with_target_data_representation(DataRepresentation::Native)
-                    .with_input(&mut input)
-                    .with_output(&mut output);
-                let r = ctx
-                    .accept_security_context_impl(builder)
-                    .and_then(|mut g| g.resolve_to_result());
-                r.and_then(|r| {
-                    if matches!(
-                        r.status,
-                        SecurityStatus::CompleteAndContinue | SecurityStatus::CompleteNeeded
-                    ) {
-                        ctx.complete_auth_token(&mut output)?;
-                    }
-                    Ok(r.status)
-                })
-            }
+        let leg = match self {
+            Acceptor::Ntlm(ctx, handle) => security_context::accept(&mut **ctx, handle, token),
+            Acceptor::Negotiate(ctx, handle) => security_context::accept(&mut **ctx, handle, token),
         };
-        let token = std::mem::take(&mut output[0].buffer);
-        match result {
-            Ok(SecurityStatus::ContinueNeeded) => Step::Continue(token),
-            Ok(_) => Step::Done(token),
+        match leg {
+            Ok(leg) if leg.continues() => Step::Continue(leg.token),
+            Ok(leg) => Step::Done(leg.token),
             Err(_) => Step::Denied,
         }
     }

@@ -2,13 +2,14 @@
 //! credentials — Basic and Digest here, NTLM and Negotiate through `sspi`.
 
 use sspi::{
-    AuthIdentity, BufferType, ClientRequestFlags, CredentialUse, DataRepresentation, Negotiate,
-    NegotiateConfig, Ntlm, SecurityBuffer, SecurityStatus, Sspi, SspiImpl, Username,
+    AuthIdentity, ClientRequestFlags, CredentialUse, Negotiate, NegotiateConfig, Ntlm, Sspi,
+    SspiImpl, Username,
 };
 use why401_wire::challenge::Challenges;
 use why401_wire::digest::{self, DigestChallenge, RequestFacts};
 use why401_wire::{b64, basic};
 
+use crate::security_context;
 use crate::spec::{Scheme, UserCredentials};
 
 /// The scheme to answer with: the forced one if offered, else the browser preference among
@@ -113,61 +114,17 @@ impl WindowsContext {
 
     /// The next token, given the server's last one (none for the first leg).
     pub fn step(&mut self, input: Option<&[u8]>) -> Result<Vec<u8>, WindowsAuthError> {
-        let mut in_buf = vec![SecurityBuffer::new(
-            input.map(<[u8]>::to_vec).unwrap_or_default(),
-            BufferType::Token,
-        )];
-        let mut out_buf = vec![SecurityBuffer::new(Vec::new(), BufferType::Token)];
-        let flags = ClientRequestFlags::ALLOCATE_MEMORY | ClientRequestFlags::MUTUAL_AUTH;
-        let status = match &mut self.package {
+        let flags = ClientRequestFlags::MUTUAL_AUTH;
+        let leg = match &mut self.package {
             Package::Ntlm(ctx, handle) => {
-                let mut b = ctx
-                    .initialize_security_context()
-                    .with_credentials_handle(handle)
-                    .with_context_requirements(flags)
-                    .with_target_data_representation(DataRepresentation::Native)
-                    .with_target_name(&self.target)
-                    .with_input(&mut in_buf)
-                    .with_output(&mut out_buf);
-                let status = ctx
-                    .initialize_security_context_impl(&mut b)?
-                    .resolve_to_result()?
-                    .status;
-                if matches!(
-                    status,
-                    SecurityStatus::CompleteAndContinue | SecurityStatus::CompleteNeeded
-                ) {
-                    ctx.complete_auth_token(&mut out_buf)?;
-                }
-                status
+                security_context::initialize(&mut **ctx, handle, &self.target, flags, input)?
             }
             Package::Negotiate(ctx, handle) => {
-                let mut b = ctx
-                    .initialize_security_context()
-                    .with_credentials_handle(handle)
-                    .with_context_requirements(flags)
-                    .with_target_data_representation(DataRepresentation::Native)
-                    .with_target_name(&self.target)
-                    .with_input(&mut in_buf)
-                    .with_output(&mut out_buf);
-                let status = ctx
-                    .initialize_security_context_impl(&mut b)?
-                    .resolve_to_result()?
-                    .status;
-                if matches!(
-                    status,
-                    SecurityStatus::CompleteAndContinue | SecurityStatus::CompleteNeeded
-                ) {
-                    ctx.complete_auth_token(&mut out_buf)?;
-                }
-                status
+                security_context::initialize(&mut **ctx, handle, &self.target, flags, input)?
             }
         };
-        self.done = !matches!(
-            status,
-            SecurityStatus::ContinueNeeded | SecurityStatus::CompleteAndContinue
-        );
-        Ok(std::mem::take(&mut out_buf[0].buffer))
+        self.done = !leg.continues();
+        Ok(leg.token)
     }
 
     /// Whether this is a Negotiate (SPNEGO) context.

@@ -1,10 +1,10 @@
 //! The probe's main path: send the request, answer challenges leg by leg on one connection,
 //! follow redirects with browsers' credential rules, and record every step.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use url::Url;
 use why401_evidence::{
     AuthSource, DnsRecord, Exchange, Given, Leg, NegotiateRecord, ProbeEvidence, ReachFailure,
@@ -19,10 +19,6 @@ use crate::jar::{Jar, origin};
 use crate::net::{self, Conn, ConnectError, Route};
 use crate::spec::{ProbeSpec, Scheme, UserCredentials};
 
-/// The most bytes of a body kept as evidence.
-const BODY_KEEP: usize = 64 * 1024;
-/// The most bytes of a body read (beyond that the connection is dropped).
-const BODY_READ: usize = 4 * 1024 * 1024;
 /// The most legs of one handshake.
 const MAX_LEGS: usize = 8;
 
@@ -54,6 +50,137 @@ struct Probe<'a> {
 enum Outcome {
     Done,
     Unreachable,
+}
+
+/// Where one URL's authentication stands between legs: what the next 401 means depends on it.
+enum AuthState<'a> {
+    /// Nothing of ours was sent yet (the user's own `Authorization` or `--bearer` may have been).
+    Unanswered,
+    /// Answered in Basic: another 401 is the verdict.
+    Basic,
+    /// Answered in Digest: `nc` counts our uses of the nonce; `stale=true` earns one retry.
+    Digest {
+        creds: &'a UserCredentials,
+        nc: u32,
+        stale_retried: bool,
+    },
+    /// An NTLM or Negotiate context, fed the server's token at each leg (`step` 1, 2, …).
+    Windows {
+        scheme: Scheme,
+        context: Box<WindowsContext>,
+        step: u8,
+    },
+}
+
+/// The proxy's side: a 407 is answered once, in Basic, with `--proxy-user`.
+enum ProxyAuth {
+    NotAsked,
+    Answered(String),
+}
+
+impl ProxyAuth {
+    fn header(&self) -> Option<&str> {
+        match self {
+            ProxyAuth::NotAsked => None,
+            ProxyAuth::Answered(h) => Some(h),
+        }
+    }
+}
+
+/// One URL's handshake: the state, and what goes on the next request.
+struct Handshake<'a> {
+    url: &'a Url,
+    method: &'a str,
+    body: &'a [u8],
+    /// Credentials may go to this URL (same origin, or `--location-trusted`).
+    allowed: bool,
+    leg: Leg,
+    authorization: Option<(String, SentAuth)>,
+    proxy: ProxyAuth,
+    auth: AuthState<'a>,
+}
+
+/// After a response: send another leg, or this URL is done.
+enum Next {
+    Leg,
+    Stop,
+}
+
+impl<'a> Handshake<'a> {
+    /// The first leg: the user's own credentials go from the start, where they may go.
+    fn new(
+        spec: &ProbeSpec,
+        url: &'a Url,
+        method: &'a str,
+        body: &'a [u8],
+        leg: Leg,
+        allowed: bool,
+    ) -> Self {
+        let authorization = match (&spec.bearer, spec.header("authorization")) {
+            _ if !allowed => None,
+            (Some(t), _) => Some((
+                format!("Bearer {t}"),
+                sent("Authorization", "Bearer", AuthSource::Bearer),
+            )),
+            (None, Some(a)) => Some((
+                a.to_string(),
+                sent(
+                    "Authorization",
+                    &credentials::parse(a).scheme,
+                    AuthSource::UserHeader,
+                ),
+            )),
+            (None, None) => None,
+        };
+        Handshake {
+            url,
+            method,
+            body,
+            allowed,
+            leg,
+            authorization,
+            proxy: ProxyAuth::NotAsked,
+            auth: AuthState::Unanswered,
+        }
+    }
+
+    /// The answer to a 407 (from a CONNECT or a plain-http request through the proxy), written
+    /// once: Basic with `--proxy-user`, at most once per URL.
+    fn answer_proxy(&mut self, spec: &ProbeSpec, challenges: &Challenges) -> Next {
+        match (&spec.proxy_credentials, &self.proxy) {
+            (Some(pc), ProxyAuth::NotAsked) if challenges.find("Basic").is_some() => {
+                self.proxy = ProxyAuth::Answered(auth::basic_header(pc));
+                self.leg = Leg::Auth {
+                    scheme: "Basic".into(),
+                    step: 1,
+                };
+                Next::Leg
+            }
+            _ => Next::Stop,
+        }
+    }
+
+    /// Puts our answer in `scheme` on the next request.
+    fn send_answer(&mut self, scheme: Scheme, value: String, leg: Leg) -> Next {
+        self.authorization = Some((
+            value,
+            sent("Authorization", scheme.name(), AuthSource::Answered),
+        ));
+        self.leg = leg;
+        Next::Leg
+    }
+
+    /// What went on the request as credentials, for the record.
+    fn sent_auth(&self) -> Option<SentAuth> {
+        self.authorization
+            .as_ref()
+            .map(|a| a.1.clone())
+            .or_else(|| {
+                self.proxy
+                    .header()
+                    .map(|_| sent("Proxy-Authorization", "Basic", AuthSource::Proxy))
+            })
+    }
 }
 
 impl<'a> Probe<'a> {
@@ -194,300 +321,298 @@ impl<'a> Probe<'a> {
     /// One URL: the request, then as many legs as the handshake takes.
     async fn handshake(&mut self, url: &Url, method: &str, body: &[u8], first_leg: Leg) -> Outcome {
         let allowed = self.credentials_allowed(url);
-        let mut leg = first_leg;
-        // Credentials the user put on the request themselves go from the start.
-        let mut authorization: Option<(String, SentAuth)> = None;
-        if allowed {
-            if let Some(t) = &self.spec.bearer {
-                authorization = Some((
-                    format!("Bearer {t}"),
-                    sent("Authorization", "Bearer", AuthSource::Bearer),
-                ));
-            } else if let Some(a) = self.spec.header("authorization") {
-                let scheme = credentials::parse(a).scheme;
-                authorization = Some((
-                    a.to_string(),
-                    sent("Authorization", &scheme, AuthSource::UserHeader),
-                ));
+        let mut hs = Handshake::new(self.spec, url, method, body, first_leg, allowed);
+        for _ in 0..MAX_LEGS {
+            let next = match self.leg(&mut hs).await {
+                Ok(next) => next,
+                Err(Outcome::Unreachable) => return Outcome::Unreachable,
+                Err(Outcome::Done) => Next::Stop,
+            };
+            if let Next::Stop = next {
+                break;
             }
         }
-        let mut proxy_authorization: Option<String> = None;
-        let mut windows: Option<WindowsContext> = None;
-        let mut answered: Option<Scheme> = None;
-        let mut stale_retried = false;
-        let mut proxy_tried = false;
-        let mut digest_nc = 0u32;
-        for _ in 0..MAX_LEGS {
-            let conn = match self.connection(url, proxy_authorization.as_deref()).await {
-                Ok(c) => c,
-                Err(ConnectError::Reach {
-                    kind,
-                    detail,
-                    what,
-                    tls,
-                }) => {
-                    if tls.is_some() {
-                        self.ev.tls = tls;
-                    }
-                    self.ev.reach = Some(ReachFailure { kind, detail, what });
-                    return Outcome::Unreachable;
-                }
-                Err(ConnectError::ProxyRefused { response }) => {
-                    let status = response.status;
-                    let challenges = challenge::parse(response.headers_named("proxy-authenticate"));
-                    self.ev.exchanges.push(Exchange {
-                        leg: leg.clone(),
-                        connection: self.next_conn.saturating_sub(1),
-                        request: RequestRecord {
-                            method: "CONNECT".into(),
-                            url: format!(
-                                "{}:{}",
-                                url.host_str().unwrap_or(""),
-                                url.port_or_known_default().unwrap_or(443)
-                            ),
-                            headers: proxy_authorization
-                                .iter()
-                                .map(|a| ("Proxy-Authorization".to_string(), a.clone()))
-                                .collect(),
-                            body_len: 0,
-                        },
-                        response: Some(response),
-                        error: None,
-                        auth: proxy_authorization
-                            .as_ref()
-                            .map(|_| sent("Proxy-Authorization", "Basic", AuthSource::Proxy)),
-                        elapsed_ms: 0.0,
-                        via_proxy: true,
-                    });
-                    match (&self.spec.proxy_credentials, status, proxy_tried) {
-                        (Some(pc), 407, false) if challenges.find("Basic").is_some() => {
-                            proxy_authorization = Some(auth::basic_header(pc));
-                            proxy_tried = true;
-                            leg = Leg::Auth {
-                                scheme: "Basic".into(),
-                                step: 1,
-                            };
-                            continue;
-                        }
-                        _ => return Outcome::Done,
-                    }
-                }
-            };
-            let (conn_id, via_proxy, absolute) = (conn.id, conn.via_proxy, conn.absolute_form);
-            let (req, record) = self.build_request(
-                url,
-                method,
-                body,
-                absolute,
-                authorization.as_ref().map(|a| a.0.as_str()),
-                proxy_authorization.as_deref(),
-                allowed,
-            );
-            let started = Instant::now();
-            let result = self.send(req).await;
-            let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
-            let auth_sent = authorization.as_ref().map(|a| a.1.clone()).or_else(|| {
-                proxy_authorization
-                    .as_ref()
-                    .map(|_| sent("Proxy-Authorization", "Basic", AuthSource::Proxy))
-            });
-            let response = match result {
-                Ok(r) => r,
-                Err((kind, detail)) => {
-                    self.ev.exchanges.push(Exchange {
-                        leg,
-                        connection: conn_id,
-                        request: record,
-                        response: None,
-                        error: Some(detail.clone()),
-                        auth: auth_sent,
-                        elapsed_ms,
-                        via_proxy,
-                    });
-                    // A connection closed mid-handshake is evidence, not the end: say so and stop.
-                    if self.ev.path().filter(|e| e.response.is_some()).count() == 0 {
-                        self.ev.reach = Some(ReachFailure {
-                            kind,
-                            detail,
-                            what: "the server".into(),
-                        });
-                        return Outcome::Unreachable;
-                    }
-                    return Outcome::Done;
-                }
-            };
-            for sc in response.headers_named("set-cookie") {
-                self.jar.store(sc, url, self.ev.now);
-            }
-            let status = response.status;
-            let www = challenge::parse(response.headers_named("www-authenticate"));
-            let proxy_challenges = challenge::parse(response.headers_named("proxy-authenticate"));
-            let conn_closes = response
-                .header("connection")
-                .is_some_and(|c| c.eq_ignore_ascii_case("close"));
-            self.ev.exchanges.push(Exchange {
-                leg: leg.clone(),
-                connection: conn_id,
-                request: record,
-                response: Some(response),
-                error: None,
-                auth: auth_sent,
-                elapsed_ms,
-                via_proxy,
-            });
-            if conn_closes {
-                self.conn = None;
-            }
-
-            // 407 from a plain-http proxy: answer it once with the proxy credentials.
-            if status == 407 {
-                match &self.spec.proxy_credentials {
-                    Some(pc) if !proxy_tried && proxy_challenges.find("Basic").is_some() => {
-                        proxy_authorization = Some(auth::basic_header(pc));
-                        proxy_tried = true;
-                        leg = Leg::Auth {
-                            scheme: "Basic".into(),
-                            step: 1,
-                        };
-                        continue;
-                    }
-                    _ => return Outcome::Done,
-                }
-            }
-            if status != 401 {
-                if let Some(w) = &windows {
-                    self.record_negotiate(w);
-                }
-                return Outcome::Done;
-            }
-            // A Windows handshake in progress: feed the server's token back.
-            if let Some(w) = windows.as_mut() {
-                let scheme = answered.expect("windows implies a scheme");
-                let token = www.find(scheme.name()).and_then(|c| c.token68.clone());
-                let Some(token) = token.filter(|_| !w.done) else {
-                    self.record_negotiate(w);
-                    return Outcome::Done;
-                };
-                let Ok((bytes, _)) = b64::decode_any(&token) else {
-                    return Outcome::Done;
-                };
-                match w.step(Some(&bytes)) {
-                    Ok(next) if !next.is_empty() => {
-                        let step = match &leg {
-                            Leg::Auth { step, .. } => step + 1,
-                            _ => 2,
-                        };
-                        authorization = Some((
-                            format!("{} {}", scheme.name(), b64::encode(&next)),
-                            sent("Authorization", scheme.name(), AuthSource::Answered),
-                        ));
-                        leg = Leg::Auth {
-                            scheme: scheme.name().into(),
-                            step,
-                        };
-                        continue;
-                    }
-                    Ok(_) => {
-                        self.record_negotiate(w);
-                        return Outcome::Done;
-                    }
-                    Err(e) => {
-                        self.record_negotiate(w);
-                        if let Some(last) = self.ev.exchanges.last_mut() {
-                            last.error = Some(format!(
-                                "{} could not answer the server's token: {e}",
-                                scheme.name()
-                            ));
-                        }
-                        return Outcome::Done;
-                    }
-                }
-            }
-            // Digest `stale=true` after our answer: the nonce expired, retry once.
-            if answered == Some(Scheme::Digest)
-                && !stale_retried
-                && let Some(dc) = www
-                    .find("Digest")
-                    .and_then(|c| DigestChallenge::from_challenge(c).ok())
-                    .filter(|d| d.stale)
-            {
-                let creds = self
-                    .spec
-                    .credentials
-                    .as_ref()
-                    .expect("answered implies credentials");
-                digest_nc += 1;
-                authorization = Some((
-                    digest_for(&dc, creds, url, method, body, digest_nc),
-                    sent("Authorization", "Digest", AuthSource::Answered),
-                ));
-                stale_retried = true;
-                leg = Leg::StaleRetry;
-                continue;
-            }
-            if answered.is_some() || !allowed {
-                return Outcome::Done;
-            }
-            let Some(creds) = self.spec.credentials.as_ref() else {
-                return Outcome::Done;
-            };
-            if authorization
-                .as_ref()
-                .is_some_and(|a| a.1.source != AuthSource::Answered)
-            {
-                // The user's own credentials were refused; do not pile ours on top.
-                return Outcome::Done;
-            }
-            let Some(scheme) = auth::choose(&www, self.spec.forced_scheme) else {
-                return Outcome::Done;
-            };
-            answered = Some(scheme);
-            let value = match scheme {
-                Scheme::Basic => auth::basic_header(creds),
-                Scheme::Digest => {
-                    let Some(dc) = www
-                        .find("Digest")
-                        .and_then(|c| DigestChallenge::from_challenge(c).ok())
-                    else {
-                        return Outcome::Done;
-                    };
-                    digest_nc += 1;
-                    digest_for(&dc, creds, url, method, body, digest_nc)
-                }
-                Scheme::Ntlm | Scheme::Negotiate => {
-                    let spn = format!("HTTP/{}", self.canonical_host);
-                    let mut w = match WindowsContext::new(scheme, creds, &spn) {
-                        Ok(w) => w,
-                        Err(e) => {
-                            if let Some(last) = self.ev.exchanges.last_mut() {
-                                last.error = Some(format!("{}: {e}", scheme.name()));
-                            }
-                            return Outcome::Done;
-                        }
-                    };
-                    let first = match w.step(None) {
-                        Ok(t) => t,
-                        Err(e) => {
-                            if let Some(last) = self.ev.exchanges.last_mut() {
-                                last.error = Some(format!("{}: {e}", scheme.name()));
-                            }
-                            return Outcome::Done;
-                        }
-                    };
-                    windows = Some(w);
-                    format!("{} {}", scheme.name(), b64::encode(&first))
-                }
-            };
-            authorization = Some((
-                value,
-                sent("Authorization", scheme.name(), AuthSource::Answered),
-            ));
-            leg = Leg::Auth {
-                scheme: scheme.name().into(),
-                step: 1,
-            };
+        if let AuthState::Windows { context, .. } = &hs.auth {
+            self.record_negotiate(context);
         }
         Outcome::Done
+    }
+
+    /// One leg: connect (or reuse), send, record, and decide on the next leg.
+    async fn leg<'h>(&mut self, hs: &mut Handshake<'h>) -> Result<Next, Outcome>
+    where
+        'a: 'h,
+    {
+        let url = hs.url;
+        let conn = match self.connection(url, hs.proxy.header()).await {
+            Ok(c) => c,
+            Err(ConnectError::Reach {
+                kind,
+                detail,
+                what,
+                tls,
+            }) => {
+                if tls.is_some() {
+                    self.ev.tls = tls;
+                }
+                self.ev.reach = Some(ReachFailure { kind, detail, what });
+                return Err(Outcome::Unreachable);
+            }
+            Err(ConnectError::ProxyRefused { response }) => {
+                let challenges = challenge::parse(response.headers_named("proxy-authenticate"));
+                let status = response.status;
+                self.record_connect_refusal(hs, response);
+                return Ok(match status {
+                    407 => hs.answer_proxy(self.spec, &challenges),
+                    _ => Next::Stop,
+                });
+            }
+        };
+        let (conn_id, via_proxy, absolute) = (conn.id, conn.via_proxy, conn.absolute_form);
+        let record = self.request_record(hs, absolute);
+        let auth_sent = hs.sent_auth();
+        let req = match to_http(&record, net::request_line_target(url, absolute), hs.body) {
+            Ok(req) => req,
+            Err(e) => {
+                // Never send something other than what was asked: record it and stop.
+                self.ev.exchanges.push(Exchange {
+                    leg: hs.leg.clone(),
+                    connection: conn_id,
+                    request: record,
+                    response: None,
+                    error: Some(format!("the request could not be built: {e}")),
+                    auth: auth_sent,
+                    elapsed_ms: 0.0,
+                    via_proxy,
+                });
+                return Err(Outcome::Done);
+            }
+        };
+        let started = Instant::now();
+        let result = self.send(req).await;
+        let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let response = match result {
+            Ok(r) => r,
+            Err((kind, detail)) => {
+                self.ev.exchanges.push(Exchange {
+                    leg: hs.leg.clone(),
+                    connection: conn_id,
+                    request: record,
+                    response: None,
+                    error: Some(detail.clone()),
+                    auth: auth_sent,
+                    elapsed_ms,
+                    via_proxy,
+                });
+                // A connection closed mid-handshake is evidence, not the end: say so and stop.
+                if self.ev.path().filter(|e| e.response.is_some()).count() == 0 {
+                    self.ev.reach = Some(ReachFailure {
+                        kind,
+                        detail,
+                        what: "the server".into(),
+                    });
+                    return Err(Outcome::Unreachable);
+                }
+                return Err(Outcome::Done);
+            }
+        };
+        for sc in response.headers_named("set-cookie") {
+            self.jar.store(sc, url, self.ev.now);
+        }
+        let status = response.status;
+        let www = challenge::parse(response.headers_named("www-authenticate"));
+        let proxy_challenges = challenge::parse(response.headers_named("proxy-authenticate"));
+        if response
+            .header("connection")
+            .is_some_and(|c| c.eq_ignore_ascii_case("close"))
+        {
+            self.conn = None;
+        }
+        self.ev.exchanges.push(Exchange {
+            leg: hs.leg.clone(),
+            connection: conn_id,
+            request: record,
+            response: Some(response),
+            error: None,
+            auth: auth_sent,
+            elapsed_ms,
+            via_proxy,
+        });
+        Ok(match status {
+            407 => hs.answer_proxy(self.spec, &proxy_challenges),
+            401 => self.answer(hs, &www),
+            _ => Next::Stop,
+        })
+    }
+
+    /// The next leg after a 401, by where the handshake stands.
+    fn answer<'h>(&mut self, hs: &mut Handshake<'h>, www: &Challenges) -> Next
+    where
+        'a: 'h,
+    {
+        match &mut hs.auth {
+            AuthState::Windows {
+                scheme,
+                context,
+                step,
+            } => {
+                let scheme = *scheme;
+                let token = www.find(scheme.name()).and_then(|c| c.token68.clone());
+                let Some(token) = token.filter(|_| !context.done) else {
+                    return Next::Stop;
+                };
+                let Ok((bytes, _)) = b64::decode_any(&token) else {
+                    return Next::Stop;
+                };
+                match context.step(Some(&bytes)) {
+                    Ok(next) if !next.is_empty() => {
+                        *step += 1;
+                        let leg = Leg::Auth {
+                            scheme: scheme.name().into(),
+                            step: *step,
+                        };
+                        hs.send_answer(
+                            scheme,
+                            format!("{} {}", scheme.name(), b64::encode(&next)),
+                            leg,
+                        )
+                    }
+                    Ok(_) => Next::Stop,
+                    Err(e) => {
+                        self.note_error(format!(
+                            "{} could not answer the server's token: {e}",
+                            scheme.name()
+                        ));
+                        Next::Stop
+                    }
+                }
+            }
+            AuthState::Digest {
+                creds,
+                nc,
+                stale_retried,
+            } => {
+                // `stale=true` after our answer: the nonce expired, not the password; retry once.
+                let Some(dc) = www
+                    .find("Digest")
+                    .and_then(|c| DigestChallenge::from_challenge(c).ok())
+                    .filter(|d| d.stale && !*stale_retried)
+                else {
+                    return Next::Stop;
+                };
+                *nc += 1;
+                *stale_retried = true;
+                let value = digest_for(&dc, creds, hs.url, hs.method, hs.body, *nc);
+                hs.send_answer(Scheme::Digest, value, Leg::StaleRetry)
+            }
+            AuthState::Basic => Next::Stop,
+            AuthState::Unanswered => self.first_answer(hs, www),
+        }
+    }
+
+    /// Our first answer to the server's challenges, in the scheme a browser would pick.
+    fn first_answer<'h>(&mut self, hs: &mut Handshake<'h>, www: &Challenges) -> Next
+    where
+        'a: 'h,
+    {
+        let spec: &'a ProbeSpec = self.spec;
+        let Some(creds) = spec.credentials.as_ref().filter(|_| hs.allowed) else {
+            return Next::Stop;
+        };
+        if hs.authorization.is_some() {
+            // The user's own credentials were refused; do not pile ours on top.
+            return Next::Stop;
+        }
+        let Some(scheme) = auth::choose(www, spec.forced_scheme) else {
+            return Next::Stop;
+        };
+        let first = Leg::Auth {
+            scheme: scheme.name().into(),
+            step: 1,
+        };
+        match scheme {
+            Scheme::Basic => {
+                hs.auth = AuthState::Basic;
+                hs.send_answer(scheme, auth::basic_header(creds), first)
+            }
+            Scheme::Digest => {
+                let Some(dc) = www
+                    .find("Digest")
+                    .and_then(|c| DigestChallenge::from_challenge(c).ok())
+                else {
+                    return Next::Stop;
+                };
+                let value = digest_for(&dc, creds, hs.url, hs.method, hs.body, 1);
+                hs.auth = AuthState::Digest {
+                    creds,
+                    nc: 1,
+                    stale_retried: false,
+                };
+                hs.send_answer(scheme, value, first)
+            }
+            Scheme::Ntlm | Scheme::Negotiate => {
+                let spn = format!("HTTP/{}", self.canonical_host);
+                let started = WindowsContext::new(scheme, creds, &spn)
+                    .and_then(|mut w| w.step(None).map(|t| (w, t)));
+                match started {
+                    Ok((context, token)) => {
+                        hs.auth = AuthState::Windows {
+                            scheme,
+                            context: Box::new(context),
+                            step: 1,
+                        };
+                        hs.send_answer(
+                            scheme,
+                            format!("{} {}", scheme.name(), b64::encode(&token)),
+                            first,
+                        )
+                    }
+                    Err(e) => {
+                        self.note_error(format!("{}: {e}", scheme.name()));
+                        Next::Stop
+                    }
+                }
+            }
+        }
+    }
+
+    /// Says on the last exchange why the handshake could not go on.
+    fn note_error(&mut self, error: String) {
+        if let Some(last) = self.ev.exchanges.last_mut() {
+            last.error = Some(error);
+        }
+    }
+
+    /// A CONNECT the proxy refused, as an exchange of its own.
+    fn record_connect_refusal(&mut self, hs: &Handshake<'_>, response: ResponseRecord) {
+        let url = hs.url;
+        self.ev.exchanges.push(Exchange {
+            leg: hs.leg.clone(),
+            connection: self.next_conn.saturating_sub(1),
+            request: RequestRecord {
+                method: "CONNECT".into(),
+                url: format!(
+                    "{}:{}",
+                    url.host_str().unwrap_or(""),
+                    url.port_or_known_default().unwrap_or(443)
+                ),
+                headers: hs
+                    .proxy
+                    .header()
+                    .map(|a| ("Proxy-Authorization".to_string(), a.to_string()))
+                    .into_iter()
+                    .collect(),
+                body_len: 0,
+            },
+            response: Some(response),
+            error: None,
+            auth: hs
+                .proxy
+                .header()
+                .map(|_| sent("Proxy-Authorization", "Basic", AuthSource::Proxy)),
+            elapsed_ms: 0.0,
+            via_proxy: true,
+        });
     }
 
     fn record_negotiate(&mut self, w: &WindowsContext) {
@@ -531,47 +656,38 @@ impl<'a> Probe<'a> {
         proxy_auth: Option<&str>,
     ) -> Result<&mut Conn, ConnectError> {
         let key = origin(url);
-        let reusable = match &mut self.conn {
-            Some((c, k)) if *k == key => c.sender.ready().await.is_ok(),
-            _ => false,
+        let reusable = match self.conn.take() {
+            Some((mut c, k)) if k == key => c.sender.ready().await.is_ok().then_some((c, k)),
+            _ => None,
         };
-        if !reusable {
-            let route = Route {
-                target: url,
-                proxy: self.spec.proxy_for(url),
-                proxy_authorization: proxy_auth,
-                insecure: self.spec.insecure,
-                cacert: self.spec.cacert.as_deref(),
-                timeout: self.spec.timeout,
-            };
-            let id = self.next_conn;
-            self.next_conn += 1;
-            let conn = net::connect(&route, id).await?;
-            if conn.tls.is_some() && self.ev.tls.is_none() {
-                self.ev.tls = conn.tls.clone();
+        let open = match reusable {
+            Some(open) => open,
+            None => {
+                let route = Route {
+                    target: url,
+                    proxy: self.spec.proxy_for(url),
+                    proxy_authorization: proxy_auth,
+                    insecure: self.spec.insecure,
+                    cacert: self.spec.cacert.as_deref(),
+                    timeout: self.spec.timeout,
+                };
+                let id = self.next_conn;
+                self.next_conn += 1;
+                let conn = net::connect(&route, id).await?;
+                if conn.tls.is_some() && self.ev.tls.is_none() {
+                    self.ev.tls = conn.tls.clone();
+                }
+                (conn, key)
             }
-            self.conn = Some((conn, key));
-        }
-        Ok(&mut self.conn.as_mut().expect("just set").0)
+        };
+        Ok(&mut self.conn.insert(open).0)
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn build_request(
-        &mut self,
-        url: &Url,
-        method: &str,
-        body: &[u8],
-        absolute: bool,
-        authorization: Option<&str>,
-        proxy_authorization: Option<&str>,
-        allowed: bool,
-    ) -> (http::Request<Full<Bytes>>, RequestRecord) {
-        let target = if absolute {
-            url.as_str().to_string()
-        } else {
-            request_target(url)
-        };
-        let mut headers: Vec<(String, String)> = vec![("Host".into(), host_header(url))];
+    /// The request as it will go on the wire: the user's headers, cookies from the jar,
+    /// the handshake's credentials.
+    fn request_record(&mut self, hs: &Handshake<'_>, absolute: bool) -> RequestRecord {
+        let url = hs.url;
+        let mut headers: Vec<(String, String)> = vec![("Host".into(), net::host_header(url))];
         let user_has = |n: &str| self.spec.header(n).is_some();
         if !user_has("user-agent") {
             headers.push((
@@ -585,7 +701,7 @@ impl<'a> Probe<'a> {
         for (n, v) in &self.spec.headers {
             let lower = n.to_ascii_lowercase();
             // Credentials never follow a redirect to another origin (curl >= 7.83, browsers).
-            if lower == "authorization" || lower == "host" || (lower == "cookie" && !allowed) {
+            if lower == "authorization" || lower == "host" || (lower == "cookie" && !hs.allowed) {
                 continue;
             }
             headers.push((n.clone(), v.clone()));
@@ -595,79 +711,53 @@ impl<'a> Probe<'a> {
         if let Some(c) = cookie {
             headers.push(("Cookie".into(), c));
         }
-        if let Some(a) = authorization {
-            headers.push(("Authorization".into(), a.to_string()));
+        if let Some((a, _)) = &hs.authorization {
+            headers.push(("Authorization".into(), a.clone()));
         }
-        if let (Some(p), true) = (proxy_authorization, absolute) {
+        if let (Some(p), true) = (hs.proxy.header(), absolute) {
             headers.push(("Proxy-Authorization".into(), p.to_string()));
         }
-        if !body.is_empty() && !user_has("content-length") {
-            headers.push(("Content-Length".into(), body.len().to_string()));
+        if !hs.body.is_empty() && !user_has("content-length") {
+            headers.push(("Content-Length".into(), hs.body.len().to_string()));
         }
-        let mut builder = http::Request::builder().method(method).uri(&target);
-        for (n, v) in &headers {
-            builder = builder.header(n.as_str(), v.as_str());
-        }
-        let req = builder
-            .body(Full::new(Bytes::copy_from_slice(body)))
-            .unwrap_or_else(|_| http::Request::new(Full::new(Bytes::new())));
-        let record = RequestRecord {
-            method: method.to_string(),
+        RequestRecord {
+            method: hs.method.to_string(),
             url: url.to_string(),
             headers,
-            body_len: body.len(),
-        };
-        (req, record)
+            body_len: hs.body.len(),
+        }
     }
 
+    /// Sends on the open connection; a timeout closes it.
     async fn send(
         &mut self,
         req: http::Request<Full<Bytes>>,
     ) -> Result<ResponseRecord, (ReachKind, String)> {
-        let timeout = self.spec.timeout;
         let Some((conn, _)) = self.conn.as_mut() else {
             return Err((ReachKind::Other, "no connection".into()));
         };
-        let exchange = async {
-            let resp = conn
-                .sender
-                .send_request(req)
-                .await
-                .map_err(|e| (ReachKind::Other, describe_hyper(&e)))?;
-            let (parts, body) = resp.into_parts();
-            let headers: Vec<(String, String)> = parts
-                .headers
-                .iter()
-                .map(|(n, v)| {
-                    (
-                        title_case(n.as_str()),
-                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                    )
-                })
-                .collect();
-            let bytes = match Limited::new(body, BODY_READ).collect().await {
-                Ok(c) => c.to_bytes(),
-                Err(_) => Bytes::new(),
-            };
-            Ok(ResponseRecord {
-                status: parts.status.as_u16(),
-                version: format!("{:?}", parts.version),
-                headers,
-                body: String::from_utf8_lossy(&bytes[..bytes.len().min(BODY_KEEP)]).into_owned(),
-                body_len: bytes.len(),
-            })
-        };
-        match tokio::time::timeout(timeout, exchange).await {
-            Ok(r) => r,
-            Err(_) => {
-                self.conn = None;
-                Err((
-                    ReachKind::Timeout,
-                    format!("no response within {}", fmt_duration(timeout)),
-                ))
-            }
+        let result = net::send(conn, req, self.spec.timeout).await;
+        if matches!(result, Err((ReachKind::Timeout, _))) {
+            self.conn = None;
         }
+        result
     }
+}
+
+/// The recorded request as hyper's request: exactly these headers, or an error (a method or
+/// header the user gave that HTTP cannot carry) — never a different request.
+fn to_http(
+    record: &RequestRecord,
+    target: String,
+    body: &[u8],
+) -> Result<http::Request<Full<Bytes>>, http::Error> {
+    let mut builder = http::Request::builder()
+        .method(record.method.as_str())
+        .uri(target);
+    for (n, v) in &record.headers {
+        builder = builder.header(n.as_str(), v.as_str());
+    }
+    builder.body(Full::new(Bytes::copy_from_slice(body)))
 }
 
 fn sent(header: &str, scheme: &str, source: AuthSource) -> SentAuth {
@@ -686,7 +776,7 @@ fn digest_for(
     body: &[u8],
     nc: u32,
 ) -> String {
-    let uri = request_target(url);
+    let uri = net::request_target(url);
     auth::digest_header(
         dc,
         c,
@@ -699,52 +789,6 @@ fn digest_for(
     )
 }
 
-/// `/path?query` as sent in origin-form.
-pub fn request_target(url: &Url) -> String {
-    match url.query() {
-        Some(q) => format!("{}?{q}", url.path()),
-        None => url.path().to_string(),
-    }
-}
-
-fn host_header(url: &Url) -> String {
-    let host = url.host_str().unwrap_or("");
-    match url.port() {
-        Some(p) => format!("{host}:{p}"),
-        None => host.to_string(),
-    }
-}
-
-fn title_case(name: &str) -> String {
-    if name.eq_ignore_ascii_case("www-authenticate") {
-        return "WWW-Authenticate".into();
-    }
-    name.split('-')
-        .map(|w| {
-            let mut c = w.chars();
-            match c.next() {
-                Some(f) => f.to_ascii_uppercase().to_string() + c.as_str(),
-                None => String::new(),
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("-")
-}
-
-fn describe_hyper(e: &hyper::Error) -> String {
-    if e.is_incomplete_message() {
-        "the server closed the connection before answering".into()
-    } else if e.is_canceled() || e.is_closed() {
-        "the connection was closed".into()
-    } else {
-        e.to_string()
-    }
-}
-
-fn fmt_duration(d: Duration) -> String {
-    format!("{:.1} s", d.as_secs_f64())
-}
-
 /// A URL with any password removed, for display.
 pub fn redact_url(u: &Url) -> String {
     let mut u = u.clone();
@@ -752,9 +796,4 @@ pub fn redact_url(u: &Url) -> String {
         let _ = u.set_password(Some("(redacted)"));
     }
     u.to_string()
-}
-
-/// The challenges of a response (WWW-Authenticate).
-pub fn challenges_of(r: &ResponseRecord) -> Challenges {
-    challenge::parse(r.headers_named("www-authenticate"))
 }

@@ -14,6 +14,7 @@ mod dns;
 pub mod flow;
 pub mod jar;
 pub mod net;
+pub mod security_context;
 mod siblings;
 pub mod spec;
 pub mod tls;

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::Full;
+use http_body_util::{BodyExt, Full, Limited};
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -42,6 +42,11 @@ pub enum ConnectError {
     /// The proxy refused the CONNECT with this response (407 most often).
     ProxyRefused { response: ResponseRecord },
 }
+
+/// The most bytes of a body kept as evidence.
+const BODY_KEEP: usize = 64 * 1024;
+/// The most bytes of a body read (beyond that the connection is dropped).
+const BODY_READ: usize = 4 * 1024 * 1024;
 
 /// How to reach a target.
 pub struct Route<'a> {
@@ -315,4 +320,124 @@ async fn tunnel(
             body,
         },
     })
+}
+
+/// Sends `req` on `conn` and reads the response (the body up to 4 MiB, 64 KiB of it kept), within
+/// `timeout`. On a timeout the connection must not be reused: the caller drops it.
+pub async fn send(
+    conn: &mut Conn,
+    req: http::Request<Full<Bytes>>,
+    timeout: Duration,
+) -> Result<ResponseRecord, (ReachKind, String)> {
+    let exchange = async {
+        let resp = conn
+            .sender
+            .send_request(req)
+            .await
+            .map_err(|e| (ReachKind::Other, describe_hyper(&e)))?;
+        let (parts, body) = resp.into_parts();
+        let headers: Vec<(String, String)> = parts
+            .headers
+            .iter()
+            .map(|(n, v)| {
+                (
+                    title_case(n.as_str()),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let bytes = match Limited::new(body, BODY_READ).collect().await {
+            Ok(c) => c.to_bytes(),
+            Err(_) => Bytes::new(),
+        };
+        Ok(ResponseRecord {
+            status: parts.status.as_u16(),
+            version: format!("{:?}", parts.version),
+            headers,
+            body: String::from_utf8_lossy(&bytes[..bytes.len().min(BODY_KEEP)]).into_owned(),
+            body_len: bytes.len(),
+        })
+    };
+    match tokio::time::timeout(timeout, exchange).await {
+        Ok(r) => r,
+        Err(_) => Err((
+            ReachKind::Timeout,
+            format!("no response within {:.1} s", timeout.as_secs_f64()),
+        )),
+    }
+}
+
+/// What goes on the request line: the absolute URL to a proxy (plain http through it), else
+/// `/path?query` (origin-form).
+pub fn request_line_target(url: &Url, absolute_form: bool) -> String {
+    if absolute_form {
+        url.as_str().to_string()
+    } else {
+        request_target(url)
+    }
+}
+
+/// `/path?query` as sent in origin-form (and as Digest's `uri`).
+pub fn request_target(url: &Url) -> String {
+    match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_string(),
+    }
+}
+
+/// The `Host` header for `url`: the port only when it is not the scheme's default (RFC 9110
+/// §7.2; `Url::port` is `None` for the default one).
+pub fn host_header(url: &Url) -> String {
+    let host = url.host_str().unwrap_or("");
+    match url.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host.to_string(),
+    }
+}
+
+/// `www-authenticate` as people write it (`WWW-Authenticate`); hyper gives names lower-cased.
+fn title_case(name: &str) -> String {
+    if name.eq_ignore_ascii_case("www-authenticate") {
+        return "WWW-Authenticate".into();
+    }
+    name.split('-')
+        .map(|w| {
+            let mut c = w.chars();
+            match c.next() {
+                Some(f) => f.to_ascii_uppercase().to_string() + c.as_str(),
+                None => String::new(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+fn describe_hyper(e: &hyper::Error) -> String {
+    if e.is_incomplete_message() {
+        "the server closed the connection before answering".into()
+    } else if e.is_canceled() || e.is_closed() {
+        "the connection was closed".into()
+    } else {
+        e.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_keeps_a_non_default_port() {
+        let u = |s: &str| Url::parse(s).unwrap();
+        assert_eq!(host_header(&u("http://a.example:8080/x")), "a.example:8080");
+        assert_eq!(host_header(&u("https://a.example:443/x")), "a.example");
+        assert_eq!(host_header(&u("http://[::1]:81/")), "[::1]:81");
+        assert_eq!(request_target(&u("http://a/b/c?d=e")), "/b/c?d=e");
+        assert_eq!(
+            request_line_target(&u("http://a:81/b"), true),
+            "http://a:81/b"
+        );
+        assert_eq!(title_case("proxy-authenticate"), "Proxy-Authenticate");
+        assert_eq!(title_case("www-authenticate"), "WWW-Authenticate");
+    }
 }

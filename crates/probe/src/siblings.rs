@@ -90,29 +90,23 @@ pub async fn look(spec: &ProbeSpec, ev: &ProbeEvidence) -> Vec<Sibling> {
                     })
                 }
                 Ok(mut conn) => {
-                    let target = if conn.absolute_form {
-                        url.to_string()
-                    } else {
-                        crate::flow::request_target(&url)
-                    };
-                    let req = http::Request::get(target)
-                        .header("Host", url.host_str().unwrap_or(""))
-                        .header("User-Agent", concat!("why401/", env!("CARGO_PKG_VERSION")))
-                        .body(http_body_util::Full::new(bytes::Bytes::new()));
-                    if let Ok(req) = req {
-                        match tokio::time::timeout(timeout, conn.sender.send_request(req)).await {
-                            Ok(Ok(resp)) => {
-                                s.status = Some(resp.status().as_u16());
+                    let req =
+                        http::Request::get(net::request_line_target(&url, conn.absolute_form))
+                            .header("Host", net::host_header(&url))
+                            .header("User-Agent", concat!("why401/", env!("CARGO_PKG_VERSION")))
+                            .body(http_body_util::Full::new(bytes::Bytes::new()));
+                    match req {
+                        Err(e) => s.error = Some(format!("could not build the request: {e}")),
+                        Ok(req) => match net::send(&mut conn, req, timeout).await {
+                            Ok(resp) => {
+                                s.status = Some(resp.status);
                                 s.challenges = resp
-                                    .headers()
-                                    .get_all("www-authenticate")
-                                    .iter()
-                                    .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                                    .headers_named("www-authenticate")
+                                    .map(String::from)
                                     .collect();
                             }
-                            Ok(Err(e)) => s.error = Some(e.to_string()),
-                            Err(_) => s.error = Some("timed out".into()),
-                        }
+                            Err((_, detail)) => s.error = Some(detail),
+                        },
                     }
                 }
             }
