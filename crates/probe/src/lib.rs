@@ -14,9 +14,10 @@ mod dns;
 pub mod flow;
 pub mod jar;
 pub mod net;
+pub mod proxy;
 mod siblings;
 pub mod spec;
 pub mod tls;
 
 pub use flow::run;
-pub use spec::{ProbeSpec, Scheme, UserCredentials};
+pub use spec::{ProbeSpec, Scheme, SpecError, UserCredentials};
