@@ -72,6 +72,7 @@ finding_ids! {
     MALFORMED_CREDENTIALS = "malformed-credentials",
     MISSING_WWW_AUTHENTICATE = "missing-www-authenticate",
     NO_CREDENTIALS_SENT = "no-credentials-sent",
+    NON_UTF8_BYTES = "non-utf8-bytes",
     NTLM_CONNECTION_RESET = "ntlm-connection-reset",
     NTLMV1_IN_USE = "ntlmv1-in-use",
     PASSWORD_SPRAY = "password-spray",

@@ -1,7 +1,11 @@
 //! "Copy as cURL": the command lines Chrome, Edge and Firefox copy (bash or cmd.exe quoting),
 //! read back into a request.
 //!
-//! Tokenising is `shell-words` (POSIX rules); cmd.exe's `^` escapes are undone first.
+//! Tokenising is `shell-words` (POSIX rules); cmd.exe's `^` escapes are undone first. Headers
+//! and the method are checked as they are read ([`crate::spec::header_line`]), so a request the
+//! probe could not send as given is refused before anything is sent.
+
+use crate::spec::{self, SpecError};
 
 /// The request a curl command line describes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -17,9 +21,17 @@ pub struct CurlRequest {
     pub proxy: Option<String>,
     pub proxy_user: Option<String>,
     pub location: bool,
+    /// `--location-trusted`.
+    pub location_trusted: bool,
     pub max_redirs: Option<u32>,
-    /// Options that change nothing for the probe (`--compressed`, `-s`, ...), kept to say so.
+    /// `--basic`, `--digest`, `--ntlm` or `--negotiate`: the one scheme to answer with.
+    pub auth_type: Option<String>,
+    /// `--cacert FILE`.
+    pub cacert: Option<String>,
+    /// Options that change nothing for the probe (`--compressed`, `-s`, ...).
     pub ignored: Vec<String>,
+    /// Options this reader does not know, so the probe does not do what they ask: said aloud.
+    pub unknown: Vec<String>,
 }
 
 /// Why a command line cannot be read.
@@ -31,8 +43,14 @@ pub enum CurlError {
     NoUrl,
     #[error("{0} needs a value")]
     MissingValue(String),
-    #[error("`{0}` is not a header (`Name: value` expected)")]
-    BadHeader(String),
+    #[error("{flag} {value:?}: {why}")]
+    BadValue {
+        flag: String,
+        value: String,
+        why: &'static str,
+    },
+    #[error(transparent)]
+    Request(#[from] SpecError),
 }
 
 /// Reads a curl command line (with or without the leading `curl`).
@@ -74,18 +92,18 @@ pub fn parse_args(words: &[String]) -> Result<CurlRequest, CurlError> {
         };
         match flag.as_str() {
             "-H" | "--header" => {
-                let h = take(&mut it)?;
-                let (n, v) = h
-                    .split_once(':')
-                    .ok_or_else(|| CurlError::BadHeader(h.clone()))?;
-                let (n, v) = (n.trim(), v.trim());
+                let (n, v) = spec::header_line(&take(&mut it)?)?;
                 if n.eq_ignore_ascii_case("cookie") {
-                    req.cookies = Some(v.to_string());
+                    req.cookies = Some(v);
                 } else {
-                    req.headers.push((n.to_string(), v.to_string()));
+                    req.headers.push((n, v));
                 }
             }
-            "-X" | "--request" => req.method = Some(take(&mut it)?),
+            "-X" | "--request" => {
+                let m = take(&mut it)?;
+                spec::check_method(&m)?;
+                req.method = Some(m);
+            }
             "-d" | "--data" | "--data-raw" | "--data-binary" | "--data-ascii"
             | "--data-urlencode" => {
                 let d = take(&mut it)?;
@@ -100,23 +118,45 @@ pub fn parse_args(words: &[String]) -> Result<CurlRequest, CurlError> {
             "-x" | "--proxy" => req.proxy = Some(take(&mut it)?),
             "-U" | "--proxy-user" => req.proxy_user = Some(take(&mut it)?),
             "-L" | "--location" => req.location = true,
-            "--max-redirs" => req.max_redirs = take(&mut it)?.parse().ok(),
+            "--max-redirs" => {
+                let v = take(&mut it)?;
+                req.max_redirs = Some(v.parse().map_err(|_| CurlError::BadValue {
+                    flag: flag.clone(),
+                    value: v,
+                    why: "a number of redirects is expected",
+                })?);
+            }
             "--url" => req.url = take(&mut it)?,
-            "-A" | "--user-agent" => req.headers.push(("User-Agent".into(), take(&mut it)?)),
-            "-e" | "--referer" => req.headers.push(("Referer".into(), take(&mut it)?)),
+            "-A" | "--user-agent" => {
+                let v = take(&mut it)?;
+                spec::check_header("User-Agent", &v)?;
+                req.headers.push(("User-Agent".into(), v));
+            }
+            "-e" | "--referer" => {
+                let v = take(&mut it)?;
+                spec::check_header("Referer", &v)?;
+                req.headers.push(("Referer".into(), v));
+            }
             "-I" | "--head" => req.method = Some("HEAD".into()),
+            "--location-trusted" => req.location_trusted = true,
+            "--basic" | "--digest" | "--ntlm" | "--negotiate" => {
+                req.auth_type = Some(flag.trim_start_matches('-').to_string());
+            }
+            // `--anyauth` is what the probe does anyway: answer the best scheme offered.
             "--compressed" | "-s" | "--silent" | "-S" | "--show-error" | "-v" | "--verbose"
             | "-i" | "--include" | "-g" | "--globoff" | "--http1.1" | "--http2" | "-f"
-            | "--fail" | "--location-trusted" | "--basic" | "--digest" | "--ntlm"
-            | "--negotiate" | "--anyauth" => req.ignored.push(flag.clone()),
+            | "--fail" | "--anyauth" => req.ignored.push(flag.clone()),
+            // The probe keeps its own per-step --timeout.
             "-o" | "--output" | "-m" | "--max-time" | "--connect-timeout" | "-w"
-            | "--write-out" | "--cacert" => {
+            | "--write-out" => {
                 req.ignored.push(flag.clone());
                 let _ = take(&mut it)?;
             }
-            f if f.starts_with('-') && f.len() > 1 => req.ignored.push(f.to_string()),
+            "--cacert" => req.cacert = Some(take(&mut it)?),
+            f if f.starts_with('-') && f.len() > 1 => req.unknown.push(f.to_string()),
             _ if req.url.is_empty() => req.url = w.clone(),
-            _ => req.ignored.push(w.clone()),
+            // A second URL: curl would fetch it too; the probe does not.
+            _ => req.unknown.push(w.clone()),
         }
     }
     if req.url.is_empty() {
@@ -203,9 +243,53 @@ mod tests {
         assert_eq!(r.headers, [("X-A".to_string(), "1".to_string())]);
         assert_eq!(parse("curl -H"), Err(CurlError::MissingValue("-H".into())));
         assert_eq!(parse("curl -s"), Err(CurlError::NoUrl));
+        let r = parse(
+            "curl http://h/ --ntlm --location-trusted --cacert ca.pem -m 2.5 --resolve x http://other/",
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                r.auth_type.as_deref(),
+                r.location_trusted,
+                r.cacert.as_deref()
+            ),
+            (Some("ntlm"), true, Some("ca.pem"))
+        );
+        assert_eq!(r.ignored, ["-m"]);
+        assert_eq!(r.unknown, ["--resolve", "x", "http://other/"]);
         assert!(matches!(
             parse("curl 'unclosed"),
             Err(CurlError::Quoting(_))
+        ));
+    }
+
+    #[test]
+    fn what_cannot_be_sent_is_refused_while_reading() {
+        let err = |cmd: &str| parse(cmd).unwrap_err().to_string();
+        assert_eq!(
+            err("curl http://h/ -H 'no colon'"),
+            "header \"no colon\": a header is 'Name: value'"
+        );
+        let e = err("curl http://h/ -H 'Bad Name: v'");
+        assert!(
+            e.starts_with("header name \"Bad Name\" is not valid"),
+            "{e}"
+        );
+        let e = err("curl http://h/ -X 'GET /'");
+        assert!(e.starts_with("method \"GET /\" is not valid"), "{e}");
+        assert_eq!(
+            err("curl http://h/ --max-redirs lots"),
+            "--max-redirs \"lots\": a number of redirects is expected"
+        );
+        // Control characters reach us through `why401 curl -- ARGS`, split by the shell.
+        let args = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(matches!(
+            parse_args(&args(&["http://h/", "-H", "X-A: a\nb"])),
+            Err(CurlError::Request(SpecError::HeaderValue { .. }))
+        ));
+        assert!(matches!(
+            parse_args(&args(&["http://h/", "-A", "a\rb"])),
+            Err(CurlError::Request(SpecError::HeaderValue { .. }))
         ));
     }
 

@@ -14,10 +14,11 @@ mod dns;
 pub mod flow;
 pub mod jar;
 pub mod net;
+pub mod proxy;
 pub mod security_context;
 mod siblings;
 pub mod spec;
 pub mod tls;
 
 pub use flow::run;
-pub use spec::{ProbeSpec, Scheme, UserCredentials};
+pub use spec::{ProbeSpec, Scheme, SpecError, UserCredentials};

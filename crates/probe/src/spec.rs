@@ -1,9 +1,116 @@
 //! What to probe: the request as the user gave it, with curl's and HTTPie's habits.
+//!
+//! A spec is checked before anything is sent ([`ProbeSpec::check`]): a method, header, cookie
+//! or proxy the probe could not send as given is refused here by name, so the request on the
+//! wire is always the one the evidence records.
 
+use std::ffi::OsString;
 use std::fmt;
 use std::time::Duration;
 
 use url::Url;
+
+use crate::proxy::{self, Bypass};
+
+/// Why a request as the user gave it cannot be sent as given.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SpecError {
+    #[error("header {0:?}: a header is 'Name: value'")]
+    HeaderSyntax(String),
+    #[error("header name {name:?} is not valid: {why}")]
+    HeaderName { name: String, why: String },
+    #[error("header {name}: the value {why}")]
+    HeaderValue { name: String, why: String },
+    #[error("method {method:?} is not valid: {why}")]
+    Method { method: String, why: String },
+    #[error(
+        "header Host: {value:?}: the probe sends the URL's host ({url_host}) and cannot send \
+         another; probe a URL with that host name instead"
+    )]
+    Host { value: String, url_host: String },
+    #[error("cookie {name:?}: {why}")]
+    Cookie { name: String, why: String },
+    #[error("the bearer token {0}")]
+    Bearer(String),
+    #[error("the {what} user name {why}")]
+    User { what: &'static str, why: String },
+    #[error("--proxy {value}: {why}")]
+    Proxy { value: String, why: String },
+    /// `value` is redacted when it holds userinfo.
+    #[error("{var}={value}: {why}")]
+    ProxyEnv {
+        var: String,
+        value: String,
+        why: String,
+    },
+}
+
+/// Reads `-H 'Name: value'` (surrounding spaces trimmed) and checks it can be sent.
+pub fn header_line(line: &str) -> Result<(String, String), SpecError> {
+    let (n, v) = line
+        .split_once(':')
+        .ok_or_else(|| SpecError::HeaderSyntax(line.to_string()))?;
+    let (n, v) = (n.trim(), v.trim());
+    check_header(n, v)?;
+    Ok((n.to_string(), v.to_string()))
+}
+
+/// Checks a header can go on the wire exactly as given: the name a token (RFC 9110 §5.1), the
+/// value without control characters. Non-ASCII values go as their UTF-8 bytes, as with curl.
+pub fn check_header(name: &str, value: &str) -> Result<(), SpecError> {
+    // The verdicts are the `http` crate's, which builds the request: what passes here cannot
+    // fail there.
+    if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
+        return Err(SpecError::HeaderName {
+            name: name.to_string(),
+            why: not_a_token(name, "a header name"),
+        });
+    }
+    if http::HeaderValue::from_str(value).is_err() {
+        return Err(SpecError::HeaderValue {
+            name: name.to_string(),
+            why: control_character(value),
+        });
+    }
+    Ok(())
+}
+
+/// Checks `-X METHOD` is a method the request line can carry (a token, RFC 9110 §9.1).
+pub fn check_method(method: &str) -> Result<(), SpecError> {
+    match http::Method::from_bytes(method.as_bytes()) {
+        Ok(_) => Ok(()),
+        Err(_) => Err(SpecError::Method {
+            method: method.to_string(),
+            why: not_a_token(method, "a method"),
+        }),
+    }
+}
+
+/// Why `s` is not a token: empty, or its first character that is not a tchar.
+fn not_a_token(s: &str, what: &str) -> String {
+    let tchar = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+    match s.char_indices().find(|(_, c)| !tchar(*c)) {
+        _ if s.is_empty() => format!("{what} cannot be empty"),
+        Some((i, c)) => format!(
+            "it has {c:?} at byte {i}; {what} is one word of letters, digits and !#$%&'*+-.^_`|~"
+        ),
+        None => format!("{what} is one word of letters, digits and !#$%&'*+-.^_`|~"),
+    }
+}
+
+/// Names the first character a field value cannot hold.
+fn control_character(value: &str) -> String {
+    match value
+        .char_indices()
+        .find(|(_, c)| c.is_ascii_control() && *c != '\t')
+    {
+        Some((i, c)) => format!(
+            "has the control character {c:?} at byte {i}; a header value cannot hold control \
+             characters (a line break would end the header)"
+        ),
+        None => "cannot be sent in a header".into(),
+    }
+}
 
 /// A user's credentials. `Debug` never shows the password.
 #[derive(Clone, PartialEq, Eq)]
@@ -103,8 +210,8 @@ pub struct ProbeSpec {
     pub cookie_jar: Option<String>,
     pub proxy: Option<Url>,
     pub proxy_credentials: Option<UserCredentials>,
-    /// Hosts (or suffixes) that bypass the proxy.
-    pub no_proxy: Vec<String>,
+    /// Where requests go direct (`NO_PROXY`).
+    pub no_proxy: Vec<Bypass>,
     pub insecure: bool,
     /// Extra trusted roots (PEM).
     pub cacert: Option<Vec<u8>>,
@@ -168,48 +275,146 @@ impl ProbeSpec {
             || (self.method != "GET" && self.method != "HEAD")
     }
 
-    /// Applies `HTTP_PROXY`/`HTTPS_PROXY`/`ALL_PROXY`/`NO_PROXY` (any case) when no `-x` was given.
-    pub fn proxy_from_env(&mut self, env: impl Fn(&str) -> Option<String>) {
-        let get = |name: &str| {
-            env(name)
-                .or_else(|| env(&name.to_ascii_uppercase()))
-                .filter(|v| !v.is_empty())
+    /// Checks everything the probe will put on the wire can be sent as given (see
+    /// [`check_header`], [`check_method`]); call it before [`run`](crate::run).
+    pub fn check(&self) -> Result<(), SpecError> {
+        check_method(&self.method)?;
+        for (n, v) in &self.headers {
+            check_header(n, v)?;
+            if n.eq_ignore_ascii_case("host") {
+                // The probe writes Host from the URL; another one would be dropped.
+                let url_host = &self.url[url::Position::BeforeHost..url::Position::AfterPort];
+                if !v.eq_ignore_ascii_case(url_host) {
+                    return Err(SpecError::Host {
+                        value: v.clone(),
+                        url_host: url_host.to_string(),
+                    });
+                }
+            }
+        }
+        for (n, v) in &self.cookies {
+            let why = if n.is_empty() {
+                Some("a cookie needs a name (name=value)".to_string())
+            } else {
+                check_header("Cookie", &format!("{n}={v}"))
+                    .err()
+                    .map(|_| control_character(&format!("{n}={v}")))
+            };
+            if let Some(why) = why {
+                return Err(SpecError::Cookie {
+                    name: n.clone(),
+                    why,
+                });
+            }
+        }
+        if let Some(t) = &self.bearer
+            && check_header("Authorization", &format!("Bearer {t}")).is_err()
+        {
+            return Err(SpecError::Bearer(control_character(t)));
+        }
+        // Digest quotes the user name into the header; Basic and NTLM encode it.
+        for (what, c) in [
+            ("server", &self.credentials),
+            ("proxy", &self.proxy_credentials),
+        ] {
+            if let Some(c) = c
+                && check_header("Authorization", &c.full_name()).is_err()
+            {
+                return Err(SpecError::User {
+                    what,
+                    why: control_character(&c.full_name()),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Sets the proxy from `-x` (`host:port` or `http://[user:pass@]host:port`). Credentials in
+    /// the URL are used when no `--proxy-user` was given.
+    pub fn set_proxy(&mut self, value: &str) -> Result<(), SpecError> {
+        let url = proxy::parse_proxy(value).map_err(|why| SpecError::Proxy {
+            value: proxy::redact(value),
+            why,
+        })?;
+        self.use_proxy(url);
+        Ok(())
+    }
+
+    fn use_proxy(&mut self, url: Url) {
+        if self.proxy_credentials.is_none() {
+            self.proxy_credentials = proxy::credentials_in(&url);
+        }
+        self.proxy = Some(url);
+    }
+
+    /// Applies `HTTP_PROXY`/`HTTPS_PROXY`/`ALL_PROXY`/`NO_PROXY` (lower case first, then upper)
+    /// when no `-x` was given. A value that is read and cannot be used is an error naming it.
+    pub fn proxy_from_env(
+        &mut self,
+        env: impl Fn(&str) -> Option<OsString>,
+    ) -> Result<(), SpecError> {
+        let get = |name: &str| -> Result<Option<(String, String)>, SpecError> {
+            let upper = name.to_ascii_uppercase();
+            let found = [name, upper.as_str()]
+                .into_iter()
+                .find_map(|var| env(var).filter(|v| !v.is_empty()).map(|v| (var, v)));
+            let Some((var, value)) = found else {
+                return Ok(None);
+            };
+            match value.into_string() {
+                Ok(v) => Ok(Some((var.to_string(), v))),
+                Err(raw) => Err(SpecError::ProxyEnv {
+                    var: var.to_string(),
+                    value: proxy::redact(&raw.to_string_lossy()),
+                    why: "is not valid UTF-8".into(),
+                }),
+            }
         };
         if self.no_proxy.is_empty()
-            && let Some(np) = get("no_proxy")
+            && let Some((var, np)) = get("no_proxy")?
         {
             self.no_proxy = np
                 .split(',')
-                .map(|s| s.trim().to_string())
+                .map(str::trim)
                 .filter(|s| !s.is_empty())
-                .collect();
+                .map(Bypass::parse)
+                .collect::<Result<_, _>>()
+                .map_err(|why| SpecError::ProxyEnv {
+                    var,
+                    value: np.clone(),
+                    why,
+                })?;
         }
         if self.proxy.is_some() {
-            return;
+            return Ok(());
         }
         let var = if self.url.scheme() == "https" {
             "https_proxy"
         } else {
             "http_proxy"
         };
-        if let Some(p) = get(var).or_else(|| get("all_proxy")) {
-            let p = if p.contains("://") {
-                p
-            } else {
-                format!("http://{p}")
-            };
-            self.proxy = Url::parse(&p).ok();
+        let found = match get(var)? {
+            Some(v) => Some(v),
+            None => get("all_proxy")?,
+        };
+        if let Some((var, value)) = found {
+            let url = proxy::parse_proxy(&value).map_err(|why| SpecError::ProxyEnv {
+                var,
+                value: proxy::redact(&value),
+                why,
+            })?;
+            self.use_proxy(url);
         }
+        Ok(())
     }
 
-    /// The proxy for `url`, unless `NO_PROXY` exempts the host.
+    /// The proxy for `url`, unless `NO_PROXY` exempts it.
     pub fn proxy_for(&self, url: &Url) -> Option<&Url> {
-        let host = url.host_str().unwrap_or("").to_ascii_lowercase();
-        let exempt = self.no_proxy.iter().any(|p| {
-            let p = p.trim_start_matches('.').to_ascii_lowercase();
-            p == "*" || host == p || host.ends_with(&format!(".{p}"))
-        });
-        if exempt { None } else { self.proxy.as_ref() }
+        if self.no_proxy.iter().any(|b| b.matches(url)) {
+            None
+        } else {
+            self.proxy.as_ref()
+        }
     }
 }
 
@@ -237,9 +442,10 @@ mod tests {
         let mut s = ProbeSpec::get(Url::parse("https://api.corp.example/x").unwrap());
         s.proxy_from_env(|k| match k {
             "HTTPS_PROXY" => Some("proxy.corp:3128".into()),
-            "NO_PROXY" => Some("localhost, .internal".into()),
+            "NO_PROXY" => Some("localhost, .internal,10.0.0.0/8".into()),
             _ => None,
-        });
+        })
+        .unwrap();
         assert_eq!(
             s.proxy.as_ref().unwrap().as_str(),
             "http://proxy.corp:3128/"
@@ -249,5 +455,158 @@ mod tests {
             s.proxy_for(&Url::parse("http://db.internal/").unwrap())
                 .is_none()
         );
+        assert!(
+            s.proxy_for(&Url::parse("http://10.9.8.7/").unwrap())
+                .is_none()
+        );
+    }
+
+    fn env_error(url: &str, vars: &[(&str, &str)]) -> SpecError {
+        let mut s = ProbeSpec::get(Url::parse(url).unwrap());
+        s.proxy_from_env(|k| {
+            vars.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| OsString::from(v))
+        })
+        .unwrap_err()
+    }
+
+    #[test]
+    fn a_malformed_proxy_variable_is_named_and_redacted() {
+        let e = env_error(
+            "http://h/",
+            &[("http_proxy", "http://bob:s3cret@proxy:port")],
+        );
+        let text = e.to_string();
+        assert!(
+            text.starts_with("http_proxy=http://***@proxy:port: "),
+            "{text}"
+        );
+        assert!(!text.contains("s3cret"), "{text}");
+        // ALL_PROXY is read when the scheme's own variable is not set.
+        let e = env_error("https://h/", &[("ALL_PROXY", "socks5://127.0.0.1:1080")]);
+        assert!(
+            e.to_string()
+                .starts_with("ALL_PROXY=socks5://127.0.0.1:1080: socks5 proxies"),
+            "{e}"
+        );
+        // The lower-case form wins, as with curl.
+        let e = env_error(
+            "https://h/",
+            &[("https_proxy", "::"), ("HTTPS_PROXY", "proxy:3128")],
+        );
+        assert!(matches!(e, SpecError::ProxyEnv { ref var, .. } if var == "https_proxy"));
+        let e = env_error("http://h/", &[("no_proxy", "localhost,<local>")]);
+        assert!(
+            e.to_string()
+                .starts_with("no_proxy=localhost,<local>: entry `<local>`"),
+            "{e}"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_proxy_variable_that_is_not_utf8_is_refused() {
+        use std::os::unix::ffi::OsStringExt;
+        let mut s = ProbeSpec::get(Url::parse("http://h/").unwrap());
+        let e = s
+            .proxy_from_env(|k| {
+                (k == "HTTP_PROXY").then(|| OsString::from_vec(b"pr\xffxy:1".to_vec()))
+            })
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "HTTP_PROXY=pr\u{fffd}xy:1: is not valid UTF-8"
+        );
+    }
+
+    #[test]
+    fn an_unused_variable_is_not_judged_and_x_wins() {
+        let mut s = ProbeSpec::get(Url::parse("http://h/").unwrap());
+        s.set_proxy("http://alice:pw@proxy:3128").unwrap();
+        s.proxy_from_env(|k| (k == "http_proxy").then(|| "::bad::".into()))
+            .unwrap();
+        assert_eq!(s.proxy.as_ref().unwrap().host_str(), Some("proxy"));
+        assert_eq!(s.proxy_credentials.as_ref().unwrap().password, "pw");
+        let e = s.set_proxy("socks5h://bob:pw@p:1").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "--proxy socks5h://***@p:1: socks5h proxies are not supported: why401 talks to HTTP \
+             proxies (http://host:port)"
+        );
+    }
+
+    #[test]
+    fn headers_and_methods_are_checked_before_sending() {
+        assert_eq!(
+            header_line(" X-Api-Key :  k1 ").unwrap(),
+            ("X-Api-Key".to_string(), "k1".to_string())
+        );
+        assert_eq!(
+            header_line("X-Name: José").unwrap().1,
+            "José",
+            "non-ASCII values go as UTF-8"
+        );
+        assert_eq!(
+            header_line("no colon"),
+            Err(SpecError::HeaderSyntax("no colon".into()))
+        );
+        let e = header_line("X Bad: 1").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "header name \"X Bad\" is not valid: it has ' ' at byte 1; a header name is one word of \
+             letters, digits and !#$%&'*+-.^_`|~"
+        );
+        assert!(matches!(
+            header_line(": v"),
+            Err(SpecError::HeaderName { .. })
+        ));
+        let e = header_line("X-A: a\u{1}b").unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("header X-A: the value has the control character '\\u{1}' at byte 1"),
+            "{e}"
+        );
+        assert!(check_method("PROPFIND").is_ok());
+        let e = check_method("GE T").unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("method \"GE T\" is not valid: it has ' ' at byte 2"),
+            "{e}"
+        );
+        assert!(
+            check_method("")
+                .unwrap_err()
+                .to_string()
+                .contains("cannot be empty")
+        );
+    }
+
+    #[test]
+    fn the_whole_spec_is_checked() {
+        let spec = || ProbeSpec::get(Url::parse("http://h.example:8080/").unwrap());
+        assert_eq!(spec().check(), Ok(()));
+        let mut s = spec();
+        s.method = "GET /x".into();
+        assert!(matches!(s.check(), Err(SpecError::Method { .. })));
+        let mut s = spec();
+        s.headers.push(("Host".into(), "H.example:8080".into()));
+        assert_eq!(s.check(), Ok(()), "the URL's own host is fine");
+        s.headers.push(("Host".into(), "other.example".into()));
+        assert!(
+            matches!(s.check(), Err(SpecError::Host { ref url_host, .. }) if url_host == "h.example:8080")
+        );
+        let mut s = spec();
+        s.cookies.push(("sid".into(), "a\rb".into()));
+        assert!(matches!(s.check(), Err(SpecError::Cookie { .. })));
+        let mut s = spec();
+        s.bearer = Some("abc\ndef".into());
+        assert!(matches!(s.check(), Err(SpecError::Bearer(_))));
+        let mut s = spec();
+        s.credentials = Some(UserCredentials::new("al\nice", "pw".into()));
+        assert!(matches!(
+            s.check(),
+            Err(SpecError::User { what: "server", .. })
+        ));
     }
 }

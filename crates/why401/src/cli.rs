@@ -233,7 +233,8 @@ pub struct ExplainArgs {
 #[derive(Debug, Args)]
 pub struct DecodeArgs {
     /// A header line or token; several words are one line; none or `-` reads stdin (one header per line)
-    pub input: Vec<String>,
+    // OsString: a header value may hold bytes that are not UTF-8 (an ISO-8859-1 realm).
+    pub input: Vec<OsString>,
     /// Show passwords and whole tokens
     #[arg(long)]
     pub show_secrets: bool,

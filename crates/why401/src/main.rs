@@ -20,6 +20,9 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse_from(cli::normalise_args(std::env::args_os()));
     match commands::run(cli) {
         Ok(code) => code,
+        // The reader stopped early (`| head -1`): its choice, not a failure, so end quietly
+        // as ripgrep does. Rust ignores SIGPIPE, so every write reports it as this error.
+        Err(e) if output::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             let _ = output::error(&format!("{e:#}"));
             ExitCode::from(2)

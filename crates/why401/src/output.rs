@@ -27,6 +27,29 @@ pub fn json(value: &impl serde::Serialize) -> std::io::Result<()> {
     out.flush()
 }
 
+/// Writes bytes to stdout as they are (completions, the man page).
+pub fn raw(bytes: &[u8]) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)?;
+    out.flush()
+}
+
+/// Whether `e` comes from writing to a pipe whose reader has gone (`why401 … | head -1`).
+pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// A `warning:` line on stderr.
+pub fn warning(text: &str) -> std::io::Result<()> {
+    let yellow = anstyle::AnsiColor::Yellow.on_default().bold();
+    let mut err = anstream::stderr().lock();
+    writeln!(err, "{yellow}warning{yellow:#}: {text}")
+}
+
 /// An `error:` line on stderr.
 pub fn error(text: &str) -> std::io::Result<()> {
     let red = anstyle::AnsiColor::Red.on_default().bold();

@@ -1,6 +1,7 @@
 //! `why401 decode`: recognise what was pasted (a header line, a bare challenge or credentials,
 //! a JWT, an NTLM or SPNEGO token), lay out every field in plain words, and judge it.
 
+mod bytes;
 mod cookie;
 mod headers;
 mod jwt;
@@ -113,6 +114,32 @@ pub fn decode_text(text: &str, ctx: &Context) -> Decoded {
             }
             Err(why) => out.errors.push(why),
         }
+    }
+    rank(&mut out.findings);
+    out
+}
+
+/// Decodes input given as bytes (stdin, an argument). Lines that are not all UTF-8 are read
+/// with their other bytes as ISO-8859-1, and a `non-utf8-bytes` finding says which bytes.
+pub fn decode_bytes(input: &[u8], ctx: &Context) -> Decoded {
+    let mut text = String::with_capacity(input.len());
+    let mut odd_lines = Vec::new();
+    for (n, line) in input.split(|b| *b == b'\n').enumerate() {
+        let (line_text, odd) = bytes::latin1_fallback(line);
+        if n > 0 {
+            text.push('\n');
+        }
+        text.push_str(&line_text);
+        if !odd.is_empty() {
+            odd_lines.push((n + 1, odd));
+        }
+    }
+    let mut out = decode_text(&text, ctx);
+    // Numbered as `decode_text` numbers its errors: only when there are several lines.
+    let several = text.lines().count() > 1;
+    for (n, odd) in odd_lines {
+        out.findings
+            .push(bytes::finding(several.then_some(n), &odd));
     }
     rank(&mut out.findings);
     out

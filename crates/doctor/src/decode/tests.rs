@@ -179,7 +179,39 @@ fn unknown_input_is_an_error_not_a_panic() {
     assert_eq!(d.items.len(), 1);
 }
 
+#[test]
+fn latin1_realm_decodes_with_a_warning_naming_the_byte() {
+    let d = decode_bytes(b"WWW-Authenticate: Basic realm=\"Soci\xe9t\xe9\"", &ctx());
+    assert!(d.errors.is_empty(), "{:?}", d.errors);
+    assert_eq!(d.items[0].what, "WWW-Authenticate");
+    assert!(d.items[0].input.contains("Société"), "{}", d.items[0].input);
+    assert_eq!(ids(&d), ["non-utf8-bytes"]);
+    assert_eq!(
+        d.findings[0].title,
+        "2 bytes are not UTF-8 (the first, 0xE9, at offset 35); read as ISO-8859-1"
+    );
+    assert_eq!(d.findings[0].severity, crate::Severity::Warning);
+    // Several lines: the line is named and offsets count within it.
+    let d = decode_bytes(
+        b"WWW-Authenticate: Basic realm=\"a\"\r\nWWW-Authenticate: Basic realm=\"\xe9\"\r\n",
+        &ctx(),
+    );
+    assert_eq!(d.items.len(), 2);
+    assert_eq!(
+        d.findings[0].title,
+        "line 2: byte 0xE9 at offset 31 is not UTF-8; read as ISO-8859-1 'é'"
+    );
+    // All UTF-8: the same as decode_text.
+    let t = "WWW-Authenticate: Basic realm=\"Société\"";
+    assert_eq!(decode_bytes(t.as_bytes(), &ctx()), decode_text(t, &ctx()));
+}
+
 proptest! {
+    #[test]
+    fn bytes_never_panic(b in prop::collection::vec(any::<u8>(), 0..200)) {
+        let _ = decode_bytes(&b, &ctx());
+    }
+
     #[test]
     fn never_panics(s in "\\PC{0,200}") {
         let _ = decode_text(&s, &ctx());

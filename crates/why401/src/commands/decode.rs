@@ -1,5 +1,6 @@
 //! `why401 decode`.
 
+use std::ffi::OsString;
 use std::io::Read;
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -7,23 +8,29 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::{Context as _, Result, bail};
 use serde_json::json;
 use why401_doctor::Severity;
-use why401_doctor::decode::{Context, Expectations, decode_text};
+use why401_doctor::decode::{Context, Expectations, decode_bytes};
 
 use super::exit;
 use crate::cli::DecodeArgs;
 use crate::output;
 
 pub fn run(args: DecodeArgs) -> Result<ExitCode> {
-    let text = if args.input.is_empty() || args.input == ["-"] {
-        let mut s = String::new();
+    // Bytes, not text: the doctor reads what is not UTF-8 as ISO-8859-1 and says where.
+    let input = if args.input.is_empty() || (args.input.len() == 1 && args.input[0] == "-") {
+        let mut b = Vec::new();
         std::io::stdin()
-            .read_to_string(&mut s)
+            .read_to_end(&mut b)
             .context("reading stdin")?;
-        s
+        b
     } else {
-        args.input.join(" ")
+        let words = args
+            .input
+            .into_iter()
+            .map(arg_bytes)
+            .collect::<Result<Vec<_>>>()?;
+        words.join(&b' ')
     };
-    if text.trim().is_empty() {
+    if input.trim_ascii().is_empty() {
         bail!("nothing to decode: give a header line or token, or pipe them on stdin");
     }
     let ctx = Context {
@@ -44,7 +51,7 @@ pub fn run(args: DecodeArgs) -> Result<ExitCode> {
                 .collect(),
         },
     };
-    let decoded = decode_text(&text, &ctx);
+    let decoded = decode_bytes(&input, &ctx);
     let problem = decoded
         .findings
         .iter()
@@ -73,6 +80,21 @@ pub fn run(args: DecodeArgs) -> Result<ExitCode> {
         output::print(&why401_render::decoded(&decoded, output::options()))?;
     }
     Ok(ExitCode::from(code))
+}
+
+/// An argument's bytes as the shell passed them.
+#[cfg(unix)]
+fn arg_bytes(arg: OsString) -> Result<Vec<u8>> {
+    Ok(std::os::unix::ffi::OsStringExt::into_vec(arg))
+}
+
+/// Windows passes UTF-16: only unpaired surrogates are not text, and those are refused rather
+/// than replaced.
+#[cfg(not(unix))]
+fn arg_bytes(arg: OsString) -> Result<Vec<u8>> {
+    arg.into_string()
+        .map(String::into_bytes)
+        .map_err(|a| anyhow::anyhow!("the argument {a:?} is not valid Unicode"))
 }
 
 fn now() -> i64 {

@@ -40,11 +40,13 @@ pub fn run(args: ExplainArgs) -> Result<ExitCode> {
                     &json!({"version": 1, "query": query, "error": e.to_string(), "suggestions": suggestions}),
                 )?;
             } else {
-                output::error(&e.to_string())?;
+                // One write: eprintln! would panic on a closed stderr.
+                let mut text = e.to_string();
                 if !suggestions.is_empty() {
-                    eprintln!("  did you mean: {}", suggestions.join(", "));
+                    text += &format!("\n  did you mean: {}", suggestions.join(", "));
                 }
-                eprintln!("  `why401 explain --list` lists everything why401 knows");
+                text += "\n  `why401 explain --list` lists everything why401 knows";
+                output::error(&text)?;
             }
             Ok(ExitCode::from(exit::USAGE))
         }

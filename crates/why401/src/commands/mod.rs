@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 
 use crate::cli::{Cli, Command, command};
+use crate::output;
 
 /// Exit statuses of the output contract.
 pub mod exit {
@@ -31,12 +32,17 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Lab(args) => lab::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Decode(args) => decode::run(args),
+        // Both render into memory first: clap_complete panics when its writer fails.
         Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut command(), "why401", &mut std::io::stdout());
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut command(), "why401", &mut script);
+            output::raw(&script)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Man => {
-            clap_mangen::Man::new(command()).render(&mut std::io::stdout())?;
+            let mut page = Vec::new();
+            clap_mangen::Man::new(command()).render(&mut page)?;
+            output::raw(&page)?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::{Context as _, Result, bail};
 use url::Url;
 use why401_doctor::probe::{Outcome, diagnose};
-use why401_probe::{ProbeSpec, Scheme, UserCredentials, curl};
+use why401_probe::{ProbeSpec, Scheme, UserCredentials, curl, spec, tls};
 
 use crate::cli::{CurlArgs, ProbeArgs, ProbeOptions};
 use crate::output;
@@ -23,11 +23,7 @@ pub fn run_probe(args: ProbeArgs) -> Result<ExitCode> {
         spec.method = m.to_ascii_uppercase();
     }
     for h in &args.headers {
-        let (n, v) = h
-            .split_once(':')
-            .with_context(|| format!("-H {h:?}: a header is 'Name: value'"))?;
-        spec.headers
-            .push((n.trim().to_string(), v.trim().to_string()));
+        spec.headers.push(spec::header_line(h)?);
     }
     if let Some(d) = args.data {
         spec.body = Some(read_at(&d)?.into_bytes());
@@ -60,11 +56,20 @@ pub fn run_curl(args: CurlArgs) -> Result<ExitCode> {
     if let Some(c) = &req.cookies {
         cookies(&mut spec, c)?;
     }
+    if !req.unknown.is_empty() {
+        output::warning(&format!(
+            "the probe does not do what these curl arguments ask: {}",
+            req.unknown.join(" ")
+        ))?;
+    }
     let mut opts = args.opts;
     opts.user = opts.user.or(req.user.clone());
     opts.proxy = opts.proxy.or(req.proxy.clone());
     opts.proxy_user = opts.proxy_user.or(req.proxy_user.clone());
+    opts.cacert = opts.cacert.or(req.cacert.clone().map(Into::into));
+    opts.auth_type = opts.auth_type.or(req.auth_type.clone());
     opts.insecure |= req.insecure;
+    opts.location_trusted |= req.location_trusted;
     if let Some(n) = req.max_redirs {
         opts.max_redirs = n;
     }
@@ -152,33 +157,36 @@ fn credentials(
 }
 
 fn run(mut spec: ProbeSpec, o: &ProbeOptions) -> Result<ExitCode> {
+    // Everything that can be refused is, before a password is asked for; the last check
+    // covers the credentials and token.
+    spec.check()?;
+    if let Some(p) = &o.proxy {
+        spec.set_proxy(p)?;
+    }
+    spec.proxy_from_env(|k| std::env::var_os(k))?;
+    if let Some(path) = &o.cacert {
+        spec.cacert = Some(
+            tls::read_cacert(path)
+                .map_err(|e| anyhow::anyhow!("--cacert {}: {e}", path.display()))?,
+        );
+    }
+    spec.insecure = o.insecure;
     spec.credentials = credentials(
         o.user.as_deref(),
         o.password_stdin,
         "WHY401_PASSWORD",
         "server",
     )?;
-    spec.proxy_credentials = credentials(
+    // --proxy-user wins over credentials in the proxy URL.
+    if let Some(c) = credentials(
         o.proxy_user.as_deref(),
         false,
         "WHY401_PROXY_PASSWORD",
         "proxy",
-    )?;
+    )? {
+        spec.proxy_credentials = Some(c);
+    }
     spec.bearer = o.bearer.as_deref().map(read_at).transpose()?;
-    if let Some(p) = &o.proxy {
-        let p = if p.contains("://") {
-            p.clone()
-        } else {
-            format!("http://{p}")
-        };
-        spec.proxy = Some(Url::parse(&p).with_context(|| format!("--proxy {p:?} is not a URL"))?);
-    }
-    spec.proxy_from_env(|k| std::env::var(k).ok());
-    spec.insecure = o.insecure;
-    if let Some(path) = &o.cacert {
-        spec.cacert =
-            Some(std::fs::read(path).with_context(|| format!("reading {}", path.display()))?);
-    }
     spec.max_redirs = o.max_redirs;
     spec.location_trusted = o.location_trusted;
     spec.forced_scheme = match &o.auth_type {
@@ -198,6 +206,7 @@ fn run(mut spec: ProbeSpec, o: &ProbeOptions) -> Result<ExitCode> {
     spec.expect_issuer = o.expect_issuer.clone();
     spec.siblings = !o.no_siblings;
     spec.timeout = Duration::from_secs_f64(o.timeout.max(0.1));
+    spec.check()?;
 
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
