@@ -2,7 +2,11 @@
 //!
 //! The grammar is ambiguous (commas separate challenges *and* parameters), and real servers
 //! bend it. The parser is tolerant: it recovers what a browser would, and reports every
-//! deviation as a [`ChallengeLint`] so the doctor can say what the server got wrong.
+//! deviation as a [`ChallengeLint`] so the doctor can say what the server got wrong. Where the
+//! grammar decides, it wins over guessing: `Basic, realm="x"` is a Basic challenge without
+//! parameters followed by a parameter that belongs to no challenge, because only a space may
+//! follow a scheme (RFC 9110 §11.1). Julian Reschke's WWW-Authenticate test cases, which browsers
+//! are measured against, are run in `tests/greenbytes.rs`.
 
 use std::fmt;
 
@@ -134,6 +138,27 @@ pub enum ChallengeLint {
     BadCharset { value: String },
     /// Text the parser could not place and skipped.
     Unparsable { text: String },
+    /// A comma right after the scheme, e.g. `Basic, realm="x"`: only a space may follow a scheme
+    /// (RFC 9110 §11.1), so the comma ends that challenge and the parameter belongs to none.
+    CommaAfterScheme {
+        scheme: String,
+        param: String,
+        value: String,
+    },
+    /// An unquoted value with characters a token does not allow (or none at all), e.g.
+    /// `realm=\f\o\o` or `a=`; strict clients reject the challenge.
+    InvalidTokenValue {
+        scheme: String,
+        param: String,
+        value: String,
+    },
+    /// `realm=foo`: RFC 9110 §11.5 has senders use only the quoted-string form for realm.
+    UnquotedRealm { scheme: String, value: String },
+    /// The field value was folded over several lines (obs-fold, RFC 9112 §5.2); joined with a
+    /// space, as recipients must, but senders must not fold and many clients reject it.
+    ObsFold,
+    /// A CR, LF or NUL outside a line fold; read as a space, as RFC 9110 §5.5 allows recipients.
+    ForbiddenCharacter,
 }
 
 impl ChallengeLint {
@@ -156,6 +181,11 @@ impl ChallengeLint {
             ChallengeLint::MissingNonce => "missing-nonce",
             ChallengeLint::BadCharset { .. } => "bad-charset",
             ChallengeLint::Unparsable { .. } => "unparsable",
+            ChallengeLint::CommaAfterScheme { .. } => "comma-after-scheme",
+            ChallengeLint::InvalidTokenValue { .. } => "invalid-token-value",
+            ChallengeLint::UnquotedRealm { .. } => "unquoted-realm",
+            ChallengeLint::ObsFold => "obs-fold",
+            ChallengeLint::ForbiddenCharacter => "forbidden-character",
         }
     }
 
@@ -164,6 +194,17 @@ impl ChallengeLint {
         !matches!(
             self,
             ChallengeLint::SeveralChallengesInOneField { .. } | ChallengeLint::EmptyRealm { .. }
+        )
+    }
+
+    /// Whether the parser dropped text the server sent, so the parsed challenges (and their
+    /// canonical form) are not all the server meant.
+    pub fn drops_text(&self) -> bool {
+        matches!(
+            self,
+            ChallengeLint::ParameterWithoutScheme { .. }
+                | ChallengeLint::CommaAfterScheme { .. }
+                | ChallengeLint::Unparsable { .. }
         )
     }
 }
@@ -224,6 +265,45 @@ impl fmt::Display for ChallengeLint {
                 "Basic charset=\"{value}\": RFC 7617 allows only \"UTF-8\""
             ),
             Unparsable { text } => write!(f, "could not parse `{text}`; skipped"),
+            CommaAfterScheme {
+                scheme,
+                param,
+                value,
+            } => write!(
+                f,
+                "`{scheme}, {param}=…` — a comma right after the scheme ends the challenge, so `{param}` belongs to none; write `{scheme} {param}={}`",
+                syntax::quote(value)
+            ),
+            InvalidTokenValue {
+                scheme,
+                param,
+                value,
+            } if value.is_empty() => write!(
+                f,
+                "{scheme} {param}= has no value; an empty value must be written {param}=\"\""
+            ),
+            InvalidTokenValue {
+                scheme,
+                param,
+                value,
+            } => write!(
+                f,
+                "{scheme} {param}={value} — unquoted, the value may hold only token characters (RFC 9110 §5.6.2); quote it: {param}={}",
+                syntax::quote(value)
+            ),
+            UnquotedRealm { scheme, value } => write!(
+                f,
+                "{scheme} realm={value} — senders must quote the realm (RFC 9110 §11.5): realm={}",
+                syntax::quote(value)
+            ),
+            ObsFold => write!(
+                f,
+                "the value is folded over several lines (obs-fold); read as one line, but senders must not fold (RFC 9112 §5.2) and many clients reject it"
+            ),
+            ForbiddenCharacter => write!(
+                f,
+                "the value holds a CR, LF or NUL; read as a space, but RFC 9110 §5.5 lets a client reject the whole response instead"
+            ),
         }
     }
 }
@@ -274,6 +354,14 @@ pub fn parse_one(field: &str) -> Challenges {
 }
 
 fn parse_field(field: &str, out: &mut Challenges) {
+    let (text, line_flaws) = syntax::unfold(field);
+    if line_flaws.folds > 0 {
+        out.lints.push(ChallengeLint::ObsFold);
+    }
+    if line_flaws.stray > 0 {
+        out.lints.push(ChallengeLint::ForbiddenCharacter);
+    }
+    let field = text.as_ref();
     // Only SP and HTAB are whitespace in HTTP (RFC 9110 §5.6.3); other control characters are
     // content, reported by the token checks.
     if field.trim_matches([' ', '\t']).is_empty() {
@@ -284,6 +372,9 @@ fn parse_field(field: &str, out: &mut Challenges) {
     let first_new = out.challenges.len();
     // Index into out.challenges of the challenge parameters attach to, if any.
     let mut current: Option<usize> = None;
+    // A scheme followed directly by a comma: its challenge is over, and parameters up to the
+    // next scheme belong to no challenge.
+    let mut closed_by_comma: Option<String> = None;
     // Whether a comma (or the scheme's space) came since the last item.
     let mut separated = true;
     loop {
@@ -306,20 +397,29 @@ fn parse_field(field: &str, out: &mut Challenges) {
             }
             _ => {}
         }
-        let start = cur.pos;
         let word = cur.loose_token();
         if word.is_empty() {
             // A stray `=` or `"`: skip to the next comma.
             let text = cur.until_comma();
-            out.lints.push(ChallengeLint::Unparsable {
-                text: format!("{}{}", &field[start..start], text),
-            });
+            out.lints
+                .push(ChallengeLint::Unparsable { text: text.into() });
             continue;
         }
         let after_word = cur.pos;
         cur.skip_ows();
         if cur.peek() == Some(b'=') {
             cur.pos += 1;
+            if let Some(scheme) = &closed_by_comma {
+                // The parameter is dropped, so the flaws of its value do not matter.
+                let mut ignored = Vec::new();
+                let value = read_value(&mut cur, scheme, word, &mut ignored);
+                out.lints.push(ChallengeLint::CommaAfterScheme {
+                    scheme: scheme.clone(),
+                    param: word.to_string(),
+                    value,
+                });
+                continue;
+            }
             // A parameter needs a challenge to belong to, and one that did not take a token68.
             let Some(idx) = current.filter(|&i| out.challenges[i].token68.is_none()) else {
                 out.lints.push(ChallengeLint::ParameterWithoutScheme {
@@ -363,11 +463,14 @@ fn parse_field(field: &str, out: &mut Challenges) {
             });
         }
         let mut challenge = Challenge::new(word);
-        if cur.skip_ows() > 0
-            && let Some(t68) = try_token68(&mut cur)
-        {
+        let spaced = cur.skip_ows() > 0;
+        if spaced && let Some(t68) = try_token68(&mut cur) {
             challenge.token68 = Some(t68.to_string());
         }
+        // `challenge = auth-scheme [ 1*SP ( token68 / #auth-param ) ]`: the parameter list
+        // opens only after a space, so `Basic , realm="x"` has a realm (an empty list element
+        // first) and `Basic, realm="x"` does not.
+        closed_by_comma = (!spaced && cur.peek() == Some(b',')).then(|| word.to_string());
         out.challenges.push(challenge);
         current = Some(out.challenges.len() - 1);
         separated = true;
@@ -446,22 +549,39 @@ fn read_value(
                 }
                 None => raw,
             };
-            if raw.len() >= 2 && raw.starts_with('\'') && raw.ends_with('\'') {
+            let quoted_badly = raw.len() >= 2 && raw.starts_with('\'') && raw.ends_with('\'');
+            let spaced = raw.contains([' ', '\t']);
+            let control = raw.chars().any(|c| c.is_control() && c != '\t');
+            if control {
+                lints.push(ChallengeLint::ControlCharacter {
+                    scheme: scheme.into(),
+                    param: param.into(),
+                });
+            }
+            // One lint for the value's form: the most specific, which says how to write it.
+            if quoted_badly {
                 lints.push(ChallengeLint::SingleQuotedValue {
                     scheme: scheme.into(),
                     param: param.into(),
                 });
-            } else if raw.contains([' ', '\t']) {
+            } else if spaced {
                 lints.push(ChallengeLint::UnquotedValueWithSpaces {
                     scheme: scheme.into(),
                     param: param.into(),
                     value: raw.into(),
                 });
-            }
-            if raw.chars().any(|c| c.is_control() && c != '\t') {
-                lints.push(ChallengeLint::ControlCharacter {
+            } else if control {
+                // Reported above; quoting would not make it valid.
+            } else if !syntax::is_token(raw) {
+                lints.push(ChallengeLint::InvalidTokenValue {
                     scheme: scheme.into(),
                     param: param.into(),
+                    value: raw.into(),
+                });
+            } else if param.eq_ignore_ascii_case("realm") {
+                lints.push(ChallengeLint::UnquotedRealm {
+                    scheme: scheme.into(),
+                    value: raw.into(),
                 });
             }
             raw.to_string()
@@ -613,6 +733,112 @@ mod tests {
         );
     }
 
+    #[test]
+    fn comma_right_after_the_scheme_ends_the_challenge() {
+        // Only a space opens the parameter list (RFC 9110 §11.1): `realm` belongs to no challenge.
+        let c = parse_one(r#"Basic, realm="foo""#);
+        assert_eq!(c.schemes(), ["Basic"]);
+        assert_eq!(c.challenges[0].realm(), None);
+        assert_eq!(codes(&c), ["comma-after-scheme", "missing-realm"]);
+        assert!(c.lints[0].drops_text());
+        assert!(
+            c.lints[0]
+                .to_string()
+                .contains(r#"write `Basic realm="foo"`"#)
+        );
+        // Every later parameter up to the next scheme is dropped too.
+        let c = parse_one(r#"Basic,realm="foo", charset="UTF-8", Bearer realm="api""#);
+        assert_eq!(c.schemes(), ["Basic", "Bearer"]);
+        assert_eq!(c.challenges[0].params, []);
+        assert_eq!(c.challenges[1].realm(), Some("api"));
+        assert_eq!(
+            codes(&c),
+            [
+                "comma-after-scheme",
+                "comma-after-scheme",
+                "several-challenges-in-one-field",
+                "missing-realm"
+            ]
+        );
+        // With the space, the comma is an empty list element and the realm is Basic's.
+        let c = parse_one(r#"Basic , realm="foo""#);
+        assert_eq!(c.challenges[0].realm(), Some("foo"));
+        assert_eq!(codes(&c), Vec::<&str>::new());
+        // A scheme without parameters followed by another challenge is fine.
+        let c = parse_one(r#"Newauth, Basic realm="basic""#);
+        assert_eq!(c.schemes(), ["Newauth", "Basic"]);
+        assert_eq!(c.challenges[1].realm(), Some("basic"));
+        assert_eq!(codes(&c), ["several-challenges-in-one-field"]);
+    }
+
+    #[test]
+    fn token_values_with_non_tchar_characters_are_flagged() {
+        let c = parse_one(r"Basic realm=\f\o\o");
+        assert_eq!(c.challenges[0].realm(), Some(r"\f\o\o"));
+        assert_eq!(codes(&c), ["invalid-token-value"]);
+        assert!(c.lints[0].is_harmful());
+        assert!(c.lints[0].to_string().contains(r#"realm="\\f\\o\\o""#));
+        let c = parse_one(r#"Newauth realm="x", a=b=c, d=e/f, g=(h)"#);
+        assert_eq!(c.challenges[0].param("a"), Some("b=c"));
+        assert_eq!(
+            codes(&c),
+            [
+                "invalid-token-value",
+                "invalid-token-value",
+                "invalid-token-value"
+            ]
+        );
+        // An empty unquoted value is no token either.
+        let c = parse_one(r#"Newauth realm="x", a="#);
+        assert_eq!(c.challenges[0].param("a"), Some(""));
+        assert_eq!(codes(&c), ["invalid-token-value"]);
+        assert!(c.lints[0].to_string().contains(r#"a="""#));
+        // Every tchar is fine unquoted.
+        let c = parse_one(r#"Newauth realm="x", a=!#$%&'*+-.^_`|~09AZaz"#);
+        assert_eq!(codes(&c), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn unquoted_realm_is_a_warning_but_still_read() {
+        let c = parse_one("Basic realm=foo");
+        assert_eq!(c.challenges[0].realm(), Some("foo"));
+        assert_eq!(codes(&c), ["unquoted-realm"]);
+        assert!(c.lints[0].is_harmful());
+        assert!(c.lints[0].to_string().contains(r#"realm="foo""#));
+        // Other parameters may be tokens; a realm with spaces or quotes gets its own lint only.
+        let c = parse_one(r#"Digest REALM=api, nonce=abc, algorithm=SHA-256"#);
+        assert_eq!(codes(&c), ["unquoted-realm"]);
+        assert_eq!(
+            codes(&parse_one("Basic realm='foo'")),
+            ["single-quoted-value"]
+        );
+        assert_eq!(
+            codes(&parse_one("Basic realm=My Realm")),
+            ["unquoted-value-with-spaces"]
+        );
+    }
+
+    #[test]
+    fn obs_fold_is_joined_and_reported() {
+        let c = parse_one("Basic\r\n realm=\"foo\"");
+        assert_eq!(c.challenges[0].realm(), Some("foo"));
+        assert_eq!(codes(&c), ["obs-fold"]);
+        assert!(c.lints[0].is_harmful());
+        // A bare LF fold, a fold between parameters and one inside a quoted-string.
+        let c = parse_one("Digest realm=\"a\n\t b\",\r\n\tnonce=\"n\"");
+        assert_eq!(c.challenges[0].realm(), Some("a b"));
+        assert_eq!(c.challenges[0].param("nonce"), Some("n"));
+        assert_eq!(codes(&c), ["obs-fold"]);
+        // A line break not followed by whitespace is no fold: read as a space, and reported.
+        let c = parse_one("Basic realm=\"a\rb\"");
+        assert_eq!(c.challenges[0].realm(), Some("a b"));
+        assert_eq!(codes(&c), ["forbidden-character"]);
+        assert_eq!(
+            codes(&parse_one("\r\n")),
+            ["forbidden-character", "empty-field"]
+        );
+    }
+
     fn arb_token() -> impl Strategy<Value = String> {
         "[A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]{0,8}"
     }
@@ -667,6 +893,51 @@ mod tests {
             let header = Challenges { challenges: cs.clone(), lints: vec![] }.to_header_value();
             let parsed = parse_one(&header);
             prop_assert_eq!(parsed.challenges, cs);
+        }
+
+        #[test]
+        fn folding_at_separators_changes_nothing_but_the_lint(
+            cs in proptest::collection::vec(arb_challenge(), 1..4),
+            fold in prop_oneof!["\r\n ", "\r\n\t", "\n ", "\r\n \t "],
+        ) {
+            // Values without whitespace, so every space in the canonical form is a separator.
+            let cs: Vec<Challenge> = cs
+                .into_iter()
+                .map(|mut c| {
+                    for p in &mut c.params {
+                        p.value.retain(|ch| ch != ' ');
+                    }
+                    c
+                })
+                .collect();
+            let header = Challenges { challenges: cs, lints: vec![] }.to_header_value();
+            let flat = parse_one(&header);
+            let folded = parse_one(&header.replace(' ', &fold));
+            prop_assert_eq!(&folded.challenges, &flat.challenges);
+            let mut expected = flat.lints.clone();
+            if header.contains(' ') {
+                expected.insert(0, ChallengeLint::ObsFold);
+            }
+            prop_assert_eq!(folded.lints, expected);
+        }
+
+        #[test]
+        fn several_fields_format_as_one_that_parses_the_same(
+            s in "[A-Za-z0-9 ,;=\"'\\\\\t\r\n\u{b}\u{e9}]{0,60}"
+        ) {
+            // What the fuzz target checks: fields split at LF, formatted as one field.
+            let once = parse(s.split('\n'));
+            let again = parse_one(&once.to_header_value());
+            prop_assert_eq!(once.challenges, again.challenges);
+        }
+
+        #[test]
+        fn parse_is_idempotent_through_format_with_breaks_and_quotes(
+            s in "[A-Za-z0-9 ,;=\"'\\\\\t\r\n]{0,40}"
+        ) {
+            let once = parse_one(&s);
+            let again = parse_one(&once.to_header_value());
+            prop_assert_eq!(once.challenges, again.challenges);
         }
 
         #[test]

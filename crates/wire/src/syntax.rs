@@ -2,6 +2,8 @@
 //! token68, quoted strings, optional whitespace. Byte-oriented: every delimiter is ASCII, so
 //! slicing a `&str` at a delimiter always lands on a character boundary.
 
+use std::borrow::Cow;
+
 /// `tchar` of RFC 9110 §5.6.2.
 pub fn is_tchar(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
@@ -35,6 +37,62 @@ pub fn quote(value: &str) -> String {
     }
     out.push('"');
     out
+}
+
+/// What [`unfold`] found and replaced in a field value.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct LineFlaws {
+    /// Line folds (obs-fold: a line break followed by SP or HTAB) joined with one SP.
+    pub folds: usize,
+    /// Other CR, LF or NUL characters, each replaced by SP.
+    pub stray: usize,
+}
+
+/// Makes one line of a field value as RFC 9112 §5.2 and RFC 9110 §5.5 tell recipients to: each
+/// obs-fold (optional SP/HTAB, a line break — CRLF, or a bare LF, which §2.2 lets recipients
+/// accept — then at least one SP/HTAB) becomes one SP, and every other CR, LF or NUL becomes SP.
+/// Parsers read the result, so no parsed value ever holds a line break: formatting a parse can
+/// then never produce a fold that would be read differently.
+pub fn unfold(value: &str) -> (Cow<'_, str>, LineFlaws) {
+    let mut flaws = LineFlaws::default();
+    if !value.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0)) {
+        return (Cow::Borrowed(value), flaws);
+    }
+    let bytes = value.as_bytes();
+    let is_ws = |i: usize| matches!(bytes.get(i), Some(b' ' | b'\t'));
+    let mut out = String::with_capacity(value.len());
+    // `value[..copied]` is in `out`. Every byte handled here is ASCII, so slicing at it always
+    // lands on a character boundary.
+    let mut copied = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if !matches!(b, b'\r' | b'\n' | 0) {
+            i += 1;
+            continue;
+        }
+        out.push_str(&value[copied..i]);
+        let break_len = match (b, bytes.get(i + 1)) {
+            (b'\r', Some(b'\n')) => 2,
+            (b'\n', _) => 1,
+            _ => 0,
+        };
+        if break_len > 0 && is_ws(i + break_len) {
+            flaws.folds += 1;
+            out.truncate(out.trim_end_matches([' ', '\t']).len());
+            i += break_len;
+            while is_ws(i) {
+                i += 1;
+            }
+        } else {
+            flaws.stray += 1;
+            i += 1;
+        }
+        out.push(' ');
+        copied = i;
+    }
+    out.push_str(&value[copied..]);
+    (Cow::Owned(out), flaws)
 }
 
 /// A reading position over one header field value.
@@ -135,6 +193,21 @@ impl<'a> Cursor<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn unfold_leaves_one_line_and_is_idempotent(s in "[a\u{e9} \t\r\n\u{0}\\\\\"]{0,30}") {
+            let (once, _) = unfold(&s);
+            prop_assert!(!once.contains(['\r', '\n', '\0']));
+            let (twice, flaws) = unfold(&once);
+            prop_assert_eq!(&twice, &once);
+            prop_assert_eq!(flaws, LineFlaws::default());
+            if !s.contains(['\r', '\n', '\0']) {
+                prop_assert_eq!(once.as_ref(), s.as_str());
+            }
+        }
+    }
 
     #[test]
     fn token68_allows_trailing_equals_only() {
@@ -154,6 +227,20 @@ mod tests {
         let (v, f) = c.quoted();
         assert_eq!(v, "never closed");
         assert!(f.unterminated);
+    }
+
+    #[test]
+    fn unfold_joins_folds_and_blanks_stray_breaks() {
+        assert_eq!(unfold("Basic realm=\"x\"").1, LineFlaws::default());
+        let (text, flaws) = unfold("Basic \r\n realm=\"foo\"");
+        assert_eq!(text, "Basic realm=\"foo\"");
+        assert_eq!(flaws, LineFlaws { folds: 1, stray: 0 });
+        let (text, flaws) = unfold("Basic\n\t\trealm=\"f\u{f6}o\",\r\n\tcharset=\"UTF-8\"");
+        assert_eq!(text, "Basic realm=\"f\u{f6}o\", charset=\"UTF-8\"");
+        assert_eq!(flaws.folds, 2);
+        let (text, flaws) = unfold("a\rb\nc\0d\r\ne\u{e9}\r");
+        assert_eq!(text, "a b c d  e\u{e9} ");
+        assert_eq!(flaws, LineFlaws { folds: 0, stray: 6 });
     }
 
     #[test]

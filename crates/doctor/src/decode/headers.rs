@@ -155,10 +155,15 @@ pub fn challenges(header: &str, value: &str, ctx: &Context, findings: &mut Vec<F
         for l in harmful {
             f = f.evidence(format!("[{}] {l}", l.code()));
         }
-        findings.push(f.fix_first(format!(
-            "send it as: {header}: {}",
-            parsed.to_header_value()
-        )));
+        // The canonical form lacks what the parser had to drop, so it is no fix then; the
+        // lint itself says how to write the dropped part.
+        if !parsed.lints.iter().any(|l| l.drops_text()) {
+            f = f.fix_first(format!(
+                "send it as: {header}: {}",
+                parsed.to_header_value()
+            ));
+        }
+        findings.push(f);
     }
     if !harmless.is_empty() {
         let mut f = Finding::new(FindingId::MALFORMED_CHALLENGE)

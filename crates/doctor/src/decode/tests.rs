@@ -33,6 +33,34 @@ fn header_line_with_semicolon_is_a_malformed_challenge() {
 }
 
 #[test]
+fn comma_after_scheme_is_malformed_and_not_fixed_by_dropping_the_realm() {
+    let d = decode_text(r#"WWW-Authenticate: Basic, realm="intranet""#, &ctx());
+    assert_eq!(ids(&d), ["malformed-challenge"]);
+    let f = &d.findings[0];
+    assert!(
+        f.evidence
+            .iter()
+            .any(|e| e.starts_with("[comma-after-scheme]")
+                && e.contains(r#"write `Basic realm="intranet"`"#)),
+        "{:?}",
+        f.evidence
+    );
+    // The canonical form would be a bare `Basic`: no fix may suggest that.
+    assert!(
+        f.fix.iter().all(|s| !s.starts_with("send it as")),
+        "{:?}",
+        f.fix
+    );
+}
+
+#[test]
+fn unquoted_realm_is_malformed_with_the_quoted_fix() {
+    let d = decode_text("WWW-Authenticate: Basic realm=intranet", &ctx());
+    assert_eq!(ids(&d), ["malformed-challenge"]);
+    assert!(d.findings[0].fix[0].contains(r#"Basic realm="intranet""#));
+}
+
+#[test]
 fn expired_jwt_in_bearer_says_by_how_much() {
     let t = jwt(
         r#"{"alg":"RS256","kid":"k1"}"#,
