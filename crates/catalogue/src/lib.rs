@@ -13,8 +13,10 @@ use std::sync::LazyLock;
 use serde::{Deserialize, Serialize};
 
 mod lookup;
+mod triple;
 
-pub use lookup::{LogTriple, Lookup, LookupError, Match, lookup};
+pub use lookup::{Lookup, LookupError, Match, lookup};
+pub use triple::LogTriple;
 
 /// The family a code belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
@@ -53,6 +55,10 @@ pub struct Code {
     pub code: String,
     /// Symbolic name: `ERROR_LOGON_FAILURE`, `KRB_AP_ERR_SKEW`.
     pub name: String,
+    /// Other spellings of the name that lookup accepts: Microsoft's `KDC_ERR_ETYPE_NOTSUPP`
+    /// for `KDC_ERR_ETYPE_NOSUPP`, RFC 4556's name for a code RFC 4120 names differently.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
     pub title: String,
     pub meaning: String,
     #[serde(default)]
@@ -204,11 +210,20 @@ struct CombosFile {
     combo: Vec<Combo>,
 }
 
+/// The files that hold `[[code]]` tables, by name (for the panic message) and content.
+const CODE_FILES: [(&str, &str); 3] = [
+    ("data/codes.toml", include_str!("../data/codes.toml")),
+    ("data/iis.toml", include_str!("../data/iis.toml")),
+    ("data/kerberos.toml", include_str!("../data/kerberos.toml")),
+];
+
 static CATALOGUE: LazyLock<Catalogue> = LazyLock::new(|| {
     // The files are part of the build; a test (below) proves they parse, so a failure here
     // is a build defect, not bad user input.
-    let codes: CodesFile =
-        toml::from_str(include_str!("../data/codes.toml")).expect("data/codes.toml");
+    let codes: Vec<Code> = CODE_FILES
+        .iter()
+        .flat_map(|(name, text)| toml::from_str::<CodesFile>(text).expect(name).code)
+        .collect();
     let findings: FindingsFile =
         toml::from_str(include_str!("../data/findings.toml")).expect("data/findings.toml");
     let cas: CasFile = toml::from_str(include_str!("../data/inspection_cas.toml"))
@@ -216,7 +231,7 @@ static CATALOGUE: LazyLock<Catalogue> = LazyLock::new(|| {
     let combos: CombosFile =
         toml::from_str(include_str!("../data/combos.toml")).expect("data/combos.toml");
     Catalogue {
-        codes: codes.code,
+        codes,
         findings: findings.finding,
         inspection_cas: cas.ca,
         combos: combos.combo,
@@ -317,6 +332,17 @@ mod tests {
                     "{} refers to unknown finding {f}",
                     code.key()
                 );
+            }
+        }
+        // An alias is another spelling of one code: never a name of its own elsewhere.
+        for code in &c.codes {
+            for a in &code.aliases {
+                let owners = c
+                    .codes
+                    .iter()
+                    .filter(|o| o.name.eq_ignore_ascii_case(a) || o.aliases.contains(a))
+                    .count();
+                assert_eq!(owners, 1, "alias {a} of {} is not unique", code.key());
             }
         }
         let keys: HashSet<String> = c.codes.iter().map(Code::key).collect();
@@ -474,6 +500,149 @@ mod tests {
             Some("KRB_AP_ERR_SKEW")
         );
         assert!(c.combo(401, 2, "5").is_some_and(|c| c.normal));
+    }
+
+    /// RFC 4120 §7.5.9's table, number and name, as the RFC prints it.
+    const RFC_4120: &[(u64, &str)] = &[
+        (0, "KDC_ERR_NONE"),
+        (1, "KDC_ERR_NAME_EXP"),
+        (2, "KDC_ERR_SERVICE_EXP"),
+        (3, "KDC_ERR_BAD_PVNO"),
+        (4, "KDC_ERR_C_OLD_MAST_KVNO"),
+        (5, "KDC_ERR_S_OLD_MAST_KVNO"),
+        (6, "KDC_ERR_C_PRINCIPAL_UNKNOWN"),
+        (7, "KDC_ERR_S_PRINCIPAL_UNKNOWN"),
+        (8, "KDC_ERR_PRINCIPAL_NOT_UNIQUE"),
+        (9, "KDC_ERR_NULL_KEY"),
+        (10, "KDC_ERR_CANNOT_POSTDATE"),
+        (11, "KDC_ERR_NEVER_VALID"),
+        (12, "KDC_ERR_POLICY"),
+        (13, "KDC_ERR_BADOPTION"),
+        (14, "KDC_ERR_ETYPE_NOSUPP"),
+        (15, "KDC_ERR_SUMTYPE_NOSUPP"),
+        (16, "KDC_ERR_PADATA_TYPE_NOSUPP"),
+        (17, "KDC_ERR_TRTYPE_NOSUPP"),
+        (18, "KDC_ERR_CLIENT_REVOKED"),
+        (19, "KDC_ERR_SERVICE_REVOKED"),
+        (20, "KDC_ERR_TGT_REVOKED"),
+        (21, "KDC_ERR_CLIENT_NOTYET"),
+        (22, "KDC_ERR_SERVICE_NOTYET"),
+        (23, "KDC_ERR_KEY_EXPIRED"),
+        (24, "KDC_ERR_PREAUTH_FAILED"),
+        (25, "KDC_ERR_PREAUTH_REQUIRED"),
+        (26, "KDC_ERR_SERVER_NOMATCH"),
+        (27, "KDC_ERR_MUST_USE_USER2USER"),
+        (28, "KDC_ERR_PATH_NOT_ACCEPTED"),
+        (29, "KDC_ERR_SVC_UNAVAILABLE"),
+        (31, "KRB_AP_ERR_BAD_INTEGRITY"),
+        (32, "KRB_AP_ERR_TKT_EXPIRED"),
+        (33, "KRB_AP_ERR_TKT_NYV"),
+        (34, "KRB_AP_ERR_REPEAT"),
+        (35, "KRB_AP_ERR_NOT_US"),
+        (36, "KRB_AP_ERR_BADMATCH"),
+        (37, "KRB_AP_ERR_SKEW"),
+        (38, "KRB_AP_ERR_BADADDR"),
+        (39, "KRB_AP_ERR_BADVERSION"),
+        (40, "KRB_AP_ERR_MSG_TYPE"),
+        (41, "KRB_AP_ERR_MODIFIED"),
+        (42, "KRB_AP_ERR_BADORDER"),
+        (44, "KRB_AP_ERR_BADKEYVER"),
+        (45, "KRB_AP_ERR_NOKEY"),
+        (46, "KRB_AP_ERR_MUT_FAIL"),
+        (47, "KRB_AP_ERR_BADDIRECTION"),
+        (48, "KRB_AP_ERR_METHOD"),
+        (49, "KRB_AP_ERR_BADSEQ"),
+        (50, "KRB_AP_ERR_INAPP_CKSUM"),
+        (51, "KRB_AP_PATH_NOT_ACCEPTED"),
+        (52, "KRB_ERR_RESPONSE_TOO_BIG"),
+        (60, "KRB_ERR_GENERIC"),
+        (61, "KRB_ERR_FIELD_TOOLONG"),
+        (62, "KDC_ERROR_CLIENT_NOT_TRUSTED"),
+        (63, "KDC_ERROR_KDC_NOT_TRUSTED"),
+        (64, "KDC_ERROR_INVALID_SIG"),
+        (65, "KDC_ERR_KEY_TOO_WEAK"),
+        (66, "KDC_ERR_CERTIFICATE_MISMATCH"),
+        (67, "KRB_AP_ERR_NO_TGT"),
+        (68, "KDC_ERR_WRONG_REALM"),
+        (69, "KRB_AP_ERR_USER_TO_USER_REQUIRED"),
+        (70, "KDC_ERR_CANT_VERIFY_CERTIFICATE"),
+        (71, "KDC_ERR_INVALID_CERTIFICATE"),
+        (72, "KDC_ERR_REVOKED_CERTIFICATE"),
+        (73, "KDC_ERR_REVOCATION_STATUS_UNKNOWN"),
+        (74, "KDC_ERR_REVOCATION_STATUS_UNAVAILABLE"),
+        (75, "KDC_ERR_CLIENT_NAME_MISMATCH"),
+        (76, "KDC_ERR_KDC_NAME_MISMATCH"),
+    ];
+
+    /// Numbers defined after RFC 4120: PKINIT (RFC 4556, 8636), FAST (RFC 6113), and MIT
+    /// krb5's 43.
+    const LATER: &[u64] = &[43, 77, 78, 79, 80, 81, 82, 90, 91, 92, 93];
+
+    #[test]
+    fn every_kerberos_error_the_rfc_defines_is_named() {
+        let c = catalogue();
+        for n in 0..=100u64 {
+            let entry = c.code_by_value(CodeKind::Kerberos, n);
+            match RFC_4120.iter().find(|(v, _)| *v == n) {
+                Some((_, name)) => {
+                    let e = entry.unwrap_or_else(|| panic!("Kerberos {n} ({name}) missing"));
+                    assert_eq!(&e.name, name, "Kerberos {n}");
+                    assert!(!e.causes.is_empty() && !e.fixes.is_empty(), "Kerberos {n}");
+                }
+                None if LATER.contains(&n) => {
+                    assert!(entry.is_some(), "Kerberos {n} missing");
+                }
+                None => assert!(entry.is_none(), "Kerberos {n} is not a defined error"),
+            }
+        }
+    }
+
+    #[test]
+    fn the_4625_and_4776_statuses_microsoft_lists_are_explained() {
+        let c = catalogue();
+        // Event 4625's Status / Sub Status table, 4776's Error Code table, and the codes an
+        // admin meets next to them.
+        for v in [
+            0x0u64, 0xC000005E, 0xC0000064, 0xC000006A, 0xC000006D, 0xC000006E, 0xC000006F,
+            0xC0000070, 0xC0000071, 0xC0000072, 0xC00000DC, 0xC0000133, 0xC000015B, 0xC000018C,
+            0xC000018D, 0xC0000192, 0xC0000193, 0xC0000199, 0xC0000224, 0xC0000225, 0xC0000234,
+            0xC00002EE, 0xC0000371, 0xC0000413,
+        ] {
+            let e = c
+                .code_by_value(CodeKind::Ntstatus, v)
+                .unwrap_or_else(|| panic!("missing ntstatus {v:#x}"));
+            assert!(
+                !e.meaning.is_empty() && !e.causes.is_empty() && !e.fixes.is_empty(),
+                "ntstatus {v:#x} needs meaning, causes and fixes"
+            );
+        }
+    }
+
+    #[test]
+    fn the_iis_statuses_beside_a_401() {
+        let c = catalogue();
+        let mut subs: Vec<String> = (1..=22).map(|n| format!("403.{n}")).collect();
+        subs.extend((501..=504).map(|n| format!("403.{n}")));
+        subs.extend(
+            [
+                "401.1", "401.2", "401.3", "401.4", "401.5", "401.7", "500.19",
+            ]
+            .map(String::from),
+        );
+        for s in &subs {
+            let e = c
+                .code(CodeKind::IisSubstatus, s)
+                .unwrap_or_else(|| panic!("missing IIS {s}"));
+            assert!(!e.causes.is_empty() && !e.fixes.is_empty(), "IIS {s}");
+        }
+        // IIS documents no 401.6.
+        assert!(c.code(CodeKind::IisSubstatus, "401.6").is_none());
+        for (hex, decimal) in [(0x80070021u64, 2147942433u64), (0x8007000D, 2147942413)] {
+            let e = c
+                .code_by_value(CodeKind::Hresult, hex)
+                .expect("500.19 HRESULT");
+            assert_eq!(c.win32_status(decimal), Some(e));
+        }
     }
 
     #[test]

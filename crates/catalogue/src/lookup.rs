@@ -1,9 +1,10 @@
 //! Resolving what a user typed — `401.2`, `401 1 2148074254`, `0xC000006D`, `52e`,
-//! `KRB_AP_ERR_SKEW`, `credentials-rejected`, a pasted LDAP error — to catalogue entries.
+//! `KRB_AP_ERR_SKEW`, `Failure Code: 0x18`, `-1765328360`, `credentials-rejected`, a pasted LDAP
+//! error — to catalogue entries.
 
 use serde::Serialize;
 
-use crate::{Catalogue, Code, CodeKind, Combo, FindingInfo, catalogue};
+use crate::{Catalogue, Code, CodeKind, FindingInfo, LogTriple, catalogue};
 
 /// One catalogue entry a query resolved to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -29,24 +30,6 @@ impl Match<'_> {
             Match::Finding(f) => &f.title,
         }
     }
-}
-
-/// `status substatus win32` as pasted from an IIS log line, each part resolved.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct LogTriple<'a> {
-    pub status: u16,
-    pub substatus: u32,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub win32: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status_code: Option<&'a Code>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub substatus_code: Option<&'a Code>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub win32_code: Option<&'a Code>,
-    /// What the three mean together, when the combination is a known one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub combo: Option<&'a Combo>,
 }
 
 /// What a query resolved to.
@@ -76,13 +59,99 @@ pub fn lookup(input: &str) -> Result<Lookup<'static>, LookupError> {
 }
 
 fn lookup_in<'a>(cat: &'a Catalogue, input: &str) -> Result<Lookup<'a>, LookupError> {
-    let q = normalise(input);
+    let trimmed = input.trim();
+    let (only, value) = match event_field(trimmed) {
+        Some((kind, value)) => (kind, value),
+        None => (None, trimmed),
+    };
+    let q = normalise(value);
     if q.is_empty() {
         return Err(LookupError::Empty);
     }
-    if let Some(t) = triple(cat, &q) {
+    if only.is_none()
+        && let Some(t) = triple(cat, &q)
+    {
         return Ok(Lookup::LogTriple { triple: t });
     }
+    let mut found = candidates(cat, &q);
+    if let Some(kind) = only {
+        found.retain(|m| matches!(m, Match::Code(c) if c.kind == kind));
+    }
+    match found.len() {
+        0 => Err(LookupError::Unknown {
+            input: trimmed.to_string(),
+            suggestions: suggest(cat, &q, only),
+        }),
+        1 => Ok(Lookup::One { entry: found[0] }),
+        _ => Ok(Lookup::Ambiguous { candidates: found }),
+    }
+}
+
+/// Fields of Windows security events whose value is a code, and the kind the value always is
+/// (`None`: the field is pasted with its label, but its value may be of more than one kind).
+const EVENT_FIELDS: &[(&str, Option<CodeKind>)] = &[
+    // 4769 and 4771 print `Failure Code: 0x18`, 4768 `Result Code: 0x18`: RFC 4120 codes in hex.
+    ("failure code", Some(CodeKind::Kerberos)),
+    ("result code", Some(CodeKind::Kerberos)),
+    // 4625's Sub Status is always an NTSTATUS.
+    ("sub status", Some(CodeKind::Ntstatus)),
+    // 4625's Status is an NTSTATUS, but 4771's XML names its Kerberos code Status too.
+    ("status", None),
+    // 4776's Error Code is an NTSTATUS; the IIS error page's is an HRESULT.
+    ("error code", None),
+    // The IIS 500.19 page: `HRESULT: 0x80070021`.
+    ("hresult", Some(CodeKind::Hresult)),
+];
+
+/// `Failure Code: 0x18` as copied from an event (often with tabs after the colon): the kind its
+/// label implies, and the value.
+fn event_field(s: &str) -> Option<(Option<CodeKind>, &str)> {
+    let (label, value) = s.split_once(':')?;
+    let label = label.split_whitespace().collect::<Vec<_>>().join(" ");
+    let value = value.trim();
+    let (_, kind) = EVENT_FIELDS
+        .iter()
+        .find(|(l, _)| l.eq_ignore_ascii_case(&label))?;
+    (!value.is_empty()).then_some((*kind, value))
+}
+
+/// Strips what people paste around a code: `HTTP `, `Error `, `(0x…)` punctuation, quotes.
+fn normalise(input: &str) -> String {
+    let mut s = input
+        .trim()
+        .trim_matches(['"', '\'', '`', '(', ')', '.', ','])
+        .to_string();
+    for prefix in ["http error ", "http ", "error ", "status ", "code "] {
+        if s.len() > prefix.len()
+            && s.get(..prefix.len())
+                .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
+        {
+            s = s[prefix.len()..].trim().to_string();
+        }
+    }
+    s
+}
+
+/// `401 2 5`, `401 1 2148074254`, `401 2`: parts of an IIS log line.
+fn triple<'a>(cat: &'a Catalogue, q: &str) -> Option<LogTriple<'a>> {
+    let parts: Vec<&str> = q.split_whitespace().collect();
+    if !(2..=3).contains(&parts.len())
+        || !parts.iter().all(|p| p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return None;
+    }
+    let status: u16 = parts[0].parse().ok().filter(|s| (100..600).contains(s))?;
+    let substatus: u32 = parts[1].parse().ok()?;
+    let win32 = match parts.get(2) {
+        Some(w) => Some(w.parse::<u64>().ok()?),
+        None => None,
+    };
+    Some(cat.log_triple(status, substatus, win32))
+}
+
+/// Every entry the query can name: a finding id, `kind:code`, a symbolic name, an IIS
+/// substatus, an LDAP data code, a number.
+fn candidates<'a>(cat: &'a Catalogue, q: &str) -> Vec<Match<'a>> {
     let mut found: Vec<Match<'a>> = Vec::new();
     let mut add = |m: Match<'a>| {
         if !found.contains(&m) {
@@ -103,7 +172,7 @@ fn lookup_in<'a>(cat: &'a Catalogue, input: &str) -> Result<Lookup<'a>, LookupEr
             add(Match::Code(c));
         }
     }
-    for c in cat.codes.iter().filter(|c| c.name.eq_ignore_ascii_case(&q)) {
+    for c in named(cat, q) {
         add(Match::Code(c));
     }
     if let Some(c) = cat.code(CodeKind::IisSubstatus, &lower) {
@@ -117,64 +186,26 @@ fn lookup_in<'a>(cat: &'a Catalogue, input: &str) -> Result<Lookup<'a>, LookupEr
     for c in numeric(cat, &lower) {
         add(Match::Code(c));
     }
-    match found.len() {
-        0 => Err(LookupError::Unknown {
-            input: input.trim().to_string(),
-            suggestions: suggest(cat, &q),
-        }),
-        1 => Ok(Lookup::One { entry: found[0] }),
-        _ => Ok(Lookup::Ambiguous { candidates: found }),
-    }
+    found
 }
 
-/// Strips what people paste around a code: `HTTP `, `Error `, `(0x…)` punctuation, quotes.
-fn normalise(input: &str) -> String {
-    let mut s = input
-        .trim()
-        .trim_matches(['"', '\'', '`', '(', ')', '.', ','])
-        .to_string();
-    for prefix in ["http error ", "http ", "error ", "status ", "code "] {
-        if s.len() > prefix.len() && s[..prefix.len()].eq_ignore_ascii_case(prefix) {
-            s = s[prefix.len()..].trim().to_string();
-        }
-    }
-    s
-}
-
-/// `401 2 5`, `401 1 2148074254`, `401 2`: parts of an IIS log line.
-fn triple<'a>(cat: &'a Catalogue, q: &str) -> Option<LogTriple<'a>> {
-    let parts: Vec<&str> = q.split_whitespace().collect();
-    if !(2..=3).contains(&parts.len())
-        || !parts.iter().all(|p| p.bytes().all(|b| b.is_ascii_digit()))
-    {
-        return None;
-    }
-    let status: u16 = parts[0].parse().ok().filter(|s| (100..600).contains(s))?;
-    let substatus: u32 = parts[1].parse().ok()?;
-    let win32 = parts
-        .get(2)
-        .map(|w| w.trim_start_matches('0').to_string())
-        .map(|w| if w.is_empty() { "0".into() } else { w });
-    let win32_code = win32
-        .as_deref()
-        .and_then(|w| w.parse().ok())
-        .and_then(|v| cat.win32_status(v));
-    let substatus_code = if substatus == 0 {
-        None
-    } else {
-        cat.code(CodeKind::IisSubstatus, &format!("{status}.{substatus}"))
-    };
-    Some(LogTriple {
-        status,
-        substatus,
-        combo: win32
-            .as_deref()
-            .and_then(|w| cat.combo(status, substatus, w)),
-        win32,
-        status_code: cat.code(CodeKind::Http, &status.to_string()),
-        substatus_code,
-        win32_code,
-    })
+/// Codes whose name or alias is `q`; MIT krb5's `KRB5` prefix (`KRB5KDC_ERR_PREAUTH_FAILED`,
+/// `KRB5KRB_AP_ERR_SKEW`) names the same Kerberos error.
+fn named<'a>(cat: &'a Catalogue, q: &str) -> Vec<&'a Code> {
+    let mit = q
+        .get(..4)
+        .filter(|p| p.eq_ignore_ascii_case("krb5"))
+        .and_then(|_| q.get(4..));
+    cat.codes
+        .iter()
+        .filter(|c| {
+            std::iter::once(&c.name).chain(&c.aliases).any(|n| {
+                n.eq_ignore_ascii_case(q)
+                    || (c.kind == CodeKind::Kerberos
+                        && mit.is_some_and(|m| n.eq_ignore_ascii_case(m)))
+            })
+        })
+        .collect()
 }
 
 /// The `data 52e` of an AD LDAP bind error (`80090308: LdapErr: …, data 52e, v4563`).
@@ -189,39 +220,75 @@ fn ldap_data(q: &str) -> Option<&str> {
     (q.len() == 3 && q.bytes().all(|b| b.is_ascii_hexdigit())).then_some(q)
 }
 
-/// Every code whose number the query can be read as: decimal, `0x` hex, or bare 8-digit hex.
-fn numeric<'a>(cat: &'a Catalogue, q: &str) -> Vec<&'a Code> {
+/// How a number was written, which decides the kinds it can be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Written {
+    Decimal,
+    /// `0x…`, bare 8-digit hex, or a negative 32-bit value (.NET's HRESULTs).
+    Hex,
+    /// An MIT krb5 com_err code; the value is the Kerberos error number.
+    ComErr,
+}
+
+/// MIT krb5's error table base: its com_err codes are this plus the RFC 4120 error number, and
+/// the first 128 of the table are the protocol's error codes (`krb5_err.et`).
+const KRB5_TABLE_BASE: i64 = -1_765_328_384;
+
+/// Every number the query can be read as.
+fn readings(q: &str) -> Vec<(u64, Written)> {
     let q = q.trim_end_matches(['l', 'u']);
-    let values: Vec<(u64, bool)> = if let Some(h) = q.strip_prefix("0x") {
-        u64::from_str_radix(h, 16)
-            .ok()
-            .map(|v| vec![(v, true)])
-            .unwrap_or_default()
+    let mut out: Vec<(u64, Written)> = Vec::new();
+    if let Some(h) = q.strip_prefix("0x") {
+        out.extend(u64::from_str_radix(h, 16).ok().map(|v| (v, Written::Hex)));
     } else if q.bytes().all(|b| b.is_ascii_digit()) && !q.is_empty() {
-        let mut v: Vec<(u64, bool)> = q.parse().ok().map(|v| vec![(v, false)]).unwrap_or_default();
-        // Negative HRESULTs as .NET prints them are handled below; IIS logs unsigned decimals.
+        out.extend(q.parse().ok().map(|v| (v, Written::Decimal)));
+        // IIS logs unsigned decimals; eight digits may also be hex without its 0x.
         if q.len() == 8 {
-            v.extend(u64::from_str_radix(q, 16).ok().map(|x| (x, true)));
+            out.extend(u64::from_str_radix(q, 16).ok().map(|x| (x, Written::Hex)));
         }
-        v
     } else if q.len() == 8 && q.bytes().all(|b| b.is_ascii_hexdigit()) {
-        u64::from_str_radix(q, 16)
-            .ok()
-            .map(|v| vec![(v, true)])
-            .unwrap_or_default()
-    } else if let Some(neg) = q.strip_prefix('-').and_then(|n| n.parse::<i64>().ok()) {
+        out.extend(u64::from_str_radix(q, 16).ok().map(|v| (v, Written::Hex)));
+    } else if let Some(n) = q
+        .strip_prefix('-')
+        .and_then(|n| n.parse::<i64>().ok())
+        .and_then(|n| i32::try_from(-n).ok())
+    {
         // -2146893044 is how .NET and PowerShell print 0x8009030C.
-        vec![((-neg) as u32 as u64, true)]
-    } else {
-        Vec::new()
-    };
+        out.push((u64::from(n as u32), Written::Hex));
+    }
+    // The same 32 bits may be an MIT krb5 com_err code (-1765328360, printed signed).
+    let com_err: Vec<(u64, Written)> = out
+        .iter()
+        .filter_map(|&(v, _)| {
+            let signed = i64::from(u32::try_from(v).ok()? as i32);
+            let n = signed - KRB5_TABLE_BASE;
+            (0..128).contains(&n).then_some((n as u64, Written::ComErr))
+        })
+        .collect();
+    out.extend(com_err);
+    out
+}
+
+/// Every code whose number the query can be read as: decimal, `0x` hex, bare 8-digit hex, a
+/// negative HRESULT, an MIT com_err code.
+fn numeric<'a>(cat: &'a Catalogue, q: &str) -> Vec<&'a Code> {
     let mut out = Vec::new();
-    for (v, from_hex) in values {
+    for (v, written) in readings(q) {
         for c in &cat.codes {
+            let same = c.value() == Some(v);
             let hit = match c.kind {
-                CodeKind::Hresult | CodeKind::Ntstatus => c.value() == Some(v),
-                CodeKind::Win32 => c.value() == Some(v) && (!from_hex || v < 0x1_0000),
-                CodeKind::Http | CodeKind::Kerberos => !from_hex && c.value() == Some(v),
+                CodeKind::Hresult | CodeKind::Ntstatus => same && written != Written::ComErr,
+                // A hex Win32 error is a small number (0x5); a large hex one is an HRESULT.
+                CodeKind::Win32 => {
+                    same && match written {
+                        Written::Decimal => true,
+                        Written::Hex => v < 0x1_0000,
+                        Written::ComErr => false,
+                    }
+                }
+                CodeKind::Http => same && written == Written::Decimal,
+                // Windows events print Kerberos codes in hex (0x18), RFCs in decimal (24).
+                CodeKind::Kerberos => same,
                 CodeKind::IisSubstatus | CodeKind::Ldap => false,
             };
             if hit && !out.contains(&c) {
@@ -232,15 +299,21 @@ fn numeric<'a>(cat: &'a Catalogue, q: &str) -> Vec<&'a Code> {
     out
 }
 
-/// The closest ids, names and codes to a query that matched nothing.
-fn suggest(cat: &Catalogue, q: &str) -> Vec<String> {
+/// The closest ids, names and codes to a query that matched nothing; only codes of `only` when
+/// the query's label named a kind.
+fn suggest(cat: &Catalogue, q: &str, only: Option<CodeKind>) -> Vec<String> {
     let q = q.to_ascii_lowercase();
-    let mut scored: Vec<(f64, String)> = cat
-        .findings
-        .iter()
+    let codes = || {
+        cat.codes
+            .iter()
+            .filter(move |c| only.is_none_or(|k| c.kind == k))
+    };
+    let findings = cat.findings.iter().filter(|_| only.is_none());
+    let mut scored: Vec<(f64, String)> = findings
         .map(|f| f.id.clone())
-        .chain(cat.codes.iter().map(|c| c.name.clone()))
-        .chain(cat.codes.iter().map(|c| c.code.clone()))
+        .chain(codes().map(|c| c.name.clone()))
+        .chain(codes().flat_map(|c| c.aliases.iter().cloned()))
+        .chain(codes().map(|c| c.code.clone()))
         .map(|cand| (strsim::jaro_winkler(&q, &cand.to_ascii_lowercase()), cand))
         .filter(|(s, _)| *s > 0.75)
         .collect();
@@ -301,6 +374,156 @@ mod tests {
             panic!()
         };
         assert!(!triple.combo.unwrap().normal);
+        let Lookup::LogTriple { triple } = lookup("401 2").unwrap() else {
+            panic!()
+        };
+        assert_eq!(triple.win32, None);
+        assert_eq!(triple.meaning, triple.substatus_code.unwrap().title);
+        let Lookup::LogTriple { triple } = lookup("401 1 0001326").unwrap() else {
+            panic!()
+        };
+        assert_eq!(triple.win32.as_deref(), Some("1326"));
+    }
+
+    #[test]
+    fn a_triple_means_what_the_logs_table_says() {
+        let cat = catalogue();
+        for combo in &cat.combos {
+            let q = format!("{} {} {}", combo.status, combo.substatus, combo.win32);
+            let Lookup::LogTriple { triple } = lookup(&q).unwrap() else {
+                panic!("{q}")
+            };
+            let w: u64 = combo.win32.parse().unwrap();
+            assert_eq!(
+                triple.meaning,
+                cat.triple_meaning(combo.status, combo.substatus, w),
+                "{q}"
+            );
+            assert_eq!(triple.combo, Some(combo));
+        }
+    }
+
+    fn keys(q: &str) -> Vec<String> {
+        match lookup(q) {
+            Ok(Lookup::Ambiguous { candidates }) => candidates.iter().map(Match::query).collect(),
+            other => panic!("{q}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn kerberos_codes_as_windows_events_print_them() {
+        for (q, key) in [
+            ("0x6", "kerberos:6"),
+            ("0x7", "kerberos:7"),
+            ("0x12", "kerberos:18"),
+            ("0x17", "kerberos:23"),
+            ("0x18", "kerberos:24"),
+            ("0x25", "kerberos:37"),
+            ("0x44", "kerberos:68"),
+        ] {
+            assert_eq!(one(q), key, "{q}");
+        }
+        for q in [
+            "Failure Code: 0x18",
+            "Failure Code:\t\t0x18",
+            "Result Code: 0x18",
+            "failure code:0x18",
+            "  Failure  Code :  0x18  ",
+            "Failure Code: 24",
+        ] {
+            assert_eq!(one(q), "kerberos:24", "{q:?}");
+        }
+        // A bare number that is also a Win32 error the catalogue knows stays ambiguous ...
+        assert_eq!(keys("0x5"), ["win32:5", "kerberos:5"]);
+        assert_eq!(
+            keys("0x0"),
+            ["win32:0", "ntstatus:0x00000000", "kerberos:0"]
+        );
+        // ... while the event's label says which it is.
+        assert_eq!(one("Failure Code: 0x5"), "kerberos:5");
+        assert_eq!(one("Result Code: 0x0"), "kerberos:0");
+        assert_eq!(one("Sub Status: 0x0"), "ntstatus:0x00000000");
+        // A label that names a kind takes no other kind.
+        assert!(matches!(
+            lookup("Failure Code: 0xC000006D"),
+            Err(LookupError::Unknown { .. })
+        ));
+        assert!(matches!(
+            lookup("Failure Code: 0x7F"),
+            Err(LookupError::Unknown { .. })
+        ));
+    }
+
+    #[test]
+    fn every_kerberos_code_in_every_form() {
+        let cat = catalogue();
+        let krb: Vec<&Code> = cat
+            .codes
+            .iter()
+            .filter(|c| c.kind == CodeKind::Kerberos)
+            .collect();
+        assert!(krb.len() > 70, "{} Kerberos codes", krb.len());
+        for c in krb {
+            let v = c.value().expect("Kerberos codes are numbers");
+            let key = c.key();
+            assert_eq!(one(&format!("Failure Code: {v:#x}")), key);
+            assert_eq!(one(&format!("Result Code:\t{v:#X}")), key);
+            assert_eq!(one(&c.name), key);
+            assert_eq!(one(&format!("KRB5{}", c.name)), key);
+            assert_eq!(one(&(KRB5_TABLE_BASE + v as i64).to_string()), key);
+            for a in &c.aliases {
+                assert_eq!(one(a), key);
+                assert_eq!(one(&format!("KRB5{a}")), key);
+            }
+        }
+    }
+
+    #[test]
+    fn mit_krb5_numbers_and_names() {
+        assert_eq!(one("-1765328360"), "kerberos:24");
+        assert_eq!(one("-1765328347"), "kerberos:37");
+        assert_eq!(one("KRB5KDC_ERR_PREAUTH_FAILED"), "kerberos:24");
+        assert_eq!(one("krb5krb_ap_err_skew"), "kerberos:37");
+        // MIT's own spellings where they differ from RFC 4120's.
+        assert_eq!(one("KRB5KDC_ERR_KEY_EXP"), "kerberos:23");
+        assert_eq!(one("KRB5KDC_ERR_CLIENT_NOT_TRUSTED"), "kerberos:62");
+        assert_eq!(
+            one("KRB5KDC_ERR_DH_KEY_PARAMETERS_NOT_ACCEPTED"),
+            "kerberos:65"
+        );
+        assert_eq!(
+            one("KRB5KDC_ERR_UNKNOWN_CRITICAL_FAST_OPTION"),
+            "kerberos:93"
+        );
+        // Past the 128 protocol codes the table holds library errors why401 does not explain.
+        assert!(matches!(
+            lookup("-1765328256"),
+            Err(LookupError::Unknown { .. })
+        ));
+        // The prefix only names Kerberos errors.
+        assert!(matches!(
+            lookup("KRB5ERROR_ACCESS_DENIED"),
+            Err(LookupError::Unknown { .. })
+        ));
+    }
+
+    #[test]
+    fn event_fields_and_the_iis_error_page() {
+        assert_eq!(one("Sub Status: 0xC0000064"), "ntstatus:0xC0000064");
+        assert_eq!(one("Status:\t0xC000006D"), "ntstatus:0xC000006D");
+        assert_eq!(one("Error Code: 0xC000006A"), "ntstatus:0xC000006A");
+        assert_eq!(one("0xC000018C"), "ntstatus:0xC000018C");
+        assert_eq!(one("0xc0000199"), "ntstatus:0xC0000199");
+        assert_eq!(one("HRESULT: 0x80070021"), "hresult:0x80070021");
+        assert_eq!(one("Error Code 0x8007000d"), "hresult:0x8007000D");
+        assert_eq!(one("2147942433"), "hresult:0x80070021");
+        assert_eq!(one("500.19"), "iis-substatus:500.19");
+        assert_eq!(one("403.14"), "iis-substatus:403.14");
+        assert_eq!(one("HTTP 403.502"), "iis-substatus:403.502");
+        assert!(matches!(
+            lookup("Sub Status: 0x18"),
+            Err(LookupError::Unknown { .. })
+        ));
     }
 
     #[test]
@@ -314,5 +537,28 @@ mod tests {
         );
         assert_eq!(lookup("   "), Err(LookupError::Empty));
         assert!(matches!(lookup("zzzzzz"), Err(LookupError::Unknown { .. })));
+        // Under an event label, only codes of the label's kind are suggested.
+        let Err(LookupError::Unknown { suggestions, .. }) =
+            lookup("Failure Code: KDC_ERR_PREAUTH_FAILD")
+        else {
+            panic!()
+        };
+        assert_eq!(
+            suggestions.first().map(String::as_str),
+            Some("KDC_ERR_PREAUTH_FAILED")
+        );
+        let Err(LookupError::Unknown { suggestions, .. }) =
+            lookup("Sub Status: STATUS_LOGON_FAILUR")
+        else {
+            panic!()
+        };
+        assert!(!suggestions.is_empty());
+        assert!(
+            suggestions.iter().all(|s| catalogue()
+                .codes
+                .iter()
+                .any(|c| c.kind == CodeKind::Ntstatus && (&c.name == s || &c.code == s))),
+            "{suggestions:?}"
+        );
     }
 }

@@ -2,7 +2,6 @@
 //! regressions — and the handshake noise that is none of these.
 
 use serde::Serialize;
-use why401_catalogue::{CodeKind, catalogue};
 use why401_evidence::logs::{KeyCount, LogSummary, Mix, PairStats, Scattered};
 
 use crate::time::{duration, timestamp};
@@ -53,27 +52,6 @@ pub fn diagnose(s: &LogSummary, t: &Thresholds) -> Vec<Finding> {
     regression(s, t, &mut out);
     rank(&mut out);
     out
-}
-
-/// What a status/substatus/win32 triple means, in a few words.
-pub fn meaning(status: u16, substatus: u32, win32: u64) -> String {
-    let cat = catalogue();
-    if let Some(c) = cat.combo(status, substatus, &win32.to_string()) {
-        return c.title.clone();
-    }
-    let sub = (substatus > 0)
-        .then(|| cat.code(CodeKind::IisSubstatus, &format!("{status}.{substatus}")))
-        .flatten();
-    let w = (win32 > 0).then(|| cat.win32_status(win32)).flatten();
-    match (sub, w) {
-        (Some(s), Some(w)) => format!("{} — {}", s.title, w.title),
-        (Some(s), None) => s.title.clone(),
-        (None, Some(w)) => w.title.clone(),
-        (None, None) => cat
-            .code(CodeKind::Http, &status.to_string())
-            .map(|c| c.title.clone())
-            .unwrap_or_default(),
-    }
 }
 
 fn unparsed(s: &LogSummary, out: &mut Vec<Finding>) {
@@ -518,11 +496,5 @@ mod tests {
             "{:?}",
             r.evidence
         );
-    }
-
-    #[test]
-    fn meanings_come_from_the_catalogue() {
-        assert!(meaning(401, 2, 5).contains("first leg"));
-        assert!(meaning(401, 1, 1326).contains("logon failure"));
     }
 }

@@ -87,7 +87,7 @@ pub fn build(
             win32,
             count: c[0],
             handshake: c[1],
-            meaning: why401_doctor::logs::meaning(status, substatus, win32),
+            meaning: why401_catalogue::catalogue().triple_meaning(status, substatus, win32),
         })
         .collect();
     by_code.sort_by(|a, b| {

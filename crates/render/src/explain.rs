@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use why401_catalogue::{Code, FindingInfo, LogTriple, Lookup, Match, catalogue};
+use why401_catalogue::{Code, CodeKind, FindingInfo, LogTriple, Lookup, Match, catalogue};
 
 use crate::Options;
 use crate::findings::wrap;
@@ -82,6 +82,14 @@ fn code(out: &mut String, c: &Code, opts: Options) {
         paint(style::DIM, &format!("({})", c.name)),
         paint(style::BOLD, &format!("— {}", c.title))
     );
+    if !c.aliases.is_empty() {
+        let _ = writeln!(
+            out,
+            "{} {}",
+            paint(style::DIM, "also written:"),
+            c.aliases.join(", ")
+        );
+    }
     if c.normal {
         let _ = writeln!(
             out,
@@ -102,10 +110,13 @@ fn code(out: &mut String, c: &Code, opts: Options) {
     see_also(out, &c.findings, &c.references);
 }
 
+/// The code and the other form it is met in: an HRESULT's decimal as IIS logs it, a Kerberos
+/// error's hex as Windows events print it.
 fn display_code(c: &Code) -> String {
-    match &c.decimal {
-        Some(d) => format!("{} = {d}", c.code),
-        None => c.code.clone(),
+    match (&c.decimal, c.kind, c.value()) {
+        (Some(d), _, _) => format!("{} = {d}", c.code),
+        (None, CodeKind::Kerberos, Some(v)) => format!("{} = {v:#X}", c.code),
+        _ => c.code.clone(),
     }
 }
 
@@ -183,14 +194,22 @@ fn log_triple(out: &mut String, t: &LogTriple, opts: Options) {
         paint(style::BOLD, "IIS log status:"),
         paint(style::BOLD, &logged)
     );
+    // The headline is the triple's meaning, the same words the logs table prints.
     if let Some(combo) = t.combo {
         let label = if combo.normal {
             paint(style::HELP, "normal:")
         } else {
             paint(style::severity(why401_catalogue::Severity::Error), "fault:")
         };
-        let _ = writeln!(out, "{label} {}\n", paint(style::BOLD, &combo.title));
+        let _ = writeln!(out, "{label} {}\n", paint(style::BOLD, &t.meaning));
         para(out, &combo.meaning, "", opts);
+    } else if !t.meaning.is_empty() {
+        let _ = writeln!(
+            out,
+            "{} {}",
+            paint(style::HELP, "meaning:"),
+            paint(style::BOLD, &t.meaning)
+        );
     }
     heading(out, &format!("sc-status {}", t.status));
     match t.status_code {

@@ -25,7 +25,7 @@ pub enum Command {
     Logs(LogsArgs),
     /// Start local servers that reproduce each classic 401 and diagnose them: the tour and the self-test
     Lab(LabArgs),
-    /// Explain a code or finding: 401.2, "401 1 2148074254", 0xC000006D, 52e, KRB_AP_ERR_SKEW, a finding id
+    /// Explain a code or finding: 401.2, "401 1 2148074254", 0xC000006D, 52e, KRB_AP_ERR_SKEW, "Failure Code: 0x18", a finding id
     #[command(after_help = EXPLAIN_EXAMPLES)]
     Explain(ExplainArgs),
     /// Decode an auth header or token: WWW-Authenticate, Authorization, Set-Cookie, a JWT, NTLM or SPNEGO
@@ -220,7 +220,7 @@ pub struct LabArgs {
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
     /// What to explain (several words are read together, so `401 2 5` needs no quotes)
-    #[arg(required_unless_present = "list")]
+    #[arg(required_unless_present = "list", allow_negative_numbers = true)]
     pub query: Vec<String>,
     /// List every code and finding id
     #[arg(long)]

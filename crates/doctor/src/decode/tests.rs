@@ -186,6 +186,51 @@ fn raw_ntlm_inside_negotiate_is_a_fallback() {
     assert!(d.findings.is_empty());
 }
 
+/// Kerberos GSS tokens carrying a KRB-ERROR for HTTP/web.corp.example in CORP.EXAMPLE, as an
+/// acceptor answers in `WWW-Authenticate: Negotiate`: error-code 70, and 30 (unassigned).
+const KRB_ERROR_70: &str = "YG0GCSqGSIb3EgECAgMAfl4wXKADAgEFoQMCAR6kERgPMjAyNDAxMDExMjAwMDBapQMCAQCmAwIBRqkOGwxDT1JQLkVYQU1QTEWqIzAhoAMCAQKhGjAYGwRIVFRQGxB3ZWIuY29ycC5leGFtcGxl";
+const KRB_ERROR_30: &str = "YG0GCSqGSIb3EgECAgMAfl4wXKADAgEFoQMCAR6kERgPMjAyNDAxMDExMjAwMDBapQMCAQCmAwIBHqkOGwxDT1JQLkVYQU1QTEWqIzAhoAMCAQKhGjAYGwRIVFRQGxB3ZWIuY29ycC5leGFtcGxl";
+
+fn krb_error_field(d: &Decoded) -> &Field {
+    fn find(items: &[Item]) -> Option<&Item> {
+        items.iter().find_map(|i| {
+            (i.what == "Kerberos KRB-ERROR")
+                .then_some(i)
+                .or_else(|| find(&i.children))
+        })
+    }
+    let krb = find(&d.items).unwrap_or_else(|| panic!("no KRB-ERROR in {:#?}", d.items));
+    krb.fields
+        .iter()
+        .find(|f| f.name == "error")
+        .expect("error field")
+}
+
+#[test]
+fn a_krb_error_is_named_by_the_catalogue() {
+    let d = decode_text(
+        &format!("WWW-Authenticate: Negotiate {KRB_ERROR_70}"),
+        &ctx(),
+    );
+    let f = krb_error_field(&d);
+    assert_eq!(f.value, "KDC_ERR_CANT_VERIFY_CERTIFICATE (70)");
+    assert_eq!(f.note.as_deref(), Some("Can't verify certificate."));
+    assert_eq!(ids(&d), ["kerberos-error"]);
+    assert!(
+        d.findings[0]
+            .title
+            .contains("KDC_ERR_CANT_VERIFY_CERTIFICATE"),
+        "{}",
+        d.findings[0].title
+    );
+    // A number the catalogue has no entry for is shown as such, not dropped.
+    let d = decode_text(
+        &format!("WWW-Authenticate: Negotiate {KRB_ERROR_30}"),
+        &ctx(),
+    );
+    assert_eq!(krb_error_field(&d).value, "unknown Kerberos error (30)");
+}
+
 #[test]
 fn set_cookie_lints() {
     let d = decode_text("Set-Cookie: sid=abc; SameSite=None; Path=/", &ctx());

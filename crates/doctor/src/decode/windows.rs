@@ -174,10 +174,12 @@ fn mech_item(t: &MechToken, ctx: &Context, findings: &mut Vec<Finding>) -> Item 
         }
         MechToken::KerberosError { error } => {
             let mut item = Item::new("Kerberos KRB-ERROR", "(inside SPNEGO)");
-            let meaning = catalogue().code_by_value(CodeKind::Kerberos, error.code as u64);
+            // The wire keeps the number; the catalogue names it.
+            let meaning = catalogue().code_by_value(CodeKind::Kerberos, u64::from(error.code));
+            let name = meaning.map_or("unknown Kerberos error", |c| c.name.as_str());
             item.noted(
                 "error",
-                format!("{} ({})", error.name, error.code),
+                format!("{name} ({})", error.code),
                 meaning.map(|c| c.title.clone()).unwrap_or_default(),
             );
             item.field("server principal", &error.spn);
@@ -194,14 +196,14 @@ fn mech_item(t: &MechToken, ctx: &Context, findings: &mut Vec<Finding>) -> Item 
             let mut f = Finding::new(id)
                 .title(format!(
                     "Kerberos refused: {} — {}",
-                    error.name,
+                    name,
                     meaning
                         .map(|c| c.title.as_str())
                         .unwrap_or("see the error code")
                 ))
                 .evidence(format!(
                     "KRB-ERROR {} ({}) from {} in {}",
-                    error.name, error.code, error.spn, error.realm
+                    name, error.code, error.spn, error.realm
                 ))
                 .evidence(format!("server time {}", error.server_time))
                 .confidence(0.85);
