@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # `why401 logs` on 1 GB of IIS W3C and 1 GB of NCSA combined, against GoAccess, `wc -l` and
 # `rg -c ' 401 '` in the same run; wall time, MB/s, peak RSS, and the counts checked against the
-# generator's truth. BIG=1 adds a 10 GB IIS file for the peak-RSS bound.
+# generator's truth. BIG=1 adds a 10 GB IIS file for the peak-RSS bound. BASE=<git rev> also
+# builds that revision (in a worktree of its own) and measures it in the same run, so a change is
+# judged against its baseline on the same machine at the same time; GOACCESS=0 skips GoAccess.
 # Usage: bash bench/logs.sh          (results in target/bench/logs.md)
+#        BIG=1 BASE=3ae43c2 GOACCESS=0 bash bench/logs.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
@@ -27,6 +30,14 @@ files=(iis-1g ncsa-1g)
 if [ "${BIG:-0}" = 1 ]; then gen iis 10G iis-10g; files+=(iis-10g); fi
 
 w=./target/release/why401
+base=${BASE_BIN:-}   # a baseline binary built already (then BASE only names it)
+if [ -z "$base" ] && [ -n "${BASE:-}" ]; then
+  src=target/bench/base-src
+  [ -d "$src" ] || git worktree add -q --detach "$src" "$BASE"
+  git -C "$src" checkout -q --detach "$BASE"
+  (cd "$src" && CARGO_TARGET_DIR="$PWD/../base-target" cargo build --release --locked -q -p why401)
+  base=target/bench/base-target/release/why401
+fi
 report=target/bench/logs.md
 rm -f "$report.counts"
 {
@@ -59,9 +70,14 @@ for name in "${files[@]}"; do
   f="$data/$name.log"
   measure "$name" "$f" why401 $w logs "$f" --json
   $w logs "$f" --json > "target/bench/$name.why401.json" || true
+  if [ -n "$base" ]; then
+    measure "$name" "$f" "why401 logs @ $BASE" $base logs "$f" --json
+  fi
   measure "$name" "$f" "wc -l" wc -l "$f"
   measure "$name" "$f" "rg -c ' 401 '" rg -c " 401 " "$f"
-  if [[ $name == iis* && $name != iis-10g ]]; then
+  if [ "${GOACCESS:-1}" = 0 ]; then
+    :
+  elif [[ $name == iis* && $name != iis-10g ]]; then
     measure "$name" "$f" goaccess goaccess "$f" --log-format=W3C --date-format=%Y-%m-%d --time-format=%H:%M:%S -o "target/bench/$name.goaccess.json"
   elif [[ $name == ncsa* ]]; then
     measure "$name" "$f" goaccess goaccess "$f" --log-format=COMBINED -o "target/bench/$name.goaccess.json"
@@ -86,6 +102,23 @@ print(f"{name} GoAccess: valid requests {gen['valid_requests']} (truth {truth['r
 PY
   fi
 done
+# Each why401 row as a ratio to rg in the same run: the figure that survives a change of machine.
+python3 - "$report" >> "$report" <<'PY'
+import sys, collections
+rows = collections.defaultdict(dict)
+for line in open(sys.argv[1]):
+    cells = [c.strip() for c in line.strip().strip("|").split("|")]
+    if len(cells) == 6 and cells[2].replace(".", "").isdigit():
+        rows[cells[0]][cells[1]] = float(cells[2])
+print()
+print("| file | tool | wall / rg wall |")
+print("|---|---|---:|")
+for name, tools in rows.items():
+    rg = tools.get("rg -c ' 401 '")
+    for tool, mean in tools.items():
+        if tool.startswith("why401") and rg:
+            print(f"| {name} | {tool} | {mean / rg:.2f} |")
+PY
 cat "$report"
 echo
 cat "$report.counts"
