@@ -138,14 +138,14 @@ pub fn scan(
     let mut line_no: u64 = 0;
     let mut prefix_lines = 0;
     let base = buf.as_ptr() as usize;
-    // The splitter notes, in the same pass, the fields' spaces of a W3C line and the quotes
-    // of an NCSA one.
-    let (sep, keep) = match format {
-        Format::Iis(_) => (b' ', split::MAX_SEPS),
-        Format::Ncsa(_) => (b'"', ncsa::QUOTES_KEPT),
-        _ => (b' ', 0),
+    // The splitter notes, in the same pass, the fields' spaces of a W3C line (and its quotes,
+    // so that a line with quoted values is read the careful way) and the quotes of an NCSA one.
+    let (sep, also, keep) = match format {
+        Format::Iis(_) => (b' ', Some(b'"'), split::MAX_SEPS),
+        Format::Ncsa(_) => (b'"', None, ncsa::QUOTES_KEPT),
+        _ => (b' ', None, 0),
     };
-    split::for_each_line(buf, sep, keep, |raw, seps| {
+    split::for_each_line(buf, sep, also, keep, |raw, seps| {
         line_no += 1;
         let line = trim_cr(raw);
         let loc = Loc {
