@@ -1,7 +1,8 @@
 #![no_main]
 //! Every log-line reader is total: an nginx `log_format` or Apache `LogFormat` string (first
 //! line of the input) and a line read with it, an IIS `#Fields` directive and a line, a JSON
-//! line with each preset, an error-log line, and format sniffing: errors, never panics.
+//! line with each preset, an error-log line, format sniffing, and the head of an input read
+//! as IIS (directives, a fragment without `#Fields`): errors, never panics.
 use libfuzzer_sys::fuzz_target;
 use why401_logs::{errorlog, format};
 
@@ -24,4 +25,7 @@ fuzz_target!(|data: &[u8]| {
     }
     let _ = errorlog::parse_line(data);
     let _ = format::detect(data);
+    let _ = format::Choice::Sniff.for_input("fuzz", data);
+    let _ = format::Choice::Iis { start: None }.for_input("fuzz", data);
+    let _ = format::iis::Layout::default_for(data.split(|&b| b == b'\n'));
 });

@@ -143,6 +143,9 @@ pub struct LogSummary {
     pub unparsed_examples: Vec<Unparsed>,
     /// Lines outside --since/--until.
     pub filtered_out: u64,
+    /// The times are an input's local clock (IIS `date-local`/`time-local`), not UTC: `first`,
+    /// `last` and every time below are that clock's readings, written as if UTC.
+    pub local_time: bool,
     pub first: Option<i64>,
     pub last: Option<i64>,
     pub by_status: Vec<(u16, u64)>,

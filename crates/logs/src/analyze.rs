@@ -25,10 +25,8 @@ pub enum LogError {
     },
     #[error("{0}: no such file, directory or glob match")]
     NotFound(String),
-    #[error("{0}: cannot tell the log format from its first lines (use --format)")]
-    UnknownFormat(String),
-    #[error("--format: {0}")]
-    BadFormat(String),
+    #[error(transparent)]
+    Format(#[from] format::FormatError),
 }
 
 fn io(path: &Path) -> impl Fn(std::io::Error) -> LogError + '_ {
@@ -52,6 +50,8 @@ pub struct Options {
     pub format: Option<String>,
     /// `--field name=path` for JSON.
     pub fields: Vec<String>,
+    /// `--fields`: the W3C field list of lines before any `#Fields` line (implies IIS).
+    pub w3c_fields: Option<String>,
     pub window: Window,
     pub caps: Caps,
     /// Chunk size for parallel scanning (bytes); 0 picks one.
@@ -111,27 +111,12 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-fn forced_format(opts: &Options) -> Result<Option<Format>, LogError> {
-    let Some(f) = &opts.format else {
-        return Ok(None);
-    };
-    let mut fmt = match f.as_str() {
-        "iis" | "w3c" => return Ok(None), // layout comes from the file's #Fields
-        "combined" => Format::Ncsa(format::ncsa::Layout::combined()),
-        "common" => Format::Ncsa(
-            format::ncsa::Layout::parse(format::ncsa::COMMON_APACHE)
-                .map_err(LogError::BadFormat)?,
-        ),
-        "json" => Format::Json(format::json::Mapping::preset("generic").expect("preset")),
-        "caddy" | "traefik" => Format::Json(format::json::Mapping::preset(f).expect("preset")),
-        other => Format::Ncsa(format::ncsa::Layout::parse(other).map_err(LogError::BadFormat)?),
-    };
-    if let Format::Json(m) = &mut fmt {
-        for spec in &opts.fields {
-            m.set(spec).map_err(LogError::BadFormat)?;
-        }
-    }
-    Ok(Some(fmt))
+fn forced_format(opts: &Options) -> Result<format::Choice, LogError> {
+    Ok(format::Choice::new(
+        opts.format.as_deref(),
+        &opts.fields,
+        opts.w3c_fields.as_deref(),
+    )?)
 }
 
 /// What a file (or stdin) is, decided from its head.
@@ -252,13 +237,10 @@ pub fn analyze(
     for input in inputs {
         let (name, head) = read_head(&input)?;
         let fmt = match &forced {
-            Some(f) => f.clone(),
+            format::Choice::Fixed(f) => f.clone(),
             // Stdin is recognised from its first block, when it is read.
-            None if input == Input::Stdin => Format::Ncsa(format::ncsa::Layout::combined()),
-            None => {
-                let text = head_text(&name, &head)?;
-                format::detect(&text).ok_or_else(|| LogError::UnknownFormat(name.clone()))?
-            }
+            _ if input == Input::Stdin => Format::Ncsa(format::ncsa::Layout::combined()),
+            choice => choice.for_input(&name, &head_text(&name, &head)?)?,
         };
         if let Format::ErrorLog = fmt {
             let data = read_all(&input, &name, &head)?;
@@ -677,8 +659,8 @@ fn scan_stream(
         carry.extend_from_slice(&block[..n]);
         if first && !carry.is_empty() {
             first = false;
-            if opts.format.is_none() && name == "(stdin)" {
-                fmt = format::detect(&carry).ok_or_else(|| LogError::UnknownFormat(name.into()))?;
+            if name == "(stdin)" {
+                fmt = forced_format(opts)?.for_input(name, &carry)?;
             }
         }
         let cut = if eof {

@@ -1,5 +1,6 @@
 //! One pass over a buffer that finds every line and, in the same pass, the position of every
-//! separator byte (a space for W3C) in it.
+//! separator byte in it (a quote for NCSA; a space for W3C, where a quote is recorded too, so
+//! that a line with quotes never looks like a plain one).
 //!
 //! Written by hand because this loop is the whole cost of reading a log: two `memchr` passes
 //! (one for the newline, one per field) spend most of their time starting and stopping. Here
@@ -11,26 +12,45 @@
 pub const MAX_SEPS: usize = 64;
 
 /// Calls `f(line, seps)` for every line of `buf` (the trailing `\r` of CRLF kept), where
-/// `seps` holds the offsets within the line of its first separators, up to `keep` of them.
+/// `seps` holds the offsets within the line of its first separators (`sep`, and `also` when
+/// given), up to `keep` of them.
 #[inline]
-pub fn for_each_line(buf: &[u8], sep: u8, keep: usize, mut f: impl FnMut(&[u8], &[u32])) {
+pub fn for_each_line(
+    buf: &[u8],
+    sep: u8,
+    also: Option<u8>,
+    keep: usize,
+    mut f: impl FnMut(&[u8], &[u32]),
+) {
     let keep = keep.min(MAX_SEPS);
+    // The second byte is a const parameter: a format with one separator pays nothing for it.
+    let also_or_sep = also.unwrap_or(sep);
     #[cfg(target_arch = "x86_64")]
     {
         if std::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU supports AVX2 (checked just above).
-            unsafe { x86::lines_avx2(buf, sep, keep, &mut f) };
+            unsafe {
+                match also {
+                    None => x86::lines_avx2::<false>(buf, sep, sep, keep, &mut f),
+                    Some(_) => x86::lines_avx2::<true>(buf, sep, also_or_sep, keep, &mut f),
+                }
+            };
         } else {
             // SAFETY: SSE2 is part of the x86-64 baseline.
-            unsafe { x86::lines_sse2(buf, sep, keep, &mut f) };
+            unsafe {
+                match also {
+                    None => x86::lines_sse2::<false>(buf, sep, sep, keep, &mut f),
+                    Some(_) => x86::lines_sse2::<true>(buf, sep, also_or_sep, keep, &mut f),
+                }
+            };
         }
     }
     #[cfg(not(target_arch = "x86_64"))]
-    scalar(buf, sep, keep, &mut f);
+    scalar(buf, sep, also_or_sep, keep, &mut f);
 }
 
-/// The reference implementation (and the one for other architectures).
-pub fn scalar(buf: &[u8], sep: u8, keep: usize, f: &mut impl FnMut(&[u8], &[u32])) {
+/// The reference implementation (and the one for other architectures); `also` may equal `sep`.
+pub fn scalar(buf: &[u8], sep: u8, also: u8, keep: usize, f: &mut impl FnMut(&[u8], &[u32])) {
     let mut seps = [0u32; MAX_SEPS];
     let mut n = 0;
     let mut start = 0;
@@ -39,7 +59,7 @@ pub fn scalar(buf: &[u8], sep: u8, keep: usize, f: &mut impl FnMut(&[u8], &[u32]
             f(&buf[start..i], &seps[..n]);
             n = 0;
             start = i + 1;
-        } else if b == sep && n < keep {
+        } else if (b == sep || b == also) && n < keep {
             seps[n] = (i - start) as u32;
             n += 1;
         }
@@ -82,14 +102,23 @@ mod x86 {
         }
     }
 
+    /// `ALSO`: `also` is a second separator (else it equals `sep` and is not looked for).
+    ///
     /// # Safety
     /// The CPU must support AVX2.
     #[target_feature(enable = "avx2")]
-    pub unsafe fn lines_avx2(buf: &[u8], sep: u8, keep: usize, f: &mut impl FnMut(&[u8], &[u32])) {
+    pub unsafe fn lines_avx2<const ALSO: bool>(
+        buf: &[u8],
+        sep: u8,
+        also: u8,
+        keep: usize,
+        f: &mut impl FnMut(&[u8], &[u32]),
+    ) {
         let mut seps = [0u32; super::MAX_SEPS];
         let (mut n, mut start, mut base) = (0usize, 0usize, 0usize);
         let vnl = _mm256_set1_epi8(b'\n' as i8);
         let vsp = _mm256_set1_epi8(sep as i8);
+        let vq = _mm256_set1_epi8(also as i8);
         while base + 64 <= buf.len() {
             // SAFETY: base + 64 <= len, and the loads are unaligned.
             let (a, b) = unsafe {
@@ -100,8 +129,23 @@ mod x86 {
             };
             let nl_lo = _mm256_movemask_epi8(_mm256_cmpeq_epi8(a, vnl)) as u32 as u64;
             let nl_hi = _mm256_movemask_epi8(_mm256_cmpeq_epi8(b, vnl)) as u32 as u64;
-            let sp_lo = _mm256_movemask_epi8(_mm256_cmpeq_epi8(a, vsp)) as u32 as u64;
-            let sp_hi = _mm256_movemask_epi8(_mm256_cmpeq_epi8(b, vsp)) as u32 as u64;
+            let (sp_lo, sp_hi) = if ALSO {
+                (
+                    _mm256_movemask_epi8(_mm256_or_si256(
+                        _mm256_cmpeq_epi8(a, vsp),
+                        _mm256_cmpeq_epi8(a, vq),
+                    )) as u32 as u64,
+                    _mm256_movemask_epi8(_mm256_or_si256(
+                        _mm256_cmpeq_epi8(b, vsp),
+                        _mm256_cmpeq_epi8(b, vq),
+                    )) as u32 as u64,
+                )
+            } else {
+                (
+                    _mm256_movemask_epi8(_mm256_cmpeq_epi8(a, vsp)) as u32 as u64,
+                    _mm256_movemask_epi8(_mm256_cmpeq_epi8(b, vsp)) as u32 as u64,
+                )
+            };
             let nl = nl_lo | (nl_hi << 32);
             let bits = if keep == 0 {
                 nl
@@ -111,17 +155,26 @@ mod x86 {
             walk(buf, base, bits, nl, &mut seps, &mut n, &mut start, keep, f);
             base += 64;
         }
-        tail(buf, base, sep, keep, &mut seps, &mut n, &mut start, f);
+        tail(buf, base, sep, also, keep, &mut seps, &mut n, &mut start, f);
     }
 
+    /// As [`lines_avx2`], 16 bytes at a time.
+    ///
     /// # Safety
     /// SSE2 is always available on x86-64.
     #[target_feature(enable = "sse2")]
-    pub unsafe fn lines_sse2(buf: &[u8], sep: u8, keep: usize, f: &mut impl FnMut(&[u8], &[u32])) {
+    pub unsafe fn lines_sse2<const ALSO: bool>(
+        buf: &[u8],
+        sep: u8,
+        also: u8,
+        keep: usize,
+        f: &mut impl FnMut(&[u8], &[u32]),
+    ) {
         let mut seps = [0u32; super::MAX_SEPS];
         let (mut n, mut start, mut base) = (0usize, 0usize, 0usize);
         let vnl = _mm_set1_epi8(b'\n' as i8);
         let vsp = _mm_set1_epi8(sep as i8);
+        let vq = _mm_set1_epi8(also as i8);
         while base + 64 <= buf.len() {
             let mut nl = 0u64;
             let mut sp = 0u64;
@@ -130,7 +183,12 @@ mod x86 {
                 let v =
                     unsafe { _mm_loadu_si128(buf.as_ptr().add(base + 16 * k) as *const __m128i) };
                 nl |= (_mm_movemask_epi8(_mm_cmpeq_epi8(v, vnl)) as u16 as u64) << (16 * k);
-                sp |= (_mm_movemask_epi8(_mm_cmpeq_epi8(v, vsp)) as u16 as u64) << (16 * k);
+                let m = if ALSO {
+                    _mm_or_si128(_mm_cmpeq_epi8(v, vsp), _mm_cmpeq_epi8(v, vq))
+                } else {
+                    _mm_cmpeq_epi8(v, vsp)
+                };
+                sp |= (_mm_movemask_epi8(m) as u16 as u64) << (16 * k);
             }
             walk(
                 buf,
@@ -145,7 +203,7 @@ mod x86 {
             );
             base += 64;
         }
-        tail(buf, base, sep, keep, &mut seps, &mut n, &mut start, f);
+        tail(buf, base, sep, also, keep, &mut seps, &mut n, &mut start, f);
     }
 
     /// The last partial block, byte by byte, and a final line without a newline.
@@ -155,6 +213,7 @@ mod x86 {
         buf: &[u8],
         base: usize,
         sep: u8,
+        also: u8,
         keep: usize,
         seps: &mut [u32; super::MAX_SEPS],
         n: &mut usize,
@@ -167,7 +226,7 @@ mod x86 {
                 f(&buf[*start..pos], &seps[..*n]);
                 *n = 0;
                 *start = pos + 1;
-            } else if b == sep && *n < keep {
+            } else if (b == sep || b == also) && *n < keep {
                 seps[*n] = (pos - *start) as u32;
                 *n += 1;
             }
@@ -184,12 +243,21 @@ mod tests {
     use proptest::prelude::*;
 
     fn collect(buf: &[u8], keep: usize, fast: bool) -> Vec<(Vec<u8>, Vec<u32>)> {
+        collect_also(buf, None, keep, fast)
+    }
+
+    fn collect_also(
+        buf: &[u8],
+        also: Option<u8>,
+        keep: usize,
+        fast: bool,
+    ) -> Vec<(Vec<u8>, Vec<u32>)> {
         let mut out = Vec::new();
         let mut push = |l: &[u8], s: &[u32]| out.push((l.to_vec(), s.to_vec()));
         if fast {
-            for_each_line(buf, b' ', keep, push);
+            for_each_line(buf, b' ', also, keep, push);
         } else {
-            scalar(buf, b' ', keep, &mut push);
+            scalar(buf, b' ', also.unwrap_or(b' '), keep, &mut push);
         }
         out
     }
@@ -210,12 +278,19 @@ mod tests {
             collect(b"a b c d", 2, true),
             [(b"a b c d".to_vec(), vec![1, 3])]
         );
+        assert_eq!(
+            collect_also(b"a \"b c\"\nd", Some(b'"'), 8, true),
+            [
+                (b"a \"b c\"".to_vec(), vec![1, 2, 4, 6]),
+                (b"d".to_vec(), vec![])
+            ]
+        );
     }
 
     proptest! {
         #[test]
-        fn simd_agrees_with_the_plain_loop(bytes in proptest::collection::vec(prop::sample::select(vec![b' ', b'\n', b'a', b'\r', 0xff]), 0..700), keep in 0usize..70) {
-            prop_assert_eq!(collect(&bytes, keep, true), collect(&bytes, keep, false));
+        fn simd_agrees_with_the_plain_loop(bytes in proptest::collection::vec(prop::sample::select(vec![b' ', b'\n', b'a', b'\r', b'"', 0xff]), 0..700), keep in 0usize..70, also in prop::option::of(prop::sample::select(vec![b'"', b'a', b' ']))) {
+            prop_assert_eq!(collect_also(&bytes, also, keep, true), collect_also(&bytes, also, keep, false));
         }
     }
 }

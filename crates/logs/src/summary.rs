@@ -204,6 +204,9 @@ pub fn build(
         unparsed: acc.unparsed,
         unparsed_examples,
         filtered_out: acc.filtered,
+        local_time: inputs
+            .iter()
+            .any(|i| i.format == crate::format::IIS_LOCAL_NAME),
         first: (acc.first != 0).then_some(acc.first),
         last: (acc.last != 0).then_some(acc.last),
         by_status,

@@ -42,6 +42,18 @@ fn table(header: &[&str], width: usize) -> Table {
 
 fn headline(s: &LogSummary) -> String {
     let span = match (s.first, s.last) {
+        (Some(a), Some(b)) if s.local_time => {
+            let local = |t| {
+                let t = timestamp(t);
+                t.strip_suffix(" UTC").map(str::to_string).unwrap_or(t)
+            };
+            format!(
+                "{} → {} server local time, not UTC ({})",
+                local(a),
+                local(b),
+                duration(b - a)
+            )
+        }
         (Some(a), Some(b)) => format!("{} → {} ({})", timestamp(a), timestamp(b), duration(b - a)),
         _ => "no timestamps".into(),
     };
@@ -74,6 +86,12 @@ pub fn logs(s: &LogSummary, findings: &[Finding], opts: Options) -> String {
             ""
         }
     );
+    if s.local_time {
+        // The log's date-local/time-local fields carry no zone: every time shown is that clock.
+        out.push_str(
+            "  times are the server's local clock (date-local/time-local): read \"UTC\" below as that clock\n",
+        );
+    }
     if s.unparsed > 0 || s.filtered_out > 0 {
         let _ = writeln!(
             out,
@@ -493,6 +511,27 @@ td:nth-child(2){font-variant-numeric:tabular-nums}.finding{border-left:4px solid
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn local_times_are_not_called_utc() {
+        let mut s = LogSummary {
+            first: Some(1_795_738_142),
+            last: Some(1_795_741_742),
+            ..LogSummary::default()
+        };
+        assert!(headline(&s).contains("2026-11-27 00:09:02 UTC → 2026-11-27 01:09:02 UTC (1h"));
+        s.local_time = true;
+        let h = headline(&s);
+        assert!(
+            h.contains("2026-11-27 00:09:02 → 2026-11-27 01:09:02 server local time, not UTC"),
+            "{h}"
+        );
+        let text = logs(&s, &[], Options::default());
+        assert!(
+            text.contains("times are the server's local clock"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn log_text_is_escaped_in_html() {

@@ -52,6 +52,7 @@ const LOGS_EXAMPLES: &str = "Examples:
   why401 logs access.log --format '$remote_addr - $remote_user [$time_local] \"$request\" $status $body_bytes_sent'
   zcat access.log.gz | why401 logs --json > report.json
   why401 logs u_ex*.log --html report.html --since 2026-11-20
+  why401 logs u_ex261127_x.log --format iis     (a fragment without its #Fields line: IIS's default fields)
 Detector thresholds (defaults): --brute-force 20 failures of one IP against one account, --spray-users 10 accounts
 from one IP, --stuffing-sources 20 and --stuffing-users 20, --stuck-hours 2, --regression-factor 3.";
 
@@ -160,12 +161,15 @@ pub struct CurlArgs {
 pub struct LogsArgs {
     /// Log files, globs or directories; none or `-` reads stdin. Error logs are recognised and joined
     pub inputs: Vec<String>,
-    /// The format: iis, combined, common, json, caddy, traefik, or the server's own format string
+    /// The format: iis (or w3c), combined, common, json, caddy, traefik, in any case; or the server's own format string
     #[arg(long, value_name = "FORMAT")]
     pub format: Option<String>,
     /// Where a JSON field lives: NAME=path.in.object (NAME: time, ip, user, method, uri, status, agent)
     #[arg(long = "field", value_name = "NAME=PATH")]
     pub fields: Vec<String>,
+    /// IIS W3C: the fields of lines before any #Fields line (a rotated file's fragment), as #Fields lists them; implies --format iis [default: IIS's default fields]
+    #[arg(long = "fields", value_name = "'date time ...'")]
+    pub w3c_fields: Option<String>,
     /// Only lines at or after this time (RFC 3339, YYYY-MM-DD[ hh:mm[:ss]] UTC, or Unix seconds)
     #[arg(long, value_name = "TIME")]
     pub since: Option<String>,

@@ -324,3 +324,204 @@ fn html_report_renders_in_chromium() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Runs `why401 logs ARGS --json` on stdin `input` (empty for none): exit code, JSON, stderr.
+fn logs_stdin(args: &[&str], input: &str) -> (i32, Value, String) {
+    let out = Command::cargo_bin("why401")
+        .unwrap()
+        .arg("logs")
+        .args(args)
+        .arg("--json")
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let j = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (out.status.code().unwrap_or(-1), j, stderr)
+}
+
+/// Writes `text` as `name` in a fresh directory.
+fn log_file(name: &str, text: &str) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    (dir, path.display().to_string())
+}
+
+/// Every directive the W3C format defines, before and between `#Fields` lines.
+const IIS_DIRECTIVES: &str = "#Software: Microsoft Internet Information Services 10.0\r
+#Version: 1.0\r
+#Start-Date: 2026-11-27 08:00:00\r
+#Remark: written after an app-pool recycle\r
+#Date: 2026-11-27 08:00:00\r
+#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken\r
+2026-11-27 08:00:05 10.0.0.10 GET /reports/ - 443 CORP\\alice 10.1.1.5 Mozilla/5.0+(Windows+NT+10.0) - 401 1 1326 0\r
+#Remark: configuration changed\r
+#Fields: date time c-ip cs-username cs-method cs-uri-stem sc-status sc-substatus sc-win32-status\r
+2026-11-27 08:00:06 10.1.1.5 CORP\\alice GET /reports/ 200 0 0\r
+#End-Date: 2026-11-27 09:00:00\r
+";
+
+#[test]
+fn iis_directives_before_and_between_fields() {
+    let (_dir, path) = log_file("u_ex261127.log", IIS_DIRECTIVES);
+    for format in [None, Some("iis"), Some("IIS"), Some("W3c")] {
+        let mut args = vec![path.as_str()];
+        if let Some(f) = format {
+            args.extend(["--format", f]);
+        }
+        let (_, j) = logs(&args);
+        let s = &j["summary"];
+        assert_eq!(
+            (s["requests"].as_u64(), s["unparsed"].as_u64()),
+            (Some(2), Some(0)),
+            "--format {format:?}: {j}"
+        );
+        assert_eq!(status(&j, 401), 1, "{j}");
+        assert_eq!(status(&j, 200), 1, "the second layout is read too: {j}");
+        assert_eq!(s["inputs"][0]["format"], "iis-w3c", "{j}");
+    }
+    // A #Fields line without sc-status is refused, and with --format given the message does
+    // not tell the user to give --format.
+    let (_dir, bad) = log_file(
+        "u_ex.log",
+        "#Start-Date: 2026-11-27 08:00:00\n#Fields: date time cs-method\n2026-11-27 08:00:05 GET\n",
+    );
+    let (code, _, stderr) = logs_stdin(&[&bad, "--format", "iis"], "");
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("has no sc-status") && !stderr.contains("use --format"),
+        "{stderr}"
+    );
+}
+
+/// IIS Advanced Logging's way: local-time fields, the agent quoted with its spaces, columns
+/// padded with runs of spaces.
+const ADVANCED: &str = "#Software: IIS Advanced Logging Module\r
+#Version: 1.0\r
+#Start-Date: 2026-11-27 09:00:00.000\r
+#Fields: date-local time-local s-computername c-ip cs-username cs-method cs-uri-stem sc-status sc-substatus sc-win32-status cs(User-Agent)\r
+2026-11-27 09:15:00.123 WEB01 10.1.1.5 \"CORP\\bob\" GET /owa/ 401 1 1326 \"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36\"\r
+2026-11-27  09:15:01.456   WEB01 10.1.1.5   \"CORP\\bob\"  GET /owa/ 401 1 1326 \"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36\"\r
+2026-11-27 10:15:02.789 WEB01 10.1.1.6 - GET /owa/ 200 0 0 \"Microsoft Office/16.0 (Windows NT 10.0)\"\r
+";
+
+#[test]
+fn quoted_values_runs_of_spaces_and_local_times() {
+    let (_dir, path) = log_file("advanced.log", ADVANCED);
+    let (_, j) = logs(&[&path]);
+    let s = &j["summary"];
+    assert_eq!(s["requests"], 3, "{j}");
+    assert_eq!(s["unparsed"], 0, "{j}");
+    assert_eq!(
+        count(
+            &j,
+            "by_agent",
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36"
+        ),
+        2,
+        "the quoted agent is one field, without its quotes: {j}"
+    );
+    assert_eq!(count(&j, "by_user", "CORP\\bob"), 2, "{j}");
+    assert_eq!(s["local_time"], true, "{j}");
+    assert_eq!(s["inputs"][0]["format"], "iis-w3c (local time)", "{j}");
+    // 2026-11-27 09:15:00 and 10:15:02 on the server's clock.
+    assert_eq!(
+        (s["first"].as_i64(), s["last"].as_i64()),
+        (Some(1_795_770_900), Some(1_795_774_502)),
+        "{j}"
+    );
+    let out = Command::cargo_bin("why401")
+        .unwrap()
+        .args(["logs", &path])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("2026-11-27 09:15:00 → 2026-11-27 10:15:02 server local time, not UTC"),
+        "{text}"
+    );
+    // The same log with UTC fields says nothing of local time.
+    let (_dir, utc) = log_file(
+        "utc.log",
+        &ADVANCED.replace("date-local time-local", "date time"),
+    );
+    let (_, j) = logs(&[&utc]);
+    assert_eq!(j["summary"]["local_time"], false, "{j}");
+    assert_eq!(j["summary"]["requests"], 3, "{j}");
+}
+
+/// The lines of a rotated file whose `#Fields` line stayed in the previous file.
+const FRAGMENT: &str = "2026-11-27 10:00:01 10.0.0.10 GET /reports/ - 443 - 10.1.1.5 Mozilla/5.0+(Windows+NT+10.0) - 401 2 5 0\r
+2026-11-27 10:00:01 10.0.0.10 GET /reports/ - 443 - 10.1.1.5 Mozilla/5.0+(Windows+NT+10.0) - 401 1 2148074254 0\r
+2026-11-27 10:00:01 10.0.0.10 GET /reports/ - 443 CORP\\alice 10.1.1.5 Mozilla/5.0+(Windows+NT+10.0) - 200 0 0 15\r
+2026-11-27 10:00:09 10.0.0.10 GET /reports/ - 443 CORP\\carol 10.1.1.8 Mozilla/5.0+(Windows+NT+10.0) - 401 1 1326 0\r
+";
+
+#[test]
+fn a_headerless_fragment_with_format_iis_or_fields() {
+    let (_dir, path) = log_file("u_ex26112710_x.log", FRAGMENT);
+    let (code, _, stderr) = logs_stdin(&[&path], "");
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("without the #Fields line") && stderr.contains("use --format iis"),
+        "sniffing says what it saw: {stderr}"
+    );
+    let expect = |j: &Value| {
+        let s = &j["summary"];
+        assert_eq!(
+            (s["requests"].as_u64(), s["unparsed"].as_u64()),
+            (Some(4), Some(0)),
+            "{j}"
+        );
+        assert_eq!(s["handshake_noise"], 2, "{j}");
+        assert_eq!(count(j, "by_user", "CORP\\carol"), 1, "{j}");
+    };
+    // IIS 8.5+'s default (15 fields), from a file and from stdin.
+    expect(&logs(&[&path, "--format", "iis"]).1);
+    let (code, j, stderr) = logs_stdin(&["--format", "iis"], FRAGMENT);
+    assert_eq!(code, 0, "{stderr}");
+    expect(&j);
+    // IIS 7's default has no cs(Referer) (14 fields).
+    let iis7 = FRAGMENT.replace("(Windows+NT+10.0) - ", "(Windows+NT+10.0) ");
+    let (_dir7, path7) = log_file("u_ex.log", &iis7);
+    expect(&logs(&[&path7, "--format", "Iis"]).1);
+    // A site that logs other fields: --fields (which alone means IIS).
+    let custom = "2026-11-27 10:00:09 10.1.1.8 CORP\\carol 401 1 1326\n2026-11-27 10:00:10 10.1.1.8 CORP\\carol 401 1 1326\n";
+    let (_dirc, pathc) = log_file("u_ex.log", custom);
+    let fields = "date time c-ip cs-username sc-status sc-substatus sc-win32-status";
+    for args in [
+        vec![pathc.as_str(), "--fields", fields],
+        vec![pathc.as_str(), "--format", "iis", "--fields", fields],
+    ] {
+        let (_, j) = logs(&args);
+        assert_eq!(j["summary"]["requests"], 2, "{args:?}: {j}");
+        assert_eq!(count(&j, "by_user", "CORP\\carol"), 2, "{j}");
+    }
+    // --fields with another format, or without sc-status, is refused by name.
+    let (code, _, stderr) = logs_stdin(&[&pathc, "--format", "combined", "--fields", fields], "");
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--fields"), "{stderr}");
+    let (code, _, stderr) = logs_stdin(&[&pathc, "--fields", "date time c-ip"], "");
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("--fields") && stderr.contains("sc-status"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn format_names_in_any_case() {
+    let line =
+        "10.0.0.1 - bob [27/Nov/2026:10:00:00 +0000] \"GET /x HTTP/1.1\" 401 12 \"-\" \"curl/8\"\n";
+    let (_dir, path) = log_file("access.log", line);
+    for f in ["combined", "Combined", "COMBINED"] {
+        let (_, j) = logs(&[&path, "--format", f]);
+        assert_eq!(j["summary"]["requests"], 1, "--format {f}: {j}");
+        assert_eq!(j["summary"]["unparsed"], 0, "--format {f}: {j}");
+    }
+    let json = "{\"ts\":1795255200,\"request\":{\"remote_ip\":\"10.0.0.1\",\"method\":\"GET\",\"uri\":\"/x\"},\"status\":401}\n";
+    let (_dir, path) = log_file("caddy.log", json);
+    let (_, j) = logs(&[&path, "--format", "CADDY"]);
+    assert_eq!(j["summary"]["requests"], 1, "{j}");
+}

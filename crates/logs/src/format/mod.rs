@@ -11,7 +11,8 @@ use crate::split;
 /// A log format, configured.
 #[derive(Debug, Clone)]
 pub enum Format {
-    /// IIS W3C; the layout of the file's first `#Fields` directive (later ones switch it).
+    /// IIS W3C; the layout in force at the start of the input (its first `#Fields`, or the one
+    /// assumed for a fragment without it); later `#Fields` lines switch it.
     Iis(iis::Layout),
     Ncsa(ncsa::Layout),
     Json(json::Mapping),
@@ -19,11 +20,17 @@ pub enum Format {
     ErrorLog,
 }
 
+/// The name of an IIS W3C input in reports.
+pub const IIS_NAME: &str = "iis-w3c";
+/// ... and of one whose times are the server's local clock (`date-local`/`time-local`).
+pub const IIS_LOCAL_NAME: &str = "iis-w3c (local time)";
+
 impl Format {
     /// A short name for reports.
     pub fn name(&self) -> String {
         match self {
-            Format::Iis(_) => "iis-w3c".into(),
+            Format::Iis(l) if l.local_time() => IIS_LOCAL_NAME.into(),
+            Format::Iis(_) => IIS_NAME.into(),
             Format::Ncsa(l) if l.source == ncsa::COMBINED_NGINX => "combined".into(),
             Format::Ncsa(_) => "custom".into(),
             Format::Json(m) => format!("json-{}", m.preset),
@@ -32,22 +39,172 @@ impl Format {
     }
 }
 
+/// Why the inputs cannot be read as asked.
+#[derive(Debug, thiserror::Error)]
+pub enum FormatError {
+    #[error("--format: {0}")]
+    Format(String),
+    #[error("--fields: {0}")]
+    Fields(String),
+    /// An input whose format is not known; `why` says what was asked and what was seen.
+    #[error("{path}: {why}")]
+    Unrecognised { path: String, why: String },
+}
+
+/// What `--format` and `--fields` ask for, decided before any input is opened.
+#[derive(Debug, Clone)]
+pub enum Choice {
+    /// Recognise each input from its first lines.
+    Sniff,
+    /// IIS W3C: each input's layout comes from its own `#Fields` lines; lines before the first
+    /// (a rotated file's fragment) are read with `start` (`--fields`), or IIS's default.
+    Iis { start: Option<iis::Layout> },
+    /// One format for every input.
+    Fixed(Format),
+}
+
+impl Choice {
+    /// From `--format` (names in any case, or a format string), `--field` (JSON) and
+    /// `--fields` (W3C, which alone means `--format iis`).
+    pub fn new(
+        format: Option<&str>,
+        json_fields: &[String],
+        w3c_fields: Option<&str>,
+    ) -> Result<Choice, FormatError> {
+        let start = match w3c_fields {
+            None => None,
+            Some(f) => {
+                let l = iis::Layout::parse(f);
+                if !l.usable() {
+                    return Err(FormatError::Fields(format!(
+                        "{f:?} has no sc-status, the one field an analysis cannot do without"
+                    )));
+                }
+                Some(l)
+            }
+        };
+        let Some(name) = format else {
+            return Ok(match start {
+                Some(_) => Choice::Iis { start },
+                None => Choice::Sniff,
+            });
+        };
+        // Names are matched in any case; a format string is kept as given (`$remote_addr`).
+        let lower = name.to_ascii_lowercase();
+        if matches!(lower.as_str(), "iis" | "w3c") {
+            return Ok(Choice::Iis { start });
+        }
+        if start.is_some() {
+            return Err(FormatError::Fields(format!(
+                "it lists the fields of an IIS W3C log, which --format {name} is not"
+            )));
+        }
+        let mut fmt =
+            match lower.as_str() {
+                "combined" => Format::Ncsa(ncsa::Layout::combined()),
+                "common" => Format::Ncsa(
+                    ncsa::Layout::parse(ncsa::COMMON_APACHE).map_err(FormatError::Format)?,
+                ),
+                "json" | "caddy" | "traefik" => {
+                    let preset = if lower == "json" { "generic" } else { &lower };
+                    Format::Json(json::Mapping::preset(preset).ok_or_else(|| {
+                        FormatError::Format(format!("no JSON preset named {preset}"))
+                    })?)
+                }
+                _ => Format::Ncsa(ncsa::Layout::parse(name).map_err(FormatError::Format)?),
+            };
+        if let Format::Json(m) = &mut fmt {
+            for spec in json_fields {
+                m.set(spec).map_err(FormatError::Format)?;
+            }
+        }
+        Ok(Choice::Fixed(fmt))
+    }
+
+    /// The format of the input `path`, whose first decoded bytes are `head`.
+    pub fn for_input(&self, path: &str, head: &[u8]) -> Result<Format, FormatError> {
+        let unrecognised = |why: String| FormatError::Unrecognised {
+            path: path.into(),
+            why,
+        };
+        match self {
+            Choice::Fixed(f) => Ok(f.clone()),
+            Choice::Sniff => detect(head).ok_or_else(|| unrecognised(sniff_failure(head))),
+            Choice::Iis { start } => iis_start(head, start.as_ref())
+                .map(Format::Iis)
+                .map_err(|why| unrecognised(why.into())),
+        }
+    }
+}
+
+/// Lines of `head` worth looking at to tell a format: not blank, `\r` trimmed.
+fn head_lines(head: &[u8]) -> impl Iterator<Item = &[u8]> {
+    head.split(|&b| b == b'\n')
+        .map(trim_cr)
+        .filter(|l| !l.is_empty())
+        .take(64)
+}
+
+/// The layout an input read as IIS W3C starts with: its `#Fields`, when one comes before the
+/// first data line (every other directive is skipped); else `given`, or IIS's default.
+fn iis_start(head: &[u8], given: Option<&iis::Layout>) -> Result<iis::Layout, &'static str> {
+    for line in head_lines(head) {
+        if let Some(f) = line.strip_prefix(b"#Fields:") {
+            let l = iis::Layout::parse(&String::from_utf8_lossy(f));
+            return if l.usable() {
+                Ok(l)
+            } else {
+                Err(
+                    "its #Fields directive has no sc-status, the one field an analysis cannot do without",
+                )
+            };
+        }
+        if line.first() != Some(&b'#') {
+            return Ok(given
+                .cloned()
+                .unwrap_or_else(|| iis::Layout::default_for(fragment(head))));
+        }
+    }
+    Ok(given
+        .cloned()
+        .unwrap_or_else(|| iis::Layout::parse(iis::DEFAULT_FIELDS)))
+}
+
+/// The data lines of `head` before its first `#Fields` line.
+fn fragment(head: &[u8]) -> impl Iterator<Item = &[u8]> {
+    head_lines(head)
+        .take_while(|l| !l.starts_with(b"#Fields:"))
+        .filter(|l| l.first() != Some(&b'#'))
+}
+
+/// Why sniffing found nothing: an unusable `#Fields` line, or a fragment of an IIS log (no
+/// `#Fields` line), is named as such.
+fn sniff_failure(head: &[u8]) -> String {
+    if let Err(why) = iis_start(head, None) {
+        return why.into();
+    }
+    let layout = iis::Layout::default_for(fragment(head));
+    let iis_fragment = fragment(head).any(|line| {
+        iis::parse_line(&layout, line, &mut Default::default()).is_ok_and(|r| r.time != i64::MIN)
+    });
+    if iis_fragment {
+        "cannot tell the log format from its first lines, which read as IIS W3C without the #Fields line (a rotated file's fragment?): use --format iis, with --fields 'date time ...' if the site logs other fields than IIS's default".into()
+    } else {
+        "cannot tell the log format from its first lines (use --format)".into()
+    }
+}
+
 /// Recognises the format from the first lines of a file.
 pub fn detect(head: &[u8]) -> Option<Format> {
-    let mut fields = None;
-    for line in head.split(|&b| b == b'\n').take(64) {
-        let line = trim_cr(line);
-        if line.is_empty() {
-            continue;
-        }
+    for line in head_lines(head) {
         if let Some(f) = line.strip_prefix(b"#Fields:") {
-            fields = Some(iis::Layout::parse(&String::from_utf8_lossy(f)));
-            break;
+            return Some(iis::Layout::parse(&String::from_utf8_lossy(f)))
+                .filter(iis::Layout::usable)
+                .map(Format::Iis);
         }
-        if line.starts_with(b"#Software:")
-            || line.starts_with(b"#Version:")
-            || line.starts_with(b"#Date:")
-        {
+        // W3C directives (`#Software`, `#Version`, `#Date`, `#Start-Date`, `#Remark`, ...)
+        // may come before `#Fields`; no other format starts lines with `#`.
+        if line.first() == Some(&b'#') {
             continue;
         }
         if crate::errorlog::parse_line(line).is_some() || is_error_log(line) {
@@ -82,7 +239,7 @@ pub fn detect(head: &[u8]) -> Option<Format> {
         }
         return None;
     }
-    fields.filter(iis::Layout::usable).map(Format::Iis)
+    None
 }
 
 /// An nginx or Apache error-log line of any kind (not only auth messages).
@@ -138,14 +295,14 @@ pub fn scan(
     let mut line_no: u64 = 0;
     let mut prefix_lines = 0;
     let base = buf.as_ptr() as usize;
-    // The splitter notes, in the same pass, the fields' spaces of a W3C line and the quotes
-    // of an NCSA one.
-    let (sep, keep) = match format {
-        Format::Iis(_) => (b' ', split::MAX_SEPS),
-        Format::Ncsa(_) => (b'"', ncsa::QUOTES_KEPT),
-        _ => (b' ', 0),
+    // The splitter notes, in the same pass, the fields' spaces of a W3C line (and its quotes,
+    // so that a line with quoted values is read the careful way) and the quotes of an NCSA one.
+    let (sep, also, keep) = match format {
+        Format::Iis(_) => (b' ', Some(b'"'), split::MAX_SEPS),
+        Format::Ncsa(_) => (b'"', None, ncsa::QUOTES_KEPT),
+        _ => (b' ', None, 0),
     };
-    split::for_each_line(buf, sep, keep, |raw, seps| {
+    split::for_each_line(buf, sep, also, keep, |raw, seps| {
         line_no += 1;
         let line = trim_cr(raw);
         let loc = Loc {
@@ -240,5 +397,148 @@ mod tests {
             Some(Format::ErrorLog)
         ));
         assert!(detect(b"hello world").is_none());
+    }
+
+    const DEFAULT_LINE: &[u8] =
+        b"2026-11-27 00:09:02 10.0.0.5 GET / - 443 - 10.1.2.3 curl/8 - 401 2 5 0\r\n";
+
+    fn layout(f: Result<Format, FormatError>) -> iis::Layout {
+        match f {
+            Ok(Format::Iis(l)) => l,
+            other => panic!("not IIS: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn any_directive_may_come_before_fields() {
+        let head = b"#Software: Microsoft Internet Information Services 10.0\r\n#Version: 1.0\r\n#Start-Date: 2026-11-27 00:00:00\r\n#Remark: after a restart\r\n#End-Date: 2026-11-27 00:00:00\r\n\r\n#Date: 2026-11-27 00:00:00\r\n#Fields: date time c-ip sc-status\r\n2026-11-27 00:09:02 10.1.2.3 401\r\n";
+        let Some(Format::Iis(l)) = detect(head) else {
+            panic!("not detected as IIS")
+        };
+        assert_eq!(l, iis::Layout::parse("date time c-ip sc-status"));
+        let iis = Choice::new(Some("iis"), &[], None).unwrap();
+        assert_eq!(layout(iis.for_input("u_ex.log", head)), l);
+    }
+
+    #[test]
+    fn format_names_are_read_in_any_case() {
+        for name in ["IIS", "Iis", "W3C", "w3c"] {
+            assert!(
+                matches!(
+                    Choice::new(Some(name), &[], None),
+                    Ok(Choice::Iis { start: None })
+                ),
+                "{name}"
+            );
+        }
+        for name in ["Combined", "COMMON"] {
+            assert!(
+                matches!(
+                    Choice::new(Some(name), &[], None),
+                    Ok(Choice::Fixed(Format::Ncsa(_)))
+                ),
+                "{name}"
+            );
+        }
+        for name in ["JSON", "Caddy", "TRAEFIK"] {
+            let Ok(Choice::Fixed(Format::Json(m))) = Choice::new(Some(name), &[], None) else {
+                panic!("{name}")
+            };
+            let want = match name {
+                "JSON" => "generic".to_string(),
+                _ => name.to_ascii_lowercase(),
+            };
+            assert_eq!(m.preset, want);
+        }
+        // A format string keeps its case: nginx variables are lower case, `%U` is not `%u`.
+        assert!(matches!(
+            Choice::new(Some("%h %l %u %t \"%r\" %>s %b"), &[], None),
+            Ok(Choice::Fixed(Format::Ncsa(_)))
+        ));
+    }
+
+    #[test]
+    fn a_fragment_is_read_with_the_default_or_the_given_fields() {
+        let iis = Choice::new(Some("iis"), &[], None).unwrap();
+        assert_eq!(
+            layout(iis.for_input("frag.log", DEFAULT_LINE)),
+            iis::Layout::parse(iis::DEFAULT_FIELDS)
+        );
+        // Only directives in the head (the data further on): IIS's current default.
+        assert_eq!(
+            layout(iis.for_input("frag.log", b"#Remark: nothing yet\n")),
+            iis::Layout::parse(iis::DEFAULT_FIELDS)
+        );
+        // --fields alone means IIS, and is the layout until a #Fields line says otherwise.
+        let given = Choice::new(None, &[], Some("date time c-ip sc-status")).unwrap();
+        let start = layout(given.for_input("frag.log", b"2026-11-27 00:09:02 10.1.2.3 401\n"));
+        assert_eq!(start, iis::Layout::parse("date time c-ip sc-status"));
+        assert_eq!(
+            layout(given.for_input("u_ex.log", b"#Fields: date time sc-status\n")),
+            iis::Layout::parse("date time sc-status")
+        );
+        // Sniffing does not guess the layout, but says what it saw.
+        let err = Choice::Sniff
+            .for_input("frag.log", DEFAULT_LINE)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("frag.log: ") && err.contains("use --format iis"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn errors_name_what_was_asked() {
+        let err = |r: Result<Choice, FormatError>| r.unwrap_err().to_string();
+        assert!(
+            err(Choice::new(None, &[], Some("date time"))).starts_with("--fields: "),
+            "a layout without sc-status is refused"
+        );
+        assert!(
+            err(Choice::new(
+                Some("combined"),
+                &[],
+                Some("date time sc-status")
+            ))
+            .starts_with("--fields: ")
+        );
+        assert!(err(Choice::new(Some("$nonsense ["), &[], None)).starts_with("--format: "));
+        // With --format given, the message never says "use --format".
+        let iis = Choice::new(Some("iis"), &[], None).unwrap();
+        let e = iis
+            .for_input(
+                "u_ex.log",
+                b"#Start-Date: 2026-11-27\n#Fields: date time cs-method\n",
+            )
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("has no sc-status") && !e.contains("use --format"),
+            "{e}"
+        );
+        let e = Choice::Sniff
+            .for_input("x.log", b"#Fields: date time cs-method\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("has no sc-status"), "{e}");
+        let e = Choice::Sniff
+            .for_input("x.log", b"hello world\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "x.log: cannot tell the log format from its first lines (use --format)"
+        );
+    }
+
+    #[test]
+    fn local_time_is_in_the_name() {
+        let l = iis::Layout::parse("date-local time-local sc-status");
+        assert_eq!(Format::Iis(l).name(), IIS_LOCAL_NAME);
+        assert_eq!(
+            Format::Iis(iis::Layout::parse("date time sc-status")).name(),
+            IIS_NAME
+        );
     }
 }

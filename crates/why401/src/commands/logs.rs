@@ -25,6 +25,7 @@ pub fn run(args: LogsArgs) -> Result<ExitCode> {
     let opts = Options {
         format: args.format.clone(),
         fields: args.fields.clone(),
+        w3c_fields: args.w3c_fields.clone(),
         window: Window {
             since: args.since.as_deref().map(parse_time).transpose()?,
             until: args.until.as_deref().map(parse_time).transpose()?,
