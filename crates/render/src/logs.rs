@@ -58,10 +58,11 @@ fn headline(s: &LogSummary) -> String {
         _ => "no timestamps".into(),
     };
     format!(
-        "{} input{}, {} requests, {span}",
+        "{} input{}, {} request{}, {span}",
         s.inputs.len(),
         if s.inputs.len() == 1 { "" } else { "s" },
-        thousands(s.requests)
+        thousands(s.requests),
+        if s.requests == 1 { "" } else { "s" }
     )
 }
 
