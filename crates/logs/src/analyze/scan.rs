@@ -1,0 +1,301 @@
+//! Scanning one input: a plain file is mapped, cut into line-aligned chunks scanned on every
+//! core and merged in file order as they arrive; a compressed file or stdin is decoded block
+//! by block, each block scanned as a chunk.
+
+use std::fs::File;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use why401_evidence::logs::InputInfo;
+
+use super::inputs::{Input, open_stream, read_up_to};
+use super::{LogError, Options, io};
+use crate::acc::Acc;
+use crate::errorlog::Reasons;
+use crate::format::{self, Format, iis};
+
+/// A plain file: line-aligned chunks scanned in parallel, merged in order.
+pub(super) fn scan_file(
+    path: &Path,
+    fmt: &Format,
+    file_id: usize,
+    opts: &Options,
+    reasons: Option<&Reasons>,
+    read: &AtomicU64,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<(Acc, InputInfo, Vec<u64>, Format), LogError> {
+    let file = File::open(path).map_err(io(path))?;
+    let size = file.metadata().map_err(io(path))?.len();
+    // The file is mapped, not read: no copy, and each chunk's pages are handed back once it is
+    // scanned, so memory stays bounded on files larger than RAM.
+    let map = if size == 0 {
+        None
+    } else {
+        // SAFETY: the map is read-only; a log that shrinks while being read is the one risk,
+        // as with any reader of a file being truncated.
+        let m = unsafe { memmap2::MmapOptions::new().map(&file) }.map_err(io(path))?;
+        Some(m)
+    };
+    let data: &[u8] = map.as_deref().unwrap_or_default();
+    let threads = rayon::current_num_threads().max(1);
+    // Few, large chunks: each chunk's tables are merged in order, and that part is sequential.
+    let chunk = if opts.chunk_size > 0 {
+        opts.chunk_size as u64
+    } else {
+        (size / (threads as u64 * 2)).clamp(4 << 20, 32 << 20)
+    };
+    let bounds = line_aligned(data, chunk as usize);
+    if let Some(m) = &map {
+        // Finding the line ends faulted in a run of pages (a whole large folio) at every
+        // boundary: on a 10 GB file that is tens of MB mapped for the whole run. Drop them.
+        release(m, 0, data.len());
+    }
+    let mut acc = Acc::new(opts.caps, opts.window);
+    let mut layout = match fmt {
+        Format::Iis(l) => Some(l.clone()),
+        _ => None,
+    };
+    let mut offsets = Vec::with_capacity(bounds.len());
+    let mut lines = 0u64;
+    let mut unparsed = 0u64;
+    // Workers scan chunks ahead; this thread merges them in file order as they arrive, so
+    // the (sequential) merging overlaps the scanning. At most `window` chunks are in flight,
+    // which bounds memory.
+    let window = threads + 1;
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let merged = std::sync::atomic::AtomicUsize::new(0);
+    let assumed_start = layout.clone();
+    // Layouts announced by `#Fields` directives, by the chunk they appear in: a worker starts a
+    // chunk with the last one announced before it (a guess the merge checks).
+    let directives: std::sync::Mutex<std::collections::BTreeMap<usize, iis::Layout>> =
+        Default::default();
+    let (tx, rx) = std::sync::mpsc::channel::<(usize, format::ChunkOut, Option<iis::Layout>)>();
+    // Merged chunks' accumulators, emptied with their tables' allocations kept, for the chunks
+    // still to scan: tables that start at full size do not fault in fresh pages as they grow.
+    let pool: std::sync::Mutex<Vec<Acc>> = Default::default();
+    let fresh = || {
+        pool.lock()
+            .ok()
+            .and_then(|mut p| p.pop())
+            .unwrap_or_else(|| Acc::new(opts.caps, opts.window))
+    };
+    std::thread::scope(|scope| -> Result<(), LogError> {
+        for _ in 0..threads {
+            let tx = tx.clone();
+            let (next, merged, bounds, data, map, assumed_start, directives, fresh) = (
+                &next,
+                &merged,
+                &bounds,
+                data,
+                &map,
+                &assumed_start,
+                &directives,
+                &fresh,
+            );
+            scope.spawn(move || {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= bounds.len() {
+                        break;
+                    }
+                    while i >= merged.load(Ordering::Acquire) + window {
+                        std::thread::sleep(std::time::Duration::from_micros(200));
+                    }
+                    let (s, e) = bounds[i];
+                    if let Some(m) = map {
+                        // One call maps the whole chunk: page faults one by one cost more than the scan.
+                        let _ = m.advise_range(memmap2::Advice::PopulateRead, s, e - s);
+                    }
+                    let announced = directives
+                        .lock()
+                        .ok()
+                        .and_then(|d| d.range(..i).next_back().map(|(_, l)| l.clone()));
+                    let assumed = match (announced.as_ref().or(assumed_start.as_ref()), fmt) {
+                        (Some(l), Format::Iis(_)) => Format::Iis(l.clone()),
+                        _ => fmt.clone(),
+                    };
+                    let out = format::scan(&assumed, &data[s..e], file_id, i, fresh, reasons);
+                    if let (Some(l), Ok(mut d)) = (&out.last_layout, directives.lock()) {
+                        d.insert(i, l.clone());
+                    }
+                    progress(read.fetch_add((e - s) as u64, Ordering::Relaxed) + (e - s) as u64);
+                    let assumed_layout = match assumed {
+                        Format::Iis(l) => Some(l),
+                        _ => None,
+                    };
+                    if tx.send((i, out, assumed_layout)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        let mut ready = std::collections::BTreeMap::new();
+        // Chunks are merged in order, so everything before the merged chunk's end is done with,
+        // including the page it shares with the next chunk.
+        let mut released = 0;
+        for (i, out, assumed_layout) in rx.iter() {
+            ready.insert(i, (out, assumed_layout));
+            while let Some((mut out, assumed_layout)) =
+                ready.remove(&merged.load(Ordering::Acquire))
+            {
+                let (s, e) = bounds[offsets.len()];
+                // Chunks were read with the file's first layout; a directive earlier in the
+                // file may have changed it: read the chunk's first lines again then (rare).
+                if let (Some(current), Some(assumed_layout)) = (&layout, &assumed_layout)
+                    && current != assumed_layout
+                    && out.prefix_lines > 0
+                {
+                    let redo = format::scan(
+                        &Format::Iis(current.clone()),
+                        &data[s..s + out.prefix_len],
+                        file_id,
+                        offsets.len(),
+                        || Acc::new(opts.caps, opts.window),
+                        reasons,
+                    );
+                    out.prefix = redo.prefix;
+                }
+                offsets.push(lines);
+                lines += out.lines;
+                unparsed += out.prefix.unparsed + out.rest.unparsed;
+                // Only accumulators that held lines have grown tables worth keeping.
+                let rest_used = out.rest.lines > 0;
+                acc.absorb(&mut out.prefix);
+                acc.absorb(&mut out.rest);
+                if let Ok(mut p) = pool.lock() {
+                    if rest_used {
+                        p.push(out.rest);
+                    }
+                    p.push(out.prefix);
+                }
+                if let Some(l) = out.last_layout {
+                    layout = Some(l);
+                }
+                if let Some(m) = &map {
+                    released = release(m, released, e);
+                }
+                merged.fetch_add(1, Ordering::Release);
+            }
+        }
+        Ok(())
+    })?;
+    let info = InputInfo {
+        path: path.display().to_string(),
+        format: String::new(),
+        bytes: size,
+        lines,
+        unparsed,
+    };
+    let last = match (layout, fmt) {
+        (Some(l), Format::Iis(_)) => Format::Iis(l),
+        _ => fmt.clone(),
+    };
+    Ok((acc, info, offsets, last))
+}
+
+/// Chunk boundaries of about `chunk` bytes, each ending after a newline (or at the end).
+fn line_aligned(data: &[u8], chunk: usize) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut s = 0;
+    while s < data.len() {
+        let target = (s + chunk.max(1)).min(data.len());
+        let e = if target >= data.len() {
+            data.len()
+        } else {
+            memchr::memchr(b'\n', &data[target..]).map_or(data.len(), |i| target + i + 1)
+        };
+        out.push((s, e));
+        s = e;
+    }
+    out
+}
+
+/// Hands the pages of `from..to` back to the kernel (they stay in the page cache) and returns
+/// where the next release starts: `from` is page-aligned, the page holding `to` is kept.
+fn release(map: &memmap2::Mmap, from: usize, to: usize) -> usize {
+    const PAGE: usize = 4096;
+    let to = to / PAGE * PAGE;
+    if to > from {
+        // SAFETY: a read-only, file-backed map: dropped pages are read again from the file if
+        // touched, never zero-filled.
+        let _ = unsafe {
+            map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, from, to - from)
+        };
+    }
+    to.max(from)
+}
+
+/// A compressed file or stdin: blocks decoded in order, each scanned as a chunk.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn scan_stream(
+    input: &Input,
+    name: &str,
+    head: &[u8],
+    fmt: &Format,
+    file_id: usize,
+    opts: &Options,
+    reasons: Option<&Reasons>,
+    read: &AtomicU64,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<(Acc, InputInfo, Vec<u64>), LogError> {
+    let mut stream = open_stream(input, name, head)?;
+    let mut acc = Acc::new(opts.caps, opts.window);
+    let mut fmt = fmt.clone();
+    let mut carry: Vec<u8> = Vec::new();
+    let mut block = vec![0u8; 8 << 20];
+    let mut offsets = Vec::new();
+    let (mut lines, mut bytes, mut unparsed) = (0u64, 0u64, 0u64);
+    let mut first = true;
+    loop {
+        let n = read_up_to(&mut stream, &mut block);
+        let eof = n < block.len();
+        bytes += n as u64;
+        carry.extend_from_slice(&block[..n]);
+        if first && !carry.is_empty() {
+            first = false;
+            if opts.format.is_none() && name == "(stdin)" {
+                fmt = format::detect(&carry).ok_or_else(|| LogError::UnknownFormat(name.into()))?;
+            }
+        }
+        let cut = if eof {
+            carry.len()
+        } else {
+            memchr::memrchr(b'\n', &carry).map_or(0, |i| i + 1)
+        };
+        if cut > 0 {
+            let out = format::scan(
+                &fmt,
+                &carry[..cut],
+                file_id,
+                offsets.len(),
+                || Acc::new(opts.caps, opts.window),
+                reasons,
+            );
+            offsets.push(lines);
+            lines += out.lines;
+            unparsed += out.prefix.unparsed + out.rest.unparsed;
+            acc.merge(out.prefix);
+            acc.merge(out.rest);
+            if let (Some(l), Format::Iis(_)) = (out.last_layout, &fmt) {
+                fmt = Format::Iis(l);
+            }
+            carry.drain(..cut);
+        }
+        progress(read.fetch_add(n as u64, Ordering::Relaxed) + n as u64);
+        if eof {
+            break;
+        }
+    }
+    Ok((
+        acc,
+        InputInfo {
+            path: name.into(),
+            format: fmt.name(),
+            bytes,
+            lines,
+            unparsed,
+        },
+        offsets,
+    ))
+}
