@@ -5,6 +5,7 @@
 use std::fs::File;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex, PoisonError};
 
 use why401_evidence::logs::InputInfo;
 
@@ -63,7 +64,7 @@ pub(super) fn scan_file(
     // which bounds memory.
     let window = threads + 1;
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let merged = std::sync::atomic::AtomicUsize::new(0);
+    let merged = Merged::default();
     let assumed_start = layout.clone();
     // Layouts announced by `#Fields` directives, by the chunk they appear in: a worker starts a
     // chunk with the last one announced before it (a guess the merge checks).
@@ -98,9 +99,7 @@ pub(super) fn scan_file(
                     if i >= bounds.len() {
                         break;
                     }
-                    while i >= merged.load(Ordering::Acquire) + window {
-                        std::thread::sleep(std::time::Duration::from_micros(200));
-                    }
+                    merged.wait_for(i, window);
                     let (s, e) = bounds[i];
                     if let Some(m) = map {
                         // One call maps the whole chunk: page faults one by one cost more than the scan.
@@ -134,11 +133,10 @@ pub(super) fn scan_file(
         // Chunks are merged in order, so everything before the merged chunk's end is done with,
         // including the page it shares with the next chunk.
         let mut released = 0;
+        let mut done = 0;
         for (i, out, assumed_layout) in rx.iter() {
             ready.insert(i, (out, assumed_layout));
-            while let Some((mut out, assumed_layout)) =
-                ready.remove(&merged.load(Ordering::Acquire))
-            {
+            while let Some((mut out, assumed_layout)) = ready.remove(&done) {
                 let (s, e) = bounds[offsets.len()];
                 // Chunks were read with the file's first layout; a directive earlier in the
                 // file may have changed it: read the chunk's first lines again then (rare).
@@ -175,7 +173,8 @@ pub(super) fn scan_file(
                 if let Some(m) = &map {
                     released = release(m, released, e);
                 }
-                merged.fetch_add(1, Ordering::Release);
+                done += 1;
+                merged.advance(done);
             }
         }
         Ok(())
@@ -192,6 +191,36 @@ pub(super) fn scan_file(
         _ => fmt.clone(),
     };
     Ok((acc, info, offsets, last))
+}
+
+/// How many chunks of a file have been merged, for the workers that wait to scan a chunk no
+/// further than `window` ahead of the merge: a condition variable, so a waiting worker sleeps
+/// until the merge moves rather than polling.
+#[derive(Default)]
+struct Merged {
+    count: Mutex<usize>,
+    moved: Condvar,
+}
+
+impl Merged {
+    /// Blocks until chunk `i` is less than `window` chunks ahead of the merge.
+    fn wait_for(&self, i: usize, window: usize) {
+        // A poisoned lock only means another worker panicked; the count it guards is still
+        // right, and the panic surfaces when the scope joins.
+        let mut count = self.count.lock().unwrap_or_else(PoisonError::into_inner);
+        while i >= *count + window {
+            count = self
+                .moved
+                .wait(count)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    /// The merge has taken `count` chunks: wakes the workers waiting for it.
+    fn advance(&self, count: usize) {
+        *self.count.lock().unwrap_or_else(PoisonError::into_inner) = count;
+        self.moved.notify_all();
+    }
 }
 
 /// Chunk boundaries of about `chunk` bytes, each ending after a newline (or at the end).
@@ -298,4 +327,42 @@ pub(super) fn scan_stream(
         },
         offsets,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn a_worker_waits_until_its_chunk_is_within_the_window() {
+        let merged = Merged::default();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                merged.wait_for(5, 2);
+                tx.send(()).unwrap();
+            });
+            let short = Duration::from_millis(50);
+            assert!(rx.recv_timeout(short).is_err(), "chunk 5 is 5 ahead of 0");
+            merged.advance(3);
+            assert!(
+                rx.recv_timeout(short).is_err(),
+                "chunk 5 is still 2 ahead of 3"
+            );
+            merged.advance(4);
+            assert!(
+                rx.recv_timeout(Duration::from_secs(10)).is_ok(),
+                "1 ahead of 4"
+            );
+        });
+    }
+
+    #[test]
+    fn chunks_end_after_a_newline_and_cover_the_data() {
+        let data = b"aaaa\nbb\ncccccc\nd";
+        let bounds = line_aligned(data, 3);
+        // Each chunk runs at least `chunk` bytes, then to the end of its line.
+        assert_eq!(bounds, [(0, 5), (5, 15), (15, 16)]);
+    }
 }
