@@ -51,8 +51,9 @@ pub struct SourceStats {
     /// Distinct accounts it failed on (exact up to the cap, then a lower bound).
     pub users: u64,
     pub sample_users: Vec<String>,
-    pub first: i64,
-    pub last: i64,
+    /// Its first and last failure; `None` when its lines carry no time.
+    pub first: Option<i64>,
+    pub last: Option<i64>,
 }
 
 /// One source failing against one account.
@@ -62,8 +63,9 @@ pub struct PairStats {
     pub user: String,
     pub failures: u64,
     pub successes: u64,
-    pub first: i64,
-    pub last: i64,
+    /// Its first and last failure; `None` when its lines carry no time.
+    pub first: Option<i64>,
+    pub last: Option<i64>,
     /// Hours (of the span) in which it failed at least once.
     pub failing_hours: u32,
     /// A sample line, `file:line`.
@@ -75,8 +77,9 @@ pub struct PairStats {
 pub struct Lockout {
     pub user: String,
     pub count: u64,
-    pub first: i64,
-    pub last: i64,
+    /// Its first and last lockout line; `None` when they carry no time.
+    pub first: Option<i64>,
+    pub last: Option<i64>,
     /// Failures for the account before its first lockout line.
     pub failures_before: u64,
     pub sources: Vec<String>,
@@ -125,8 +128,9 @@ pub struct Scattered {
     pub failures: u64,
     /// Distinct accounts they failed on (exact up to a few hundred per source).
     pub users: u64,
-    pub first: i64,
-    pub last: i64,
+    /// Their first and last failure; `None` when none carried a time.
+    pub first: Option<i64>,
+    pub last: Option<i64>,
 }
 
 impl Scattered {

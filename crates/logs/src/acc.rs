@@ -19,14 +19,15 @@ use crate::errorlog::Reasons;
 use crate::heavy::{Merge, Table, TopK, key_hash};
 use legs::{Leg, OPEN_BUCKETS, is_handshake_leg};
 use minutes::Minutes;
-pub(crate) use payload::min_time;
 use payload::{LockP, MixAcc, PairP, SourceP, code_key, pair_hash, pair_key, pair_key_into};
+pub(crate) use payload::{earliest, latest};
 use successes::Success;
 
 /// A parsed log line, borrowed from the buffer.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Record<'a> {
-    /// Unix seconds (`i64::MIN` when the line carries no time).
+    /// Unix seconds, `i64::MIN` when the line carries no time: the format readers write it so,
+    /// everything else reads it as an `Option` through [`Record::when`].
     pub time: i64,
     pub ip: &'a [u8],
     /// Empty when no user (`-`).
@@ -39,6 +40,14 @@ pub struct Record<'a> {
     pub agent: &'a [u8],
     /// IIS writes spaces in `cs(User-Agent)` as `+`.
     pub plus_for_space: bool,
+}
+
+impl Record<'_> {
+    /// The line's time, if it carries one.
+    #[inline]
+    pub fn when(&self) -> Option<i64> {
+        (self.time != i64::MIN).then_some(self.time)
+    }
 }
 
 /// Where a line is, before line numbers are made absolute at merge time.
@@ -95,8 +104,9 @@ pub struct Acc {
     pub requests: u64,
     pub filtered: u64,
     pub status: Vec<u64>,
-    pub first: i64,
-    pub last: i64,
+    /// The earliest and latest time of a counted line, when any carried one.
+    pub first: Option<i64>,
+    pub last: Option<i64>,
     pub minutes: Minutes,
     pub codes: FxHashMap<(u16, u32, u64), [u64; 2]>,
     pub users: TopK<()>,
@@ -139,8 +149,8 @@ impl Acc {
             requests: 0,
             filtered: 0,
             status: vec![0; 1000],
-            first: 0,
-            last: 0,
+            first: None,
+            last: None,
             minutes: Minutes::default(),
             codes: FxHashMap::default(),
             users: TopK::new(caps.table),
@@ -178,29 +188,20 @@ impl Acc {
     /// error-log index, when error logs were given.
     #[inline]
     pub fn record(&mut self, r: &Record, loc: Loc, reasons: Option<&Reasons>, buf: &[u8]) {
-        if r.time != i64::MIN {
-            if self.window.since.is_some_and(|s| r.time < s)
-                || self.window.until.is_some_and(|u| r.time >= u)
+        let time = r.when();
+        if let Some(t) = time {
+            if self.window.since.is_some_and(|s| t < s) || self.window.until.is_some_and(|u| t >= u)
             {
                 self.filtered += 1;
                 return;
             }
-            if self.first == 0 || r.time < self.first {
-                self.first = r.time;
-            }
-            if r.time > self.last {
-                self.last = r.time;
-            }
+            self.first = Some(self.first.map_or(t, |f| f.min(t)));
+            self.last = Some(self.last.map_or(t, |l| l.max(t)));
         }
         self.requests += 1;
         self.status[(r.status as usize).min(999)] += 1;
-        let minute = if r.time == i64::MIN {
-            None
-        } else {
-            Some(r.time.div_euclid(60))
-        };
-        if let Some(m) = minute {
-            let s = self.minutes.slot(m);
+        if let Some(t) = time {
+            let s = self.minutes.slot(t.div_euclid(60));
             s[0] += 1;
             if r.status == 401 {
                 s[1] += 1;
@@ -209,7 +210,7 @@ impl Acc {
         let denied = matches!(r.status, 401 | 403 | 407);
         if !denied {
             if r.status < 400 {
-                self.success(r, loc, buf);
+                self.success(r, time, loc, buf);
             }
             return;
         }
@@ -218,16 +219,18 @@ impl Acc {
             .entry((r.status, r.substatus, r.win32))
             .or_default();
         code[0] += 1;
+        // The error log is joined by time: a line without one cannot be explained by it.
         if let Some(rs) = reasons
-            && let Some(why) = rs.explain(r.time, r.ip, r.uri, r.user)
+            && let Some(t) = time
+            && let Some(why) = rs.explain(t, r.ip, r.uri, r.user)
         {
             *self.reasons.entry(why).or_default() += 1;
         }
         if is_handshake_leg(r.status, r.substatus, r.win32, r.user) && !r.ip.is_empty() {
-            self.open_leg(r, loc, buf);
+            self.open_leg(r, time, loc, buf);
             return;
         }
-        self.failure(r, loc, Some(loc.line));
+        self.failure(r, time, loc, Some(loc.line));
     }
 
     /// The chunk is done: its successes count for the IPs and pairs that failed before them
@@ -237,11 +240,12 @@ impl Acc {
         self.keep_open_legs(buf);
     }
 
-    /// A real failure: into every table. `at`: the line of this chunk from which the failure
-    /// is known (none when merging chunks).
-    fn failure(&mut self, r: &Record, loc: Loc, at: Option<u64>) {
-        if r.time != i64::MIN {
-            self.minutes.slot(r.time.div_euclid(60))[2] += 1;
+    /// A real failure: into every table. `time` is the line's ([`Record::when`]; `r.time` is
+    /// not read). `at`: the line of this chunk from which the failure is known (none when
+    /// merging chunks).
+    fn failure(&mut self, r: &Record, time: Option<i64>, loc: Loc, at: Option<u64>) {
+        if let Some(t) = time {
+            self.minutes.slot(t.div_euclid(60))[2] += 1;
         }
         self.plus_for_space |= r.plus_for_space;
         let hip = key_hash(r.ip);
@@ -267,10 +271,10 @@ impl Acc {
             }
             let e = self.pairs.hit_hashed(hp, key);
             let p = &mut e.payload;
-            p.first = min_time(p.first, r.time);
-            p.last = p.last.max(r.time);
-            if r.time != i64::MIN {
-                p.hour(r.time.div_euclid(3600) as i32);
+            p.first = earliest(p.first, time);
+            p.last = latest(p.last, time);
+            if let Some(t) = time {
+                p.hour(t.div_euclid(3600) as i32);
             }
             p.example.get_or_insert(loc);
         }
@@ -279,22 +283,22 @@ impl Acc {
         }
         let s = self.sources.hit_hashed(hip, r.ip);
         let sp = &mut s.payload;
-        sp.first = min_time(sp.first, r.time);
-        sp.last = sp.last.max(r.time);
+        sp.first = earliest(sp.first, time);
+        sp.last = latest(sp.last, time);
         if !r.user.is_empty() {
             sp.user(r.user, hu);
         }
         if is_lockout(r.win32) && !r.user.is_empty() {
             let l = self.lockouts.hit_hashed(hu, r.user);
-            l.payload.first = min_time(l.payload.first, r.time);
-            l.payload.last = l.payload.last.max(r.time);
+            l.payload.first = earliest(l.payload.first, time);
+            l.payload.last = latest(l.payload.last, time);
             if l.payload.sources.len() < 8 {
                 l.payload.sources.insert(r.ip.into());
             }
             l.payload.example.get_or_insert(loc);
         }
-        if r.time != i64::MIN {
-            let h = self.hours.entry(r.time.div_euclid(3600)).or_default();
+        if let Some(t) = time {
+            let h = self.hours.entry(t.div_euclid(3600)).or_default();
             h.failures += 1;
             h.urls.hit_hashed(huri, r.uri);
             h.agents.hit_hashed(hagent, r.agent);
@@ -321,8 +325,8 @@ impl Acc {
         for (a, b) in self.status.iter_mut().zip(&next.status) {
             *a += b;
         }
-        self.first = min_time(self.first, next.first);
-        self.last = self.last.max(next.last);
+        self.first = earliest(self.first, next.first);
+        self.last = latest(self.last, next.last);
         self.minutes.absorb(&mut next.minutes);
         for (k, v) in next.codes.drain() {
             let c = self.codes.entry(k).or_default();
@@ -367,8 +371,8 @@ impl Acc {
         self.requests = 0;
         self.filtered = 0;
         self.status.fill(0);
-        self.first = 0;
-        self.last = 0;
+        self.first = None;
+        self.last = None;
         self.minutes.base = 0;
         self.minutes.v.clear();
         self.codes.clear();
@@ -396,5 +400,87 @@ impl Acc {
     pub fn merge_file(&mut self, next: Acc) {
         self.finish();
         self.merge(next);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(line: u64) -> Loc {
+        Loc {
+            file: 0,
+            chunk: 0,
+            line,
+        }
+    }
+
+    /// A wrong password of bob from 10.0.0.1, at `time` (`i64::MIN`: the line has none).
+    fn failure(time: i64) -> Record<'static> {
+        Record {
+            time,
+            ip: b"10.0.0.1",
+            user: b"bob",
+            status: 401,
+            substatus: 1,
+            win32: 1326,
+            ..Record::default()
+        }
+    }
+
+    #[test]
+    fn lines_without_a_time_leave_first_and_last_to_the_timed_ones() {
+        let mut acc = Acc::new(Caps::default(), Window::default());
+        acc.record(&failure(i64::MIN), at(1), None, b"");
+        acc.record(&failure(1_000), at(2), None, b"");
+        acc.record(&failure(i64::MIN), at(3), None, b"");
+        acc.end_chunk(b"");
+        assert_eq!((acc.first, acc.last), (Some(1_000), Some(1_000)));
+        let (_, pair) = acc.pairs.iter().next().expect("bob's pair failed");
+        assert_eq!((pair.count, pair.payload.first), (3, Some(1_000)));
+        assert_eq!(pair.payload.last, Some(1_000));
+        let (_, source) = acc.sources.iter().next().expect("10.0.0.1 failed");
+        assert_eq!(
+            (source.payload.first, source.payload.last),
+            (Some(1_000), Some(1_000))
+        );
+    }
+
+    #[test]
+    fn no_time_at_all_is_none_and_the_epoch_is_a_time() {
+        let mut acc = Acc::new(Caps::default(), Window::default());
+        acc.record(&failure(i64::MIN), at(1), None, b"");
+        acc.end_chunk(b"");
+        let (_, pair) = acc.pairs.iter().next().expect("bob's pair failed");
+        assert_eq!(
+            (acc.first, pair.payload.first, pair.payload.last),
+            (None, None, None)
+        );
+        let mut epoch = Acc::new(Caps::default(), Window::default());
+        epoch.record(&failure(0), at(1), None, b"");
+        epoch.merge(acc);
+        assert_eq!((epoch.first, epoch.last), (Some(0), Some(0)));
+    }
+
+    #[test]
+    fn an_untimed_leg_is_noise_when_its_client_then_succeeds() {
+        let mut acc = Acc::new(Caps::default(), Window::default());
+        let leg = Record {
+            user: b"",
+            substatus: 2,
+            win32: 5,
+            ..failure(i64::MIN)
+        };
+        let ok = Record {
+            status: 200,
+            substatus: 0,
+            win32: 0,
+            ..failure(i64::MIN)
+        };
+        acc.record(&leg, at(1), None, b"");
+        acc.record(&ok, at(2), None, b"");
+        acc.end_chunk(b"");
+        acc.finish();
+        assert_eq!((acc.noise, acc.sources.len()), (1, 0));
     }
 }

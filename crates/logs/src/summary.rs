@@ -5,7 +5,7 @@ use why401_evidence::logs::{
     Series, SourceStats, Unparsed,
 };
 
-use crate::acc::{Acc, Loc, min_time};
+use crate::acc::{Acc, Loc, earliest, latest};
 use crate::heavy::{Merge, TopK};
 
 /// How many rows the tables keep.
@@ -204,8 +204,8 @@ pub fn build(
         unparsed: acc.unparsed,
         unparsed_examples,
         filtered_out: acc.filtered,
-        first: (acc.first != 0).then_some(acc.first),
-        last: (acc.last != 0).then_some(acc.last),
+        first: acc.first,
+        last: acc.last,
         by_status,
         auth_denials: denials,
         handshake_noise: acc.noise,
@@ -248,8 +248,8 @@ fn scattered(acc: &Acc) -> Scattered {
         out.failures += e.count;
         users.extend(e.payload.user_hashes.iter().copied());
         out.users += e.payload.users_over;
-        out.first = min_time(out.first, e.payload.first);
-        out.last = out.last.max(e.payload.last);
+        out.first = earliest(out.first, e.payload.first);
+        out.last = latest(out.last, e.payload.last);
     }
     out.users += users.len() as u64;
     out

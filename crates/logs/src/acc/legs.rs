@@ -63,7 +63,7 @@ impl Text {
 /// A handshake leg waiting for its client's success.
 #[derive(Debug, Clone)]
 pub(super) struct Leg {
-    time: i64,
+    time: Option<i64>,
     substatus: u32,
     win32: u64,
     uri: Text,
@@ -75,9 +75,9 @@ pub(super) struct Leg {
 impl Acc {
     /// A leg opens: it waits for its client's success.
     #[inline]
-    pub(super) fn open_leg(&mut self, r: &Record, loc: Loc, buf: &[u8]) {
+    pub(super) fn open_leg(&mut self, r: &Record, time: Option<i64>, loc: Loc, buf: &[u8]) {
         let leg = Leg {
-            time: r.time,
+            time,
             substatus: r.substatus,
             win32: r.win32,
             uri: Text::of(r.uri, buf),
@@ -91,7 +91,7 @@ impl Acc {
             .push(leg);
         self.opened(hip, 1);
         if self.pending.len() > 200_000 {
-            self.sweep(r.time, loc.line, buf);
+            self.sweep(time, loc.line, buf);
         }
     }
 
@@ -120,20 +120,19 @@ impl Acc {
         self.open_by_hash[b] = self.open_by_hash[b].saturating_sub(n as u16);
     }
 
-    /// A leg meets its client's success at `time`: noise within the handshake window, a real
-    /// failure otherwise (`at` as for [`Acc::expire`]).
+    /// A leg meets its client's success at `time`: noise within the handshake window (or when
+    /// either has no time to tell), a real failure otherwise (`at` as for [`Acc::expire`]).
     pub(super) fn settle_leg(
         &mut self,
         ip: &[u8],
         leg: Leg,
-        time: i64,
+        time: Option<i64>,
         buf: &[u8],
         at: Option<u64>,
     ) {
-        if time == i64::MIN || leg.time == i64::MIN || time - leg.time <= HANDSHAKE_WINDOW {
-            self.noise_leg(&leg);
-        } else {
-            self.expire(ip, leg, buf, at);
+        match (time, leg.time) {
+            (Some(t), Some(l)) if t - l > HANDSHAKE_WINDOW => self.expire(ip, leg, buf, at),
+            _ => self.noise_leg(&leg),
         }
     }
 
@@ -147,8 +146,8 @@ impl Acc {
     /// A leg nobody followed up: a real failure after all.
     /// `at`: the line of this chunk where that became known (its successes count from there).
     pub(super) fn expire(&mut self, ip: &[u8], leg: Leg, buf: &[u8], at: Option<u64>) {
+        // The time goes to `failure` as the leg's `Option`; the record's own field is not read.
         let r = Record {
-            time: leg.time,
             ip,
             user: b"",
             method: b"",
@@ -158,16 +157,23 @@ impl Acc {
             win32: leg.win32,
             agent: leg.agent.get(buf),
             plus_for_space: leg.plus,
+            ..Record::default()
         };
-        self.failure(&r, leg.loc, at);
+        self.failure(&r, leg.time, leg.loc, at);
     }
 
-    pub(super) fn sweep(&mut self, now: i64, line: u64, buf: &[u8]) {
+    /// Too many clients have legs open: those whose last leg is older than the handshake
+    /// window at `now` were never followed up. (A leg without a time is never stale: a success
+    /// would have made it noise.)
+    pub(super) fn sweep(&mut self, now: Option<i64>, line: u64, buf: &[u8]) {
         let stale: Vec<(u64, Box<[u8]>)> = self
             .pending
             .iter()
             .filter(|(_, _, legs)| {
-                legs.last().is_some_and(|l| now - l.time > HANDSHAKE_WINDOW) || legs.is_empty()
+                legs.last().is_some_and(|l| match (now, l.time) {
+                    (Some(now), Some(t)) => now - t > HANDSHAKE_WINDOW,
+                    _ => false,
+                }) || legs.is_empty()
             })
             .map(|(h, k, _)| (h, k.into()))
             .collect();
@@ -188,7 +194,7 @@ impl Acc {
 
     /// Settles the open legs of `ip` (whose hash is `h`) against a success at `time`: noise
     /// within the handshake window, real failures otherwise.
-    pub(super) fn settle(&mut self, h: u64, ip: &[u8], time: i64) {
+    pub(super) fn settle(&mut self, h: u64, ip: &[u8], time: Option<i64>) {
         let legs = self.pending.remove(h, ip).unwrap_or_default();
         self.closed(h, legs.len());
         for leg in legs {

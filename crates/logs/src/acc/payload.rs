@@ -19,8 +19,9 @@ pub(super) fn pair_hash(ip: u64, user: u64) -> u64 {
 #[derive(Debug, Clone, Default)]
 pub struct PairP {
     pub successes: u64,
-    pub first: i64,
-    pub last: i64,
+    /// Its first and last failure, when its lines carry a time.
+    pub first: Option<i64>,
+    pub last: Option<i64>,
     /// Hours (since the epoch) with a failure, sorted, distinct.
     pub hours: Vec<i32>,
     pub example: Option<Loc>,
@@ -45,8 +46,8 @@ impl PairP {
 impl Merge for PairP {
     fn merge(&mut self, o: Self) {
         self.successes += o.successes;
-        self.first = min_time(self.first, o.first);
-        self.last = self.last.max(o.last);
+        self.first = earliest(self.first, o.first);
+        self.last = latest(self.last, o.last);
         // Chunks merge in time order: usually the other's hours all come after ours.
         if o.hours
             .first()
@@ -72,8 +73,9 @@ pub struct SourceP {
     pub users_over: u64,
     /// The first few user names, for the report.
     pub sample: Vec<Box<[u8]>>,
-    pub first: i64,
-    pub last: i64,
+    /// Its first and last failure, when its lines carry a time.
+    pub first: Option<i64>,
+    pub last: Option<i64>,
 }
 
 /// How many distinct users a source counts exactly.
@@ -122,24 +124,25 @@ impl Merge for SourceP {
             }
         }
         self.users_over += o.users_over;
-        self.first = min_time(self.first, o.first);
-        self.last = self.last.max(o.last);
+        self.first = earliest(self.first, o.first);
+        self.last = latest(self.last, o.last);
     }
 }
 
 /// Payload per locked-out user.
 #[derive(Debug, Clone, Default)]
 pub struct LockP {
-    pub first: i64,
-    pub last: i64,
+    /// Its first and last failure, when its lines carry a time.
+    pub first: Option<i64>,
+    pub last: Option<i64>,
     pub sources: FxHashSet<Box<[u8]>>,
     pub example: Option<Loc>,
 }
 
 impl Merge for LockP {
     fn merge(&mut self, o: Self) {
-        self.first = min_time(self.first, o.first);
-        self.last = self.last.max(o.last);
+        self.first = earliest(self.first, o.first);
+        self.last = latest(self.last, o.last);
         if self.sources.len() < 8 {
             self.sources.extend(o.sources.into_iter().take(8));
         }
@@ -147,11 +150,20 @@ impl Merge for LockP {
     }
 }
 
-pub(crate) fn min_time(a: i64, b: i64) -> i64 {
+/// The earlier of two times, either of which may be unknown (a line without a time).
+#[inline]
+pub(crate) fn earliest(a: Option<i64>, b: Option<i64>) -> Option<i64> {
     match (a, b) {
-        (0, x) | (x, 0) => x,
-        (x, y) => x.min(y),
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (t, None) | (None, t) => t,
     }
+}
+
+/// The later of two times, either of which may be unknown.
+#[inline]
+pub(crate) fn latest(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    // `None` orders before every `Some`.
+    a.max(b)
 }
 
 /// Failures of one hour, to name what changed when the rate steps up.

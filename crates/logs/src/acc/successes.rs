@@ -15,6 +15,8 @@ pub(super) struct Success {
     /// The client IP's [`key_hash`] and the (IP, user) pair's [`pair_hash`].
     ip: u64,
     pair: u64,
+    /// Unix seconds when [`Success::TIMED`] is set; read through [`Success::time`]. (A flag,
+    /// not an `Option`: one is noted per success line, and 8 more bytes each is measurable.)
     time: i64,
     /// Its line in the chunk.
     line: u64,
@@ -28,6 +30,13 @@ impl Success {
     /// Already counted in its chunk (its IP / pair had failed earlier there).
     const IP_COUNTED: u8 = 4;
     const PAIR_COUNTED: u8 = 8;
+    /// The line carried a time.
+    const TIMED: u8 = 16;
+
+    /// The line's time, if it carried one.
+    fn time(&self) -> Option<i64> {
+        (self.flags & Success::TIMED != 0).then_some(self.time)
+    }
 }
 
 impl Acc {
@@ -35,13 +44,13 @@ impl Acc {
     /// (by key hash): whether it counts for its IP and pair, which needs their first failure,
     /// is read at the chunk's end ([`Acc::end_chunk`]) and at the merge, off the hot path.
     #[inline]
-    pub(super) fn success(&mut self, r: &Record, loc: Loc, buf: &[u8]) {
+    pub(super) fn success(&mut self, r: &Record, time: Option<i64>, loc: Loc, buf: &[u8]) {
         let mut seen = Success {
             ip: 0,
             pair: 0,
-            time: r.time,
+            time: time.unwrap_or_default(),
             line: loc.line,
-            flags: 0,
+            flags: if time.is_some() { Success::TIMED } else { 0 },
         };
         let hip = key_hash(r.ip);
         if !r.ip.is_empty() {
@@ -69,7 +78,7 @@ impl Acc {
         let mut legs = std::mem::take(legs);
         self.closed(seen.ip, legs.len());
         for leg in legs.drain(..) {
-            self.settle_leg(r.ip, leg, r.time, buf, Some(loc.line));
+            self.settle_leg(r.ip, leg, time, buf, Some(loc.line));
         }
         // The emptied list goes back to its client: its next handshake does not allocate.
         if let Some(slot) = self.pending.get_mut(seen.ip, r.ip) {
@@ -138,7 +147,7 @@ impl Acc {
                 && !open.is_empty()
                 && let Some(ip) = open.remove(&s.ip)
             {
-                self.settle(s.ip, ip.as_bytes(), s.time);
+                self.settle(s.ip, ip.as_bytes(), s.time());
             }
         }
         self.credit(ip_hits, pair_hits);
