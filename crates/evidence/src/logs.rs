@@ -31,6 +31,10 @@ pub struct InputInfo {
     pub bytes: u64,
     pub lines: u64,
     pub unparsed: u64,
+    /// Set when the input could not be read to its valid end (a truncated or corrupt `.gz` or
+    /// `.zst`, a read error): the decoder's error. `lines` and `bytes` (of decoded text) then
+    /// count the whole lines before it; the partial line at the cut is not counted.
+    pub ended_early: Option<String>,
 }
 
 /// A line that could not be read, and where.

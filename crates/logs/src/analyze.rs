@@ -132,12 +132,20 @@ pub fn analyze(
             // Stdin is recognised from its first block, when it is read.
             None if input == Input::Stdin => Format::Ncsa(format::ncsa::Layout::combined()),
             None => {
-                let text = head_text(&name, &head)?;
-                format::detect(&text).ok_or_else(|| LogError::UnknownFormat(name.clone()))?
+                let (text, broken) = head_text(&name, &head)?;
+                match (format::detect(&text), broken) {
+                    (Some(f), _) => f,
+                    // Broken before enough of it decoded to tell: that, not the format, is
+                    // what to report. (Told apart, the scan reports where it broke.)
+                    (None, Some(source)) => {
+                        return Err(LogError::Io { path: name, source });
+                    }
+                    (None, None) => return Err(LogError::UnknownFormat(name)),
+                }
             }
         };
         if let Format::ErrorLog = fmt {
-            let data = read_all(&input, &name, &head)?;
+            let (data, broken) = read_all(&input, &name, &head)?;
             reasons.add_text(&data);
             infos.push(InputInfo {
                 path: name.clone(),
@@ -145,6 +153,7 @@ pub fn analyze(
                 bytes: data.len() as u64,
                 lines: bytecount(&data),
                 unparsed: 0,
+                ended_early: broken.map(|e| e.to_string()),
             });
             names.push(name);
             continue;

@@ -27,6 +27,13 @@ pub fn json(value: &impl serde::Serialize) -> std::io::Result<()> {
     out.flush()
 }
 
+/// A `warning:` line on stderr.
+pub fn warning(text: &str) -> std::io::Result<()> {
+    let yellow = anstyle::AnsiColor::Yellow.on_default().bold();
+    let mut err = anstream::stderr().lock();
+    writeln!(err, "{yellow}warning{yellow:#}: {text}")
+}
+
 /// An `error:` line on stderr.
 pub fn error(text: &str) -> std::io::Result<()> {
     let red = anstyle::AnsiColor::Red.on_default().bold();

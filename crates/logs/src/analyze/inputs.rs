@@ -104,15 +104,19 @@ pub(super) fn read_head(input: &Input) -> Result<(String, Vec<u8>), LogError> {
     }
 }
 
-/// The first decoded bytes of an input, for detection.
-pub(super) fn head_text(name: &str, head: &[u8]) -> Result<Vec<u8>, LogError> {
+/// The first decoded bytes of an input, for detection, and the error that cut them short (a
+/// compressed file broken within its first 64 KiB).
+pub(super) fn head_text(
+    name: &str,
+    head: &[u8],
+) -> Result<(Vec<u8>, Option<std::io::Error>), LogError> {
     if name == "(stdin)" {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), None));
     }
     let path = Path::new(name);
     let mut out = vec![0; 64 * 1024];
-    let n = match kind_of(name, head) {
-        Kind::Plain => return Ok(head.to_vec()),
+    let (n, broken) = match kind_of(name, head) {
+        Kind::Plain => return Ok((head.to_vec(), None)),
         Kind::Gzip => read_up_to(
             &mut flate2::read::MultiGzDecoder::new(File::open(path).map_err(io(path))?),
             &mut out,
@@ -124,18 +128,22 @@ pub(super) fn head_text(name: &str, head: &[u8]) -> Result<Vec<u8>, LogError> {
         ),
     };
     out.truncate(n);
-    Ok(out)
+    Ok((out, broken))
 }
 
-pub(super) fn read_up_to(r: &mut dyn Read, buf: &mut [u8]) -> usize {
+/// Fills `buf` from `r` as far as the input goes: the bytes read, and the error that stopped
+/// the read before the end of the input, if one did (a truncated or corrupt compressed stream).
+pub(super) fn read_up_to(r: &mut dyn Read, buf: &mut [u8]) -> (usize, Option<std::io::Error>) {
     let mut n = 0;
     while n < buf.len() {
         match r.read(&mut buf[n..]) {
-            Ok(0) | Err(_) => break,
+            Ok(0) => break,
             Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return (n, Some(e)),
         }
     }
-    n
+    (n, None)
 }
 
 pub(super) fn open_stream(
@@ -157,10 +165,18 @@ pub(super) fn open_stream(
     })
 }
 
-pub(super) fn read_all(input: &Input, name: &str, head: &[u8]) -> Result<Vec<u8>, LogError> {
+/// The whole input, and the error that ended it early, if one did: then only its whole lines
+/// are kept.
+pub(super) fn read_all(
+    input: &Input,
+    name: &str,
+    head: &[u8],
+) -> Result<(Vec<u8>, Option<std::io::Error>), LogError> {
     let mut out = Vec::new();
-    open_stream(input, name, head)?
-        .read_to_end(&mut out)
-        .map_err(io(Path::new(name)))?;
-    Ok(out)
+    // `read_to_end` keeps what it read before an error.
+    let broken = open_stream(input, name, head)?.read_to_end(&mut out).err();
+    if broken.is_some() {
+        out.truncate(memchr::memrchr(b'\n', &out).map_or(0, |i| i + 1));
+    }
+    Ok((out, broken))
 }

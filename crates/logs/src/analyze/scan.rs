@@ -185,6 +185,7 @@ pub(super) fn scan_file(
         bytes: size,
         lines,
         unparsed,
+        ended_early: None,
     };
     let last = match (layout, fmt) {
         (Some(l), Format::Iis(_)) => Format::Iis(l),
@@ -255,7 +256,9 @@ fn release(map: &memmap2::Mmap, from: usize, to: usize) -> usize {
     to.max(from)
 }
 
-/// A compressed file or stdin: blocks decoded in order, each scanned as a chunk.
+/// A compressed file or stdin: blocks decoded in order, each scanned as a chunk. A stream that
+/// breaks (truncated, corrupt) ends there: its whole lines before the break are counted, and
+/// the input says it ended early.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn scan_stream(
     input: &Input,
@@ -276,9 +279,9 @@ pub(super) fn scan_stream(
     let mut offsets = Vec::new();
     let (mut lines, mut bytes, mut unparsed) = (0u64, 0u64, 0u64);
     let mut first = true;
-    loop {
-        let n = read_up_to(&mut stream, &mut block);
-        let eof = n < block.len();
+    let ended_early = loop {
+        let (n, broken) = read_up_to(&mut stream, &mut block);
+        let eof = n < block.len() || broken.is_some();
         bytes += n as u64;
         carry.extend_from_slice(&block[..n]);
         if first && !carry.is_empty() {
@@ -287,7 +290,7 @@ pub(super) fn scan_stream(
                 fmt = format::detect(&carry).ok_or_else(|| LogError::UnknownFormat(name.into()))?;
             }
         }
-        let cut = if eof {
+        let cut = if eof && broken.is_none() {
             carry.len()
         } else {
             memchr::memrchr(b'\n', &carry).map_or(0, |i| i + 1)
@@ -313,9 +316,14 @@ pub(super) fn scan_stream(
         }
         progress(read.fetch_add(n as u64, Ordering::Relaxed) + n as u64);
         if eof {
-            break;
+            // What is left in `carry` is the line the break cut in two: not a line, and not
+            // among the bytes read.
+            if broken.is_some() {
+                bytes -= carry.len() as u64;
+            }
+            break broken.map(|e| e.to_string());
         }
-    }
+    };
     Ok((
         acc,
         InputInfo {
@@ -324,6 +332,7 @@ pub(super) fn scan_stream(
             bytes,
             lines,
             unparsed,
+            ended_early,
         },
         offsets,
     ))
@@ -332,7 +341,137 @@ pub(super) fn scan_stream(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analyze::{Pass, analyze};
+    use std::io::{Read, Write};
     use std::time::Duration;
+
+    /// NCSA lines varied enough that their compressed form is not tiny.
+    fn ncsa(lines: usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        for i in 0..lines {
+            let (ip, url, status) = (i % 251, i * 7919 % 100_003, [200, 401, 302][i % 3]);
+            writeln!(out, "10.0.{}.{ip} - bob [27/Nov/2026:10:{:02}:00 +0000] \"GET /x/{url} HTTP/1.1\" {status} 12 \"-\" \"curl/8\"", i % 7, i % 60).unwrap();
+        }
+        out
+    }
+
+    fn gzip(text: &[u8]) -> Vec<u8> {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(text).unwrap();
+        gz.finish().unwrap()
+    }
+
+    /// As the `zstd` tool writes it: with the content checksum, so a flipped byte shows.
+    fn zstd(text: &[u8]) -> Vec<u8> {
+        let mut z = zstd::stream::write::Encoder::new(Vec::new(), 3).unwrap();
+        z.include_checksum(true).unwrap();
+        z.write_all(text).unwrap();
+        z.finish().unwrap()
+    }
+
+    fn pass(name: &str, data: &[u8]) -> Result<Pass, LogError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(name);
+        std::fs::write(&path, data).unwrap();
+        analyze(
+            &[Input::Path(path.display().to_string())],
+            &Options::default(),
+            &|_| {},
+        )
+    }
+
+    /// The whole lines a decoder gives before it fails on `data`.
+    fn lines_before_the_break(mut decoder: impl Read) -> u64 {
+        let mut out = Vec::new();
+        assert!(
+            decoder.read_to_end(&mut out).is_err(),
+            "the stream is broken"
+        );
+        memchr::memchr_iter(b'\n', &out).count() as u64
+    }
+
+    #[test]
+    fn a_truncated_gzip_or_zstd_ends_early_with_its_lines_before_the_cut_counted() {
+        let text = ncsa(40_000);
+        for (name, whole) in [
+            ("access.log.gz", gzip(&text)),
+            ("access.log.zst", zstd(&text)),
+        ] {
+            let cut = &whole[..whole.len() / 2];
+            let want = if name.ends_with(".gz") {
+                lines_before_the_break(flate2::read::MultiGzDecoder::new(cut))
+            } else {
+                lines_before_the_break(zstd::stream::read::Decoder::new(cut).unwrap())
+            };
+            assert!(
+                want > 0 && want < 40_000,
+                "{name}: the cut is mid-file ({want})"
+            );
+            let p = pass(name, cut).unwrap();
+            let input = &p.inputs[0];
+            assert!(
+                input
+                    .ended_early
+                    .as_deref()
+                    .is_some_and(|e| e.contains("incomplete")),
+                "{name}: {input:?}"
+            );
+            assert_eq!(input.lines, want, "{name}: every whole line before the cut");
+            let whole_lines = memchr::memchr_iter(b'\n', &text)
+                .nth(want as usize - 1)
+                .unwrap()
+                + 1;
+            assert_eq!(
+                input.bytes, whole_lines as u64,
+                "{name}: the bytes of those lines, not of the cut one"
+            );
+            let s = p.into_summary();
+            assert_eq!(
+                (s.requests, s.unparsed),
+                (want, 0),
+                "{name}: the cut line is not a line"
+            );
+        }
+    }
+
+    #[test]
+    fn a_flipped_byte_in_a_gzip_or_zstd_is_reported() {
+        let text = ncsa(40_000);
+        for (name, mut data) in [
+            ("access.log.gz", gzip(&text)),
+            ("access.log.zst", zstd(&text)),
+        ] {
+            let mid = data.len() / 2;
+            data[mid] ^= 0x10;
+            let p = pass(name, &data).unwrap();
+            let input = &p.inputs[0];
+            assert!(input.ended_early.is_some(), "{name}: {input:?}");
+            assert!(input.lines <= 40_000, "{name}");
+        }
+        let whole = pass("access.log.gz", &gzip(&text)).unwrap();
+        assert_eq!(
+            (
+                whole.inputs[0].ended_early.as_deref(),
+                whole.inputs[0].lines
+            ),
+            (None, 40_000),
+            "an intact file is read to its end"
+        );
+    }
+
+    #[test]
+    fn a_gzip_broken_before_its_first_line_is_an_error_naming_it() {
+        let mut data = gzip(&ncsa(10));
+        data.truncate(12);
+        match pass("access.log.gz", &data) {
+            Err(LogError::Io { path, source }) => {
+                assert!(path.ends_with("access.log.gz"), "{path}");
+                assert_eq!(source.kind(), std::io::ErrorKind::UnexpectedEof);
+            }
+            Err(e) => panic!("{e}"),
+            Ok(p) => panic!("read as {:?}", p.inputs),
+        }
+    }
 
     #[test]
     fn a_worker_waits_until_its_chunk_is_within_the_window() {
