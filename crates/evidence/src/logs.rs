@@ -37,6 +37,14 @@ pub struct InputInfo {
     pub ended_early: Option<String>,
 }
 
+/// A file or directory entry met while expanding the inputs that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unreadable {
+    pub path: String,
+    /// Why: the system's error, or the link loop that was not followed.
+    pub error: String,
+}
+
 /// A line that could not be read, and where.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Unparsed {
@@ -145,6 +153,9 @@ impl Scattered {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct LogSummary {
     pub inputs: Vec<InputInfo>,
+    /// Entries of the directories walked (and glob matches) that could not be read: dangling
+    /// links, links back to an ancestor, directories that cannot be listed.
+    pub unreadable: Vec<Unreadable>,
     pub lines: u64,
     pub requests: u64,
     pub unparsed: u64,

@@ -12,14 +12,14 @@ mod scan;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU64;
 
-use why401_evidence::logs::{InputInfo, LogSummary};
+use why401_evidence::logs::{InputInfo, LogSummary, Unreadable};
 
 use crate::acc::{Acc, Caps, Window};
 use crate::errorlog::Reasons;
 use crate::format::{self, Format};
 use crate::summary;
 use follow::Tail;
-pub use inputs::{Input, expand};
+pub use inputs::{Expanded, Input, expand};
 use inputs::{Kind, bytecount, head_text, kind_of, read_all, read_head};
 use scan::{scan_file, scan_stream};
 
@@ -91,24 +91,36 @@ pub struct Pass {
     pub offsets: Vec<Vec<u64>>,
     pub names: Vec<String>,
     pub reasons_events: u64,
+    /// What the walk of the directories given met and could not read.
+    pub unreadable: Vec<Unreadable>,
 }
 
 impl Pass {
+    fn fold(&self, acc: &Acc) -> LogSummary {
+        summary::build(
+            acc,
+            &self.inputs,
+            &self.offsets,
+            &self.names,
+            &self.unreadable,
+        )
+    }
+
     /// Folds the pass into a summary; the pass stays usable for more input (`--follow`), so
     /// the handshakes still open are settled on a copy.
     pub fn summary(&self) -> LogSummary {
         if !self.acc.has_open() {
-            return summary::build(&self.acc, &self.inputs, &self.offsets, &self.names);
+            return self.fold(&self.acc);
         }
         let mut acc = self.acc.clone();
         acc.finish();
-        summary::build(&acc, &self.inputs, &self.offsets, &self.names)
+        self.fold(&acc)
     }
 
     /// Folds the pass into a summary, consuming it.
     pub fn into_summary(mut self) -> LogSummary {
         self.acc.finish();
-        summary::build(&self.acc, &self.inputs, &self.offsets, &self.names)
+        self.fold(&self.acc)
     }
 }
 
@@ -118,7 +130,10 @@ pub fn analyze(
     opts: &Options,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Pass, LogError> {
-    let inputs = expand(inputs)?;
+    let Expanded {
+        files: inputs,
+        unreadable,
+    } = expand(inputs)?;
     let forced = forced_format(opts)?;
     // Error logs go first: the access pass joins to them.
     let mut reasons = Reasons::default();
@@ -227,5 +242,6 @@ pub fn analyze(
         offsets,
         names,
         reasons_events: reasons.events,
+        unreadable,
     })
 }

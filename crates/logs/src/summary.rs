@@ -2,7 +2,7 @@
 
 use why401_evidence::logs::{
     CodeCount, InputInfo, KeyCount, Lockout, LogSummary, Mix, PairStats, ReasonCount, Scattered,
-    Series, SourceStats, Unparsed,
+    Series, SourceStats, Unparsed, Unreadable,
 };
 
 use crate::acc::{Acc, Loc, earliest, latest};
@@ -70,6 +70,7 @@ pub fn build(
     inputs: &[InputInfo],
     offsets: &[Vec<u64>],
     names: &[String],
+    unreadable: &[Unreadable],
 ) -> LogSummary {
     let by_status: Vec<(u16, u64)> = acc
         .status
@@ -199,6 +200,7 @@ pub fn build(
 
     LogSummary {
         inputs: inputs.to_vec(),
+        unreadable: unreadable.to_vec(),
         lines: acc.requests + acc.unparsed + acc.filtered,
         requests: acc.requests,
         unparsed: acc.unparsed,

@@ -410,3 +410,33 @@ fn a_truncated_gzip_and_a_corrupt_zstd_are_reported_and_exit_2() {
     assert_ne!(code, 2, "{j}");
     assert!(j["summary"]["inputs"][0]["ended_early"].is_null(), "{j}");
 }
+
+#[test]
+fn a_directory_with_a_link_loop_and_a_dangling_link_is_read_and_they_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("access.log"), ncsa(30)).unwrap();
+    std::os::unix::fs::symlink(".", dir.path().join("loop")).unwrap();
+    // Tests run as root, so permission bits cannot make an entry unreadable: a dangling link can.
+    std::os::unix::fs::symlink("rotated-away.log", dir.path().join("access.log.1")).unwrap();
+    let (code, j, stderr) = logs_with_stderr(&[dir.path()]);
+    assert_eq!(code, 2, "an entry was not read: {stderr}");
+    assert_eq!(
+        j["summary"]["requests"], 30,
+        "the readable log is read once: {j}"
+    );
+    let unreadable = j["summary"]["unreadable"].as_array().unwrap();
+    let paths: Vec<&str> = unreadable
+        .iter()
+        .map(|u| u["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths.len(), 2, "{unreadable:?}");
+    assert!(
+        paths.iter().any(|p| p.ends_with("/loop"))
+            && paths.iter().any(|p| p.ends_with("/access.log.1")),
+        "{unreadable:?}"
+    );
+    assert!(
+        stderr.contains("access.log.1: not read") && stderr.contains("loop: not read"),
+        "{stderr}"
+    );
+}

@@ -3,8 +3,10 @@
 
 use std::fs::File;
 use std::io::Read;
-use std::os::unix::fs::FileExt;
+use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
+
+use why401_evidence::logs::Unreadable;
 
 use super::{LogError, io};
 
@@ -15,9 +17,19 @@ pub enum Input {
     Stdin,
 }
 
+/// The inputs as files to read, and what was met on the way that could not be read.
+#[derive(Debug, Default)]
+pub struct Expanded {
+    pub files: Vec<Input>,
+    /// Entries of the directories walked (and glob matches) that could not be read: dangling
+    /// links, links back to an ancestor, directories that cannot be listed.
+    pub unreadable: Vec<Unreadable>,
+}
+
 /// Expands globs and directories into files, in a stable order.
-pub fn expand(inputs: &[Input]) -> Result<Vec<Input>, LogError> {
+pub fn expand(inputs: &[Input]) -> Result<Expanded, LogError> {
     let mut out = Vec::new();
+    let mut unreadable = Vec::new();
     for i in inputs {
         match i {
             Input::Stdin => out.push(Input::Stdin),
@@ -25,20 +37,27 @@ pub fn expand(inputs: &[Input]) -> Result<Vec<Input>, LogError> {
             Input::Path(p) => {
                 let path = Path::new(p);
                 if path.is_dir() {
-                    let mut files: Vec<PathBuf> = walk(path);
-                    files.sort();
                     out.extend(
-                        files
+                        walk(path, &mut unreadable)
                             .into_iter()
                             .map(|f| Input::Path(f.display().to_string())),
                     );
                 } else if path.exists() {
                     out.push(Input::Path(p.clone()));
                 } else {
-                    let matches: Vec<PathBuf> = glob::glob(p)
-                        .map(|g| g.flatten().filter(|f| f.is_file()).collect())
-                        .unwrap_or_default();
-                    if matches.is_empty() {
+                    let mut matches: Vec<PathBuf> = Vec::new();
+                    let unreadable_before = unreadable.len();
+                    for m in glob::glob(p).into_iter().flatten() {
+                        match m {
+                            Ok(f) if f.is_file() => matches.push(f),
+                            Ok(_) => {}
+                            Err(e) => unreadable.push(Unreadable {
+                                path: e.path().display().to_string(),
+                                error: e.error().to_string(),
+                            }),
+                        }
+                    }
+                    if matches.is_empty() && unreadable.len() == unreadable_before {
                         return Err(LogError::NotFound(p.clone()));
                     }
                     out.extend(
@@ -50,22 +69,46 @@ pub fn expand(inputs: &[Input]) -> Result<Vec<Input>, LogError> {
             }
         }
     }
-    Ok(out)
+    Ok(Expanded {
+        files: out,
+        unreadable,
+    })
 }
 
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    if let Ok(rd) = std::fs::read_dir(dir) {
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                out.extend(walk(&p));
-            } else if p.is_file() {
-                out.push(p);
+/// The files under `dir`, sorted, each once. Links are followed (log directories often link to
+/// where the logs really are), but not back to an ancestor: that loop, and every entry that
+/// cannot be read (a dangling link, a directory that cannot be listed), goes to `unreadable`.
+/// A file reached twice (through a link to it or to a directory holding it) is read once,
+/// under the first of its names.
+fn walk(dir: &Path, unreadable: &mut Vec<Unreadable>) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in walkdir::WalkDir::new(dir).follow_links(true) {
+        match entry {
+            Ok(e) if e.file_type().is_file() => {
+                let id = e.metadata().ok().map(|m| (m.dev(), m.ino()));
+                files.push((e.into_path(), id));
             }
+            // Directories are walked into; sockets, pipes and devices are not logs.
+            Ok(_) => {}
+            Err(e) => unreadable.push(Unreadable {
+                path: e.path().unwrap_or(dir).display().to_string(),
+                error: match (e.loop_ancestor(), e.io_error()) {
+                    (Some(ancestor), _) => {
+                        format!("a link back to {}, not followed", ancestor.display())
+                    }
+                    (None, Some(io)) => io.to_string(),
+                    (None, None) => e.to_string(),
+                },
+            }),
         }
     }
-    out
+    files.sort();
+    let mut seen = std::collections::HashSet::new();
+    files
+        .into_iter()
+        .filter(|(_, id)| id.is_none_or(|id| seen.insert(id)))
+        .map(|(path, _)| path)
+        .collect()
 }
 
 /// What a file (or stdin) is, decided from its head.
@@ -179,4 +222,71 @@ pub(super) fn read_all(
         out.truncate(memchr::memrchr(b'\n', &out).map_or(0, |i| i + 1));
     }
     Ok((out, broken))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    fn names(e: &Expanded, root: &Path) -> Vec<String> {
+        e.files
+            .iter()
+            .map(|f| match f {
+                Input::Path(p) => p.strip_prefix(&*root.to_string_lossy()).unwrap_or(p).into(),
+                Input::Stdin => "-".into(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_walk_follows_links_once_and_reports_loops_and_dangling_links() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(root.join("a.log"), "x\n").unwrap();
+        std::fs::create_dir(root.join("sub")).unwrap();
+        std::fs::write(root.join("sub/b.log"), "y\n").unwrap();
+        // A loop: sub/up is the directory that holds sub.
+        symlink("..", root.join("sub/up")).unwrap();
+        // A dangling link: tests run as root, so permissions cannot make a file unreadable.
+        symlink("nowhere.log", root.join("gone.log")).unwrap();
+        // The same file under a second name, and a directory linked from elsewhere.
+        symlink("a.log", root.join("again.log")).unwrap();
+        std::fs::create_dir(root.join("elsewhere")).unwrap();
+        std::fs::write(root.join("elsewhere/c.log"), "z\n").unwrap();
+        symlink("elsewhere", root.join("linked")).unwrap();
+
+        let e = expand(&[Input::Path(root.display().to_string())]).unwrap();
+        assert_eq!(
+            names(&e, root),
+            ["/a.log", "/elsewhere/c.log", "/sub/b.log"],
+            "each file once, under its first name"
+        );
+        let mut bad: Vec<(String, &str)> = e
+            .unreadable
+            .iter()
+            .map(|u| {
+                (
+                    u.path.replace(&*root.to_string_lossy(), ""),
+                    u.error.as_str(),
+                )
+            })
+            .collect();
+        bad.sort();
+        assert_eq!(bad.len(), 2, "{bad:?}");
+        assert_eq!(bad[0].0, "/gone.log");
+        assert!(bad[0].1.contains("No such file"), "{bad:?}");
+        assert_eq!(bad[1].0, "/sub/up");
+        assert!(bad[1].1.contains("link back to"), "{bad:?}");
+    }
+
+    #[test]
+    fn a_glob_that_matches_nothing_is_not_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let glob = format!("{}/*.log", dir.path().display());
+        assert!(matches!(
+            expand(&[Input::Path(glob)]),
+            Err(LogError::NotFound(_))
+        ));
+    }
 }

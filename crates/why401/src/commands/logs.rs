@@ -117,9 +117,10 @@ fn report(
     } else {
         output::print(&why401_render::logs(summary, &findings, output::options()))?;
     }
-    // Input not read in full makes every count a lower bound: neither "nothing wrong" (0) nor
-    // "this is what happened" (1) holds, so it is unreadable input (2), whatever was found in
-    // the part that was read (as `decode` does with input it cannot read).
+    // Input not read in full (or an entry of a directory not read) makes every count a lower
+    // bound: neither "nothing wrong" (0) nor "this is what happened" (1) holds, so it is
+    // unreadable input (2), whatever was found in what was read (as `decode` does with input
+    // it cannot read).
     if summary.requests == 0 && summary.unparsed > 0 || input_problem(summary) {
         return Ok(ExitCode::from(exit::USAGE));
     }
@@ -133,13 +134,17 @@ fn report(
     }))
 }
 
-/// Whether some input was not read in full.
+/// Whether some input was not read in full, or some entry of a directory given not at all.
 fn input_problem(summary: &why401_evidence::logs::LogSummary) -> bool {
-    summary.inputs.iter().any(|i| i.ended_early.is_some())
+    summary.inputs.iter().any(|i| i.ended_early.is_some()) || !summary.unreadable.is_empty()
 }
 
-/// Says on stderr which inputs were not read in full, and how far they were read.
+/// Says on stderr which inputs were not read in full, and how far they were read, and which
+/// entries of the directories given were not read at all.
 fn warn_input_problems(summary: &why401_evidence::logs::LogSummary) -> Result<()> {
+    for u in &summary.unreadable {
+        output::warning(&format!("{}: not read: {}", u.path, u.error))?;
+    }
     for i in &summary.inputs {
         if let Some(why) = &i.ended_early {
             output::warning(&format!(
