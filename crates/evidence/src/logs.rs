@@ -40,6 +40,7 @@ pub struct InputInfo {
 /// A file or directory entry met while expanding the inputs that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Unreadable {
+    /// The entry as the walk met it (a link's own path, not its target).
     pub path: String,
     /// Why: the system's error, or the link loop that was not followed.
     pub error: String,

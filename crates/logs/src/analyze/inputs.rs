@@ -20,6 +20,7 @@ pub enum Input {
 /// The inputs as files to read, and what was met on the way that could not be read.
 #[derive(Debug, Default)]
 pub struct Expanded {
+    /// The files (and stdin) to read, in order.
     pub files: Vec<Input>,
     /// Entries of the directories walked (and glob matches) that could not be read: dangling
     /// links, links back to an ancestor, directories that cannot be listed.
