@@ -105,18 +105,27 @@ fn plural(n: u64, what: &str) -> String {
     format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }
 
-fn span(first: i64, last: i64) -> String {
-    format!(
-        "{} → {} ({})",
-        timestamp(first),
-        timestamp(last),
-        duration(last - first)
-    )
+fn span(first: Option<i64>, last: Option<i64>) -> String {
+    match (first, last) {
+        (Some(first), Some(last)) => format!(
+            "{} → {} ({})",
+            timestamp(first),
+            timestamp(last),
+            duration(last - first)
+        ),
+        _ => "no timestamps".into(),
+    }
 }
 
-/// Attempts per minute over the pair's failing span (a burst inside one minute counts as one).
+/// Seconds from first to last, when both are known.
+fn elapsed(first: Option<i64>, last: Option<i64>) -> Option<i64> {
+    Some(last? - first?)
+}
+
+/// Attempts per minute over the pair's failing span (a burst inside one minute counts as one;
+/// so do lines without times).
 fn rate(p: &PairStats) -> f64 {
-    p.failures as f64 / ((p.last - p.first).max(60) as f64 / 60.0)
+    p.failures as f64 / (elapsed(p.first, p.last).unwrap_or(0).max(60) as f64 / 60.0)
 }
 
 fn brute_force(s: &LogSummary, t: &Thresholds, out: &mut Vec<Finding>) {
@@ -235,7 +244,11 @@ fn lockouts(s: &LogSummary, out: &mut Vec<Finding>) {
 fn stuck(s: &LogSummary, t: &Thresholds, out: &mut Vec<Finding>) {
     let mut n = 0;
     for p in &s.user_ip {
-        let hours = (p.last - p.first) as f64 / 3600.0;
+        // Without times nothing shows a client failing steadily over hours.
+        let Some(secs) = elapsed(p.first, p.last) else {
+            continue;
+        };
+        let hours = secs as f64 / 3600.0;
         if p.successes > 0
             || hours < t.stuck_hours as f64
             || (p.failing_hours as f64) < (t.stuck_hours as f64).max(hours * 0.5)
@@ -253,7 +266,7 @@ fn stuck(s: &LogSummary, t: &Thresholds, out: &mut Vec<Finding>) {
                     "{} ({}) has failed steadily for {} without one success",
                     p.ip,
                     p.user,
-                    duration(p.last - p.first)
+                    duration(secs)
                 ))
                 .evidence(format!(
                     "{} failures in {} of the hours, {per_hour:.1} per hour",
@@ -375,8 +388,8 @@ mod tests {
             user: "admin".into(),
             failures: 500,
             successes: 0,
-            first: 0,
-            last: 600,
+            first: Some(0),
+            last: Some(600),
             failing_hours: 1,
             example: "u_ex.log:10".into(),
         });
@@ -385,8 +398,8 @@ mod tests {
             user: "svc-backup".into(),
             failures: 120,
             successes: 0,
-            first: 0,
-            last: 6 * 3600,
+            first: Some(0),
+            last: Some(6 * 3600),
             failing_hours: 6,
             example: "u_ex.log:99".into(),
         });
@@ -396,14 +409,14 @@ mod tests {
             successes: 0,
             users: 40,
             sample_users: vec!["a".into(), "b".into()],
-            first: 0,
-            last: 100,
+            first: Some(0),
+            last: Some(100),
         });
         s.lockouts.push(Lockout {
             user: "bob".into(),
             count: 3,
-            first: 0,
-            last: 10,
+            first: Some(0),
+            last: Some(10),
             failures_before: 12,
             sources: vec!["10.0.0.9".into()],
             example: "x:1".into(),
@@ -440,8 +453,8 @@ mod tests {
             sources: 300,
             failures: 600,
             users: 280,
-            first: 0,
-            last: 3600,
+            first: Some(0),
+            last: Some(3600),
         };
         let f = diagnose(&s, &Thresholds::default());
         let stuffing = f

@@ -31,6 +31,19 @@ pub struct InputInfo {
     pub bytes: u64,
     pub lines: u64,
     pub unparsed: u64,
+    /// Set when the input could not be read to its valid end (a truncated or corrupt `.gz` or
+    /// `.zst`, a read error): the decoder's error. `lines` and `bytes` (of decoded text) then
+    /// count the whole lines before it; the partial line at the cut is not counted.
+    pub ended_early: Option<String>,
+}
+
+/// A file or directory entry met while expanding the inputs that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unreadable {
+    /// The entry as the walk met it (a link's own path, not its target).
+    pub path: String,
+    /// Why: the system's error, or the link loop that was not followed.
+    pub error: String,
 }
 
 /// A line that could not be read, and where.
@@ -51,8 +64,9 @@ pub struct SourceStats {
     /// Distinct accounts it failed on (exact up to the cap, then a lower bound).
     pub users: u64,
     pub sample_users: Vec<String>,
-    pub first: i64,
-    pub last: i64,
+    /// Its first and last failure; `None` when its lines carry no time.
+    pub first: Option<i64>,
+    pub last: Option<i64>,
 }
 
 /// One source failing against one account.
@@ -62,8 +76,9 @@ pub struct PairStats {
     pub user: String,
     pub failures: u64,
     pub successes: u64,
-    pub first: i64,
-    pub last: i64,
+    /// Its first and last failure; `None` when its lines carry no time.
+    pub first: Option<i64>,
+    pub last: Option<i64>,
     /// Hours (of the span) in which it failed at least once.
     pub failing_hours: u32,
     /// A sample line, `file:line`.
@@ -75,8 +90,9 @@ pub struct PairStats {
 pub struct Lockout {
     pub user: String,
     pub count: u64,
-    pub first: i64,
-    pub last: i64,
+    /// Its first and last lockout line; `None` when they carry no time.
+    pub first: Option<i64>,
+    pub last: Option<i64>,
     /// Failures for the account before its first lockout line.
     pub failures_before: u64,
     pub sources: Vec<String>,
@@ -125,8 +141,9 @@ pub struct Scattered {
     pub failures: u64,
     /// Distinct accounts they failed on (exact up to a few hundred per source).
     pub users: u64,
-    pub first: i64,
-    pub last: i64,
+    /// Their first and last failure; `None` when none carried a time.
+    pub first: Option<i64>,
+    pub last: Option<i64>,
 }
 
 impl Scattered {
@@ -137,6 +154,9 @@ impl Scattered {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct LogSummary {
     pub inputs: Vec<InputInfo>,
+    /// Entries of the directories walked (and glob matches) that could not be read: dangling
+    /// links, links back to an ancestor, directories that cannot be listed.
+    pub unreadable: Vec<Unreadable>,
     pub lines: u64,
     pub requests: u64,
     pub unparsed: u64,

@@ -3,16 +3,31 @@
 //! Every line costs a status count and a time-bucket count. Only denials (401/403/407) pay for
 //! the tables, and only successes from a client in the middle of an NTLM/Negotiate handshake
 //! pay a hash lookup — that split is what keeps the scan near memory speed.
+//!
+//! This file is the accumulator itself (a line in, the tables, the merge); the per-key payloads
+//! are in `payload`, the handshake legs in `legs`, the crediting of successes in `successes`,
+//! the per-minute series in `minutes`.
 
-use rustc_hash::{FxHashMap, FxHashSet};
+mod legs;
+mod minutes;
+mod payload;
+mod successes;
+
+use rustc_hash::FxHashMap;
 
 use crate::errorlog::Reasons;
-use crate::heavy::{Key, Merge, Table, TopK, key_hash};
+use crate::heavy::{Merge, Table, TopK, key_hash};
+use legs::{Leg, OPEN_BUCKETS, is_handshake_leg};
+use minutes::Minutes;
+use payload::{LockP, MixAcc, PairP, SourceP, code_key, pair_hash, pair_key, pair_key_into};
+pub(crate) use payload::{earliest, latest};
+use successes::Success;
 
 /// A parsed log line, borrowed from the buffer.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Record<'a> {
-    /// Unix seconds (`i64::MIN` when the line carries no time).
+    /// Unix seconds, `i64::MIN` when the line carries no time: the format readers write it so,
+    /// everything else reads it as an `Option` through [`Record::when`].
     pub time: i64,
     pub ip: &'a [u8],
     /// Empty when no user (`-`).
@@ -27,6 +42,14 @@ pub struct Record<'a> {
     pub plus_for_space: bool,
 }
 
+impl Record<'_> {
+    /// The line's time, if it carries one.
+    #[inline]
+    pub fn when(&self) -> Option<i64> {
+        (self.time != i64::MIN).then_some(self.time)
+    }
+}
+
 /// Where a line is, before line numbers are made absolute at merge time.
 #[derive(Debug, Clone, Copy)]
 pub struct Loc {
@@ -35,315 +58,9 @@ pub struct Loc {
     pub line: u64,
 }
 
-/// The legs a client passes on the way to a success: IIS's `401 2 5` and `401 1 2148074254`
-/// (NTLM/Negotiate), and elsewhere a 401 to a request without credentials (the challenge).
-pub fn is_handshake_leg(status: u16, substatus: u32, win32: u64, user: &[u8]) -> bool {
-    status == 401
-        && ((substatus == 2 && win32 == 5)
-            || (substatus == 1 && win32 == 2_148_074_254)
-            // A log without IIS's codes (nginx, Apache, JSON): a 401 to a request without
-            // credentials, the challenge every browser gets on its first Basic/Digest request.
-            || (substatus == 0 && win32 == 0 && user.is_empty()))
-}
-
 /// Account lockout: Win32 1909, or NTSTATUS 0xC0000234 as some modules log it.
 fn is_lockout(win32: u64) -> bool {
     win32 == 1909 || win32 == 0xC000_0234
-}
-
-const OPEN_BUCKETS: usize = 4096;
-
-/// The hash of an (IP, user) pair from the [`key_hash`] of each: a success computes it without
-/// writing the pair's key (only a failure stores the key, `ip \0 user`).
-#[inline]
-fn pair_hash(ip: u64, user: u64) -> u64 {
-    (ip.rotate_left(23) ^ user)
-        .wrapping_mul(0x9e37_79b9_7f4a_7c15)
-        .rotate_left(26)
-}
-
-/// The open-legs bucket of a client, from its [`key_hash`].
-#[inline]
-fn bucket(ip_hash: u64) -> usize {
-    (ip_hash >> 20) as usize % OPEN_BUCKETS
-}
-
-/// Seconds within which a success turns earlier handshake legs into noise.
-pub const HANDSHAKE_WINDOW: i64 = 60;
-
-/// Payload per (ip, user) pair.
-#[derive(Debug, Clone, Default)]
-pub struct PairP {
-    pub successes: u64,
-    pub first: i64,
-    pub last: i64,
-    /// Hours (since the epoch) with a failure, sorted, distinct.
-    pub hours: Vec<i32>,
-    pub example: Option<Loc>,
-}
-
-impl PairP {
-    #[inline]
-    fn hour(&mut self, h: i32) {
-        match self.hours.last() {
-            Some(&l) if l == h => {}
-            Some(&l) if l < h => self.hours.push(h),
-            None => self.hours.push(h),
-            _ => {
-                if let Err(i) = self.hours.binary_search(&h) {
-                    self.hours.insert(i, h);
-                }
-            }
-        }
-    }
-}
-
-impl Merge for PairP {
-    fn merge(&mut self, o: Self) {
-        self.successes += o.successes;
-        self.first = min_time(self.first, o.first);
-        self.last = self.last.max(o.last);
-        // Chunks merge in time order: usually the other's hours all come after ours.
-        if o.hours
-            .first()
-            .is_some_and(|f| self.hours.last().is_none_or(|l| f > l))
-        {
-            self.hours.extend(o.hours);
-        } else if !o.hours.is_empty() {
-            self.hours.extend(o.hours);
-            self.hours.sort_unstable();
-            self.hours.dedup();
-        }
-        self.example = self.example.or(o.example);
-    }
-}
-
-/// One success line, as the merge needs it.
-#[derive(Debug, Clone, Copy)]
-pub struct Success {
-    /// The client IP's [`key_hash`] and the (IP, user) pair's [`pair_hash`].
-    ip: u64,
-    pair: u64,
-    time: i64,
-    /// Its line in the chunk.
-    line: u64,
-    flags: u8,
-}
-
-impl Success {
-    /// The line has a client IP / a user.
-    const IP: u8 = 1;
-    const PAIR: u8 = 2;
-    /// Already counted in its chunk (its IP / pair had failed earlier there).
-    const IP_COUNTED: u8 = 4;
-    const PAIR_COUNTED: u8 = 8;
-}
-
-/// Payload per source IP.
-#[derive(Debug, Clone, Default)]
-pub struct SourceP {
-    pub successes: u64,
-    /// Hashes of the distinct users it failed on (up to the cap).
-    pub user_hashes: Vec<u64>,
-    /// Distinct users beyond the cap (a lower bound of the rest).
-    pub users_over: u64,
-    /// The first few user names, for the report.
-    pub sample: Vec<Box<[u8]>>,
-    pub first: i64,
-    pub last: i64,
-}
-
-/// How many distinct users a source counts exactly.
-const SOURCE_USERS_KEPT: usize = 256;
-/// How many user names a source keeps for the report.
-const SOURCE_SAMPLE: usize = 10;
-
-impl SourceP {
-    #[inline]
-    fn user(&mut self, user: &[u8], h: u64) {
-        if self.user_hashes.contains(&h) {
-            return;
-        }
-        if self.user_hashes.len() < SOURCE_USERS_KEPT {
-            self.user_hashes.push(h);
-            if self.sample.len() < SOURCE_SAMPLE {
-                self.sample.push(user.into());
-            }
-        } else {
-            self.users_over += 1;
-        }
-    }
-
-    /// Distinct users it failed on (exact up to the cap).
-    pub fn users(&self) -> u64 {
-        self.user_hashes.len() as u64 + self.users_over
-    }
-}
-
-impl Merge for SourceP {
-    fn merge(&mut self, o: Self) {
-        self.successes += o.successes;
-        for h in o.user_hashes {
-            if self.user_hashes.contains(&h) {
-                continue;
-            }
-            if self.user_hashes.len() < SOURCE_USERS_KEPT {
-                self.user_hashes.push(h);
-            } else {
-                self.users_over += 1;
-            }
-        }
-        for u in o.sample {
-            if self.sample.len() < SOURCE_SAMPLE && !self.sample.contains(&u) {
-                self.sample.push(u);
-            }
-        }
-        self.users_over += o.users_over;
-        self.first = min_time(self.first, o.first);
-        self.last = self.last.max(o.last);
-    }
-}
-
-/// Payload per locked-out user.
-#[derive(Debug, Clone, Default)]
-pub struct LockP {
-    pub first: i64,
-    pub last: i64,
-    pub sources: FxHashSet<Box<[u8]>>,
-    pub example: Option<Loc>,
-}
-
-impl Merge for LockP {
-    fn merge(&mut self, o: Self) {
-        self.first = min_time(self.first, o.first);
-        self.last = self.last.max(o.last);
-        if self.sources.len() < 8 {
-            self.sources.extend(o.sources.into_iter().take(8));
-        }
-        self.example = self.example.or(o.example);
-    }
-}
-
-pub(crate) fn min_time(a: i64, b: i64) -> i64 {
-    match (a, b) {
-        (0, x) | (x, 0) => x,
-        (x, y) => x.min(y),
-    }
-}
-
-/// Failures of one hour, to name what changed when the rate steps up.
-#[derive(Debug, Clone)]
-pub struct MixAcc {
-    pub failures: u64,
-    pub urls: TopK<()>,
-    pub agents: TopK<()>,
-    pub codes: TopK<()>,
-}
-
-impl Default for MixAcc {
-    fn default() -> Self {
-        MixAcc {
-            failures: 0,
-            urls: TopK::new(32),
-            agents: TopK::new(32),
-            // Few distinct codes exist (status × substatus × win32): keep them all.
-            codes: TopK::new(256),
-        }
-    }
-}
-
-impl Merge for MixAcc {
-    fn merge(&mut self, o: Self) {
-        self.failures += o.failures;
-        self.urls.merge(o.urls);
-        self.agents.merge(o.agents);
-        self.codes.merge(o.codes);
-    }
-}
-
-/// Text a leg keeps: a range of the chunk being scanned (no copy for the many legs that turn
-/// out to be noise), made owned when the chunk ends with the leg still open.
-#[derive(Debug, Clone)]
-enum Text {
-    Range(u32, u32),
-    Owned(Box<[u8]>),
-}
-
-impl Text {
-    fn of(s: &[u8], buf: &[u8]) -> Text {
-        let (b, p) = (buf.as_ptr() as usize, s.as_ptr() as usize);
-        if p >= b && p + s.len() <= b + buf.len() && buf.len() <= u32::MAX as usize {
-            Text::Range((p - b) as u32, s.len() as u32)
-        } else {
-            Text::Owned(s.into())
-        }
-    }
-
-    fn get<'a>(&'a self, buf: &'a [u8]) -> &'a [u8] {
-        match self {
-            Text::Range(o, l) => buf.get(*o as usize..(*o + *l) as usize).unwrap_or_default(),
-            Text::Owned(b) => b,
-        }
-    }
-
-    fn own(&mut self, buf: &[u8]) {
-        if let Text::Range(..) = self {
-            *self = Text::Owned(self.get(buf).into());
-        }
-    }
-}
-
-/// A handshake leg waiting for its client's success.
-#[derive(Debug, Clone)]
-struct Leg {
-    time: i64,
-    substatus: u32,
-    win32: u64,
-    uri: Text,
-    agent: Text,
-    plus: bool,
-    loc: Loc,
-}
-
-/// Requests per minute: all, 401s, real failures.
-#[derive(Debug, Clone, Default)]
-pub struct Minutes {
-    pub base: i64,
-    pub v: Vec<[u32; 3]>,
-}
-
-impl Minutes {
-    #[inline]
-    fn slot(&mut self, minute: i64) -> &mut [u32; 3] {
-        if self.v.is_empty() {
-            self.base = minute;
-        }
-        if minute < self.base {
-            let shift = (self.base - minute) as usize;
-            let mut v = vec![[0u32; 3]; shift];
-            v.append(&mut self.v);
-            self.v = v;
-            self.base = minute;
-        }
-        let i = (minute - self.base) as usize;
-        if i >= self.v.len() {
-            self.v.resize(i + 1, [0; 3]);
-        }
-        &mut self.v[i]
-    }
-
-    /// Adds `o` in and empties it (its allocation kept).
-    fn absorb(&mut self, o: &mut Minutes) {
-        for (i, c) in o.v.drain(..).enumerate() {
-            if c != [0; 3] {
-                let s = self.slot(o.base + i as i64);
-                for k in 0..3 {
-                    s[k] += c[k];
-                }
-            }
-        }
-        o.base = 0;
-    }
 }
 
 /// A sample of an unparsable line.
@@ -387,8 +104,9 @@ pub struct Acc {
     pub requests: u64,
     pub filtered: u64,
     pub status: Vec<u64>,
-    pub first: i64,
-    pub last: i64,
+    /// The earliest and latest time of a counted line, when any carried one.
+    pub first: Option<i64>,
+    pub last: Option<i64>,
     pub minutes: Minutes,
     pub codes: FxHashMap<(u16, u32, u64), [u64; 2]>,
     pub users: TopK<()>,
@@ -431,8 +149,8 @@ impl Acc {
             requests: 0,
             filtered: 0,
             status: vec![0; 1000],
-            first: 0,
-            last: 0,
+            first: None,
+            last: None,
             minutes: Minutes::default(),
             codes: FxHashMap::default(),
             users: TopK::new(caps.table),
@@ -470,29 +188,20 @@ impl Acc {
     /// error-log index, when error logs were given.
     #[inline]
     pub fn record(&mut self, r: &Record, loc: Loc, reasons: Option<&Reasons>, buf: &[u8]) {
-        if r.time != i64::MIN {
-            if self.window.since.is_some_and(|s| r.time < s)
-                || self.window.until.is_some_and(|u| r.time >= u)
+        let time = r.when();
+        if let Some(t) = time {
+            if self.window.since.is_some_and(|s| t < s) || self.window.until.is_some_and(|u| t >= u)
             {
                 self.filtered += 1;
                 return;
             }
-            if self.first == 0 || r.time < self.first {
-                self.first = r.time;
-            }
-            if r.time > self.last {
-                self.last = r.time;
-            }
+            self.first = Some(self.first.map_or(t, |f| f.min(t)));
+            self.last = Some(self.last.map_or(t, |l| l.max(t)));
         }
         self.requests += 1;
         self.status[(r.status as usize).min(999)] += 1;
-        let minute = if r.time == i64::MIN {
-            None
-        } else {
-            Some(r.time.div_euclid(60))
-        };
-        if let Some(m) = minute {
-            let s = self.minutes.slot(m);
+        if let Some(t) = time {
+            let s = self.minutes.slot(t.div_euclid(60));
             s[0] += 1;
             if r.status == 401 {
                 s[1] += 1;
@@ -501,7 +210,7 @@ impl Acc {
         let denied = matches!(r.status, 401 | 403 | 407);
         if !denied {
             if r.status < 400 {
-                self.success(r, loc, buf);
+                self.success(r, time, loc, buf);
             }
             return;
         }
@@ -510,196 +219,33 @@ impl Acc {
             .entry((r.status, r.substatus, r.win32))
             .or_default();
         code[0] += 1;
+        // The error log is joined by time: a line without one cannot be explained by it.
         if let Some(rs) = reasons
-            && let Some(why) = rs.explain(r.time, r.ip, r.uri, r.user)
+            && let Some(t) = time
+            && let Some(why) = rs.explain(t, r.ip, r.uri, r.user)
         {
             *self.reasons.entry(why).or_default() += 1;
         }
         if is_handshake_leg(r.status, r.substatus, r.win32, r.user) && !r.ip.is_empty() {
-            let leg = Leg {
-                time: r.time,
-                substatus: r.substatus,
-                win32: r.win32,
-                uri: Text::of(r.uri, buf),
-                agent: Text::of(r.agent, buf),
-                plus: r.plus_for_space,
-                loc,
-            };
-            let hip = key_hash(r.ip);
-            self.pending
-                .get_or_insert_with(hip, r.ip, Vec::new)
-                .push(leg);
-            self.opened(hip, 1);
-            if self.pending.len() > 200_000 {
-                self.sweep(r.time, loc.line, buf);
-            }
+            self.open_leg(r, time, loc, buf);
             return;
         }
-        self.failure(r, loc, Some(loc.line));
-    }
-
-    /// A success: earlier handshake legs of this client were noise. It is only noted here
-    /// (by key hash): whether it counts for its IP and pair, which needs their first failure,
-    /// is read at the chunk's end ([`Acc::end_chunk`]) and at the merge, off the hot path.
-    #[inline]
-    fn success(&mut self, r: &Record, loc: Loc, buf: &[u8]) {
-        let mut seen = Success {
-            ip: 0,
-            pair: 0,
-            time: r.time,
-            line: loc.line,
-            flags: 0,
-        };
-        let hip = key_hash(r.ip);
-        if !r.ip.is_empty() {
-            seen.ip = hip;
-            seen.flags |= Success::IP;
-        }
-        if !r.user.is_empty() {
-            seen.pair = pair_hash(hip, key_hash(r.user));
-            seen.flags |= Success::PAIR;
-        }
-        self.successes.push(seen);
-        if self.open == 0 || r.ip.is_empty() {
-            return;
-        }
-        let b = bucket(seen.ip);
-        if self.open_by_hash[b] == 0 {
-            return;
-        }
-        let Some(legs) = self.pending.get_mut(seen.ip, r.ip) else {
-            return;
-        };
-        if legs.is_empty() {
-            return;
-        }
-        let mut legs = std::mem::take(legs);
-        self.closed(seen.ip, legs.len());
-        for leg in legs.drain(..) {
-            self.settle_leg(r.ip, leg, r.time, buf, Some(loc.line));
-        }
-        // The emptied list goes back to its client: its next handshake does not allocate.
-        if let Some(slot) = self.pending.get_mut(seen.ip, r.ip) {
-            *slot = legs;
-        }
-    }
-
-    /// `n` more legs of the client with this hash wait for its success.
-    fn opened(&mut self, ip_hash: u64, n: usize) {
-        self.open += n;
-        let b = bucket(ip_hash);
-        self.open_by_hash[b] = self.open_by_hash[b].saturating_add(n as u16);
-    }
-
-    /// `n` legs of the client with this hash are settled.
-    fn closed(&mut self, ip_hash: u64, n: usize) {
-        self.open -= n;
-        let b = bucket(ip_hash);
-        self.open_by_hash[b] = self.open_by_hash[b].saturating_sub(n as u16);
-    }
-
-    /// A leg meets its client's success at `time`: noise within the handshake window, a real
-    /// failure otherwise (`at` as for [`Acc::expire`]).
-    fn settle_leg(&mut self, ip: &[u8], leg: Leg, time: i64, buf: &[u8], at: Option<u64>) {
-        if time == i64::MIN || leg.time == i64::MIN || time - leg.time <= HANDSHAKE_WINDOW {
-            self.noise_leg(&leg);
-        } else {
-            self.expire(ip, leg, buf, at);
-        }
-    }
-
-    fn noise_leg(&mut self, leg: &Leg) {
-        self.noise += 1;
-        self.codes
-            .entry((401, leg.substatus, leg.win32))
-            .or_default()[1] += 1;
-    }
-
-    /// A leg nobody followed up: a real failure after all.
-    /// `at`: the line of this chunk where that became known (its successes count from there).
-    fn expire(&mut self, ip: &[u8], leg: Leg, buf: &[u8], at: Option<u64>) {
-        let r = Record {
-            time: leg.time,
-            ip,
-            user: b"",
-            method: b"",
-            uri: leg.uri.get(buf),
-            status: 401,
-            substatus: leg.substatus,
-            win32: leg.win32,
-            agent: leg.agent.get(buf),
-            plus_for_space: leg.plus,
-        };
-        self.failure(&r, leg.loc, at);
-    }
-
-    fn sweep(&mut self, now: i64, line: u64, buf: &[u8]) {
-        let stale: Vec<(u64, Box<[u8]>)> = self
-            .pending
-            .iter()
-            .filter(|(_, _, legs)| {
-                legs.last().is_some_and(|l| now - l.time > HANDSHAKE_WINDOW) || legs.is_empty()
-            })
-            .map(|(h, k, _)| (h, k.into()))
-            .collect();
-        for (h, k) in stale {
-            if let Some(legs) = self.pending.remove(h, &k) {
-                self.closed(h, legs.len());
-                for leg in legs {
-                    self.expire(&k, leg, buf, Some(line));
-                }
-            }
-        }
+        self.failure(r, time, loc, Some(loc.line));
     }
 
     /// The chunk is done: its successes count for the IPs and pairs that failed before them
     /// in it, open legs copy their text out of it, empty entries go.
     pub fn end_chunk(&mut self, buf: &[u8]) {
         self.count_local_successes();
-        self.pending.retain(|_, legs| !legs.is_empty());
-        for legs in self.pending.values_mut() {
-            for leg in legs {
-                leg.uri.own(buf);
-                leg.agent.own(buf);
-            }
-        }
+        self.keep_open_legs(buf);
     }
 
-    /// Counts each success of the chunk for its IP and pair when they failed earlier in the
-    /// chunk, and marks it counted (the merge counts the others against earlier chunks).
-    fn count_local_successes(&mut self) {
-        if self.first_fail_ip.is_empty() && self.first_fail_pair.is_empty() {
-            return;
-        }
-        let mut ip_n: FxHashMap<u64, u64> = FxHashMap::default();
-        let mut pair_n: FxHashMap<u64, u64> = FxHashMap::default();
-        for s in &mut self.successes {
-            if s.flags & Success::IP != 0
-                && self.first_fail_ip.get(&s.ip).is_some_and(|&l| l < s.line)
-            {
-                *ip_n.entry(s.ip).or_default() += 1;
-                s.flags |= Success::IP_COUNTED;
-            }
-            if s.flags & Success::PAIR != 0
-                && self
-                    .first_fail_pair
-                    .get(&s.pair)
-                    .is_some_and(|&l| l < s.line)
-            {
-                *pair_n.entry(s.pair).or_default() += 1;
-                s.flags |= Success::PAIR_COUNTED;
-            }
-        }
-        self.credit(ip_n, pair_n);
-        self.first_fail_ip.clear();
-        self.first_fail_pair.clear();
-    }
-
-    /// A real failure: into every table. `at`: the line of this chunk from which the failure
-    /// is known (none when merging chunks).
-    fn failure(&mut self, r: &Record, loc: Loc, at: Option<u64>) {
-        if r.time != i64::MIN {
-            self.minutes.slot(r.time.div_euclid(60))[2] += 1;
+    /// A real failure: into every table. `time` is the line's ([`Record::when`]; `r.time` is
+    /// not read). `at`: the line of this chunk from which the failure is known (none when
+    /// merging chunks).
+    fn failure(&mut self, r: &Record, time: Option<i64>, loc: Loc, at: Option<u64>) {
+        if let Some(t) = time {
+            self.minutes.slot(t.div_euclid(60))[2] += 1;
         }
         self.plus_for_space |= r.plus_for_space;
         let hip = key_hash(r.ip);
@@ -725,10 +271,10 @@ impl Acc {
             }
             let e = self.pairs.hit_hashed(hp, key);
             let p = &mut e.payload;
-            p.first = min_time(p.first, r.time);
-            p.last = p.last.max(r.time);
-            if r.time != i64::MIN {
-                p.hour(r.time.div_euclid(3600) as i32);
+            p.first = earliest(p.first, time);
+            p.last = latest(p.last, time);
+            if let Some(t) = time {
+                p.hour(t.div_euclid(3600) as i32);
             }
             p.example.get_or_insert(loc);
         }
@@ -737,22 +283,22 @@ impl Acc {
         }
         let s = self.sources.hit_hashed(hip, r.ip);
         let sp = &mut s.payload;
-        sp.first = min_time(sp.first, r.time);
-        sp.last = sp.last.max(r.time);
+        sp.first = earliest(sp.first, time);
+        sp.last = latest(sp.last, time);
         if !r.user.is_empty() {
             sp.user(r.user, hu);
         }
         if is_lockout(r.win32) && !r.user.is_empty() {
             let l = self.lockouts.hit_hashed(hu, r.user);
-            l.payload.first = min_time(l.payload.first, r.time);
-            l.payload.last = l.payload.last.max(r.time);
+            l.payload.first = earliest(l.payload.first, time);
+            l.payload.last = latest(l.payload.last, time);
             if l.payload.sources.len() < 8 {
                 l.payload.sources.insert(r.ip.into());
             }
             l.payload.example.get_or_insert(loc);
         }
-        if r.time != i64::MIN {
-            let h = self.hours.entry(r.time.div_euclid(3600)).or_default();
+        if let Some(t) = time {
+            let h = self.hours.entry(t.div_euclid(3600)).or_default();
             h.failures += 1;
             h.urls.hit_hashed(huri, r.uri);
             h.agents.hit_hashed(hagent, r.agent);
@@ -779,8 +325,8 @@ impl Acc {
         for (a, b) in self.status.iter_mut().zip(&next.status) {
             *a += b;
         }
-        self.first = min_time(self.first, next.first);
-        self.last = self.last.max(next.last);
+        self.first = earliest(self.first, next.first);
+        self.last = latest(self.last, next.last);
         self.minutes.absorb(&mut next.minutes);
         for (k, v) in next.codes.drain() {
             let c = self.codes.entry(k).or_default();
@@ -825,8 +371,8 @@ impl Acc {
         self.requests = 0;
         self.filtered = 0;
         self.status.fill(0);
-        self.first = 0;
-        self.last = 0;
+        self.first = None;
+        self.last = None;
         self.minutes.base = 0;
         self.minutes.v.clear();
         self.codes.clear();
@@ -850,155 +396,91 @@ impl Acc {
         self.plus_for_space = false;
     }
 
-    /// Whether handshake legs are waiting for a success.
-    pub fn has_open(&self) -> bool {
-        self.open > 0
-    }
-
-    /// Reads the next chunk's successes, in order, as one sequential read would have met them
-    /// after this chunk: a success counts for its pair and IP when they failed before it (here,
-    /// or earlier in that chunk, which it counted itself), and a client's first success settles
-    /// the legs left open here: noise when it came within the handshake window, real failures
-    /// otherwise (from then on the client is failing).
-    fn absorb_successes(&mut self, next: &[Success]) {
-        // The failing IPs and pairs are this accumulator's tables, asked by hash: a client
-        // whose open legs turn out to be real failures below joins them as it is settled.
-        let mut open: FxHashMap<u64, Key> = self
-            .pending
-            .iter()
-            .filter(|(_, _, legs)| !legs.is_empty())
-            .map(|(h, ip, _)| (h, Key::new(ip)))
-            .collect();
-        let mut ip_hits: FxHashMap<u64, u64> = FxHashMap::default();
-        let mut pair_hits: FxHashMap<u64, u64> = FxHashMap::default();
-        for s in next {
-            if s.flags & (Success::IP | Success::IP_COUNTED) == Success::IP
-                && self.sources.contains_hash(s.ip)
-            {
-                *ip_hits.entry(s.ip).or_default() += 1;
-            }
-            if s.flags & (Success::PAIR | Success::PAIR_COUNTED) == Success::PAIR
-                && self.pairs.contains_hash(s.pair)
-            {
-                *pair_hits.entry(s.pair).or_default() += 1;
-            }
-            if s.flags & Success::IP != 0
-                && !open.is_empty()
-                && let Some(ip) = open.remove(&s.ip)
-            {
-                self.settle(s.ip, ip.as_bytes(), s.time);
-            }
-        }
-        self.credit(ip_hits, pair_hits);
-    }
-
-    /// Adds successes to the failing IPs and pairs, by key hash.
-    fn credit(&mut self, ips: FxHashMap<u64, u64>, pairs: FxHashMap<u64, u64>) {
-        for (h, n) in ips {
-            if let Some(e) = self.sources.get_mut_by_hash(h) {
-                e.payload.successes += n;
-            }
-        }
-        for (h, n) in pairs {
-            if let Some(e) = self.pairs.get_mut_by_hash(h) {
-                e.payload.successes += n;
-            }
-        }
-    }
-
-    /// Settles the open legs of `ip` (whose hash is `h`) against a success at `time`: noise
-    /// within the handshake window, real failures otherwise.
-    fn settle(&mut self, h: u64, ip: &[u8], time: i64) {
-        let legs = self.pending.remove(h, ip).unwrap_or_default();
-        self.closed(h, legs.len());
-        for leg in legs {
-            self.settle_leg(ip, leg, time, &[], None);
-        }
-    }
-
     /// Absorbs the pass over another file: handshakes do not continue across files.
     pub fn merge_file(&mut self, next: Acc) {
         self.finish();
         self.merge(next);
     }
-
-    /// Closes the handshake legs still open at the end of the input: nobody followed them up.
-    pub fn finish(&mut self) {
-        self.open = 0;
-        self.open_by_hash.fill(0);
-        let pending: Vec<_> = self.pending.drain().collect();
-        for (_, ip, legs) in pending {
-            for leg in legs {
-                self.expire(ip.as_bytes(), leg, &[], None);
-            }
-        }
-    }
-}
-
-/// `ip \0 user` written into `out`, when it fits.
-#[inline]
-fn pair_key_into<'a>(ip: &[u8], user: &[u8], out: &'a mut [u8; 256]) -> Option<&'a [u8]> {
-    let n = ip.len() + 1 + user.len();
-    if n > out.len() {
-        return None;
-    }
-    out[..ip.len()].copy_from_slice(ip);
-    out[ip.len()] = 0;
-    out[ip.len() + 1..n].copy_from_slice(user);
-    Some(&out[..n])
-}
-
-/// `ip \0 user`.
-pub fn pair_key(ip: &[u8], user: &[u8]) -> Vec<u8> {
-    let mut k = Vec::with_capacity(ip.len() + user.len() + 1);
-    k.extend_from_slice(ip);
-    k.push(0);
-    k.extend_from_slice(user);
-    k
-}
-
-/// `status substatus win32` written into `out` without allocating (by hand: `write!` costs
-/// more than the rest of a failure's bookkeeping).
-fn code_key(status: u16, substatus: u32, win32: u64, out: &mut [u8; 48]) -> &[u8] {
-    let mut n = 0;
-    for (k, v) in [status as u64, substatus as u64, win32]
-        .into_iter()
-        .enumerate()
-    {
-        if k > 0 {
-            out[n] = b' ';
-            n += 1;
-        }
-        let mut digits = [0u8; 20];
-        let mut d = 0;
-        let mut v = v;
-        loop {
-            digits[d] = b'0' + (v % 10) as u8;
-            d += 1;
-            v /= 10;
-            if v == 0 {
-                break;
-            }
-        }
-        for &c in digits[..d].iter().rev() {
-            out[n] = c;
-            n += 1;
-        }
-    }
-    &out[..n]
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
 
-    proptest! {
-        #[test]
-        fn code_keys_read_as_formatted(status: u16, substatus: u32, win32: u64) {
-            let mut out = [0u8; 48];
-            let want = format!("{status} {substatus} {win32}");
-            prop_assert_eq!(code_key(status, substatus, win32, &mut out), want.as_bytes());
+    fn at(line: u64) -> Loc {
+        Loc {
+            file: 0,
+            chunk: 0,
+            line,
         }
+    }
+
+    /// A wrong password of bob from 10.0.0.1, at `time` (`i64::MIN`: the line has none).
+    fn failure(time: i64) -> Record<'static> {
+        Record {
+            time,
+            ip: b"10.0.0.1",
+            user: b"bob",
+            status: 401,
+            substatus: 1,
+            win32: 1326,
+            ..Record::default()
+        }
+    }
+
+    #[test]
+    fn lines_without_a_time_leave_first_and_last_to_the_timed_ones() {
+        let mut acc = Acc::new(Caps::default(), Window::default());
+        acc.record(&failure(i64::MIN), at(1), None, b"");
+        acc.record(&failure(1_000), at(2), None, b"");
+        acc.record(&failure(i64::MIN), at(3), None, b"");
+        acc.end_chunk(b"");
+        assert_eq!((acc.first, acc.last), (Some(1_000), Some(1_000)));
+        let (_, pair) = acc.pairs.iter().next().expect("bob's pair failed");
+        assert_eq!((pair.count, pair.payload.first), (3, Some(1_000)));
+        assert_eq!(pair.payload.last, Some(1_000));
+        let (_, source) = acc.sources.iter().next().expect("10.0.0.1 failed");
+        assert_eq!(
+            (source.payload.first, source.payload.last),
+            (Some(1_000), Some(1_000))
+        );
+    }
+
+    #[test]
+    fn no_time_at_all_is_none_and_the_epoch_is_a_time() {
+        let mut acc = Acc::new(Caps::default(), Window::default());
+        acc.record(&failure(i64::MIN), at(1), None, b"");
+        acc.end_chunk(b"");
+        let (_, pair) = acc.pairs.iter().next().expect("bob's pair failed");
+        assert_eq!(
+            (acc.first, pair.payload.first, pair.payload.last),
+            (None, None, None)
+        );
+        let mut epoch = Acc::new(Caps::default(), Window::default());
+        epoch.record(&failure(0), at(1), None, b"");
+        epoch.merge(acc);
+        assert_eq!((epoch.first, epoch.last), (Some(0), Some(0)));
+    }
+
+    #[test]
+    fn an_untimed_leg_is_noise_when_its_client_then_succeeds() {
+        let mut acc = Acc::new(Caps::default(), Window::default());
+        let leg = Record {
+            user: b"",
+            substatus: 2,
+            win32: 5,
+            ..failure(i64::MIN)
+        };
+        let ok = Record {
+            status: 200,
+            substatus: 0,
+            win32: 0,
+            ..failure(i64::MIN)
+        };
+        acc.record(&leg, at(1), None, b"");
+        acc.record(&ok, at(2), None, b"");
+        acc.end_chunk(b"");
+        acc.finish();
+        assert_eq!((acc.noise, acc.sources.len()), (1, 0));
     }
 }

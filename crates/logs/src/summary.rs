@@ -2,10 +2,10 @@
 
 use why401_evidence::logs::{
     CodeCount, InputInfo, KeyCount, Lockout, LogSummary, Mix, PairStats, ReasonCount, Scattered,
-    Series, SourceStats, Unparsed,
+    Series, SourceStats, Unparsed, Unreadable,
 };
 
-use crate::acc::{Acc, Loc, min_time};
+use crate::acc::{Acc, Loc, earliest, latest};
 use crate::heavy::{Merge, TopK};
 
 /// How many rows the tables keep.
@@ -70,6 +70,7 @@ pub fn build(
     inputs: &[InputInfo],
     offsets: &[Vec<u64>],
     names: &[String],
+    unreadable: &[Unreadable],
 ) -> LogSummary {
     let by_status: Vec<(u16, u64)> = acc
         .status
@@ -199,6 +200,7 @@ pub fn build(
 
     LogSummary {
         inputs: inputs.to_vec(),
+        unreadable: unreadable.to_vec(),
         lines: acc.requests + acc.unparsed + acc.filtered,
         requests: acc.requests,
         unparsed: acc.unparsed,
@@ -207,8 +209,8 @@ pub fn build(
         local_time: inputs
             .iter()
             .any(|i| i.format == crate::format::IIS_LOCAL_NAME),
-        first: (acc.first != 0).then_some(acc.first),
-        last: (acc.last != 0).then_some(acc.last),
+        first: acc.first,
+        last: acc.last,
         by_status,
         auth_denials: denials,
         handshake_noise: acc.noise,
@@ -251,8 +253,8 @@ fn scattered(acc: &Acc) -> Scattered {
         out.failures += e.count;
         users.extend(e.payload.user_hashes.iter().copied());
         out.users += e.payload.users_over;
-        out.first = min_time(out.first, e.payload.first);
-        out.last = out.last.max(e.payload.last);
+        out.first = earliest(out.first, e.payload.first);
+        out.last = latest(out.last, e.payload.last);
     }
     out.users += users.len() as u64;
     out

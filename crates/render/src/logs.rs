@@ -40,6 +40,11 @@ fn table(header: &[&str], width: usize) -> Table {
     t
 }
 
+/// A time of the log, or a dash for lines that carried none.
+fn when(t: Option<i64>) -> String {
+    t.map_or_else(|| "—".into(), timestamp)
+}
+
 fn headline(s: &LogSummary) -> String {
     let span = match (s.first, s.last) {
         (Some(a), Some(b)) if s.local_time => {
@@ -160,7 +165,7 @@ pub fn logs(s: &LogSummary, findings: &[Finding], opts: Options) -> String {
                 p.ip.clone(),
                 thousands(p.failures),
                 thousands(p.successes),
-                format!("{} → {}", timestamp(p.first), timestamp(p.last)),
+                format!("{} → {}", when(p.first), when(p.last)),
             ]);
         }
         let _ = writeln!(out, "{t}\n");
@@ -453,8 +458,8 @@ td:nth-child(2){font-variant-numeric:tabular-nums}.finding{border-left:4px solid
                     p.ip.clone(),
                     thousands(p.failures),
                     thousands(p.successes),
-                    timestamp(p.first),
-                    timestamp(p.last),
+                    when(p.first),
+                    when(p.last),
                 ]
             })
             .collect(),

@@ -525,3 +525,119 @@ fn format_names_in_any_case() {
     let (_, j) = logs(&[&path, "--format", "CADDY"]);
     assert_eq!(j["summary"]["requests"], 1, "{j}");
 }
+
+/// NCSA lines varied enough that their compressed form is not tiny.
+fn ncsa(lines: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    for i in 0..lines {
+        let (ip, url, status) = (i % 251, i * 7919 % 100_003, [200, 401, 302][i % 3]);
+        writeln!(
+            out,
+            "10.0.{}.{ip} - bob [27/Nov/2026:10:{:02}:00 +0000] \"GET /x/{url} HTTP/1.1\" {status} 12 \"-\" \"curl/8\"",
+            i % 7,
+            i % 60
+        )
+        .unwrap();
+    }
+    out
+}
+
+/// Runs `why401 logs --json` on `paths`: exit status, JSON, stderr.
+fn logs_with_stderr(paths: &[&std::path::Path]) -> (i32, Value, String) {
+    let out = Command::cargo_bin("why401")
+        .unwrap()
+        .arg("logs")
+        .args(paths)
+        .arg("--json")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let j = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    (out.status.code().unwrap_or(-1), j, stderr)
+}
+
+#[test]
+fn a_truncated_gzip_and_a_corrupt_zstd_are_reported_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = ncsa(30_000);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&text).unwrap();
+    let gz = gz.finish().unwrap();
+    let cut = dir.path().join("access.log.1.gz");
+    std::fs::write(&cut, &gz[..gz.len() / 2]).unwrap();
+    // As the `zstd` tool writes it, with the content checksum that shows a flipped byte.
+    let mut z = zstd::stream::write::Encoder::new(Vec::new(), 3).unwrap();
+    z.include_checksum(true).unwrap();
+    z.write_all(&text).unwrap();
+    let mut zst = z.finish().unwrap();
+    let mid = zst.len() / 2;
+    zst[mid] ^= 0x10;
+    let flipped = dir.path().join("access.log.2.zst");
+    std::fs::write(&flipped, &zst).unwrap();
+
+    let (code, j, stderr) = logs_with_stderr(&[&cut]);
+    assert_eq!(
+        code, 2,
+        "input not read in full is unreadable input: {stderr}"
+    );
+    let input = &j["summary"]["inputs"][0];
+    assert!(
+        input["ended_early"]
+            .as_str()
+            .is_some_and(|e| e.contains("incomplete")),
+        "{input}"
+    );
+    let lines = input["lines"].as_u64().unwrap();
+    assert!(
+        lines > 0 && lines < 30_000,
+        "the lines before the cut: {input}"
+    );
+    assert_eq!(j["summary"]["requests"].as_u64(), Some(lines), "{j}");
+    assert!(
+        stderr.contains("access.log.1.gz")
+            && stderr.contains(&format!("ended early, after {lines} lines")),
+        "{stderr}"
+    );
+
+    let (code, j, stderr) = logs_with_stderr(&[&flipped]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(j["summary"]["inputs"][0]["ended_early"].is_string(), "{j}");
+    assert!(stderr.contains("access.log.2.zst"), "{stderr}");
+
+    // The same file whole: no problem with the input, the findings decide.
+    let whole = dir.path().join("access.log");
+    std::fs::write(&whole, &text).unwrap();
+    let (code, j, _) = logs_with_stderr(&[&whole]);
+    assert_ne!(code, 2, "{j}");
+    assert!(j["summary"]["inputs"][0]["ended_early"].is_null(), "{j}");
+}
+
+#[test]
+fn a_directory_with_a_link_loop_and_a_dangling_link_is_read_and_they_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("access.log"), ncsa(30)).unwrap();
+    std::os::unix::fs::symlink(".", dir.path().join("loop")).unwrap();
+    // Tests run as root, so permission bits cannot make an entry unreadable: a dangling link can.
+    std::os::unix::fs::symlink("rotated-away.log", dir.path().join("access.log.1")).unwrap();
+    let (code, j, stderr) = logs_with_stderr(&[dir.path()]);
+    assert_eq!(code, 2, "an entry was not read: {stderr}");
+    assert_eq!(
+        j["summary"]["requests"], 30,
+        "the readable log is read once: {j}"
+    );
+    let unreadable = j["summary"]["unreadable"].as_array().unwrap();
+    let paths: Vec<&str> = unreadable
+        .iter()
+        .map(|u| u["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths.len(), 2, "{unreadable:?}");
+    assert!(
+        paths.iter().any(|p| p.ends_with("/loop"))
+            && paths.iter().any(|p| p.ends_with("/access.log.1")),
+        "{unreadable:?}"
+    );
+    assert!(
+        stderr.contains("access.log.1: not read") && stderr.contains("loop: not read"),
+        "{stderr}"
+    );
+}

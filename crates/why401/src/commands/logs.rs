@@ -68,9 +68,13 @@ pub fn run(args: LogsArgs) -> Result<ExitCode> {
         b.finish_and_clear();
     }
     if !args.follow {
-        return report(&pass.into_summary(), &thresholds, &args);
+        let summary = pass.into_summary();
+        warn_input_problems(&summary)?;
+        return report(&summary, &thresholds, &args);
     }
-    let code = report(&pass.summary(), &thresholds, &args)?;
+    let summary = pass.summary();
+    warn_input_problems(&summary)?;
+    let code = report(&summary, &thresholds, &args)?;
     if args.follow {
         loop {
             std::thread::sleep(Duration::from_secs(2));
@@ -114,7 +118,11 @@ fn report(
     } else {
         output::print(&why401_render::logs(summary, &findings, output::options()))?;
     }
-    if summary.requests == 0 && summary.unparsed > 0 {
+    // Input not read in full (or an entry of a directory not read) makes every count a lower
+    // bound: neither "nothing wrong" (0) nor "this is what happened" (1) holds, so it is
+    // unreadable input (2), whatever was found in what was read (as `decode` does with input
+    // it cannot read).
+    if summary.requests == 0 && summary.unparsed > 0 || input_problem(summary) {
         return Ok(ExitCode::from(exit::USAGE));
     }
     let problem = findings
@@ -125,6 +133,28 @@ fn report(
     } else {
         exit::OK
     }))
+}
+
+/// Whether some input was not read in full, or some entry of a directory given not at all.
+fn input_problem(summary: &why401_evidence::logs::LogSummary) -> bool {
+    summary.inputs.iter().any(|i| i.ended_early.is_some()) || !summary.unreadable.is_empty()
+}
+
+/// Says on stderr which inputs were not read in full, and how far they were read, and which
+/// entries of the directories given were not read at all.
+fn warn_input_problems(summary: &why401_evidence::logs::LogSummary) -> Result<()> {
+    for u in &summary.unreadable {
+        output::warning(&format!("{}: not read: {}", u.path, u.error))?;
+    }
+    for i in &summary.inputs {
+        if let Some(why) = &i.ended_early {
+            output::warning(&format!(
+                "{}: ended early, after {} lines ({} bytes of log text): {why}; only those lines are counted",
+                i.path, i.lines, i.bytes
+            ))?;
+        }
+    }
+    Ok(())
 }
 
 /// RFC 3339, `YYYY-MM-DD`, `YYYY-MM-DD hh:mm[:ss]` (UTC), or Unix seconds.
