@@ -7,6 +7,30 @@
 //!
 //! What it is not: no parsing of wire formats (`why401-wire`), no rules deciding which finding
 //! applies (`why401-doctor`), no output formatting (`why401-render`).
+//!
+//! Looking up what a user pastes into `why401 explain`, and what an IIS log line means:
+//!
+//! ```
+//! use why401_catalogue::{CodeKind, Lookup, Match, catalogue, lookup};
+//!
+//! // An IIS substatus, as the detailed error page shows it.
+//! let Lookup::One { entry: Match::Code(code) } = lookup("401.2")? else {
+//!     panic!("401.2 names one code");
+//! };
+//! assert_eq!(code.kind, CodeKind::IisSubstatus);
+//! assert!(code.title.contains("none of its enabled authentication methods"));
+//!
+//! // A field copied from Windows security event 4625, label and tab included.
+//! let Lookup::One { entry } = lookup("Sub Status:\t0xC000006D")? else {
+//!     panic!("0xC000006D names one code");
+//! };
+//! assert_eq!(entry.query(), "ntstatus:0xC000006D");
+//! assert_eq!(entry.title(), "The logon failed: bad user name or password.");
+//!
+//! // `sc-status sc-substatus sc-win32-status` of an IIS log line, summed up.
+//! assert!(catalogue().triple_meaning(401, 1, 1326).contains("logon failure"));
+//! # Ok::<(), why401_catalogue::LookupError>(())
+//! ```
 
 use std::sync::LazyLock;
 
@@ -22,12 +46,20 @@ pub use triple::LogTriple;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "kebab-case")]
 pub enum CodeKind {
+    /// An HTTP status code (RFC 9110 §15), e.g. `401`.
     Http,
+    /// An IIS substatus, written with its status: `401.2`.
     IisSubstatus,
+    /// A Win32 error, in decimal as IIS logs `sc-win32-status`: `1326` (`ERROR_LOGON_FAILURE`).
     Win32,
+    /// An HRESULT, in hex: `0x8009030E` (`SEC_E_NO_CREDENTIALS`).
     Hresult,
+    /// An NTSTATUS, in hex as Windows security events show it: `0xC000006D`
+    /// (`STATUS_LOGON_FAILURE`).
     Ntstatus,
+    /// The `data` code of an Active Directory LDAP bind error, in hex: `52e` (the password is wrong).
     Ldap,
+    /// A Kerberos error number (RFC 4120 §7.5.9), in decimal: `37` (`KRB_AP_ERR_SKEW`).
     Kerberos,
 }
 
@@ -50,6 +82,7 @@ impl CodeKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Code {
+    /// The family, which also fixes how `code` is written.
     pub kind: CodeKind,
     /// Canonical form: `401.1`, `1326`, `0x8009030E`, `0xC000006D`, `52e`, `37`.
     pub code: String,
@@ -59,12 +92,18 @@ pub struct Code {
     /// for `KDC_ERR_ETYPE_NOSUPP`, RFC 4556's name for a code RFC 4120 names differently.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub aliases: Vec<String>,
+    /// One line saying what the code reports: the heading of its `explain` page, and the short
+    /// form lists and the logs table show.
     pub title: String,
+    /// What the code means for HTTP authentication: where it shows up, what it is mistaken for.
     pub meaning: String,
+    /// The usual reasons the code appears.
     #[serde(default)]
     pub causes: Vec<String>,
+    /// What to do about it, one step per entry.
     #[serde(default)]
     pub fixes: Vec<String>,
+    /// Where the code is defined or explained: RFC sections, KB articles, URLs.
     #[serde(default)]
     pub references: Vec<String>,
     /// Related finding ids.
@@ -114,8 +153,11 @@ fn kind_slug(k: CodeKind) -> &'static str {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// The request fails because of it: a root cause. Sorts first.
     Error,
+    /// Wrong or risky, and may explain trouble, but does not by itself make the request fail.
     Warning,
+    /// Worth knowing, not a fault (access granted, the normal legs of a handshake).
     Info,
 }
 
@@ -123,11 +165,19 @@ pub enum Severity {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Group {
+    /// The client's request: credentials missing, malformed, refused or lost on a redirect;
+    /// cookies not sent.
     Request,
+    /// A token's content: lifetime, audience, issuer, scope, signature, clock skew.
     Token,
+    /// The server's answer: missing or malformed challenges, wrong statuses, IIS substatus causes.
     Server,
+    /// Patterns across a server's log: brute force, spraying, lockouts, regressions.
     Logs,
+    /// Server configuration: authentication providers, app-pool identities, channel binding,
+    /// password files.
     Config,
+    /// Reaching the server at all: DNS, TCP, TLS, timeouts, captive portals.
     Reach,
 }
 
@@ -135,17 +185,28 @@ pub enum Group {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FindingInfo {
+    /// The stable kebab-case id (`credentials-rejected`) of JSON output and `why401 explain`;
+    /// renaming one is a breaking change.
     pub id: String,
+    /// Where the finding is seen, for grouping in output.
     pub group: Group,
+    /// The default severity; a rule may report a case at another.
     pub severity: Severity,
+    /// The headline in general terms, in lower case: `the server refused the credentials that were
+    /// sent`; a rule's finding carries a case-specific one.
     pub title: String,
+    /// Paragraphs for `why401 explain`: what is going on and how to confirm it.
     pub explanation: String,
+    /// What to do, one step per entry.
     #[serde(default)]
     pub fixes: Vec<String>,
+    /// An example of the problem as seen on the wire or in a log (ShellCheck's "bad" example).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bad: Option<String>,
+    /// The corrected example, or a command that works.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub good: Option<String>,
+    /// Where to read more: RFC sections, KB articles, URLs.
     #[serde(default)]
     pub references: Vec<String>,
     /// Related codes as `kind:code`.
@@ -157,11 +218,14 @@ pub struct FindingInfo {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InspectionCa {
+    /// The company behind the product, e.g. `Gen Digital (Norton)`.
     pub vendor: String,
+    /// The product that intercepts TLS, e.g. `Norton 360 / Norton AntiVirus Web/Mail Shield`.
     pub product: String,
     /// Case-insensitive substring of the issuer that identifies it.
     #[serde(rename = "match")]
     pub pattern: String,
+    /// What the product does to HTTPS and which clients notice; may be empty.
     #[serde(default)]
     pub note: String,
 }
@@ -170,13 +234,20 @@ pub struct InspectionCa {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Combo {
+    /// `sc-status`: the HTTP status IIS sent.
     pub status: u16,
+    /// `sc-substatus`: the IIS substatus, the `2` of `401.2`.
     pub substatus: u32,
     /// As logged: decimal.
     pub win32: String,
+    /// Whether the combination is part of a working handshake (the anonymous first leg, the NTLM
+    /// challenge) rather than a fault.
     pub normal: bool,
+    /// The combination in a few words: what the logs table and `explain` show as its meaning.
     pub title: String,
+    /// What the three mean together, and when the line matters.
     pub meaning: String,
+    /// Related finding ids.
     #[serde(default)]
     pub findings: Vec<String>,
 }
@@ -184,9 +255,14 @@ pub struct Combo {
 /// Everything the catalogue knows.
 #[derive(Debug)]
 pub struct Catalogue {
+    /// Every code of every kind, from `codes.toml`, `iis.toml` and `kerberos.toml`.
     pub codes: Vec<Code>,
+    /// Every finding id, from `findings.toml`.
     pub findings: Vec<FindingInfo>,
+    /// Known TLS-inspection issuers, from `inspection_cas.toml`, in match order (most specific
+    /// first).
     pub inspection_cas: Vec<InspectionCa>,
+    /// Known IIS `status substatus win32` triples, from `combos.toml`.
     pub combos: Vec<Combo>,
 }
 

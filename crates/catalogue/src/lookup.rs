@@ -10,7 +10,9 @@ use crate::{Catalogue, Code, CodeKind, FindingInfo, LogTriple, catalogue};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum Match<'a> {
+    /// A code of any kind: HTTP, IIS substatus, Win32, HRESULT, NTSTATUS, LDAP or Kerberos.
     Code(&'a Code),
+    /// A finding id.
     Finding(&'a FindingInfo),
 }
 
@@ -36,19 +38,36 @@ impl Match<'_> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "resolved", rename_all = "kebab-case")]
 pub enum Lookup<'a> {
-    One { entry: Match<'a> },
-    LogTriple { triple: LogTriple<'a> },
-    Ambiguous { candidates: Vec<Match<'a>> },
+    /// Exactly one entry.
+    One {
+        /// The entry the query names.
+        entry: Match<'a>,
+    },
+    /// An IIS log's `status substatus [win32]`, e.g. `401 1 2148074254`.
+    LogTriple {
+        /// Each part resolved, and what the three mean together.
+        triple: LogTriple<'a>,
+    },
+    /// Several entries the query could name, e.g. a number that is a code of more than one kind.
+    Ambiguous {
+        /// Every entry the query could name, in the order they matched (finding ids first).
+        candidates: Vec<Match<'a>>,
+    },
 }
 
 /// Why a query resolved to nothing.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LookupError {
+    /// Nothing left to look up once whitespace, quotes and `HTTP `/`Error ` prefixes are removed.
     #[error("nothing to explain")]
     Empty,
+    /// No entry matches.
     #[error("`{input}` is not a code or finding id why401 knows")]
     Unknown {
+        /// The query as typed, trimmed.
         input: String,
+        /// Up to five near spellings (finding ids, code names, codes), closest first by Jaro–Winkler
+        /// similarity.
         suggestions: Vec<String>,
     },
 }

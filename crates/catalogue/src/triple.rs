@@ -9,15 +9,20 @@ use crate::{Catalogue, Code, CodeKind, Combo};
 /// `status substatus win32` as IIS logs them, each part resolved.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LogTriple<'a> {
+    /// `sc-status`: the HTTP status.
     pub status: u16,
+    /// `sc-substatus`; 0 when the status has none.
     pub substatus: u32,
     /// `sc-win32-status` as logged (decimal), when the triple has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub win32: Option<String>,
+    /// The HTTP status's catalogue entry, when it has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status_code: Option<&'a Code>,
+    /// The `status.substatus` entry (`401.2`); `None` for substatus 0 or an unknown one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub substatus_code: Option<&'a Code>,
+    /// The `sc-win32-status` entry: a Win32 error, else an HRESULT or NTSTATUS logged in decimal.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub win32_code: Option<&'a Code>,
     /// What the three mean together, when the combination is a known one.

@@ -29,21 +29,28 @@ pub fn headers_named<'a>(
 /// A request as it went on the wire.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RequestRecord {
+    /// The method sent (`GET`, `POST`; `CONNECT` for a refused proxy tunnel).
     pub method: String,
+    /// The absolute URL requested; for a CONNECT, the tunnel's `host:port`.
     pub url: String,
     /// Headers sent; secrets are redacted at rendering time, not here.
     pub headers: Headers,
+    /// Bytes of request body sent.
     pub body_len: usize,
 }
 
 /// A response as it came back.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ResponseRecord {
+    /// The HTTP status code, e.g. 401.
     pub status: u16,
+    /// The protocol version of the response, as hyper names it (`HTTP/1.1`).
     pub version: String,
+    /// Headers received, in order, duplicates kept.
     pub headers: Headers,
     /// The start of the body (up to 64 KiB), lossily decoded.
     pub body: String,
+    /// Bytes of body the source read (it may stop early on a huge body); `body` keeps the start.
     pub body_len: usize,
 }
 
@@ -86,13 +93,21 @@ pub enum Leg {
     /// The request as the user gave it.
     Initial,
     /// An answer to a challenge, in `scheme`.
-    Auth { scheme: String, step: u8 },
+    Auth {
+        /// The scheme answered: `Basic`, `Digest`, `NTLM`, `Negotiate`.
+        scheme: String,
+        /// Which answer in that scheme's handshake, from 1: NTLM's AUTHENTICATE is step 2.
+        step: u8,
+    },
     /// A Digest retry after `stale=true`.
     StaleRetry,
     /// A redirect followed.
     Redirect,
     /// A credential-free request to a sibling URL, for comparison only.
-    Sibling { variant: String },
+    Sibling {
+        /// Which variant of the URL, as [`crate::Sibling::variant`] names them.
+        variant: String,
+    },
 }
 
 /// Who put the credentials on a request.
@@ -112,24 +127,35 @@ pub enum AuthSource {
 /// Credentials a request carried.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SentAuth {
+    /// The header that carried them: `Authorization` or `Proxy-Authorization`.
     pub header: String,
+    /// The scheme of the credentials (`Basic`, `Bearer`, `NTLM`, …).
     pub scheme: String,
+    /// Who put them on the request.
     pub source: AuthSource,
 }
 
 /// One request/response pair (or a request that got no response).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Exchange {
+    /// Why the request was sent.
     pub leg: Leg,
     /// Which TCP connection carried it (0, 1, …): NTLM must stay on one.
     pub connection: u32,
+    /// The request as it went on the wire.
     pub request: RequestRecord,
+    /// The response; `None` when none came (then `error` says why).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub response: Option<ResponseRecord>,
+    /// What went wrong: no response, a request that could not be built, or why the handshake could
+    /// not go on (set even when a response came).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The credentials the request carried and who added them; `None` when it carried none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auth: Option<SentAuth>,
+    /// Milliseconds from sending the request to having read the response; 0 when not measured
+    /// (a request never sent, a refused CONNECT).
     pub elapsed_ms: f64,
     /// Sent through a proxy.
     pub via_proxy: bool,

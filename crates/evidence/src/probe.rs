@@ -8,7 +8,9 @@ use crate::{Exchange, Leg};
 /// Name resolution of the target host.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct DnsRecord {
+    /// The host name resolved (IPv6 literals without brackets).
     pub host: String,
+    /// The addresses it resolved to, in the order they are tried.
     pub addresses: Vec<String>,
     /// The CNAME chain, first alias first; the last name is canonical (the Kerberos SPN uses it).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -18,10 +20,15 @@ pub struct DnsRecord {
 /// One certificate of the chain.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CertRecord {
+    /// The subject's distinguished name, as x509-parser prints it (`CN=…, O=…`).
     pub subject: String,
+    /// The issuer's distinguished name; a TLS-inspection product shows itself here.
     pub issuer: String,
+    /// Start of the validity period, Unix seconds.
     pub not_before: i64,
+    /// End of the validity period, Unix seconds.
     pub not_after: i64,
+    /// The subjectAltName DNS names and IPv4 addresses.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub names: Vec<String>,
 }
@@ -29,11 +36,13 @@ pub struct CertRecord {
 /// The TLS session with the target (or the proxy tunnel's far end).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct TlsRecord {
+    /// The negotiated protocol, as rustls names it (`TLSv1_3`); empty when the handshake failed.
     pub version: String,
     /// The chain as presented, leaf first.
     pub chain: Vec<CertRecord>,
     /// Whether the chain verified against the trust store.
     pub verified: bool,
+    /// Why the chain did not verify; recorded with `--insecure` too, where the connection goes on.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verify_error: Option<String>,
 }
@@ -42,17 +51,24 @@ pub struct TlsRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ReachKind {
+    /// The host name did not resolve, or resolved to no address.
     Dns,
+    /// The TCP connection was refused: nothing listens on that port.
     Refused,
+    /// The TLS handshake failed, a rejected certificate included.
     Tls,
+    /// Resolving, connecting, the TLS handshake or the response took longer than the timeout.
     Timeout,
+    /// Anything else: a reset connection, an unreachable network, a broken HTTP response.
     Other,
 }
 
 /// A failure to reach the target.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ReachFailure {
+    /// Which step failed, for the rules.
     pub kind: ReachKind,
+    /// What the network layer said, e.g. `10.0.0.5:443: connection refused`.
     pub detail: String,
     /// What was being reached: the target or the proxy.
     pub what: String,
@@ -61,8 +77,11 @@ pub struct ReachFailure {
 /// A redirect that was followed (or stopped at).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RedirectHop {
+    /// The redirect status: 301, 302, 303, 307 or 308.
     pub status: u16,
+    /// The URL that answered with the redirect.
     pub from: String,
+    /// Its `Location`, resolved against `from`.
     pub to: String,
     /// Scheme, host or port changed.
     pub cross_origin: bool,
@@ -73,8 +92,12 @@ pub struct RedirectHop {
 /// A cookie the jar held that a request did not carry, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WithheldCookie {
+    /// The cookie's name; its value is never recorded.
     pub name: String,
+    /// The URL of the request that went without it.
     pub url: String,
+    /// The browser rule that held it back, in words (expired, domain or path mismatch,
+    /// SameSite, …).
     pub reason: String,
 }
 
@@ -83,12 +106,15 @@ pub struct WithheldCookie {
 pub struct Sibling {
     /// `https`, `http`, `trailing-slash`, `no-trailing-slash`, `host-alias`.
     pub variant: String,
+    /// The variant URL probed.
     pub url: String,
+    /// The status it answered with; `None` when it could not be asked (see `error`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
     /// The challenge header values, as received.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub challenges: Vec<String>,
+    /// Why it could not be reached or asked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
@@ -96,27 +122,37 @@ pub struct Sibling {
 /// What the user gave the probe, as far as rules care.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Given {
+    /// The user name of `-u`, without a `DOMAIN\` prefix (a UPN `user@domain` stays whole).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
+    /// The `DOMAIN` of `-u DOMAIN\user`, for NTLM and Negotiate.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
+    /// Whether `-u` gave credentials; a password always comes with them, typed or prompted.
     pub password: bool,
+    /// Whether `--bearer` gave a token.
     pub bearer: bool,
     /// The user's own `Authorization` header value, if any.
     #[serde(skip)]
     pub authorization: Option<String>,
+    /// Whether `--proxy-user` gave credentials for the proxy.
     pub proxy_credentials: bool,
     /// `--auth-type`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub forced_scheme: Option<String>,
+    /// Scopes the token should grant (`--expect-scope`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub expect_scopes: Vec<String>,
+    /// The audience the token should name (`--expect-audience`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expect_audience: Option<String>,
+    /// The issuer the token should come from (`--expect-issuer`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expect_issuer: Option<String>,
     /// The request looks like an API call (Accept JSON, a non-GET method, a body) rather than a page.
     pub api: bool,
+    /// `--location-trusted`: credentials follow redirects to other origins (never from https
+    /// down to http).
     pub location_trusted: bool,
 }
 
@@ -135,25 +171,39 @@ pub struct NegotiateRecord {
 /// Everything one probe observed.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ProbeEvidence {
+    /// The URL the user asked for, as the URL parser normalised it.
     pub target: String,
     /// The local clock when the probe ran, Unix seconds.
     pub now: i64,
+    /// What the user gave: credentials, forced scheme, expectations of the token.
     pub given: Given,
+    /// Every request of the main path, in order: legs of each handshake and the redirects.
     pub exchanges: Vec<Exchange>,
+    /// Resolution of the target host; `None` when a proxy resolves it or resolving failed (then
+    /// `reach` says why).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dns: Option<DnsRecord>,
+    /// The first TLS session with the target; `None` for plain http or when no handshake began.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tls: Option<TlsRecord>,
+    /// Why the target (or the proxy) could not be reached; the probe records this rather than
+    /// failing.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reach: Option<ReachFailure>,
+    /// The redirects followed, in order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub redirects: Vec<RedirectHop>,
+    /// Cookies the jar held for a related host that a request went without.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub withheld_cookies: Vec<WithheldCookie>,
+    /// Credential-free looks at variants of the target URL: the other scheme, the trailing slash
+    /// flipped, other names on the certificate.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub siblings: Vec<Sibling>,
+    /// How Negotiate went, when why401 answered it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub negotiate: Option<NegotiateRecord>,
+    /// The proxy used for the target, its password redacted; `None` for a direct connection.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub proxy: Option<String>,
     /// Redirects stopped at `--max-redirs`.

@@ -8,19 +8,26 @@ use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_S
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Flavor {
+    /// RFC 4648 §4 alphabet (`+`, `/`) with `=` padding, as Basic, NTLM and SPNEGO send it.
     Standard,
+    /// The §4 alphabet without the `=` padding, which strict decoders refuse.
     StandardUnpadded,
+    /// RFC 4648 §5 URL-safe alphabet (`-`, `_`) with padding.
     UrlSafe,
+    /// The §5 URL-safe alphabet without padding, as JWT segments use it (RFC 7515 §2).
     UrlSafeUnpadded,
 }
 
 /// Why a value is not base64.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Base64Error {
+    /// Not a single character to decode.
     #[error("empty")]
     Empty,
+    /// A character outside the alphabet: the character and its byte offset in the input.
     #[error("invalid character {0:?} at offset {1}")]
     InvalidCharacter(char, usize),
+    /// A symbol count no base64 can have, usually a value cut short; carries that count.
     #[error("invalid length {0} (truncated?)")]
     InvalidLength(usize),
 }

@@ -9,7 +9,10 @@ use crate::b64::{self, Base64Error};
 /// Decoded Basic credentials. `Debug` and `Display` never show the password.
 #[derive(Clone, PartialEq, Eq, Serialize)]
 pub struct BasicCredentials {
+    /// The user-id: everything before the first `:` (RFC 7617 §2), or the whole text when there
+    /// is no colon.
     pub user: String,
+    /// Everything after the first `:`; never serialised and hidden from `Debug`.
     #[serde(skip)]
     pub password: String,
     /// What is wrong with them, if anything.
@@ -37,7 +40,10 @@ pub enum BasicLint {
     /// Empty password.
     EmptyPassword,
     /// Control characters (RFC 7617 §2 forbids them), e.g. a newline pasted with the password.
-    ControlCharacters { in_user: bool },
+    ControlCharacters {
+        /// Whether the control characters are in the user-id (`true`) or the password (`false`).
+        in_user: bool,
+    },
     /// Not valid UTF-8: decoded as ISO-8859-1, as old clients encode.
     NotUtf8,
     /// Base64 without padding (`=`): some servers refuse it.
@@ -78,6 +84,7 @@ impl fmt::Display for BasicLint {
 /// Why a Basic token cannot be decoded at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BasicError {
+    /// Not standard base64, padded or not: RFC 7617 allows no other alphabet.
     #[error("the Basic token is not base64: {0}")]
     NotBase64(#[from] Base64Error),
 }

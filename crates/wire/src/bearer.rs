@@ -67,12 +67,16 @@ impl BearerErrorCode {
 pub struct BearerChallenge {
     /// `Bearer` or `DPoP`.
     pub scheme: String,
+    /// The protection space the token is checked against (RFC 6750 §3), when the server names one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub realm: Option<String>,
+    /// Why the token was refused (RFC 6750 §3.1); absent when the request carried no token at all.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<BearerErrorCode>,
+    /// The server's human-readable explanation of `error`, meant for developers, not end users.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_description: Option<String>,
+    /// A URI of a page that explains `error` (RFC 6750 §3).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_uri: Option<String>,
     /// Scopes the resource requires (space-separated on the wire).

@@ -17,7 +17,9 @@ use crate::syntax::{self, Cursor};
 /// One `auth-param`: `name=value`, the value unquoted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AuthParam {
+    /// The parameter name as sent; names are case-insensitive (see [`Challenge::param`]).
     pub name: String,
+    /// The value with its quoting undone: a quoted-string's escapes resolved, a token as is.
     pub value: String,
 }
 
@@ -26,8 +28,11 @@ pub struct AuthParam {
 pub struct Challenge {
     /// The scheme as the server spelled it (compare with [`Challenge::is`]).
     pub scheme: String,
+    /// The `token68` form of the challenge's data (RFC 9110 §11.2), e.g. an NTLM or Negotiate
+    /// blob; a parsed challenge carries this or `params`, never both.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token68: Option<String>,
+    /// The `auth-param`s in the order sent, duplicates kept ([`Challenge::param`] reads the first).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub params: Vec<AuthParam>,
 }
@@ -104,56 +109,119 @@ pub enum ChallengeLint {
     /// The header field was present but empty.
     EmptyField,
     /// A `;` where a space or comma belongs, e.g. `Basic; realm="x"`.
-    SemicolonSeparator { scheme: String },
+    SemicolonSeparator {
+        /// The scheme the `;` follows; empty when it came before any scheme.
+        scheme: String,
+    },
     /// A parameter value with spaces that is not quoted, e.g. `realm=My Realm`.
     UnquotedValueWithSpaces {
+        /// The scheme of the challenge the parameter belongs to.
         scheme: String,
+        /// The parameter whose value needs quoting.
         param: String,
+        /// The value as read, up to the next comma or `;`, spaces included.
         value: String,
     },
     /// A parameter value in single quotes, e.g. `realm='x'`: the quotes become part of the value.
-    SingleQuotedValue { scheme: String, param: String },
+    SingleQuotedValue {
+        /// The scheme of the challenge the parameter belongs to.
+        scheme: String,
+        /// The parameter whose value is in single quotes.
+        param: String,
+    },
     /// A quoted-string that never closes.
-    UnterminatedQuotedString { scheme: String, param: String },
+    UnterminatedQuotedString {
+        /// The scheme of the challenge the parameter belongs to.
+        scheme: String,
+        /// The parameter whose value runs to the end of the field.
+        param: String,
+    },
     /// A control character inside a value.
-    ControlCharacter { scheme: String, param: String },
+    ControlCharacter {
+        /// The scheme of the challenge the parameter belongs to.
+        scheme: String,
+        /// The parameter whose value holds the character.
+        param: String,
+    },
     /// The same parameter twice in one challenge; clients disagree on which one wins.
-    DuplicateParameter { scheme: String, param: String },
+    DuplicateParameter {
+        /// The scheme of the challenge with the repeated parameter.
+        scheme: String,
+        /// The repeated parameter's name (as first sent).
+        param: String,
+    },
     /// A parameter before any scheme, e.g. `realm="x"` alone.
-    ParameterWithoutScheme { param: String },
+    ParameterWithoutScheme {
+        /// The orphaned parameter's name; it and its value are dropped.
+        param: String,
+    },
     /// A scheme or parameter name with characters a token does not allow.
-    InvalidToken { text: String },
+    InvalidToken {
+        /// The scheme or parameter name as sent.
+        text: String,
+    },
     /// Parameters not separated by a comma, e.g. `realm="a" nonce="b"`.
-    MissingComma { scheme: String, param: String },
+    MissingComma {
+        /// The scheme of the challenge the parameter belongs to.
+        scheme: String,
+        /// The parameter that follows the previous one without a comma.
+        param: String,
+    },
     /// Several challenges in one field, e.g. `NTLM, Basic realm=""`: valid, but some clients
     /// only read the first one; one field per challenge is safer.
-    SeveralChallengesInOneField { schemes: Vec<String> },
+    SeveralChallengesInOneField {
+        /// The schemes of that field's challenges, in order.
+        schemes: Vec<String>,
+    },
     /// Basic or Digest without the `realm` the RFC requires.
-    MissingRealm { scheme: String },
+    MissingRealm {
+        /// `Basic` or `Digest`, as the server spelled it.
+        scheme: String,
+    },
     /// `realm=""`: a realm that tells the user nothing.
-    EmptyRealm { scheme: String },
+    EmptyRealm {
+        /// The scheme whose realm is empty.
+        scheme: String,
+    },
     /// Digest without a `nonce`: no client can answer it.
     MissingNonce,
     /// Basic with a `charset` other than UTF-8 (RFC 7617 §2.1 allows only "UTF-8").
-    BadCharset { value: String },
+    BadCharset {
+        /// The `charset` the server sent.
+        value: String,
+    },
     /// Text the parser could not place and skipped.
-    Unparsable { text: String },
+    Unparsable {
+        /// The skipped text, up to the next comma.
+        text: String,
+    },
     /// A comma right after the scheme, e.g. `Basic, realm="x"`: only a space may follow a scheme
     /// (RFC 9110 §11.1), so the comma ends that challenge and the parameter belongs to none.
     CommaAfterScheme {
+        /// The scheme the comma follows.
         scheme: String,
+        /// The orphaned parameter's name; it and its value are dropped.
         param: String,
+        /// The orphaned parameter's value, unquoted.
         value: String,
     },
     /// An unquoted value with characters a token does not allow (or none at all), e.g.
     /// `realm=\f\o\o` or `a=`; strict clients reject the challenge.
     InvalidTokenValue {
+        /// The scheme of the challenge the parameter belongs to.
         scheme: String,
+        /// The parameter whose value needs quoting.
         param: String,
+        /// The value as read: empty for `a=`.
         value: String,
     },
     /// `realm=foo`: RFC 9110 §11.5 has senders use only the quoted-string form for realm.
-    UnquotedRealm { scheme: String, value: String },
+    UnquotedRealm {
+        /// The scheme of the challenge with the unquoted realm.
+        scheme: String,
+        /// The realm as sent, without quotes.
+        value: String,
+    },
     /// The field value was folded over several lines (obs-fold, RFC 9112 §5.2); joined with a
     /// space, as recipients must, but senders must not fold and many clients reject it.
     ObsFold,
@@ -311,7 +379,9 @@ impl fmt::Display for ChallengeLint {
 /// The challenges found in one or more header fields, and what was wrong with them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Challenges {
+    /// Every challenge of every field, in the order received.
     pub challenges: Vec<Challenge>,
+    /// Every deviation found, in the order met; empty for a well-formed header.
     pub lints: Vec<ChallengeLint>,
 }
 

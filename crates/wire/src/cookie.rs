@@ -11,15 +11,22 @@ use serde::Serialize;
 /// `SameSite` (RFC 6265bis §4.1.2.7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum SameSite {
+    /// `Strict`: sent with same-site requests only.
     Strict,
+    /// `Lax`: also sent with cross-site top-level navigations by a safe method (GET); what
+    /// browsers assume when `SameSite` is unset.
     Lax,
+    /// `None`: sent with cross-site requests too; browsers require `Secure` with it.
     None,
 }
 
 /// A `Set-Cookie` as received: attributes normalised, the value kept (redact when showing).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SetCookie {
+    /// The cookie-name; a `__Secure-` or `__Host-` prefix carries rules of its own
+    /// (RFC 6265bis §4.1.3).
     pub name: String,
+    /// The cookie-value: often a session secret, so never serialised.
     #[serde(skip)]
     pub value: String,
     /// Absolute expiry (Unix seconds) from `Expires`, if present and readable.
@@ -31,13 +38,20 @@ pub struct SetCookie {
     /// `Domain`, lower-cased, leading dot removed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
+    /// `Path` when it starts with `/`; `None` means the default-path of the URL that set it
+    /// (RFC 6265 §5.1.4).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
+    /// `Secure`: sent only over https, and rejected when set over plain http.
     pub secure: bool,
+    /// `HttpOnly`: hidden from page scripts; no effect on whether the cookie is sent.
     pub http_only: bool,
+    /// `SameSite`, when present and valid; unset means browsers treat the cookie as Lax.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub same_site: Option<SameSite>,
+    /// `Partitioned` (CHIPS): stored separately per top-level site.
     pub partitioned: bool,
+    /// What browsers would reject or mistreat; empty for a clean cookie.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub lints: Vec<CookieLint>,
 }
@@ -49,21 +63,42 @@ pub enum CookieLint {
     /// `SameSite=None` without `Secure`: browsers reject the cookie.
     SameSiteNoneWithoutSecure,
     /// A `SameSite` value other than Strict, Lax or None: treated as Lax (or ignored).
-    InvalidSameSite { value: String },
+    InvalidSameSite {
+        /// The `SameSite` value as sent.
+        value: String,
+    },
     /// `__Secure-` without `Secure`.
     SecurePrefixWithoutSecure,
     /// `__Host-` without `Secure`, with `Domain`, or with a `Path` other than `/`.
-    HostPrefixViolation { reason: &'static str },
+    HostPrefixViolation {
+        /// Which rule is broken: `without Secure`, `with a Domain attribute` or `without Path=/`.
+        reason: &'static str,
+    },
     /// An `Expires` date browsers cannot read: the cookie becomes a session cookie.
-    UnreadableExpires { value: String },
+    UnreadableExpires {
+        /// The `Expires` value as sent.
+        value: String,
+    },
     /// `Max-Age` that is not an integer.
-    InvalidMaxAge { value: String },
+    InvalidMaxAge {
+        /// The `Max-Age` value as sent.
+        value: String,
+    },
     /// A lifetime beyond 400 days: browsers cap it (RFC 6265bis §5.6).
-    LifetimeCapped { days: i64 },
+    LifetimeCapped {
+        /// The lifetime asked for, in whole days (from `Max-Age`, else `Expires`).
+        days: i64,
+    },
     /// An attribute name no browser knows.
-    UnknownAttribute { name: String },
+    UnknownAttribute {
+        /// The attribute name as sent.
+        name: String,
+    },
     /// `Path` that does not start with `/`: ignored, the default path is used.
-    RelativePath { value: String },
+    RelativePath {
+        /// The `Path` value as sent.
+        value: String,
+    },
 }
 
 impl CookieLint {
@@ -258,8 +293,12 @@ pub fn parse_set_cookie(value: &str, now: i64) -> Result<SetCookie, CookieError>
 /// Where a cookie came from: the response that set it.
 #[derive(Debug, Clone, Copy)]
 pub struct Origin<'a> {
+    /// The scheme of the URL that set the cookie: a `Secure` cookie from `http` is rejected.
     pub scheme: &'a str,
+    /// The host of the URL that set the cookie, without port: a host-only cookie goes back to it
+    /// alone.
     pub host: &'a str,
+    /// The path of the URL that set the cookie; its directory is the default `Path`.
     pub path: &'a str,
     /// When it was received (Unix seconds).
     pub at: i64,
@@ -268,9 +307,13 @@ pub struct Origin<'a> {
 /// A request the cookie might go with.
 #[derive(Debug, Clone, Copy)]
 pub struct Request<'a> {
+    /// The request URL's scheme: `Secure` cookies need `https` (or a loopback host).
     pub scheme: &'a str,
+    /// The request URL's host, without port.
     pub host: &'a str,
+    /// The request URL's path; a query or fragment is ignored.
     pub path: &'a str,
+    /// When the request is sent (Unix seconds); expiry is judged against it.
     pub now: i64,
     /// The request is cross-site (the page's site differs from the target's).
     pub cross_site: bool,
@@ -284,35 +327,53 @@ pub struct Request<'a> {
 pub enum NotSent {
     /// The browser rejected the cookie when it arrived.
     Rejected {
+        /// The lint that made the browser reject it.
         lint: CookieLint,
     },
     /// `Domain` does not cover the host that set it: rejected.
     ForeignDomain {
+        /// The cookie's `Domain`, normalised.
         domain: String,
+        /// The host that sent the `Set-Cookie`.
         set_by: String,
     },
     /// `Secure` set over plain http: rejected.
     SecureFromInsecureOrigin,
+    /// The cookie's lifetime (`Max-Age` from its arrival, else `Expires`) ended before the
+    /// request.
     Expired {
+        /// When it expired, in Unix seconds.
         at: i64,
+        /// Seconds from its expiry to the request.
         ago: i64,
     },
     /// Host-only cookie (no `Domain`) and another host.
     HostOnly {
+        /// The host that set the cookie, the only one it goes to.
         set_by: String,
+        /// The request's host.
         host: String,
     },
+    /// The request's host is outside the cookie's `Domain` (RFC 6265 §5.1.3).
     DomainMismatch {
+        /// The cookie's `Domain`, normalised.
         domain: String,
+        /// The request's host.
         host: String,
     },
+    /// The request path is outside the cookie's path (RFC 6265 §5.1.4).
     PathMismatch {
+        /// The cookie's `Path`, or its default-path when it has none.
         path: String,
+        /// The request's path.
         request_path: String,
     },
     /// `Secure` cookie, plain http request.
     SecureOverHttp,
+    /// `SameSite=Strict` and the request is cross-site.
     SameSiteStrict,
+    /// `SameSite=Lax`, or unset (read as Lax), and the request is cross-site but not a top-level
+    /// navigation by a safe method.
     SameSiteLax,
 }
 

@@ -14,11 +14,17 @@ use crate::syntax;
 /// A parsed `Authorization` value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Credentials {
+    /// The scheme as the client spelled it; empty when the whole value was empty.
     pub scheme: String,
+    /// What follows a single-token scheme (Basic, Bearer, NTLM, Negotiate, DPoP, Kerberos) or any
+    /// valid token68; for those schemes kept as sent even when malformed, stray words and quotes
+    /// included, so the lints can point at them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token68: Option<String>,
+    /// The `auth-param`s of a parameter scheme such as Digest, in the order sent.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub params: Vec<AuthParam>,
+    /// Every deviation found; empty when the value is well-formed.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub lints: Vec<CredentialsLint>,
 }
@@ -34,7 +40,10 @@ pub enum CredentialsLint {
     /// More than one space between the scheme and the token.
     ExtraSpaces,
     /// The scheme appears twice: `Bearer Bearer eyJ…`.
-    RepeatedScheme { scheme: String },
+    RepeatedScheme {
+        /// The scheme, as the client spelled it before repeating it.
+        scheme: String,
+    },
     /// The token is wrapped in quotes: `Bearer "eyJ…"`.
     QuotedToken,
     /// Whitespace inside the token.
@@ -42,9 +51,15 @@ pub enum CredentialsLint {
     /// Characters outside ASCII.
     NonAscii,
     /// Characters a token68 does not allow (e.g. `%`, `,`, or a URL-encoded token).
-    InvalidToken68 { text: String },
+    InvalidToken68 {
+        /// The last word of the token, unquoted and redacted to its first four characters.
+        text: String,
+    },
     /// A scheme that needs a token (Basic, Bearer, NTLM, Negotiate) came without one.
-    MissingToken { scheme: String },
+    MissingToken {
+        /// The scheme that came alone.
+        scheme: String,
+    },
     /// The scheme name is not a token.
     InvalidScheme,
 }

@@ -17,16 +17,23 @@ use crate::syntax;
 /// The hash algorithm and whether the session variant (`-sess`) is used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Algorithm {
+    /// MD5, the default when a challenge names no algorithm; RFC 7616 keeps it only for
+    /// backward compatibility.
     #[serde(rename = "MD5")]
     Md5,
+    /// MD5 with `H(A1)` rehashed with the nonce and cnonce (RFC 7616 §3.4.2).
     #[serde(rename = "MD5-sess")]
     Md5Sess,
+    /// SHA-256 (RFC 7616 §3.2).
     #[serde(rename = "SHA-256")]
     Sha256,
+    /// SHA-256 with the session `H(A1)`.
     #[serde(rename = "SHA-256-sess")]
     Sha256Sess,
+    /// SHA-512/256, the strongest RFC 7616 defines.
     #[serde(rename = "SHA-512-256")]
     Sha512_256,
+    /// SHA-512/256 with the session `H(A1)`.
     #[serde(rename = "SHA-512-256-sess")]
     Sha512_256Sess,
 }
@@ -96,7 +103,9 @@ impl fmt::Display for Algorithm {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Qop {
+    /// `auth`: the response covers the method and request-target.
     Auth,
+    /// `auth-int`: the response also covers a hash of the body.
     AuthInt,
 }
 
@@ -113,14 +122,20 @@ impl Qop {
 /// Why a Digest challenge or response cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DigestError {
+    /// The challenge or credentials are of another scheme.
     #[error("not a Digest challenge")]
     NotDigest,
+    /// The challenge has no `nonce`, so no response can be computed.
     #[error("the Digest challenge has no nonce")]
     MissingNonce,
+    /// An `algorithm` value RFC 7616 does not define, as sent.
     #[error("unknown Digest algorithm {0:?}")]
     UnknownAlgorithm(String),
+    /// A parameter the response requires is absent; also used for a `qop` value other than
+    /// `auth` or `auth-int`.
     #[error("the Digest response lacks `{0}`")]
     MissingParameter(&'static str),
+    /// An `nc` that is not a hexadecimal 32-bit count, as sent.
     #[error("the Digest response has an invalid nc {0:?}")]
     BadNonceCount(String),
 }
@@ -128,10 +143,14 @@ pub enum DigestError {
 /// What a Digest challenge asks for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DigestChallenge {
+    /// The protection space (RFC 7616 §3.3); empty when the server sent none.
     pub realm: String,
+    /// The server's one-time value the response is computed over.
     pub nonce: String,
+    /// Server data the client must echo back unchanged (RFC 7616 §3.3).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub opaque: Option<String>,
+    /// The hash algorithm; MD5 when the challenge names none.
     pub algorithm: Algorithm,
     /// Offered qop values; empty means the legacy RFC 2069 computation.
     pub qop: Vec<Qop>,
@@ -144,6 +163,7 @@ pub struct DigestChallenge {
     pub userhash: bool,
     /// `charset=UTF-8` was announced.
     pub utf8: bool,
+    /// The space-separated URIs of the protection space (RFC 7616 §3.3), as sent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
 }
@@ -212,6 +232,7 @@ impl DigestChallenge {
 /// The request facts a Digest response covers.
 #[derive(Debug, Clone, Copy)]
 pub struct RequestFacts<'a> {
+    /// The request method (`GET`, `POST`), part of `A2`.
     pub method: &'a str,
     /// The request-target exactly as sent (`/path?query`).
     pub uri: &'a str,
@@ -222,16 +243,28 @@ pub struct RequestFacts<'a> {
 /// A computed Digest response, ready to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DigestResponse {
+    /// The user name, or `H(username ":" realm)` in hex when `userhash` is set.
     pub username: String,
+    /// Whether `username` is hashed (RFC 7616 §3.4.4).
     pub userhash: bool,
+    /// The realm echoed from the challenge.
     pub realm: String,
+    /// The nonce echoed from the challenge.
     pub nonce: String,
+    /// The request-target the response covers (`digest-uri`).
     pub uri: String,
+    /// The hash algorithm, taken from the challenge.
     pub algorithm: Algorithm,
+    /// The qop chosen from the challenge's offer; `None` for the RFC 2069 computation.
     pub qop: Option<Qop>,
+    /// The nonce count: how many requests this client has sent with this nonce, from 1; sent
+    /// as eight hex digits, only with a qop.
     pub nc: u32,
+    /// The client nonce folded into the response; sent with a qop or a `-sess` algorithm.
     pub cnonce: String,
+    /// The challenge's `opaque`, echoed unchanged.
     pub opaque: Option<String>,
+    /// The computed `response` digest, lowercase hex.
     pub response: String,
 }
 
@@ -357,16 +390,27 @@ pub fn respond(
 /// The fields of a received Digest `Authorization`, as a server reads them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ReceivedDigest {
+    /// The user name, or its hash in hex when `userhash` is set.
     pub username: String,
+    /// Whether the client sent `userhash=true`.
     pub userhash: bool,
+    /// The realm the client answered.
     pub realm: String,
+    /// The nonce the client answered; the server checks it issued it.
     pub nonce: String,
+    /// The request-target the client hashed (`digest-uri`).
     pub uri: String,
+    /// The algorithm the client claims; MD5 when it names none.
     pub algorithm: Algorithm,
+    /// The qop the client chose; `None` for the RFC 2069 computation.
     pub qop: Option<Qop>,
+    /// The nonce count, read from hex; 0 when there is no qop.
     pub nc: u32,
+    /// The client nonce; empty when neither a qop nor a `-sess` algorithm needs it.
     pub cnonce: String,
+    /// The client's `response` digest, as sent (compared case-insensitively).
     pub response: String,
+    /// The `opaque` the client echoed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub opaque: Option<String>,
 }
@@ -486,7 +530,10 @@ pub enum NonceVerdict {
     /// The first use, or a higher count than before.
     Fresh,
     /// A count already used: a replay.
-    Replay { last: u32 },
+    Replay {
+        /// The highest count already accepted for this nonce.
+        last: u32,
+    },
     /// A nonce the server never issued.
     Unknown,
 }

@@ -10,7 +10,9 @@ use serde::Serialize;
 /// What an IIS detailed error page says.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct DetailedError {
+    /// The HTTP status code, e.g. 401, from the `IIS70Error` link or else the heading.
     pub status: u16,
+    /// The IIS substatus, the `2` of `401.2`: it narrows the status to one cause.
     pub substatus: u32,
     /// The HRESULT, e.g. `0x80070005`.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -13,9 +13,11 @@ use crate::b64;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Jwt {
+    /// A JWS (RFC 7515 compact serialisation): header and claims readable, signature unchecked.
     Signed(Jws),
     /// A JWE: only the protected header is readable without the recipient's key.
     Encrypted {
+        /// The JOSE protected header (`alg`, `enc`, `kid`…): the one part readable without a key.
         header: Map<String, Value>,
     },
 }
@@ -23,7 +25,9 @@ pub enum Jwt {
 /// A signed token: header, claims and the size of the signature.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Jws {
+    /// The JOSE header (RFC 7515 §4): `alg`, `typ`, `kid`…
     pub header: Map<String, Value>,
+    /// The claims (RFC 7519 §4): `iss`, `sub`, `aud`, `exp`…, as written, unverified.
     pub claims: Map<String, Value>,
     /// Bytes of signature (0 for `alg: none`).
     pub signature_len: usize,
@@ -32,14 +36,31 @@ pub struct Jws {
 /// Why a string is not a readable JWT.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum JwtError {
+    /// Neither 3 nor 5 dot-separated parts; carries the count found.
     #[error("a JWT has 3 dot-separated parts (5 if encrypted); this has {0}")]
     PartCount(usize),
+    /// A part is not base64url (RFC 7515 §2).
     #[error("the {part} is not base64url: {detail}")]
-    Base64 { part: &'static str, detail: String },
+    Base64 {
+        /// Which part: `header`, `payload` or `signature`.
+        part: &'static str,
+        /// The base64 decoder's message.
+        detail: String,
+    },
+    /// The header or payload decodes, but not to JSON.
     #[error("the {part} is not JSON: {detail}")]
-    Json { part: &'static str, detail: String },
+    Json {
+        /// `header` or `payload`.
+        part: &'static str,
+        /// serde_json's message, with the position.
+        detail: String,
+    },
+    /// The header or payload is JSON but not an object (an array, a string…).
     #[error("the {part} is JSON but not an object")]
-    NotObject { part: &'static str },
+    NotObject {
+        /// `header` or `payload`.
+        part: &'static str,
+    },
 }
 
 /// Decodes a compact JWT. `Bearer ` prefixes and surrounding quotes/whitespace are tolerated.
@@ -206,15 +227,33 @@ pub enum JwtProblem {
     /// A signing algorithm but an empty signature (the signature was cut off).
     EmptySignature,
     /// `exp` is past (by `ago` seconds).
-    Expired { exp: i64, ago: i64 },
+    Expired {
+        /// The `exp` claim, in Unix seconds.
+        exp: i64,
+        /// Seconds from `exp` to now.
+        ago: i64,
+    },
     /// `nbf` is in the future (by `in_secs`).
-    NotYetValid { nbf: i64, in_secs: i64 },
+    NotYetValid {
+        /// The `nbf` claim, in Unix seconds.
+        nbf: i64,
+        /// Seconds from now until `nbf`.
+        in_secs: i64,
+    },
     /// `iat` is in the future: the issuer's clock runs ahead of ours.
-    IssuedInFuture { iat: i64, ahead: i64 },
+    IssuedInFuture {
+        /// The `iat` claim, in Unix seconds.
+        iat: i64,
+        /// Seconds `iat` is ahead of now: about how far the issuer's clock runs ahead.
+        ahead: i64,
+    },
     /// No `exp`: the token never expires, which many servers refuse.
     NoExpiry,
     /// A time claim that is not a number (e.g. a string date).
-    NotNumericDate { claim: &'static str },
+    NotNumericDate {
+        /// `exp`, `nbf` or `iat`.
+        claim: &'static str,
+    },
     /// `nonce`/`at_hash` present: an OpenID Connect ID token, which APIs do not accept as an access token.
     LooksLikeIdToken,
 }

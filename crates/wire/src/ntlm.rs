@@ -61,15 +61,22 @@ pub fn flag_names(flags: u32) -> Vec<String> {
 /// Why bytes are not a readable NTLM message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NtlmError {
+    /// The bytes do not start with `NTLMSSP\0`.
     #[error("not an NTLM message (no NTLMSSP signature)")]
     NoSignature,
+    /// A `MessageType` other than 1, 2 or 3; carries it.
     #[error("NTLM message type {0} is unknown (1, 2 or 3 expected)")]
     UnknownType(u32),
+    /// A field points past the end of the message.
     #[error("the NTLM message is truncated: {what} needs bytes {start}..{end}, only {len} present")]
     Truncated {
+        /// The field being read, e.g. `target info`.
         what: &'static str,
+        /// Byte offset where the field starts.
         start: usize,
+        /// Byte offset where the field would end (exclusive).
         end: usize,
+        /// The message's length in bytes.
         len: usize,
     },
 }
@@ -77,9 +84,13 @@ pub enum NtlmError {
 /// The `VERSION` structure: the sender's Windows version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Version {
+    /// `ProductMajorVersion`, e.g. 10 for Windows 10 and Server 2016 and later.
     pub major: u8,
+    /// `ProductMinorVersion`: 0 for Windows 10 and 11, 3 for Windows 8.1.
     pub minor: u8,
+    /// `ProductBuild`, e.g. 17763 for Windows Server 2019.
     pub build: u16,
+    /// `NTLMRevisionCurrent`: 15 (`NTLMSSP_REVISION_W2K3`) on every current Windows.
     pub revision: u8,
 }
 
@@ -97,22 +108,32 @@ impl fmt::Display for Version {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "av", content = "value", rename_all = "kebab-case")]
 pub enum AvPair {
+    /// `MsvAvNbComputerName`: the server's NetBIOS computer name.
     NbComputerName(String),
+    /// `MsvAvNbDomainName`: the server's NetBIOS domain name.
     NbDomainName(String),
+    /// `MsvAvDnsComputerName`: the server's fully qualified DNS name.
     DnsComputerName(String),
+    /// `MsvAvDnsDomainName`: the DNS name of the server's domain.
     DnsDomainName(String),
+    /// `MsvAvDnsTreeName`: the DNS name of the server's forest.
     DnsTreeName(String),
     /// `MsvAvFlags`: 0x1 account authentication constrained, 0x2 MIC present, 0x4 untrusted SPN source.
     Flags(u32),
     /// `MsvAvTimestamp`: the server's clock, as Unix seconds.
     Timestamp(i64),
+    /// `MsvAvSingleHost` (MS-NLMP §2.2.2.2): only its length in bytes; the content is not decoded.
     SingleHost(usize),
     /// `MsvAvTargetName`: the SPN the client targeted (e.g. `HTTP/web.corp.example`).
     TargetName(String),
     /// `MsvAvChannelBindings`: MD5 of the TLS channel bindings (all zero = none).
     ChannelBindings(String),
+    /// An `AvId` this decoder does not know, or a known one whose value has an unexpected length
+    /// (or a zero timestamp).
     Unknown {
+        /// The `AvId`: the pair's type number (MS-NLMP §2.2.2.1).
         id: u16,
+        /// The `AvLen`: length of the value in bytes.
         len: usize,
     },
 }
@@ -139,11 +160,15 @@ impl AvPair {
 /// The client's opening message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Negotiate {
+    /// `NegotiateFlags` the client asks for (MS-NLMP §2.2.2.5); [`flag_names`] names them.
     pub flags: u32,
+    /// `DomainName`, when the client supplied it (OEM code page).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
+    /// `Workstation`: the client's computer name, when supplied (OEM code page).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub workstation: Option<String>,
+    /// The client's Windows version, when `NEGOTIATE_VERSION` is set.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<Version>,
 }
@@ -151,11 +176,15 @@ pub struct Negotiate {
 /// The server's CHALLENGE: who the server is, its nonce and its clock.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ChallengeMessage {
+    /// `NegotiateFlags` the server agreed to (MS-NLMP §2.2.2.5); [`flag_names`] names them.
     pub flags: u32,
+    /// `TargetName`: the server's domain or computer name (the `TARGET_TYPE_*` flag says which).
     pub target_name: String,
     /// The 8-byte server challenge, hex.
     pub server_challenge: String,
+    /// `TargetInfo`: AV pairs naming the server, its domain and forest, and its clock.
     pub target_info: Vec<AvPair>,
+    /// The server's Windows version, when `NEGOTIATE_VERSION` is set.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<Version>,
 }
@@ -178,6 +207,7 @@ pub enum ResponseKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum LmKind {
+    /// An empty `LmChallengeResponse`.
     Absent,
     /// 24 zero bytes (clients send this when the server gave a timestamp).
     Zeros,
@@ -192,12 +222,20 @@ pub enum LmKind {
 /// The client's AUTHENTICATE: who it claims to be and how it proved it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Authenticate {
+    /// `NegotiateFlags` (MS-NLMP §2.2.2.5); 0 when the message is too short to hold them (old
+    /// clients).
     pub flags: u32,
+    /// `DomainName`: the domain the user claims to belong to; may be empty.
     pub domain: String,
+    /// `UserName`: the account the client authenticates as, as sent.
     pub user: String,
+    /// `Workstation`: the client's computer name.
     pub workstation: String,
+    /// The NT response algorithm, judged from `NtChallengeResponse`'s length and the flags.
     pub response: ResponseKind,
+    /// What `LmChallengeResponse` carries.
     pub lm: LmKind,
+    /// Length of `NtChallengeResponse` in bytes: 0 anonymous, 24 NTLMv1, more for NTLMv2.
     pub nt_response_len: usize,
     /// The NTLMv2 blob's timestamp (the client's clock, or the server's echoed), Unix seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -207,6 +245,7 @@ pub struct Authenticate {
     pub target_info: Vec<AvPair>,
     /// Whether a MIC (message integrity code) is present.
     pub mic: bool,
+    /// The client's Windows version, when `NEGOTIATE_VERSION` is set.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<Version>,
     /// Whether an encrypted session key is carried.
@@ -217,8 +256,11 @@ pub struct Authenticate {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum Message {
+    /// Type 1, `NEGOTIATE_MESSAGE`, from the client.
     Negotiate(Negotiate),
+    /// Type 2, `CHALLENGE_MESSAGE`, from the server.
     Challenge(ChallengeMessage),
+    /// Type 3, `AUTHENTICATE_MESSAGE`, from the client.
     Authenticate(Authenticate),
 }
 

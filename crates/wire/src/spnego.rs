@@ -24,13 +24,22 @@ const OID_KRB5_USER2USER: &str = "1.2.840.113554.1.2.2.3";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Mech {
+    /// Kerberos V5 (RFC 4121), OID 1.2.840.113554.1.2.2.
     Kerberos,
     /// Microsoft's historical Kerberos OID (1.2.840.48018.1.2.2), which Windows lists first.
     MsKerberos,
+    /// NTLM (MS-NLMP) inside Negotiate, OID 1.3.6.1.4.1.311.2.2.10.
     Ntlmssp,
+    /// NEGOEX (MS-NEGOEX), Microsoft's extended negotiation (PKU2U, cloud Kerberos), OID
+    /// 1.3.6.1.4.1.311.2.2.30.
     NegoEx,
+    /// IAKerb: Kerberos relayed through the acceptor when the client cannot reach a KDC, OID
+    /// 1.3.6.1.5.2.5.
     Iakerb,
+    /// Kerberos user-to-user: the ticket is encrypted in the service's TGT session key instead of
+    /// its long-term key, OID 1.2.840.113554.1.2.2.3.
     KerberosUserToUser,
+    /// Any other mechanism, by its dotted OID.
     Other(String),
 }
 
@@ -73,10 +82,15 @@ impl Mech {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum NegState {
+    /// `accept-completed` (0): the acceptor authenticated the client; no further leg.
     AcceptCompleted,
+    /// `accept-incomplete` (1): another leg is needed.
     AcceptIncomplete,
+    /// `reject` (2): the acceptor refused the authentication.
     Reject,
+    /// `request-mic` (3): the acceptor wants the client's `mechListMIC` (first reply only).
     RequestMic,
+    /// A value RFC 4178 §4.2.2 does not define (0xff for an empty ENUMERATED); carries it.
     Unknown(u8),
 }
 
@@ -89,7 +103,10 @@ pub struct ApReqInfo {
     pub spn: String,
     /// The ticket's encryption type number and name.
     pub ticket_etype: i64,
+    /// The RFC 3961 name of `ticket_etype`, e.g. `aes256-cts-hmac-sha1-96`; `unknown` otherwise.
     pub ticket_etype_name: &'static str,
+    /// The key version number the ticket is encrypted under (`kvno`); a mismatch with the
+    /// service's keytab is a classic failure. Absent when the ticket omits it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kvno: Option<i64>,
 }
@@ -99,10 +116,13 @@ pub struct ApReqInfo {
 pub struct KrbErrorInfo {
     /// The RFC 4120 §7.5.9 error code; what it means is the catalogue's to say.
     pub code: u32,
+    /// The realm of the service that sent the error (`realm`, RFC 4120 §5.9.1).
     pub realm: String,
+    /// The service principal that sent the error (`sname`), components joined with `/`.
     pub spn: String,
     /// The server's clock (`stime`), as `YYYYMMDDhhmmssZ`.
     pub server_time: String,
+    /// The server's free text about the error (`e-text`), when it sent one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub e_text: Option<String>,
 }
@@ -111,11 +131,31 @@ pub struct KrbErrorInfo {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum MechToken {
-    Ntlm { message: ntlm::Message },
-    KerberosApReq { ap_req: ApReqInfo },
+    /// An NTLM message (MS-NLMP) riding inside Negotiate.
+    Ntlm {
+        /// The NEGOTIATE, CHALLENGE or AUTHENTICATE message.
+        message: ntlm::Message,
+    },
+    /// A Kerberos AP-REQ (token id `01 00`): the client presents a service ticket.
+    KerberosApReq {
+        /// What the ticket says: realm, SPN, encryption type, key version.
+        ap_req: ApReqInfo,
+    },
+    /// A Kerberos AP-REP (token id `02 00`): the service accepted the ticket and proved itself;
+    /// its content is encrypted and not read.
     KerberosApRep,
-    KerberosError { error: KrbErrorInfo },
-    Undecoded { len: usize, reason: String },
+    /// A KRB-ERROR (token id `03 00`): the service refused.
+    KerberosError {
+        /// The error code, the refusing principal and the server's clock.
+        error: KrbErrorInfo,
+    },
+    /// A token that could not be read, kept by size and reason.
+    Undecoded {
+        /// The token's length in bytes.
+        len: usize,
+        /// Why it could not be read: the decoder's error or the unsupported mechanism.
+        reason: String,
+    },
 }
 
 /// A decoded Negotiate token.
@@ -124,23 +164,34 @@ pub enum MechToken {
 pub enum NegotiateToken {
     /// SPNEGO NegTokenInit: the client lists mechanisms and sends an optimistic token.
     Init {
+        /// `mechTypes`: the mechanisms the client offers, most preferred first.
         mech_types: Vec<Mech>,
+        /// `mechToken`: the optimistic token for the first mechanism, when sent.
         #[serde(skip_serializing_if = "Option::is_none")]
         mech_token: Option<MechToken>,
+        /// Whether a `mechListMIC` is present: the checksum over the mechanism list that guards
+        /// against a downgrade (RFC 4178 §5).
         mic: bool,
     },
     /// SPNEGO NegTokenResp (NegTokenTarg): the next leg, either way.
     Response {
+        /// `negState`; the RFC lets it be absent after the first reply (RFC 4178 §4.2.2).
         #[serde(skip_serializing_if = "Option::is_none")]
         state: Option<NegState>,
+        /// `supportedMech`: the mechanism the acceptor chose (first reply only).
         #[serde(skip_serializing_if = "Option::is_none")]
         supported_mech: Option<Mech>,
+        /// `responseToken`: the chosen mechanism's token for this leg.
         #[serde(skip_serializing_if = "Option::is_none")]
         response_token: Option<MechToken>,
+        /// Whether a `mechListMIC` is present.
         mic: bool,
     },
     /// A bare mechanism token with no SPNEGO wrapper (raw NTLMSSP or a raw Kerberos GSS token).
-    Raw { token: MechToken },
+    Raw {
+        /// The NTLMSSP message or Kerberos token, decoded as far as it goes.
+        token: MechToken,
+    },
 }
 
 impl NegotiateToken {
@@ -173,16 +224,27 @@ impl NegotiateToken {
 /// Why bytes are not a readable Negotiate token.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SpnegoError {
+    /// No bytes at all.
     #[error("empty token")]
     Empty,
+    /// A first byte that starts none of GSS-API framing (0x60), NegTokenInit (0xa0),
+    /// NegTokenResp (0xa1) or NTLMSSP; carries it.
     #[error("not a SPNEGO, Kerberos or NTLM token (first byte 0x{0:02x})")]
     Unrecognized(u8),
+    /// The DER framing read here is broken; says how (`truncated length`, `bad OID`…).
     #[error("malformed DER: {0}")]
     Der(&'static str),
+    /// A GSS-API initial token for a mechanism other than SPNEGO or Kerberos; carries its OID.
     #[error("unexpected GSS-API mechanism {0}")]
     UnknownMechanism(String),
+    /// picky-krb could not decode a structure (or panicked on it, contained).
     #[error("could not decode the {what}: {detail}")]
-    Decode { what: &'static str, detail: String },
+    Decode {
+        /// The structure: `NegTokenInit`, `NegTokenResp`, `AP-REQ` or `KRB-ERROR`.
+        what: &'static str,
+        /// picky's message, or `malformed ASN.1` for a contained panic.
+        detail: String,
+    },
 }
 
 /// Decodes a Negotiate token (the bytes after base64).

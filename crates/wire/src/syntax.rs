@@ -5,28 +5,28 @@
 use std::borrow::Cow;
 
 /// `tchar` of RFC 9110 §5.6.2.
-pub fn is_tchar(b: u8) -> bool {
+pub(crate) fn is_tchar(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
 /// Whether `s` is a non-empty RFC 9110 `token`.
-pub fn is_token(s: &str) -> bool {
+pub(crate) fn is_token(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(is_tchar)
 }
 
 /// Whether `s` is an RFC 9110 `token68`: `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.
-pub fn is_token68(s: &str) -> bool {
+pub(crate) fn is_token68(s: &str) -> bool {
     let body = s.trim_end_matches('=');
     !body.is_empty() && body.bytes().all(is_token68_char)
 }
 
 /// A character of the body of a `token68`.
-pub fn is_token68_char(b: u8) -> bool {
+pub(crate) fn is_token68_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"-._~+/".contains(&b)
 }
 
 /// Formats `value` as a quoted-string, escaping `"` and `\`.
-pub fn quote(value: &str) -> String {
+pub(crate) fn quote(value: &str) -> String {
     let mut out = String::with_capacity(value.len() + 2);
     out.push('"');
     for c in value.chars() {
@@ -41,7 +41,7 @@ pub fn quote(value: &str) -> String {
 
 /// What [`unfold`] found and replaced in a field value.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct LineFlaws {
+pub(crate) struct LineFlaws {
     /// Line folds (obs-fold: a line break followed by SP or HTAB) joined with one SP.
     pub folds: usize,
     /// Other CR, LF or NUL characters, each replaced by SP.
@@ -53,7 +53,7 @@ pub struct LineFlaws {
 /// accept — then at least one SP/HTAB) becomes one SP, and every other CR, LF or NUL becomes SP.
 /// Parsers read the result, so no parsed value ever holds a line break: formatting a parse can
 /// then never produce a fold that would be read differently.
-pub fn unfold(value: &str) -> (Cow<'_, str>, LineFlaws) {
+pub(crate) fn unfold(value: &str) -> (Cow<'_, str>, LineFlaws) {
     let mut flaws = LineFlaws::default();
     if !value.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0)) {
         return (Cow::Borrowed(value), flaws);
@@ -96,14 +96,14 @@ pub fn unfold(value: &str) -> (Cow<'_, str>, LineFlaws) {
 }
 
 /// A reading position over one header field value.
-pub struct Cursor<'a> {
+pub(crate) struct Cursor<'a> {
     pub text: &'a str,
     pub pos: usize,
 }
 
 /// What reading a quoted-string found besides its value.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct QuotedFlaws {
+pub(crate) struct QuotedFlaws {
     /// The closing quote never came.
     pub unterminated: bool,
     /// A control character (other than HTAB) appeared inside.
@@ -111,16 +111,16 @@ pub struct QuotedFlaws {
 }
 
 impl<'a> Cursor<'a> {
-    pub fn new(text: &'a str) -> Self {
+    pub(crate) fn new(text: &'a str) -> Self {
         Cursor { text, pos: 0 }
     }
 
-    pub fn peek(&self) -> Option<u8> {
+    pub(crate) fn peek(&self) -> Option<u8> {
         self.text.as_bytes().get(self.pos).copied()
     }
 
     /// Skips spaces and tabs; returns how many were skipped.
-    pub fn skip_ows(&mut self) -> usize {
+    pub(crate) fn skip_ows(&mut self) -> usize {
         let start = self.pos;
         while matches!(self.peek(), Some(b' ' | b'\t')) {
             self.pos += 1;
@@ -130,7 +130,7 @@ impl<'a> Cursor<'a> {
 
     /// Reads a run of bytes up to the next delimiter (whitespace, `,`, `=`, `;`, `"`). The run
     /// may hold characters a token does not allow; callers check with [`is_token`].
-    pub fn loose_token(&mut self) -> &'a str {
+    pub(crate) fn loose_token(&mut self) -> &'a str {
         let start = self.pos;
         while let Some(b) = self.peek() {
             if matches!(b, b' ' | b'\t' | b',' | b'=' | b';' | b'"') {
@@ -142,7 +142,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// Reads a quoted-string starting at the opening quote; unescapes `\x` to `x`.
-    pub fn quoted(&mut self) -> (String, QuotedFlaws) {
+    pub(crate) fn quoted(&mut self) -> (String, QuotedFlaws) {
         debug_assert_eq!(self.peek(), Some(b'"'));
         self.pos += 1;
         let mut flaws = QuotedFlaws::default();
@@ -172,7 +172,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// Reads up to (not including) the next `,` or the end.
-    pub fn until_comma(&mut self) -> &'a str {
+    pub(crate) fn until_comma(&mut self) -> &'a str {
         let start = self.pos;
         while let Some(b) = self.peek() {
             if b == b',' {
@@ -185,7 +185,7 @@ impl<'a> Cursor<'a> {
 
     /// The rest of the text from the cursor.
     #[cfg(test)]
-    pub fn rest(&self) -> &'a str {
+    pub(crate) fn rest(&self) -> &'a str {
         &self.text[self.pos.min(self.text.len())..]
     }
 }

@@ -19,6 +19,7 @@ pub enum TokenKind {
     Spnego,
     /// Base64 of text with a colon: Basic credentials.
     BasicPair,
+    /// Nothing recognisable: not base64, or the base64 of none of the above.
     Unknown,
 }
 
