@@ -45,7 +45,7 @@ pub enum ConnectError {
         detail: String,
         /// Who could not be reached: `the server` or `the proxy`.
         what: String,
-        /// What the TLS handshake saw before it failed, for a TLS failure or timeout.
+        /// What a failed or timed-out TLS handshake saw (the chain, the verifier's complaint).
         tls: Option<TlsRecord>,
     },
     /// The proxy refused the CONNECT with this response (407 most often).

@@ -18,7 +18,7 @@ pub enum SpecError {
     /// A `-H` line with no colon; holds the line as given.
     #[error("header {0:?}: a header is 'Name: value'")]
     HeaderSyntax(String),
-    /// A header name that is not an RFC 9110 token (a space, a colon, nothing at all).
+    /// A header name that is not an RFC 9110 token (a space, a slash, an empty name).
     #[error("header name {name:?} is not valid: {why}")]
     HeaderName {
         /// The name as the user typed it.

@@ -43,7 +43,7 @@ pub struct Item {
     pub what: String,
     /// The input as shown (secrets redacted unless asked).
     pub input: String,
-    /// Its parts in order (scheme, realm, `alg`, NTLM flags…), each with a note when one helps.
+    /// Its parts in order (scheme, realm, claims, NTLM flags…), each with a note when one helps.
     pub fields: Vec<Field>,
     /// What it contains (the challenges of a header, the NTLM inside SPNEGO, the JWT in Bearer).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -53,7 +53,8 @@ pub struct Item {
 /// One field in plain words.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Field {
-    /// The parameter, claim or message field as its spec names it (`realm`, `exp`, `NegotiateFlags`).
+    /// The parameter, claim or message field, as its spec names it (`realm`, `Max-Age`,
+    /// `mechListMIC`) or in plain words (`server time`).
     pub name: String,
     /// Its value as decoded, secrets redacted unless `--show-secrets`.
     pub value: String,
