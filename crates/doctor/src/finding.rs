@@ -10,6 +10,8 @@ use crate::FindingId;
 pub struct Finding {
     /// Stable catalogue id (`credentials-rejected`).
     pub id: String,
+    /// Error, warning or note: the catalogue's, unless the rule or the outcome changes it
+    /// (once access is granted, `diagnose` lowers errors to warnings).
     pub severity: Severity,
     /// The headline, specific to this case.
     pub title: String,

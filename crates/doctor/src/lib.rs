@@ -6,6 +6,45 @@
 //!
 //! What it is not: no I/O and no clock of its own (callers pass "now"), no parsing of wire
 //! formats (that is `why401-wire`), no output formatting (that is `why401-render`).
+//!
+//! A probe that sent nothing and got a Basic challenge back:
+//!
+//! ```
+//! use why401_doctor::probe::{Outcome, diagnose};
+//! use why401_evidence::{Exchange, Leg, ProbeEvidence, RequestRecord, ResponseRecord};
+//!
+//! let url = "https://intranet.example/reports";
+//! let ev = ProbeEvidence {
+//!     target: url.into(),
+//!     exchanges: vec![Exchange {
+//!         leg: Leg::Initial,
+//!         connection: 0,
+//!         request: RequestRecord {
+//!             method: "GET".into(),
+//!             url: url.into(),
+//!             headers: vec![],
+//!             body_len: 0,
+//!         },
+//!         response: Some(ResponseRecord {
+//!             status: 401,
+//!             version: "HTTP/1.1".into(),
+//!             headers: vec![("WWW-Authenticate".into(), r#"Basic realm="x""#.into())],
+//!             body: String::new(),
+//!             body_len: 0,
+//!         }),
+//!         error: None,
+//!         auth: None, // no Authorization header went out
+//!         elapsed_ms: 3.0,
+//!         via_proxy: false,
+//!     }],
+//!     ..Default::default()
+//! };
+//!
+//! let diagnosis = diagnose(&ev);
+//! assert_eq!(diagnosis.outcome, Outcome::Unauthorized);
+//! // The first finding is the most likely root cause.
+//! assert_eq!(diagnosis.findings[0].id, "no-credentials-sent");
+//! ```
 
 pub mod decode;
 mod finding;

@@ -16,8 +16,9 @@ pub struct Thresholds {
     pub brute_force_rate: f64,
     /// Distinct accounts one source fails on to call it a password spray.
     pub spray_users: u64,
-    /// Distinct sources and accounts to call it credential stuffing.
+    /// Distinct sources, each failing only a few times, to call it credential stuffing.
     pub stuffing_sources: u64,
+    /// ... and the distinct accounts those sources must have tried between them.
     pub stuffing_users: u64,
     /// Hours one client must keep failing (and never succeed) to call it stuck.
     pub stuck_hours: u32,

@@ -12,17 +12,17 @@ use crate::server::{Handler, Req, Resp};
 use crate::windows::{Acceptor, Step};
 
 /// The lab's user for Basic and Digest.
-pub const USER: &str = "alice";
-pub const PASSWORD: &str = "s3cret";
+pub(crate) const USER: &str = "alice";
+pub(crate) const PASSWORD: &str = "s3cret";
 /// The audience lab tokens are issued for.
-pub const AUDIENCE: &str = "api://lab";
-pub const ISSUER: &str = "https://idp.lab.why401";
+pub(crate) const AUDIENCE: &str = "api://lab";
+pub(crate) const ISSUER: &str = "https://idp.lab.why401";
 const REALM: &str = "lab@why401";
 const SECRET: &[u8] = b"why401 lab signing key - not a secret";
 
 /// JWT claims the lab issues and checks.
 #[derive(Debug, Serialize, Deserialize)]
-pub struct Claims {
+pub(crate) struct Claims {
     pub iss: String,
     pub aud: String,
     pub sub: String,
@@ -41,7 +41,7 @@ fn now() -> i64 {
 
 /// A token the lab's API accepts (or judges), issued `offset` seconds from now (a clock ahead
 /// is a positive offset) for `lifetime` seconds.
-pub fn token(scope: &str, offset: i64, lifetime: i64) -> String {
+pub(crate) fn token(scope: &str, offset: i64, lifetime: i64) -> String {
     let iat = now() + offset;
     let claims = Claims {
         iss: ISSUER.into(),
@@ -61,7 +61,7 @@ pub fn token(scope: &str, offset: i64, lifetime: i64) -> String {
 }
 
 /// Builds the handler; `other_origin` is the base URL of the second lab origin.
-pub fn handler(other_origin: String) -> Handler {
+pub(crate) fn handler(other_origin: String) -> Handler {
     let nonces = Arc::new(Mutex::new(NonceCounter::default()));
     Arc::new(move |req: &Req| route(req, &other_origin, &nonces))
 }
@@ -233,7 +233,7 @@ fn windows(req: &Req, negotiate: bool) -> Resp {
 }
 
 /// Answers everything with 407, as a corporate proxy does before you log in.
-pub fn proxy_handler() -> Handler {
+pub(crate) fn proxy_handler() -> Handler {
     Arc::new(|_req: &Req| {
         Resp::new(407)
             .header("Proxy-Authenticate", r#"Basic realm="corp-proxy""#)

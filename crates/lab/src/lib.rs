@@ -8,6 +8,32 @@
 //!
 //! What it is not: a test double for the real peers (nginx, Apache, squid, pyspnego), which
 //! the integration tests run separately.
+//!
+//! The scenarios, and how to try each by hand against a running lab:
+//!
+//! ```
+//! use why401_lab::{Lab, commands};
+//!
+//! let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+//! let lab = runtime.block_on(Lab::start())?; // loopback, ephemeral ports
+//! let scenarios = commands(&lab);
+//! assert_eq!(scenarios.len(), 16);
+//! let (name, title, command) = &scenarios[0];
+//! assert_eq!((*name, *title), ("basic-no-credentials", "Basic site, no credentials"));
+//! assert_eq!(*command, format!("why401 http://{}/basic", lab.a));
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! [`run`] probes them all and says whether each was diagnosed as expected:
+//!
+//! ```
+//! let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+//! let (_lab, outcomes) = runtime.block_on(why401_lab::run())?;
+//! let basic = outcomes.iter().find(|o| o.scenario == "basic-no-credentials").unwrap();
+//! assert_eq!(basic.found.as_deref(), Some("no-credentials-sent"));
+//! assert!(outcomes.iter().all(|o| o.ok));
+//! # Ok::<(), std::io::Error>(())
+//! ```
 
 mod app;
 mod scenarios;
@@ -24,12 +50,18 @@ pub use scenarios::{Lab, Scenario};
 /// One scenario's result.
 #[derive(Debug, Clone, Serialize)]
 pub struct Outcome {
+    /// The scenario's stable name (`ntlm-wrong-password`).
     pub scenario: &'static str,
+    /// What the scenario reproduces, in words, for the table.
     pub title: &'static str,
+    /// The finding id the doctor must rank first.
     pub expected: &'static str,
     /// The top finding id, if any.
     pub found: Option<String>,
+    /// `found` is `expected`: the probe and the doctor got this classic 401 right.
     pub ok: bool,
+    /// The doctor's whole verdict, so a failed scenario can show every finding it got (not in
+    /// the JSON).
     #[serde(skip)]
     pub diagnosis: Diagnosis,
 }

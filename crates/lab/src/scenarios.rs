@@ -12,8 +12,11 @@ use crate::windows;
 
 /// The running lab: two origins of the app and a proxy.
 pub struct Lab {
+    /// Origin A: the app, whose `/moved` redirects to origin B (credentials must stay behind).
     pub a: SocketAddr,
+    /// Origin B: the same app on another port, the other end of the cross-origin redirect.
     pub b: SocketAddr,
+    /// A proxy that answers every request with 407 and a Basic `Proxy-Authenticate`.
     pub proxy: SocketAddr,
 }
 
@@ -34,9 +37,13 @@ impl Lab {
 
 /// A scenario: what to probe, and the finding that must come first.
 pub struct Scenario {
+    /// A stable name (`jwt-expired`), the first column of the table.
     pub name: &'static str,
+    /// What it reproduces, in words.
     pub title: &'static str,
+    /// The finding id that must come first.
     pub expect: &'static str,
+    /// The request that reproduces it against the running lab (sibling URLs not probed).
     pub spec: fn(&Lab) -> ProbeSpec,
     /// The command to try it by hand (`--serve`).
     pub command: fn(&Lab) -> String,
@@ -60,7 +67,7 @@ fn with_bearer(mut s: ProbeSpec, token: String) -> ProbeSpec {
 }
 
 /// Every scenario, in the order the table shows them.
-pub fn all() -> Vec<Scenario> {
+pub(crate) fn all() -> Vec<Scenario> {
     vec![
         Scenario {
             name: "basic-no-credentials",

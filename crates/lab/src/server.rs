@@ -16,13 +16,13 @@ use crate::windows::Acceptor;
 
 /// What a connection remembers between requests.
 #[derive(Default)]
-pub struct ConnState {
+pub(crate) struct ConnState {
     /// The NTLM or Negotiate acceptor in the middle of a handshake.
     pub acceptor: Option<Acceptor>,
 }
 
 /// A request as handlers see it.
-pub struct Req {
+pub(crate) struct Req {
     pub method: String,
     /// Path and query.
     pub target: String,
@@ -32,7 +32,7 @@ pub struct Req {
 
 impl Req {
     /// The first header `name`.
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
@@ -40,20 +40,20 @@ impl Req {
     }
 
     /// The path without the query.
-    pub fn path(&self) -> &str {
+    pub(crate) fn path(&self) -> &str {
         self.target.split('?').next().unwrap_or("/")
     }
 }
 
 /// A response to send.
-pub struct Resp {
+pub(crate) struct Resp {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: String,
 }
 
 impl Resp {
-    pub fn new(status: u16) -> Self {
+    pub(crate) fn new(status: u16) -> Self {
         Resp {
             status,
             headers: Vec::new(),
@@ -61,12 +61,12 @@ impl Resp {
         }
     }
 
-    pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
+    pub(crate) fn header(mut self, name: &str, value: impl Into<String>) -> Self {
         self.headers.push((name.to_string(), value.into()));
         self
     }
 
-    pub fn body(mut self, content_type: &str, body: impl Into<String>) -> Self {
+    pub(crate) fn body(mut self, content_type: &str, body: impl Into<String>) -> Self {
         self.headers
             .push(("Content-Type".into(), content_type.into()));
         self.body = body.into();
@@ -75,10 +75,10 @@ impl Resp {
 }
 
 /// A request handler.
-pub type Handler = Arc<dyn Fn(&Req) -> Resp + Send + Sync>;
+pub(crate) type Handler = Arc<dyn Fn(&Req) -> Resp + Send + Sync>;
 
 /// Binds an ephemeral loopback port and serves `handler` on it until the runtime stops.
-pub async fn start(handler: Handler) -> std::io::Result<SocketAddr> {
+pub(crate) async fn start(handler: Handler) -> std::io::Result<SocketAddr> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     tokio::spawn(async move {

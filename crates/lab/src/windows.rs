@@ -7,9 +7,9 @@ use sspi::{
 use why401_probe::security_context;
 
 /// The lab's Windows account.
-pub const DOMAIN: &str = "CORP";
-pub const USER: &str = "alice";
-pub const PASSWORD: &str = "s3cret";
+pub(crate) const DOMAIN: &str = "CORP";
+pub(crate) const USER: &str = "alice";
+pub(crate) const PASSWORD: &str = "s3cret";
 
 fn identity() -> AuthIdentity {
     AuthIdentity {
@@ -19,13 +19,13 @@ fn identity() -> AuthIdentity {
 }
 
 /// A server-side context in the middle of a handshake.
-pub enum Acceptor {
+pub(crate) enum Acceptor {
     Ntlm(Box<Ntlm>, <Ntlm as SspiImpl>::CredentialsHandle),
     Negotiate(Box<Negotiate>, <Negotiate as SspiImpl>::CredentialsHandle),
 }
 
 /// What one leg came to.
-pub enum Step {
+pub(crate) enum Step {
     /// Send this token back with another 401.
     Continue(Vec<u8>),
     /// Authenticated; an optional final token for the 200.
@@ -36,7 +36,7 @@ pub enum Step {
 
 impl Acceptor {
     /// A fresh acceptor for `NTLM` or `Negotiate`.
-    pub fn new(negotiate: bool) -> Result<Self, String> {
+    pub(crate) fn new(negotiate: bool) -> Result<Self, String> {
         let id = identity();
         if negotiate {
             let config = NegotiateConfig::new(
@@ -69,7 +69,7 @@ impl Acceptor {
     }
 
     /// Feeds the client's token.
-    pub fn step(&mut self, token: &[u8]) -> Step {
+    pub(crate) fn step(&mut self, token: &[u8]) -> Step {
         let leg = match self {
             Acceptor::Ntlm(ctx, handle) => security_context::accept(&mut **ctx, handle, token),
             Acceptor::Negotiate(ctx, handle) => security_context::accept(&mut **ctx, handle, token),

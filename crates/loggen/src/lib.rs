@@ -3,6 +3,27 @@
 //! incidents (brute force, spray, stuffing, lockout, a stuck service, a regression, broken
 //! lines), and their true counts, computed line by line with the plainest possible algorithm,
 //! so `why401 logs` can be checked for exact agreement and timed on the same file.
+//!
+//! ```
+//! use why401_loggen::{Config, Format, generate, size};
+//!
+//! let cfg = Config { format: Format::Ncsa, size: size("20K"), seed: 401, days: 7 };
+//! let mut log = Vec::new();
+//! let truth = generate(&cfg, &mut log);
+//! let count = |key: &str| truth[key].as_u64().unwrap();
+//!
+//! // Every line is a request or one of the deliberately broken lines, and the truth counts both.
+//! let lines = log.split(|b| *b == b'\n').filter(|l| !l.is_empty()).count() as u64;
+//! assert_eq!(lines, count("requests") + count("unparsed"));
+//! // Two days into the week, one address tries 500 passwords on one account: brute force.
+//! assert_eq!(truth["injected"]["brute_force"]["failures"], 500);
+//! assert!(count("auth_denials") >= 500);
+//!
+//! // The same seed writes the same log.
+//! let mut again = Vec::new();
+//! generate(&cfg, &mut again);
+//! assert_eq!(log, again);
+//! ```
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufWriter, Write};
@@ -14,17 +35,23 @@ use serde_json::json;
 /// Which log to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// IIS W3C extended, with `sc-substatus` and `sc-win32-status` (so `401 1 1326`), user
+    /// names as `CORP\user`, and the `#Fields` layout changing halfway through.
     Iis,
+    /// NCSA combined, as nginx and Apache write it: a 401 is only a 401, no substatus.
     Ncsa,
+    /// One JSON object per line (`time`, `remote_addr`, `remote_user`, `status`...).
     Json,
 }
 
 /// What to generate.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// Which server's log to imitate.
     pub format: Format,
     /// Approximate size in bytes.
     pub size: u64,
+    /// Seeds the random choices: the same seed, format, size and days give the same bytes.
     pub seed: u64,
     /// Days the log spans.
     pub days: i64,

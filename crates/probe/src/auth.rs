@@ -66,6 +66,8 @@ enum Package {
 pub struct WindowsContext {
     package: Package,
     target: String,
+    /// The last token completed the handshake on our side: a further server token is not
+    /// answered.
     pub done: bool,
 }
 

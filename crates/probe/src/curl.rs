@@ -10,19 +10,29 @@ use crate::spec::{self, SpecError};
 /// The request a curl command line describes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CurlRequest {
+    /// The first bare word (or `--url`), unparsed: the caller decides what a URL is.
     pub url: String,
+    /// `-X`, or `HEAD` for `-I`; `POST` when only data was given, as curl does.
     pub method: Option<String>,
+    /// `-H`, `-A` and `-e`, in order and already checked; a `Cookie` header goes to `cookies`.
     pub headers: Vec<(String, String)>,
+    /// Every `-d`/`--data-*` value, joined with `&` as curl joins them.
     pub data: Option<String>,
     /// `-u user[:password]` as given.
     pub user: Option<String>,
+    /// `-b` or a `Cookie` header: `name=value; ...`, or a cookie file's path (the last wins).
     pub cookies: Option<String>,
+    /// `-k`: go on past a certificate that does not verify.
     pub insecure: bool,
+    /// `-x`, as given.
     pub proxy: Option<String>,
+    /// `-U user[:password]` for the proxy, as given.
     pub proxy_user: Option<String>,
+    /// `-L`. Read so it is not reported as unknown; the probe follows redirects either way.
     pub location: bool,
     /// `--location-trusted`.
     pub location_trusted: bool,
+    /// `--max-redirs N`.
     pub max_redirs: Option<u32>,
     /// `--basic`, `--digest`, `--ntlm` or `--negotiate`: the one scheme to answer with.
     pub auth_type: Option<String>,
@@ -37,18 +47,26 @@ pub struct CurlRequest {
 /// Why a command line cannot be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CurlError {
+    /// The shell quoting does not close (an unmatched quote); holds the splitter's complaint.
     #[error("cannot split the command line: {0}")]
     Quoting(String),
+    /// Options only, nothing to probe.
     #[error("no URL in the curl command")]
     NoUrl,
+    /// An option that takes a value came last; holds the option.
     #[error("{0} needs a value")]
     MissingValue(String),
+    /// An option's value is not of the kind it takes (`--max-redirs lots`).
     #[error("{flag} {value:?}: {why}")]
     BadValue {
+        /// The option as written.
         flag: String,
+        /// Its value as written.
         value: String,
+        /// What kind of value the option takes.
         why: &'static str,
     },
+    /// A header or method the probe could not send as given.
     #[error(transparent)]
     Request(#[from] SpecError),
 }

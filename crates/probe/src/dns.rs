@@ -9,7 +9,7 @@ use hickory_resolver::proto::rr::{RData, RecordType};
 
 /// The aliases `host` goes through, in order; empty for IP literals, `localhost`, or when DNS
 /// does not answer within a second (the probe never waits on this).
-pub async fn cname_chain(host: &str) -> Vec<String> {
+pub(crate) async fn cname_chain(host: &str) -> Vec<String> {
     if host.parse::<std::net::IpAddr>().is_ok()
         || host.eq_ignore_ascii_case("localhost")
         || !host.contains('.')

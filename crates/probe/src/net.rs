@@ -21,11 +21,16 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
 
 /// An open HTTP/1.1 connection.
 pub struct Conn {
+    /// The probe's number for it, recorded on each exchange, so the evidence shows which legs
+    /// shared a connection (NTLM breaks when they do not).
     pub id: u32,
+    /// hyper's sender for this one connection: every request on it reuses the socket.
     pub sender: SendRequest<Full<Bytes>>,
     /// Requests go to a proxy in absolute form (plain http through a proxy).
     pub absolute_form: bool,
+    /// It goes through the proxy, plain or tunnelled by `CONNECT`.
     pub via_proxy: bool,
+    /// The handshake and the chain the server presented, for https.
     pub tls: Option<TlsRecord>,
 }
 
@@ -34,13 +39,20 @@ pub struct Conn {
 pub enum ConnectError {
     /// Not reachable: DNS, refused, timeout, TLS.
     Reach {
+        /// Which step failed, as the reach rules tell them apart.
         kind: ReachKind,
+        /// The underlying error, with the address or host it concerns.
         detail: String,
+        /// Who could not be reached: `the server` or `the proxy`.
         what: String,
+        /// What a failed or timed-out TLS handshake saw (the chain, the verifier's complaint).
         tls: Option<TlsRecord>,
     },
     /// The proxy refused the CONNECT with this response (407 most often).
-    ProxyRefused { response: ResponseRecord },
+    ProxyRefused {
+        /// The proxy's answer to the CONNECT, with its `Proxy-Authenticate` challenges.
+        response: ResponseRecord,
+    },
 }
 
 /// The most bytes of a body kept as evidence.
@@ -50,12 +62,17 @@ const BODY_READ: usize = 4 * 1024 * 1024;
 
 /// How to reach a target.
 pub struct Route<'a> {
+    /// The URL whose origin to connect to.
     pub target: &'a Url,
+    /// The proxy to go through, already cleared against `NO_PROXY`.
     pub proxy: Option<&'a Url>,
     /// `Proxy-Authorization` for the CONNECT, if any.
     pub proxy_authorization: Option<&'a str>,
+    /// Finish a TLS handshake whose chain does not verify (the failure is still recorded).
     pub insecure: bool,
+    /// Extra trusted roots (PEM), on top of the system's and Mozilla's.
     pub cacert: Option<&'a [u8]>,
+    /// The limit on each step: resolving, connecting, the CONNECT, the TLS handshake.
     pub timeout: Duration,
 }
 

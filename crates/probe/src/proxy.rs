@@ -82,11 +82,19 @@ pub enum Bypass {
     /// `*`: every host.
     All,
     /// A host and its subdomains (`example.com`, `.example.com`, `*.example.com`), lower-case.
-    Domain { name: String, port: Option<u16> },
+    Domain {
+        /// The domain without a leading `.` or `*.`.
+        name: String,
+        /// Only this port bypasses the proxy, when one was given.
+        port: Option<u16>,
+    },
     /// An IP address (`prefix` = its full length) or a CIDR range (`10.0.0.0/8`).
     Net {
+        /// The network's (or the host's) address.
         addr: IpAddr,
+        /// How many leading bits must match: 32 or 128 for a single address.
         prefix: u8,
+        /// Only this port bypasses the proxy, when one was given.
         port: Option<u16>,
     },
 }

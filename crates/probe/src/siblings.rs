@@ -9,7 +9,7 @@ use crate::net::{self, Route};
 use crate::spec::ProbeSpec;
 
 /// The variants worth comparing for `url`.
-pub fn variants(url: &Url, cert_names: &[String]) -> Vec<(String, Url)> {
+pub(crate) fn variants(url: &Url, cert_names: &[String]) -> Vec<(String, Url)> {
     let mut out = Vec::new();
     let mut other = url.clone();
     let flipped = if url.scheme() == "https" {
@@ -49,7 +49,7 @@ pub fn variants(url: &Url, cert_names: &[String]) -> Vec<(String, Url)> {
 }
 
 /// Looks at every variant concurrently, without credentials or cookies.
-pub async fn look(spec: &ProbeSpec, ev: &ProbeEvidence) -> Vec<Sibling> {
+pub(crate) async fn look(spec: &ProbeSpec, ev: &ProbeEvidence) -> Vec<Sibling> {
     let names: Vec<String> = ev
         .tls
         .as_ref()

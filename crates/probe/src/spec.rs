@@ -15,32 +15,80 @@ use crate::proxy::{self, Bypass};
 /// Why a request as the user gave it cannot be sent as given.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SpecError {
+    /// A `-H` line with no colon; holds the line as given.
     #[error("header {0:?}: a header is 'Name: value'")]
     HeaderSyntax(String),
+    /// A header name that is not an RFC 9110 token (a space, a slash, an empty name).
     #[error("header name {name:?} is not valid: {why}")]
-    HeaderName { name: String, why: String },
+    HeaderName {
+        /// The name as the user typed it.
+        name: String,
+        /// The offending character and its byte offset, in words.
+        why: String,
+    },
+    /// A header value holding a control character, which would break the request apart.
     #[error("header {name}: the value {why}")]
-    HeaderValue { name: String, why: String },
+    HeaderValue {
+        /// The header whose value was refused.
+        name: String,
+        /// The control character and its byte offset, in words.
+        why: String,
+    },
+    /// A `-X` method that cannot go on a request line.
     #[error("method {method:?} is not valid: {why}")]
-    Method { method: String, why: String },
+    Method {
+        /// The method as given.
+        method: String,
+        /// The first character that is not allowed in a token, or that it is empty.
+        why: String,
+    },
+    /// A `-H Host:` naming another host than the URL's: the probe writes `Host` from the URL.
     #[error(
         "header Host: {value:?}: the probe sends the URL's host ({url_host}) and cannot send \
          another; probe a URL with that host name instead"
     )]
-    Host { value: String, url_host: String },
+    Host {
+        /// The user's `Host` value.
+        value: String,
+        /// `host[:port]` of the URL, which is what goes on the wire.
+        url_host: String,
+    },
+    /// A `-b` pair that cannot go in a `Cookie` header (no name, or a control character).
     #[error("cookie {name:?}: {why}")]
-    Cookie { name: String, why: String },
+    Cookie {
+        /// The cookie's name (empty when the pair had none).
+        name: String,
+        /// What is wrong with the pair.
+        why: String,
+    },
+    /// A `--bearer` token that cannot go in an `Authorization` header; holds why.
     #[error("the bearer token {0}")]
     Bearer(String),
+    /// A server or proxy user name with a control character (Digest quotes it into a header).
     #[error("the {what} user name {why}")]
-    User { what: &'static str, why: String },
+    User {
+        /// `server` (`-u`) or `proxy` (`--proxy-user`).
+        what: &'static str,
+        /// The control character and where it is.
+        why: String,
+    },
+    /// A `-x` value that is not an HTTP proxy URL (a SOCKS proxy, a bad port).
     #[error("--proxy {value}: {why}")]
-    Proxy { value: String, why: String },
-    /// `value` is redacted when it holds userinfo.
+    Proxy {
+        /// The value as given, userinfo replaced by `***`.
+        value: String,
+        /// Why it cannot be used.
+        why: String,
+    },
+    /// A proxy environment variable the probe read and cannot use; `value` is redacted when it
+    /// holds userinfo.
     #[error("{var}={value}: {why}")]
     ProxyEnv {
+        /// The variable as it was found (`https_proxy`, `NO_PROXY`...): lower case wins.
         var: String,
+        /// Its value, userinfo replaced by `***`.
         value: String,
+        /// Why it cannot be used (not UTF-8, not a proxy URL, a bad `NO_PROXY` entry).
         why: String,
     },
 }
@@ -115,9 +163,12 @@ fn control_character(value: &str) -> String {
 /// A user's credentials. `Debug` never shows the password.
 #[derive(Clone, PartialEq, Eq)]
 pub struct UserCredentials {
+    /// The account name, without a `DOMAIN\` prefix.
     pub user: String,
-    /// `DOMAIN` of `DOMAIN\user` (or the realm of `user@REALM`), for NTLM and Negotiate.
+    /// `DOMAIN` of `DOMAIN\user`, for NTLM and Negotiate. A UPN (`user@REALM`) is not split:
+    /// it stays whole in `user`, as Windows accepts it.
     pub domain: Option<String>,
+    /// In clear, as the handshakes need it; kept out of `Debug` and of the evidence.
     pub password: String,
 }
 
@@ -161,9 +212,13 @@ impl UserCredentials {
 /// An auth scheme the probe can answer with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Scheme {
+    /// SPNEGO (RFC 4559): Kerberos when a ticket can be had, else NTLM inside it.
     Negotiate,
+    /// Bare NTLM (MS-NLMP): three legs that authenticate the connection, not the request.
     Ntlm,
+    /// RFC 7616 Digest: a hash of the password over the server's nonce.
     Digest,
+    /// RFC 7617 Basic: user and password in base64, readable by anyone on the path.
     Basic,
 }
 
@@ -197,30 +252,47 @@ impl Scheme {
 /// Everything a probe needs.
 #[derive(Debug, Clone)]
 pub struct ProbeSpec {
+    /// The target; its origin is where the user's credentials may go.
     pub url: Url,
+    /// The method as it goes on the request line; [`ProbeSpec::get`] sets `GET`.
     pub method: String,
     /// Extra headers, in order, as given with `-H`.
     pub headers: Vec<(String, String)>,
+    /// The request body (`-d`), sent again on every leg of a handshake.
     pub body: Option<Vec<u8>>,
+    /// `-u`: used to answer the server's Negotiate, NTLM, Digest or Basic challenge.
     pub credentials: Option<UserCredentials>,
+    /// `--bearer`: sent as `Authorization: Bearer` from the first request (it wins over a `-H
+    /// Authorization`).
     pub bearer: Option<String>,
     /// `-b 'a=b; c=d'` pairs.
     pub cookies: Vec<(String, String)>,
     /// Lines of a Netscape cookie jar file.
     pub cookie_jar: Option<String>,
+    /// The HTTP proxy, from `-x` or the environment; https goes through it by `CONNECT`.
     pub proxy: Option<Url>,
+    /// `--proxy-user` or the proxy URL's userinfo: answers a proxy's Basic 407.
     pub proxy_credentials: Option<UserCredentials>,
     /// Where requests go direct (`NO_PROXY`).
     pub no_proxy: Vec<Bypass>,
+    /// `-k`: go on when the chain does not verify (the verifier's complaint is still recorded).
     pub insecure: bool,
     /// Extra trusted roots (PEM).
     pub cacert: Option<Vec<u8>>,
+    /// Redirects to follow before stopping (the evidence says when the limit was hit).
     pub max_redirs: u32,
+    /// `--location-trusted`: credentials follow redirects to other origins (never https → http).
     pub location_trusted: bool,
+    /// `--auth-type`: answer only this scheme instead of the strongest one offered.
     pub forced_scheme: Option<Scheme>,
+    /// `--expect-scope`: scopes the token must grant, passed on for the token rules.
     pub expect_scopes: Vec<String>,
+    /// `--expect-audience`: the `aud` the token must carry.
     pub expect_audience: Option<String>,
+    /// `--expect-issuer`: the `iss` the token must carry.
     pub expect_issuer: Option<String>,
+    /// The limit on each step (resolving, connecting, the TLS handshake, each response), not
+    /// on the whole probe.
     pub timeout: Duration,
     /// Probe sibling URLs (http↔https, trailing slash, certificate names) without credentials.
     pub siblings: bool,

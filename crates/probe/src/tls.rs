@@ -14,7 +14,9 @@ use x509_parser::prelude::*;
 /// What the verifier saw during one handshake.
 #[derive(Debug, Default)]
 pub struct Seen {
+    /// The certificates the server presented, its own first, as sent.
     pub chain: Vec<CertificateDer<'static>>,
+    /// Why the chain did not verify, kept also when `--insecure` let the handshake go on.
     pub error: Option<String>,
 }
 
@@ -81,23 +83,35 @@ impl ServerCertVerifier for RecordingVerifier {
 /// Why a `--cacert` file cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum CaCertError {
+    /// The path does not exist.
     #[error("no such file")]
     NotFound,
+    /// The file exists but this user may not read it.
     #[error("permission denied")]
     PermissionDenied,
+    /// Any other read error (a directory, an I/O failure).
     #[error("cannot read it: {0}")]
     Unreadable(std::io::Error),
+    /// Binary DER where PEM was expected: the usual mistake with a CA exported from Windows.
     #[error(
         "it looks like a DER certificate, not PEM; convert it with \
          `openssl x509 -inform der -in FILE -out FILE.pem`"
     )]
     Der,
+    /// Text with no `BEGIN CERTIFICATE` block (a key, a CSR, an empty file).
     #[error("no PEM certificate in it (a certificate starts with -----BEGIN CERTIFICATE-----)")]
     NoCertificate,
+    /// A PEM block whose base64 or framing is broken; holds the PEM reader's complaint.
     #[error("the PEM in it is damaged: {0}")]
     BadPem(String),
+    /// A well-formed PEM block whose certificate rustls will not take as a trust anchor.
     #[error("certificate {index} in it is not a valid certificate: {why}")]
-    BadCertificate { index: usize, why: String },
+    BadCertificate {
+        /// Its place in the file, counted from 1.
+        index: usize,
+        /// Why it cannot be a root.
+        why: String,
+    },
 }
 
 /// Reads a `--cacert` file and checks every certificate in it can be trusted as a root, so a

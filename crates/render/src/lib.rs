@@ -8,6 +8,26 @@
 //!
 //! What it is not: no decisions (that is `why401-doctor`), no I/O: every function returns a
 //! `String`.
+//!
+//! A finding, as `why401` prints it:
+//!
+//! ```
+//! use why401_doctor::{Finding, FindingId};
+//! use why401_render::{Options, findings};
+//!
+//! let f = Finding::new(FindingId::NO_CREDENTIALS_SENT)
+//!     .title("no credentials were sent; the server asks for Basic")
+//!     .evidence(r#"WWW-Authenticate: Basic realm="x""#);
+//! let text = findings(&[f], true, Options { width: 80 });
+//! // error[no-credentials-sent]: no credentials were sent; the server asks for Basic
+//! //   | WWW-Authenticate: Basic realm="x"
+//! //   = help: 1. Read the WWW-Authenticate header(s) to see which schemes and realm…
+//! //   = help: 2. … (the rest of the catalogue's fixes)
+//! // (with ANSI styles around the label, the bar and `help:`)
+//! assert!(text.contains("error[no-credentials-sent]"));
+//! assert!(text.contains(r#" WWW-Authenticate: Basic realm="x""#));
+//! assert!(text.contains("= help:"));
+//! ```
 
 mod decode;
 mod explain;

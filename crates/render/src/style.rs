@@ -3,14 +3,14 @@
 use anstyle::{AnsiColor, Style};
 use why401_catalogue::Severity;
 
-pub const BOLD: Style = Style::new().bold();
-pub const DIM: Style = Style::new().dimmed();
-pub const HELP: Style = AnsiColor::Green.on_default().bold();
-pub const NOTE: Style = AnsiColor::Cyan.on_default();
-pub const ACCENT: Style = AnsiColor::Blue.on_default().bold();
+pub(crate) const BOLD: Style = Style::new().bold();
+pub(crate) const DIM: Style = Style::new().dimmed();
+pub(crate) const HELP: Style = AnsiColor::Green.on_default().bold();
+pub(crate) const NOTE: Style = AnsiColor::Cyan.on_default();
+pub(crate) const ACCENT: Style = AnsiColor::Blue.on_default().bold();
 
 /// The style of a severity label.
-pub fn severity(s: Severity) -> Style {
+pub(crate) fn severity(s: Severity) -> Style {
     match s {
         Severity::Error => AnsiColor::Red.on_default().bold(),
         Severity::Warning => AnsiColor::Yellow.on_default().bold(),
@@ -19,7 +19,7 @@ pub fn severity(s: Severity) -> Style {
 }
 
 /// The label rustc would print.
-pub fn severity_label(s: Severity) -> &'static str {
+pub(crate) fn severity_label(s: Severity) -> &'static str {
     match s {
         Severity::Error => "error",
         Severity::Warning => "warning",
@@ -28,6 +28,6 @@ pub fn severity_label(s: Severity) -> &'static str {
 }
 
 /// `text` wrapped in `style`.
-pub fn paint(style: Style, text: &str) -> String {
+pub(crate) fn paint(style: Style, text: &str) -> String {
     format!("{style}{text}{style:#}")
 }

@@ -8,13 +8,13 @@ use clap_complete::Shell;
 /// Finds why an HTTP request gets 401 Unauthorized, and says how to fix it.
 #[derive(Debug, Parser)]
 #[command(name = "why401", version, about, long_about = None, max_term_width = 100)]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Probe a URL: drive the real request and handshake, name the root cause (also: why401 URL)
     #[command(after_help = PROBE_EXAMPLES)]
     Probe(ProbeArgs),
@@ -71,7 +71,7 @@ const DECODE_EXAMPLES: &str = "Examples:
 
 /// Options shared by `probe` and `curl`.
 #[derive(Debug, Args)]
-pub struct ProbeOptions {
+pub(crate) struct ProbeOptions {
     /// Credentials: USER, DOMAIN\\USER or USER:PASS (without :PASS the password is prompted for)
     #[arg(short = 'u', long = "user", value_name = "USER[:PASS]")]
     pub user: Option<String>,
@@ -129,7 +129,7 @@ pub struct ProbeOptions {
 }
 
 #[derive(Debug, Args)]
-pub struct ProbeArgs {
+pub(crate) struct ProbeArgs {
     /// The URL to probe
     pub url: String,
     /// Extra header 'Name: value' (repeatable)
@@ -149,7 +149,7 @@ pub struct ProbeArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct CurlArgs {
+pub(crate) struct CurlArgs {
     /// The curl arguments (after `--`); none reads the command from stdin
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub args: Vec<String>,
@@ -158,7 +158,7 @@ pub struct CurlArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct LogsArgs {
+pub(crate) struct LogsArgs {
     /// Log files, globs or directories; none or `-` reads stdin. Error logs are recognised and joined
     pub inputs: Vec<String>,
     /// The format: iis (or w3c), combined, common, json, caddy, traefik, in any case; or the server's own format string
@@ -212,7 +212,7 @@ pub struct LogsArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct LabArgs {
+pub(crate) struct LabArgs {
     /// Keep the servers running and print their URLs and a command to try on each
     #[arg(long)]
     pub serve: bool,
@@ -222,7 +222,7 @@ pub struct LabArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct ExplainArgs {
+pub(crate) struct ExplainArgs {
     /// What to explain (several words are read together, so `401 2 5` needs no quotes)
     #[arg(required_unless_present = "list", allow_negative_numbers = true)]
     pub query: Vec<String>,
@@ -235,7 +235,7 @@ pub struct ExplainArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct DecodeArgs {
+pub(crate) struct DecodeArgs {
     /// A header line or token; several words are one line; none or `-` reads stdin (one header per line)
     // OsString: a header value may hold bytes that are not UTF-8 (an ISO-8859-1 realm).
     pub input: Vec<OsString>,
@@ -263,7 +263,7 @@ pub struct DecodeArgs {
 }
 
 /// `why401 URL …` is `why401 probe URL …`: anything that is not a subcommand starts a probe.
-pub fn normalise_args(args: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
+pub(crate) fn normalise_args(args: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
     let mut v: Vec<OsString> = args.into_iter().collect();
     if let Some(first) = v.get(1).and_then(|a| a.to_str()) {
         let known = command().get_subcommands().any(|c| c.get_name() == first)
@@ -276,7 +276,7 @@ pub fn normalise_args(args: impl IntoIterator<Item = OsString>) -> Vec<OsString>
 }
 
 /// The clap command, for completions and the man page.
-pub fn command() -> clap::Command {
+pub(crate) fn command() -> clap::Command {
     <Cli as clap::CommandFactory>::command()
 }
 

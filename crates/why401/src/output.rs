@@ -6,21 +6,21 @@ use std::io::Write;
 use why401_render::Options;
 
 /// Rendering options for stdout.
-pub fn options() -> Options {
+pub(crate) fn options() -> Options {
     Options {
         width: textwrap::termwidth().clamp(60, 110),
     }
 }
 
 /// Writes `text` to stdout, stripping styles when stdout is not a colour terminal.
-pub fn print(text: &str) -> std::io::Result<()> {
+pub(crate) fn print(text: &str) -> std::io::Result<()> {
     let mut out = anstream::stdout().lock();
     out.write_all(text.as_bytes())?;
     out.flush()
 }
 
 /// Writes a JSON document to stdout, pretty-printed, through one buffer.
-pub fn json(value: &impl serde::Serialize) -> std::io::Result<()> {
+pub(crate) fn json(value: &impl serde::Serialize) -> std::io::Result<()> {
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     serde_json::to_writer_pretty(&mut out, value)?;
     writeln!(out)?;
@@ -28,14 +28,14 @@ pub fn json(value: &impl serde::Serialize) -> std::io::Result<()> {
 }
 
 /// Writes bytes to stdout as they are (completions, the man page).
-pub fn raw(bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn raw(bytes: &[u8]) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     out.write_all(bytes)?;
     out.flush()
 }
 
 /// Whether `e` comes from writing to a pipe whose reader has gone (`why401 … | head -1`).
-pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+pub(crate) fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|cause| {
         cause
             .downcast_ref::<std::io::Error>()
@@ -44,14 +44,14 @@ pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
 }
 
 /// A `warning:` line on stderr.
-pub fn warning(text: &str) -> std::io::Result<()> {
+pub(crate) fn warning(text: &str) -> std::io::Result<()> {
     let yellow = anstyle::AnsiColor::Yellow.on_default().bold();
     let mut err = anstream::stderr().lock();
     writeln!(err, "{yellow}warning{yellow:#}: {text}")
 }
 
 /// An `error:` line on stderr.
-pub fn error(text: &str) -> std::io::Result<()> {
+pub(crate) fn error(text: &str) -> std::io::Result<()> {
     let red = anstyle::AnsiColor::Red.on_default().bold();
     let mut err = anstream::stderr().lock();
     writeln!(err, "{red}error{red:#}: {text}")

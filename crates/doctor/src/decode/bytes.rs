@@ -6,7 +6,7 @@ use crate::{Finding, FindingId};
 
 /// A byte of the input that is not part of valid UTF-8.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct NonUtf8Byte {
+pub(super) struct NonUtf8Byte {
     /// Where it is, counted from 0 in its line.
     pub offset: usize,
     pub byte: u8,
@@ -14,7 +14,7 @@ pub struct NonUtf8Byte {
 
 /// `bytes` as text: valid UTF-8 as it is, every other byte as its ISO-8859-1 character, and
 /// where those bytes were.
-pub fn latin1_fallback(bytes: &[u8]) -> (String, Vec<NonUtf8Byte>) {
+pub(super) fn latin1_fallback(bytes: &[u8]) -> (String, Vec<NonUtf8Byte>) {
     let mut text = String::with_capacity(bytes.len());
     let mut odd = Vec::new();
     let mut at = 0;

@@ -8,7 +8,7 @@ use crate::time::{relative, timestamp};
 use crate::{Finding, FindingId};
 
 /// Decodes a `Set-Cookie` value.
-pub fn set_cookie(value: &str, ctx: &Context, findings: &mut Vec<Finding>) -> Item {
+pub(super) fn set_cookie(value: &str, ctx: &Context, findings: &mut Vec<Finding>) -> Item {
     let c = match cookie::parse_set_cookie(value, ctx.now) {
         Ok(c) => c,
         Err(e) => {
@@ -132,7 +132,7 @@ pub fn set_cookie(value: &str, ctx: &Context, findings: &mut Vec<Finding>) -> It
 }
 
 /// Decodes a `Cookie` request header: the names sent, values redacted.
-pub fn cookie_header(value: &str, ctx: &Context) -> Item {
+pub(super) fn cookie_header(value: &str, ctx: &Context) -> Item {
     let mut item = Item::new(
         "Cookie",
         value

@@ -30,7 +30,7 @@ const SCHEMES: &[&str] = &[
 ];
 
 /// Whether `word` is an auth scheme name decode knows.
-pub fn is_known_scheme(word: &str) -> bool {
+pub(super) fn is_known_scheme(word: &str) -> bool {
     SCHEMES.iter().any(|s| s.eq_ignore_ascii_case(word))
 }
 
@@ -102,7 +102,7 @@ fn param_note(name: &str) -> Option<&'static str> {
 }
 
 /// Decides whether a bare `Scheme rest` is credentials (else a challenge).
-pub fn looks_like_credentials(scheme: &str, rest: &str) -> bool {
+pub(super) fn looks_like_credentials(scheme: &str, rest: &str) -> bool {
     if rest.is_empty() {
         return false;
     }
@@ -121,7 +121,12 @@ pub fn looks_like_credentials(scheme: &str, rest: &str) -> bool {
 }
 
 /// Decodes a challenge header.
-pub fn challenges(header: &str, value: &str, ctx: &Context, findings: &mut Vec<Finding>) -> Item {
+pub(super) fn challenges(
+    header: &str,
+    value: &str,
+    ctx: &Context,
+    findings: &mut Vec<Finding>,
+) -> Item {
     let parsed = challenge::parse_one(value);
     let mut item = Item::new(header, value);
     item.field(
@@ -326,7 +331,12 @@ fn bearer_challenge(b: &BearerChallenge, c: &Challenge, findings: &mut Vec<Findi
 }
 
 /// Decodes credentials.
-pub fn credentials(header: &str, value: &str, ctx: &Context, findings: &mut Vec<Finding>) -> Item {
+pub(super) fn credentials(
+    header: &str,
+    value: &str,
+    ctx: &Context,
+    findings: &mut Vec<Finding>,
+) -> Item {
     let creds = credentials::parse(value);
     let shown = if ctx.show_secrets {
         value.trim().to_string()

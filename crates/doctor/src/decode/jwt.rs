@@ -76,7 +76,7 @@ fn show(v: &Value) -> String {
 }
 
 /// Decodes a JWT.
-pub fn jwt(token: &str, ctx: &Context, findings: &mut Vec<Finding>) -> Item {
+pub(super) fn jwt(token: &str, ctx: &Context, findings: &mut Vec<Finding>) -> Item {
     let shown = if ctx.show_secrets {
         token.to_string()
     } else {

@@ -28,8 +28,11 @@ pub struct Context {
 /// What the user says a token must carry (`--expect-audience` and friends).
 #[derive(Debug, Clone, Default)]
 pub struct Expectations {
+    /// `--expect-audience`: a value the JWT's `aud` must contain.
     pub audience: Option<String>,
+    /// `--expect-issuer`: the JWT's `iss`, compared without a trailing `/`.
     pub issuer: Option<String>,
+    /// `--expect-scope`: each must be among the token's scopes (`scope`/`scp`) or roles.
     pub scopes: Vec<String>,
 }
 
@@ -40,6 +43,7 @@ pub struct Item {
     pub what: String,
     /// The input as shown (secrets redacted unless asked).
     pub input: String,
+    /// Its parts in order (scheme, realm, claims, NTLM flags…), each with a note when one helps.
     pub fields: Vec<Field>,
     /// What it contains (the challenges of a header, the NTLM inside SPNEGO, the JWT in Bearer).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -49,7 +53,10 @@ pub struct Item {
 /// One field in plain words.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Field {
+    /// The parameter, claim or message field, as its spec names it (`realm`, `Max-Age`,
+    /// `mechListMIC`) or in plain words (`server time`).
     pub name: String,
+    /// Its value as decoded, secrets redacted unless `--show-secrets`.
     pub value: String,
     /// What the value means, or what is wrong with it.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -91,6 +98,7 @@ impl Item {
 /// Everything decoded from the input, and what is wrong with it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Decoded {
+    /// One per recognised input line, in input order.
     pub items: Vec<Item>,
     /// Ranked: the first is the most important.
     pub findings: Vec<Finding>,

@@ -10,7 +10,7 @@ use crate::time::{relative, timestamp};
 use crate::{Finding, FindingId};
 
 /// Whether a Negotiate/NTLM token68 comes from the server (a CHALLENGE or a SPNEGO response).
-pub fn is_server_token(token: &str) -> bool {
+pub(super) fn is_server_token(token: &str) -> bool {
     let Ok((bytes, _)) = b64::decode_any(token.trim()) else {
         return false;
     };
@@ -29,7 +29,7 @@ pub fn is_server_token(token: &str) -> bool {
 }
 
 /// Decodes a base64 NTLM or Negotiate token; `scheme` is the auth scheme it came with, if any.
-pub fn negotiate_token(
+pub(super) fn negotiate_token(
     token: &str,
     ctx: &Context,
     findings: &mut Vec<Finding>,

@@ -12,7 +12,7 @@ use why401_evidence::{AuthSource, Exchange, Leg, ProbeEvidence, ResponseRecord};
 /// Schemes the probe answers from `-u`.
 const ANSWERABLE: &[&str] = &["Negotiate", "NTLM", "Digest", "Basic"];
 
-pub fn rules(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
+pub(super) fn rules(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
     proxy(ev, out);
     let Some((e, r)) = last(ev) else { return };
     user_header(ev, out);
@@ -288,7 +288,7 @@ fn proxy(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
 }
 
 /// The info finding that says access was granted and how.
-pub fn granted(ev: &ProbeEvidence) -> Finding {
+pub(super) fn granted(ev: &ProbeEvidence) -> Finding {
     let Some((e, r)) = last(ev) else {
         return Finding::new(FindingId::ACCESS_GRANTED);
     };

@@ -16,15 +16,21 @@ use why401_evidence::{Exchange, ProbeEvidence, ResponseRecord};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
+    /// The final status is none of 401, 407, 403 and no login page was reached: authentication
+    /// did not stop the request (a 404 or a 500 lands here too).
     Authorized,
+    /// The final response was 401 or 407, or a redirect to a login page.
     Unauthorized,
+    /// The final response was 403: authenticated, but not allowed.
     Forbidden,
+    /// No final response: the target could not be reached or the exchange broke off.
     Error,
 }
 
 /// The verdict on one probe.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Diagnosis {
+    /// How the probe ended, judged from the final response and the findings.
     pub outcome: Outcome,
     /// Ranked: the first is the most likely root cause.
     pub findings: Vec<Finding>,

@@ -7,7 +7,7 @@ use super::{last, status_line};
 use crate::{Finding, FindingId, Severity};
 use why401_evidence::{ProbeEvidence, ResponseRecord};
 
-pub fn rules(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
+pub(super) fn rules(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
     dropped_on_redirect(ev, out);
     login_page(ev, out);
     cookies(ev, out);

@@ -6,7 +6,7 @@ use crate::time::{relative, timestamp};
 use crate::{Finding, FindingId, Severity};
 use why401_evidence::{ProbeEvidence, ReachKind};
 
-pub fn rules(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
+pub(super) fn rules(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
     if let Some(r) = &ev.reach {
         let (id, title) = match r.kind {
             ReachKind::Dns => (

@@ -14,7 +14,7 @@ use why401_evidence::{ProbeEvidence, ResponseRecord};
 /// Beyond this, clocks disagree enough to break Kerberos (5 minutes by default).
 const SKEW_TOLERANCE: i64 = 300;
 
-pub fn rules(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
+pub(super) fn rules(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
     let Some((e, r)) = last(ev) else { return };
     if r.status == 401 && r.headers_named("www-authenticate").next().is_none() {
         let mut f = Finding::new(FindingId::MISSING_WWW_AUTHENTICATE)

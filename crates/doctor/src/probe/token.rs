@@ -10,7 +10,7 @@ use crate::time::{duration, timestamp};
 use crate::{Finding, FindingId, Severity};
 use why401_evidence::ProbeEvidence;
 
-pub fn rules(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
+pub(super) fn rules(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
     let Some((e, r)) = last(ev) else { return };
     let sent_bearer = e
         .request

@@ -3,7 +3,7 @@
 use crate::{Finding, FindingId, Severity};
 use why401_evidence::{Leg, ProbeEvidence};
 
-pub fn rules(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
+pub(super) fn rules(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
     fallback(ev, out);
     split_handshake(ev, out);
 }

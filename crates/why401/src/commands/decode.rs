@@ -14,7 +14,7 @@ use super::exit;
 use crate::cli::DecodeArgs;
 use crate::output;
 
-pub fn run(args: DecodeArgs) -> Result<ExitCode> {
+pub(super) fn run(args: DecodeArgs) -> Result<ExitCode> {
     // Bytes, not text: the doctor reads what is not UTF-8 as ISO-8859-1 and says where.
     let input = if args.input.is_empty() || (args.input.len() == 1 && args.input[0] == "-") {
         let mut b = Vec::new();

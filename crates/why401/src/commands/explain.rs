@@ -10,7 +10,7 @@ use super::exit;
 use crate::cli::ExplainArgs;
 use crate::output;
 
-pub fn run(args: ExplainArgs) -> Result<ExitCode> {
+pub(super) fn run(args: ExplainArgs) -> Result<ExitCode> {
     if args.list {
         if args.json {
             let cat = catalogue();

@@ -10,7 +10,7 @@ use super::exit;
 use crate::cli::LabArgs;
 use crate::output;
 
-pub fn run(args: LabArgs) -> Result<ExitCode> {
+pub(super) fn run(args: LabArgs) -> Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

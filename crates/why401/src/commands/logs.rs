@@ -13,7 +13,7 @@ use super::exit;
 use crate::cli::LogsArgs;
 use crate::output;
 
-pub fn run(args: LogsArgs) -> Result<ExitCode> {
+pub(super) fn run(args: LogsArgs) -> Result<ExitCode> {
     let inputs: Vec<Input> = if args.inputs.is_empty() {
         vec![Input::Stdin]
     } else {

@@ -14,17 +14,17 @@ use crate::cli::{Cli, Command, command};
 use crate::output;
 
 /// Exit statuses of the output contract.
-pub mod exit {
+pub(crate) mod exit {
     /// Access granted, or nothing wrong in the input.
-    pub const OK: u8 = 0;
+    pub(crate) const OK: u8 = 0;
     /// An auth problem was diagnosed.
-    pub const PROBLEM: u8 = 1;
+    pub(crate) const PROBLEM: u8 = 1;
     /// Bad usage or unreadable input.
-    pub const USAGE: u8 = 2;
+    pub(crate) const USAGE: u8 = 2;
 }
 
 /// Runs the parsed command line.
-pub fn run(cli: Cli) -> Result<ExitCode> {
+pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Probe(args) => probe::run_probe(args),
         Command::Curl(args) => probe::run_curl(args),

@@ -16,7 +16,7 @@ use crate::output;
 /// Exit status when the target could not be reached.
 const UNREACHABLE: u8 = 3;
 
-pub fn run_probe(args: ProbeArgs) -> Result<ExitCode> {
+pub(super) fn run_probe(args: ProbeArgs) -> Result<ExitCode> {
     let url = parse_url(&args.url)?;
     let mut spec = ProbeSpec::get(url);
     if let Some(m) = args.method {
@@ -37,7 +37,7 @@ pub fn run_probe(args: ProbeArgs) -> Result<ExitCode> {
     run(spec, &args.opts)
 }
 
-pub fn run_curl(args: CurlArgs) -> Result<ExitCode> {
+pub(super) fn run_curl(args: CurlArgs) -> Result<ExitCode> {
     let req = if args.args.is_empty() {
         let mut text = String::new();
         std::io::stdin()

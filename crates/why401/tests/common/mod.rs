@@ -13,7 +13,7 @@ use std::thread;
 
 /// One request as received.
 #[derive(Debug, Clone)]
-pub struct Recorded {
+pub(crate) struct Recorded {
     pub connection: usize,
     pub method: String,
     pub target: String,
@@ -21,7 +21,7 @@ pub struct Recorded {
 }
 
 impl Recorded {
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
@@ -30,14 +30,14 @@ impl Recorded {
 }
 
 /// A response the script returns: status, headers, body.
-pub struct Reply {
+pub(crate) struct Reply {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: String,
 }
 
 impl Reply {
-    pub fn new(status: u16) -> Self {
+    pub(crate) fn new(status: u16) -> Self {
         Reply {
             status,
             headers: Vec::new(),
@@ -45,25 +45,25 @@ impl Reply {
         }
     }
 
-    pub fn header(mut self, name: &str, value: &str) -> Self {
+    pub(crate) fn header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.into(), value.into()));
         self
     }
 }
 
 /// A listener answering with `script` until the test ends.
-pub struct ScriptedServer {
+pub(crate) struct ScriptedServer {
     pub port: u16,
     pub seen: Arc<Mutex<Vec<Recorded>>>,
 }
 
 impl ScriptedServer {
-    pub fn start(script: impl Fn(&Recorded) -> Reply + Send + Sync + 'static) -> Self {
+    pub(crate) fn start(script: impl Fn(&Recorded) -> Reply + Send + Sync + 'static) -> Self {
         Self::start_with(None, script)
     }
 
     /// An https listener presenting `tls`'s certificate.
-    pub fn start_tls(
+    pub(crate) fn start_tls(
         tls: Arc<rustls::ServerConfig>,
         script: impl Fn(&Recorded) -> Reply + Send + Sync + 'static,
     ) -> Self {
@@ -99,11 +99,11 @@ impl ScriptedServer {
         ScriptedServer { port, seen }
     }
 
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
-    pub fn requests(&self) -> Vec<Recorded> {
+    pub(crate) fn requests(&self) -> Vec<Recorded> {
         self.seen.lock().unwrap().clone()
     }
 }
@@ -176,7 +176,7 @@ fn serve<S: Read + Write>(
 }
 
 /// Runs curl (which must be installed: the test script installs it) with `args`.
-pub fn curl(args: &[&str]) -> std::process::Output {
+pub(crate) fn curl(args: &[&str]) -> std::process::Output {
     Command::new("curl")
         .args(["-s", "-o", "/dev/null", "--max-time", "10"])
         .args(args)
@@ -185,13 +185,13 @@ pub fn curl(args: &[&str]) -> std::process::Output {
 }
 
 /// Where fixtures live.
-pub fn fixtures() -> PathBuf {
+pub(crate) fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
 /// Writes `content` to the fixture `name` when WHY401_UPDATE_FIXTURES is set; always returns
 /// the committed fixture so tests check what is in the repository.
-pub fn fixture(name: &str, captured: &str) -> String {
+pub(crate) fn fixture(name: &str, captured: &str) -> String {
     let path = fixtures().join(name);
     if std::env::var_os("WHY401_UPDATE_FIXTURES").is_some() {
         std::fs::write(&path, captured).unwrap();
@@ -205,7 +205,7 @@ pub fn fixture(name: &str, captured: &str) -> String {
 }
 
 /// A CA named `ca_name` and a leaf for 127.0.0.1/localhost it signed: (server config, CA PEM).
-pub fn tls_with_ca(ca_name: &str) -> (Arc<rustls::ServerConfig>, String) {
+pub(crate) fn tls_with_ca(ca_name: &str) -> (Arc<rustls::ServerConfig>, String) {
     use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
     let ca_key = KeyPair::generate().unwrap();
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
