@@ -26,17 +26,23 @@ use successes::Success;
 /// A parsed log line, borrowed from the buffer.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Record<'a> {
-    /// Unix seconds, `i64::MIN` when the line carries no time: the format readers write it so,
-    /// everything else reads it as an `Option` through [`Record::when`].
-    pub time: i64,
+    /// Unix seconds; `None` when the line carries no time.
+    pub time: Option<i64>,
+    /// The client address (IIS `c-ip`, nginx `$remote_addr`).
     pub ip: &'a [u8],
     /// Empty when no user (`-`).
     pub user: &'a [u8],
+    /// The request method.
     pub method: &'a [u8],
+    /// The request path, without its query.
     pub uri: &'a [u8],
+    /// The HTTP status.
     pub status: u16,
+    /// IIS `sc-substatus` (0 elsewhere).
     pub substatus: u32,
+    /// IIS `sc-win32-status` (0 elsewhere): a Win32 error or NTSTATUS.
     pub win32: u64,
+    /// The User-Agent.
     pub agent: &'a [u8],
     /// IIS writes spaces in `cs(User-Agent)` as `+`.
     pub plus_for_space: bool,
@@ -46,7 +52,7 @@ impl Record<'_> {
     /// The line's time, if it carries one.
     #[inline]
     pub fn when(&self) -> Option<i64> {
-        (self.time != i64::MIN).then_some(self.time)
+        self.time
     }
 }
 
@@ -72,12 +78,14 @@ pub struct BadLine {
 }
 
 /// How many unparsable lines are kept as examples.
-pub const BAD_EXAMPLES: usize = 10;
+pub(crate) const BAD_EXAMPLES: usize = 10;
 
 /// Table capacities (keys kept per table; more are counted but may be cut from the tail).
 #[derive(Debug, Clone, Copy)]
 pub struct Caps {
+    /// Keys kept per single-key table (users, client IPs, URLs, agents, codes).
     pub table: usize,
+    /// (client IP, user) pairs kept: brute force and stuffing are judged on these.
     pub pairs: usize,
 }
 
@@ -93,7 +101,9 @@ impl Default for Caps {
 /// Optional time window.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Window {
+    /// `--since`: lines before this time (Unix seconds) are counted as filtered out.
     pub since: Option<i64>,
+    /// `--until`: lines at or after this time (Unix seconds) are counted as filtered out.
     pub until: Option<i64>,
 }
 
@@ -415,8 +425,8 @@ mod tests {
         }
     }
 
-    /// A wrong password of bob from 10.0.0.1, at `time` (`i64::MIN`: the line has none).
-    fn failure(time: i64) -> Record<'static> {
+    /// A wrong password of bob from 10.0.0.1, at `time` (`None`: the line has none).
+    fn failure(time: Option<i64>) -> Record<'static> {
         Record {
             time,
             ip: b"10.0.0.1",
@@ -431,9 +441,9 @@ mod tests {
     #[test]
     fn lines_without_a_time_leave_first_and_last_to_the_timed_ones() {
         let mut acc = Acc::new(Caps::default(), Window::default());
-        acc.record(&failure(i64::MIN), at(1), None, b"");
-        acc.record(&failure(1_000), at(2), None, b"");
-        acc.record(&failure(i64::MIN), at(3), None, b"");
+        acc.record(&failure(None), at(1), None, b"");
+        acc.record(&failure(Some(1_000)), at(2), None, b"");
+        acc.record(&failure(None), at(3), None, b"");
         acc.end_chunk(b"");
         assert_eq!((acc.first, acc.last), (Some(1_000), Some(1_000)));
         let (_, pair) = acc.pairs.iter().next().expect("bob's pair failed");
@@ -449,7 +459,7 @@ mod tests {
     #[test]
     fn no_time_at_all_is_none_and_the_epoch_is_a_time() {
         let mut acc = Acc::new(Caps::default(), Window::default());
-        acc.record(&failure(i64::MIN), at(1), None, b"");
+        acc.record(&failure(None), at(1), None, b"");
         acc.end_chunk(b"");
         let (_, pair) = acc.pairs.iter().next().expect("bob's pair failed");
         assert_eq!(
@@ -457,7 +467,7 @@ mod tests {
             (None, None, None)
         );
         let mut epoch = Acc::new(Caps::default(), Window::default());
-        epoch.record(&failure(0), at(1), None, b"");
+        epoch.record(&failure(Some(0)), at(1), None, b"");
         epoch.merge(acc);
         assert_eq!((epoch.first, epoch.last), (Some(0), Some(0)));
     }
@@ -469,13 +479,13 @@ mod tests {
             user: b"",
             substatus: 2,
             win32: 5,
-            ..failure(i64::MIN)
+            ..failure(None)
         };
         let ok = Record {
             status: 200,
             substatus: 0,
             win32: 0,
-            ..failure(i64::MIN)
+            ..failure(None)
         };
         acc.record(&leg, at(1), None, b"");
         acc.record(&ok, at(2), None, b"");

@@ -26,13 +26,18 @@ use scan::{scan_file, scan_stream};
 /// Why a pass could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum LogError {
+    /// An input could not be opened or read.
     #[error("{path}: {source}")]
     Io {
+        /// The input as named.
         path: String,
+        /// What the system said.
         source: std::io::Error,
     },
+    /// A path that is no file, directory or glob with matches.
     #[error("{0}: no such file, directory or glob match")]
     NotFound(String),
+    /// `--format`/`--fields` could not be used, or an input's format could not be told.
     #[error(transparent)]
     Format(#[from] format::FormatError),
 }
@@ -53,7 +58,9 @@ pub struct Options {
     pub fields: Vec<String>,
     /// `--fields`: the W3C field list of lines before any `#Fields` line (implies IIS).
     pub w3c_fields: Option<String>,
+    /// `--since`/`--until`.
     pub window: Window,
+    /// How many keys the tables keep.
     pub caps: Caps,
     /// Chunk size for parallel scanning (bytes); 0 picks one.
     pub chunk_size: usize,
@@ -69,12 +76,16 @@ fn forced_format(opts: &Options) -> Result<format::Choice, LogError> {
 
 /// The result of a pass, before it is folded into a summary (kept for `--follow`).
 pub struct Pass {
+    /// Everything counted so far, merged in input order.
     pub acc: Acc,
     tails: Vec<Tail>,
+    /// Each input read, in order.
     pub inputs: Vec<InputInfo>,
     /// Per input: line offsets of its chunks, to turn chunk-relative line numbers into real ones.
     pub offsets: Vec<Vec<u64>>,
+    /// Input names by file id, for `file:line` examples.
     pub names: Vec<String>,
+    /// Explained failures found in the error logs given.
     pub reasons_events: u64,
     /// What the walk of the directories given met and could not read.
     pub unreadable: Vec<Unreadable>,

@@ -6,18 +6,31 @@ use rustc_hash::FxHashMap;
 
 use crate::time;
 
+/// nginx `password mismatch`, Apache AH01617 (Basic) and AH01792 (Digest): the user exists, the
+/// password is wrong.
 pub const WRONG_PASSWORD: &str = "wrong password";
+/// nginx `user … was not found`, Apache AH01618 (Basic) and AH01790 (Digest): no such user in
+/// the password file.
 pub const UNKNOWN_USER: &str = "unknown user";
+/// nginx `no user/password was provided`: the request carried no credentials.
 pub const NO_CREDENTIALS: &str = "no credentials sent";
+/// Apache AH01614/AH01787: the client answered in a scheme the location does not use (Basic sent
+/// to a Digest location, or the reverse).
 pub const WRONG_SCHEME: &str = "wrong authentication scheme";
 
 /// One explained failure.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
+    /// When the error log says it happened, Unix seconds (a line without a readable time is no
+    /// event).
     pub time: i64,
+    /// The client address the message names.
     pub ip: Vec<u8>,
+    /// The request URI the message names, without its query.
     pub uri: Vec<u8>,
+    /// The user the message names (empty when none).
     pub user: Vec<u8>,
+    /// One of the reasons above.
     pub reason: &'static str,
 }
 
@@ -156,6 +169,7 @@ type Explained = (Vec<u8>, Vec<u8>, &'static str);
 #[derive(Debug, Default)]
 pub struct Reasons {
     by_key: FxHashMap<(i64, Vec<u8>), Vec<Explained>>,
+    /// Explained failures read from the error logs.
     pub events: u64,
 }
 

@@ -10,7 +10,7 @@ use hashbrown::hash_table::Entry as Slot;
 /// The hash of a key, computed once per line and reused by every table and filter that
 /// looks the key up (FxHash: keys are short, and a chunk's tables are private to it).
 #[inline]
-pub fn key_hash(key: &[u8]) -> u64 {
+pub(crate) fn key_hash(key: &[u8]) -> u64 {
     use std::hash::Hasher;
     let mut h = rustc_hash::FxHasher::default();
     h.write(key);
@@ -44,7 +44,7 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 /// A key as a table holds it: in its slot when short (an IPv4 address, most user names), so
 /// that comparing it reads no other cache line; on the heap otherwise.
 #[derive(Debug, Clone)]
-pub enum Key {
+pub(crate) enum Key {
     Inline(u8, [u8; Key::INLINE]),
     Heap(Box<[u8]>),
 }
@@ -53,7 +53,7 @@ impl Key {
     const INLINE: usize = 22;
 
     #[inline]
-    pub fn new(b: &[u8]) -> Key {
+    pub(crate) fn new(b: &[u8]) -> Key {
         if b.len() <= Key::INLINE {
             let mut a = [0u8; Key::INLINE];
             a[..b.len()].copy_from_slice(b);
@@ -64,7 +64,7 @@ impl Key {
     }
 
     #[inline]
-    pub fn as_bytes(&self) -> &[u8] {
+    pub(crate) fn as_bytes(&self) -> &[u8] {
         match self {
             Key::Inline(n, a) => &a[..*n as usize],
             Key::Heap(b) => b,
@@ -77,7 +77,7 @@ impl Key {
 /// and a merge moves entries without hashing them. hashbrown's `HashTable` is the map; this is
 /// the thin layer that stores the hash next to the key.
 #[derive(Debug, Clone)]
-pub struct Table<V> {
+pub(crate) struct Table<V> {
     t: HashTable<(u64, Key, V)>,
 }
 
@@ -91,14 +91,14 @@ impl<V> Default for Table<V> {
 
 impl<V> Table<V> {
     #[inline]
-    pub fn get(&self, hash: u64, key: &[u8]) -> Option<&V> {
+    pub(crate) fn get(&self, hash: u64, key: &[u8]) -> Option<&V> {
         self.t
             .find(hash, |e| e.0 == hash && same(e.1.as_bytes(), key))
             .map(|e| &e.2)
     }
 
     #[inline]
-    pub fn get_mut(&mut self, hash: u64, key: &[u8]) -> Option<&mut V> {
+    pub(crate) fn get_mut(&mut self, hash: u64, key: &[u8]) -> Option<&mut V> {
         self.t
             .find_mut(hash, |e| e.0 == hash && same(e.1.as_bytes(), key))
             .map(|e| &mut e.2)
@@ -107,19 +107,24 @@ impl<V> Table<V> {
     /// Whether a key with this hash is held. Chunks meet each other's successes by key hash
     /// alone (a success keeps no key), so this is the question they ask.
     #[inline]
-    pub fn contains_hash(&self, hash: u64) -> bool {
+    pub(crate) fn contains_hash(&self, hash: u64) -> bool {
         self.t.find(hash, |e| e.0 == hash).is_some()
     }
 
     /// The value of the key with this hash (see [`Table::contains_hash`]).
     #[inline]
-    pub fn get_mut_by_hash(&mut self, hash: u64) -> Option<&mut V> {
+    pub(crate) fn get_mut_by_hash(&mut self, hash: u64) -> Option<&mut V> {
         self.t.find_mut(hash, |e| e.0 == hash).map(|e| &mut e.2)
     }
 
     /// The value of `key`, inserted with `new` when absent (the key is copied only then).
     #[inline]
-    pub fn get_or_insert_with(&mut self, hash: u64, key: &[u8], new: impl FnOnce() -> V) -> &mut V {
+    pub(crate) fn get_or_insert_with(
+        &mut self,
+        hash: u64,
+        key: &[u8],
+        new: impl FnOnce() -> V,
+    ) -> &mut V {
         match self
             .t
             .entry(hash, |e| e.0 == hash && same(e.1.as_bytes(), key), |e| e.0)
@@ -130,7 +135,7 @@ impl<V> Table<V> {
     }
 
     /// Moves an owned key in, merging its value into the one already there with `join`.
-    pub fn put(&mut self, hash: u64, key: Key, value: V, join: impl FnOnce(&mut V, V)) {
+    pub(crate) fn put(&mut self, hash: u64, key: Key, value: V, join: impl FnOnce(&mut V, V)) {
         match self.t.entry(
             hash,
             |e| e.0 == hash && same(e.1.as_bytes(), key.as_bytes()),
@@ -143,7 +148,7 @@ impl<V> Table<V> {
         }
     }
 
-    pub fn remove(&mut self, hash: u64, key: &[u8]) -> Option<V> {
+    pub(crate) fn remove(&mut self, hash: u64, key: &[u8]) -> Option<V> {
         match self
             .t
             .find_entry(hash, |e| e.0 == hash && same(e.1.as_bytes(), key))
@@ -154,32 +159,32 @@ impl<V> Table<V> {
     }
 
     /// Every entry: hash, key, value.
-    pub fn iter(&self) -> impl Iterator<Item = (u64, &[u8], &V)> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (u64, &[u8], &V)> {
         self.t.iter().map(|e| (e.0, e.1.as_bytes(), &e.2))
     }
 
-    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut V> {
+    pub(crate) fn values_mut(&mut self) -> impl Iterator<Item = &mut V> {
         self.t.iter_mut().map(|e| &mut e.2)
     }
 
     /// Takes every entry out, keeping the allocation for the next use.
-    pub fn drain(&mut self) -> impl Iterator<Item = (u64, Key, V)> + '_ {
+    pub(crate) fn drain(&mut self) -> impl Iterator<Item = (u64, Key, V)> + '_ {
         self.t.drain()
     }
 
-    pub fn retain(&mut self, mut keep: impl FnMut(&[u8], &mut V) -> bool) {
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&[u8], &mut V) -> bool) {
         self.t.retain(|e| keep(e.1.as_bytes(), &mut e.2));
     }
 
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.t.clear();
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.t.len()
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.t.is_empty()
     }
 }

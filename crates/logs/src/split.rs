@@ -107,7 +107,7 @@ mod x86 {
     /// # Safety
     /// The CPU must support AVX2.
     #[target_feature(enable = "avx2")]
-    pub unsafe fn lines_avx2<const ALSO: bool>(
+    pub(super) unsafe fn lines_avx2<const ALSO: bool>(
         buf: &[u8],
         sep: u8,
         also: u8,
@@ -163,7 +163,7 @@ mod x86 {
     /// # Safety
     /// SSE2 is always available on x86-64.
     #[target_feature(enable = "sse2")]
-    pub unsafe fn lines_sse2<const ALSO: bool>(
+    pub(super) unsafe fn lines_sse2<const ALSO: bool>(
         buf: &[u8],
         sep: u8,
         also: u8,

@@ -65,7 +65,7 @@ pub fn bucket_for(span: i64) -> i64 {
 }
 
 /// Builds the summary.
-pub fn build(
+pub(crate) fn build(
     acc: &Acc,
     inputs: &[InputInfo],
     offsets: &[Vec<u64>],

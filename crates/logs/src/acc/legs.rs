@@ -8,7 +8,7 @@ use crate::heavy::key_hash;
 
 /// The legs a client passes on the way to a success: IIS's `401 2 5` and `401 1 2148074254`
 /// (NTLM/Negotiate), and elsewhere a 401 to a request without credentials (the challenge).
-pub fn is_handshake_leg(status: u16, substatus: u32, win32: u64, user: &[u8]) -> bool {
+pub(super) fn is_handshake_leg(status: u16, substatus: u32, win32: u64, user: &[u8]) -> bool {
     status == 401
         && ((substatus == 2 && win32 == 5)
             || (substatus == 1 && win32 == 2_148_074_254)
@@ -26,7 +26,7 @@ pub(super) fn bucket(ip_hash: u64) -> usize {
 }
 
 /// Seconds within which a success turns earlier handshake legs into noise.
-pub const HANDSHAKE_WINDOW: i64 = 60;
+pub(super) const HANDSHAKE_WINDOW: i64 = 60;
 
 /// Text a leg keeps: a range of the chunk being scanned (no copy for the many legs that turn
 /// out to be noise), made owned when the chunk ends with the leg still open.

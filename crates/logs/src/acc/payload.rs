@@ -214,7 +214,7 @@ pub(super) fn pair_key_into<'a>(
 }
 
 /// `ip \0 user`.
-pub fn pair_key(ip: &[u8], user: &[u8]) -> Vec<u8> {
+pub(super) fn pair_key(ip: &[u8], user: &[u8]) -> Vec<u8> {
     let mut k = Vec::with_capacity(ip.len() + user.len() + 1);
     k.extend_from_slice(ip);
     k.push(0);

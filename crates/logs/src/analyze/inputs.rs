@@ -13,7 +13,9 @@ use super::{LogError, io};
 /// An input as given on the command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
+    /// A file, directory or glob (`-` is stdin).
     Path(String),
+    /// Standard input.
     Stdin,
 }
 

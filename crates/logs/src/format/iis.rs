@@ -29,6 +29,7 @@ const MAX_FIELDS: usize = 128;
 /// Where each field this analysis reads sits in a line.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Layout {
+    /// The field names in line order, as the `#Fields` directive (or `--fields`) gives them.
     pub fields: Vec<String>,
     date: Option<usize>,
     time: Option<usize>,
@@ -332,9 +333,9 @@ fn read<'a>(
                 cache.day = time::iso_date(date).ok_or("date is not YYYY-MM-DD")?;
                 cache.date.copy_from_slice(date);
             }
-            cache.day * 86_400 + time::clock(fields.get(t)).ok_or("time is not hh:mm:ss")?
+            Some(cache.day * 86_400 + time::clock(fields.get(t)).ok_or("time is not hh:mm:ss")?)
         }
-        _ => i64::MIN,
+        _ => None,
     };
     let num = |idx: Option<usize>| match idx {
         Some(i) => number(fields.get(i)),
@@ -442,7 +443,7 @@ mod tests {
                 &b"GET"[..]
             )
         );
-        assert_eq!(r.time, 1_795_738_142);
+        assert_eq!(r.time, Some(1_795_738_142));
         assert_eq!(r.agent, b"Mozilla/5.0+(Windows+NT+10.0)");
         let r = parse_line(&l, b"2026-11-27 00:09:02 10.0.0.5 RPC_IN_DATA /rpc/rpcproxy.dll - 443 - 10.1.2.3 MSRPC - 401 2 5 0", &mut c).unwrap();
         assert_eq!(
@@ -491,8 +492,11 @@ mod tests {
         assert!(!Layout::parse("date time").usable());
     }
 
+    /// Time, text fields and codes of a record.
+    type Carried = (Option<i64>, Vec<Vec<u8>>, (u16, u32, u64));
+
     /// The fields a record carries, for comparisons.
-    fn fields(r: &Record) -> (i64, Vec<Vec<u8>>, (u16, u32, u64)) {
+    fn fields(r: &Record) -> Carried {
         (
             r.time,
             [r.ip, r.user, r.method, r.uri, r.agent]
@@ -557,7 +561,7 @@ mod tests {
         assert!(l.local_time());
         let mut c = DayCache::default();
         let r = parse_line(&l, b"2026-11-27 01:09:02 10.1.2.3 - GET / 401", &mut c).unwrap();
-        assert_eq!(r.time, 1_795_738_142 + 3600);
+        assert_eq!(r.time, Some(1_795_738_142 + 3600));
         // With both, UTC wins and the times are not local.
         let l = Layout::parse("date-local time-local date time c-ip sc-status");
         assert!(!l.local_time());
@@ -567,12 +571,12 @@ mod tests {
             &mut c,
         )
         .unwrap();
-        assert_eq!(r.time, 1_795_738_142);
+        assert_eq!(r.time, Some(1_795_738_142));
         // A date without its time is no timestamp.
         let l = Layout::parse("date-local c-ip sc-status");
         assert!(!l.local_time());
         let r = parse_line(&l, b"2026-11-27 10.1.2.3 401", &mut c).unwrap();
-        assert_eq!(r.time, i64::MIN);
+        assert_eq!(r.time, None);
     }
 
     #[test]

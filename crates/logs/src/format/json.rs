@@ -12,6 +12,7 @@ pub const NAMES: [&str; 7] = ["time", "ip", "user", "method", "uri", "status", "
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mapping {
     paths: Vec<(&'static str, Vec<String>)>,
+    /// The preset it started from (`generic`, `caddy`, `traefik`), for the input's format name.
     pub preset: &'static str,
 }
 
@@ -131,11 +132,11 @@ impl Mapping {
             .filter(|s| (100..1000).contains(s))
             .ok_or("no status field (use --field status=…)")? as u16;
         let time = match self.get(&v, "time") {
-            Some(Value::Number(n)) => n.as_f64().map(|f| f as i64).unwrap_or(i64::MIN),
-            Some(Value::String(s)) => time::rfc3339(s.as_bytes())
-                .or_else(|| time::ncsa(s.as_bytes()))
-                .unwrap_or(i64::MIN),
-            _ => i64::MIN,
+            Some(Value::Number(n)) => n.as_f64().map(|f| f as i64),
+            Some(Value::String(s)) => {
+                time::rfc3339(s.as_bytes()).or_else(|| time::ncsa(s.as_bytes()))
+            }
+            _ => None,
         };
         let uri = text("uri");
         let uri = uri.split('?').next().unwrap_or_default().to_string();
@@ -154,12 +155,19 @@ impl Mapping {
 /// A JSON line's fields, owned.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Fields {
-    pub time: i64,
+    /// Unix seconds (from a number or an RFC 3339 / NCSA string); `None` when absent or unreadable.
+    pub time: Option<i64>,
+    /// The client address, any port stripped.
     pub ip: String,
+    /// The authenticated user, empty when none.
     pub user: String,
+    /// The request method.
     pub method: String,
+    /// The request path, without its query.
     pub uri: String,
+    /// The response status.
     pub status: u16,
+    /// The User-Agent.
     pub agent: String,
 }
 
@@ -218,7 +226,7 @@ mod tests {
                 f.status,
                 f.agent.as_str()
             ),
-            (1_795_738_142, "10.0.0.9", "/api", 401, "curl/8.5")
+            (Some(1_795_738_142), "10.0.0.9", "/api", 401, "curl/8.5")
         );
     }
 
@@ -230,7 +238,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             (f.ip.as_str(), f.user.as_str(), f.status, f.time),
-            ("192.0.2.4", "", 403, 1_795_738_142)
+            ("192.0.2.4", "", 403, Some(1_795_738_142))
         );
     }
 

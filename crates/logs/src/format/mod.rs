@@ -14,7 +14,9 @@ pub enum Format {
     /// IIS W3C; the layout in force at the start of the input (its first `#Fields`, or the one
     /// assumed for a fragment without it); later `#Fields` lines switch it.
     Iis(iis::Layout),
+    /// NCSA common/combined or any nginx `log_format` / Apache `LogFormat` string.
     Ncsa(ncsa::Layout),
+    /// JSON lines, with where each field is found.
     Json(json::Mapping),
     /// nginx or Apache error log: read for reasons, not counted as requests.
     ErrorLog,
@@ -42,13 +44,20 @@ impl Format {
 /// Why the inputs cannot be read as asked.
 #[derive(Debug, thiserror::Error)]
 pub enum FormatError {
+    /// `--format` names no format and is no valid format string.
     #[error("--format: {0}")]
     Format(String),
+    /// `--fields` (a W3C field list) cannot be used.
     #[error("--fields: {0}")]
     Fields(String),
     /// An input whose format is not known; `why` says what was asked and what was seen.
     #[error("{path}: {why}")]
-    Unrecognised { path: String, why: String },
+    Unrecognised {
+        /// The input as named.
+        path: String,
+        /// What was asked and what was seen.
+        why: String,
+    },
 }
 
 /// What `--format` and `--fields` ask for, decided before any input is opened.
@@ -58,7 +67,10 @@ pub enum Choice {
     Sniff,
     /// IIS W3C: each input's layout comes from its own `#Fields` lines; lines before the first
     /// (a rotated file's fragment) are read with `start` (`--fields`), or IIS's default.
-    Iis { start: Option<iis::Layout> },
+    Iis {
+        /// The layout of lines before any `#Fields`; `None` picks IIS's default.
+        start: Option<iis::Layout>,
+    },
     /// One format for every input.
     Fixed(Format),
 }
@@ -185,7 +197,7 @@ fn sniff_failure(head: &[u8]) -> String {
     }
     let layout = iis::Layout::default_for(fragment(head));
     let iis_fragment = fragment(head).any(|line| {
-        iis::parse_line(&layout, line, &mut Default::default()).is_ok_and(|r| r.time != i64::MIN)
+        iis::parse_line(&layout, line, &mut Default::default()).is_ok_and(|r| r.time.is_some())
     });
     if iis_fragment {
         "cannot tell the log format from its first lines, which read as IIS W3C without the #Fields line (a rotated file's fragment?): use --format iis, with --fields 'date time ...' if the site logs other fields than IIS's default".into()
@@ -264,12 +276,15 @@ fn trim_cr(line: &[u8]) -> &[u8] {
 pub struct ChunkOut {
     /// Lines before the chunk's first `#Fields` (IIS), parsed with the layout assumed at its start.
     pub prefix: Acc,
+    /// The lines from the first directive on.
     pub rest: Acc,
     /// Bytes of the chunk up to the first directive (where `rest` starts).
     pub prefix_len: usize,
     /// The IIS layout in force at the end of the chunk, if a directive changed it.
     pub last_layout: Option<iis::Layout>,
+    /// Lines in the chunk, directives included.
     pub lines: u64,
+    /// Of those, the lines in `prefix`.
     pub prefix_lines: u64,
 }
 

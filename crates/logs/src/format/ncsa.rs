@@ -208,10 +208,7 @@ impl Layout {
         line: &'a [u8],
         cache: &mut TimeCache,
     ) -> Result<Record<'a>, &'static str> {
-        let mut r = Record {
-            time: i64::MIN,
-            ..Record::default()
-        };
+        let mut r = Record::default();
         let mut p = 0;
         let mut forwarded: &[u8] = b"";
         let mut has_status = false;
@@ -247,19 +244,23 @@ impl Layout {
                         Var::ForwardedFor => forwarded = dash(value),
                         Var::RemoteUser => r.user = dash(value),
                         Var::TimeLocal => {
-                            r.time = cache
-                                .ncsa(value)
-                                .ok_or("the time is not dd/Mon/yyyy:hh:mm:ss zone")?
+                            r.time = Some(
+                                cache
+                                    .ncsa(value)
+                                    .ok_or("the time is not dd/Mon/yyyy:hh:mm:ss zone")?,
+                            )
                         }
                         Var::TimeIso => {
-                            r.time = time::rfc3339(value).ok_or("the time is not RFC 3339")?
+                            r.time = Some(time::rfc3339(value).ok_or("the time is not RFC 3339")?)
                         }
                         Var::TimeEpoch => {
                             let secs = value.split(|&b| b == b'.').next().unwrap_or_default();
-                            r.time = std::str::from_utf8(secs)
-                                .ok()
-                                .and_then(|s| s.parse().ok())
-                                .ok_or("the time is not Unix seconds")?;
+                            r.time = Some(
+                                std::str::from_utf8(secs)
+                                    .ok()
+                                    .and_then(|s| s.parse().ok())
+                                    .ok_or("the time is not Unix seconds")?,
+                            );
                         }
                         Var::Request => {
                             let mut parts = value.splitn(3, |&b| b == b' ');
@@ -335,7 +336,7 @@ fn fast<'a>(
     let status = parse_status(&line[req_end + 2..req_end + 5])?;
     let request = &line[req_start..req_end];
     let mut r = Record {
-        time,
+        time: Some(time),
         ip: &line[..sp1],
         user: dash(&line[sp2 + 1..sp3]),
         status,
@@ -561,11 +562,15 @@ mod tests {
                 &b"curl/7.88.1"[..]
             )
         );
-        assert_eq!(r.time, 1_795_738_142);
+        assert_eq!(r.time, Some(1_795_738_142));
         let r = l.parse_line(br#"::1 - - [27/Nov/2026:01:09:02 +0100] "PROPFIND /dav HTTP/1.1" 207 1 "-" "agent with \"quotes\"""#, &mut c).unwrap();
         assert_eq!(
             (r.user, r.time, r.agent),
-            (&b""[..], 1_795_738_142, &br#"agent with \"quotes\""#[..])
+            (
+                &b""[..],
+                Some(1_795_738_142),
+                &br#"agent with \"quotes\""#[..]
+            )
         );
     }
 
@@ -606,7 +611,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             (r.ip, r.status, r.time),
-            (&b"203.0.113.5"[..], 403, 1_795_738_142)
+            (&b"203.0.113.5"[..], 403, Some(1_795_738_142))
         );
     }
 
@@ -627,7 +632,18 @@ mod tests {
     }
 
     /// What a reader made of a line, comparable.
-    type Read = Result<(i64, Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>, u16, Vec<u8>), &'static str>;
+    type Read = Result<
+        (
+            Option<i64>,
+            Vec<u8>,
+            Vec<u8>,
+            Vec<u8>,
+            Vec<u8>,
+            u16,
+            Vec<u8>,
+        ),
+        &'static str,
+    >;
 
     fn read(l: &Layout, line: &[u8]) -> Read {
         let mut c = TimeCache::default();
