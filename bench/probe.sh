@@ -2,6 +2,7 @@
 # The probe's wall time against curl doing the same handshake on the same local servers
 # (Apache mod_auth_digest, pyspnego's NTLM acceptor, nginx auth_basic), and the cold start.
 # Usage: bash bench/probe.sh        (results in target/bench/probe.md)
+#        BASE_BIN=path/to/older/why401 bash bench/probe.sh   (also times that build, same run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/peers.sh
@@ -12,7 +13,14 @@ trap 'peers_stop "$dir"; rm -rf "$dir"' EXIT
 peers_start "$dir" >/dev/null
 mkdir -p target/bench
 w=./target/release/why401
+base=()
+if [ -n "${BASE_BIN:-}" ]; then
+  base=(-n "base Digest (Apache)" "$BASE_BIN $WHY401_APACHE_URL/digest/ -u alice:s3cret --json"
+        -n "base NTLM (pyspnego)" "$BASE_BIN $WHY401_PYSPNEGO_URL/ -u 'CORP\\alice:s3cret' --json"
+        -n "base Basic (nginx)"   "$BASE_BIN $WHY401_NGINX_URL/basic/ -u alice:s3cret --json")
+fi
 hyperfine -N --warmup 10 --min-runs 100 --export-markdown target/bench/probe.md --export-json target/bench/probe.json \
+  "${base[@]}" \
   -n "curl --digest (Apache)"  "curl -s -o /dev/null --digest -u alice:s3cret $WHY401_APACHE_URL/digest/" \
   -n "why401 Digest (Apache)"  "$w $WHY401_APACHE_URL/digest/ -u alice:s3cret --json" \
   -n "curl --ntlm (pyspnego)"  "curl -s -o /dev/null --ntlm -u 'CORP\\alice:s3cret' $WHY401_PYSPNEGO_URL/" \
@@ -29,5 +37,7 @@ for scheme in ["Digest (Apache)", "NTLM (pyspnego)", "Basic (nginx)"]:
     curl = [k for k in r if k.startswith("curl") and scheme.split()[1] in k][0]
     ours = "why401 " + scheme
     print(f"{scheme:18} curl {ms(curl):6.2f} ms   why401 {ms(ours):6.2f} ms   ratio {ms(ours)/ms(curl):.2f}x")
+    if "base " + scheme in r:
+        print(f"{'':18} this build / base build {ms(ours)/ms('base ' + scheme):.2f}x")
 print(f"why401 --version cold start {ms('why401 --version'):.2f} ms")
 PY

@@ -7,7 +7,7 @@
 //! ```
 //! use why401_loggen::{Config, Format, generate, size};
 //!
-//! let cfg = Config { format: Format::Ncsa, size: size("20K"), seed: 401, days: 7 };
+//! let cfg = Config { format: Format::Ncsa, size: size("20K").unwrap(), seed: 401, days: 7 };
 //! let mut log = Vec::new();
 //! let truth = generate(&cfg, &mut log);
 //! let count = |key: &str| truth[key].as_u64().unwrap();
@@ -57,15 +57,21 @@ pub struct Config {
     pub days: i64,
 }
 
-/// Parses sizes like `200M`, `1G`, `10G`.
-pub fn size(s: &str) -> u64 {
+/// Parses sizes like `200M`, `1G`, `10G`, `512` (bytes); anything else is refused, never read as
+/// some default.
+pub fn size(s: &str) -> Result<u64, String> {
     let (num, mult) = match s.chars().last() {
         Some('G' | 'g') => (&s[..s.len() - 1], 1u64 << 30),
         Some('M' | 'm') => (&s[..s.len() - 1], 1 << 20),
         Some('K' | 'k') => (&s[..s.len() - 1], 1 << 10),
         _ => (s, 1),
     };
-    (num.parse::<f64>().unwrap_or(100.0) * mult as f64) as u64
+    match num.parse::<f64>() {
+        Ok(n) if n.is_finite() && n >= 0.0 => Ok((n * mult as f64) as u64),
+        _ => Err(format!(
+            "{s:?} is not a size (200M, 1G, 10G, 512K or bytes)"
+        )),
+    }
 }
 
 /// One request, before formatting.
@@ -592,4 +598,20 @@ pub fn generate(cfg: &Config, out: impl Write) -> serde_json::Value {
         "injected": t.injected,
     });
     doc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::size;
+
+    #[test]
+    fn sizes_are_read_or_refused() {
+        assert_eq!(size("1G"), Ok(1 << 30));
+        assert_eq!(size("200M"), Ok(200 << 20));
+        assert_eq!(size("0.5k"), Ok(512));
+        assert_eq!(size("512"), Ok(512));
+        for bad in ["1T", "", "G", "-1M", "lots"] {
+            assert!(size(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -20,8 +20,8 @@ struct Args {
     #[arg(long, value_enum)]
     format: Kind,
     /// Approximate size, e.g. 200M, 1G, 10G.
-    #[arg(long, default_value = "100M")]
-    size: String,
+    #[arg(long, default_value = "100M", value_parser = size)]
+    size: u64,
     #[arg(long, default_value_t = 401)]
     seed: u64,
     /// Days the log spans.
@@ -43,7 +43,7 @@ fn main() {
     };
     let cfg = Config {
         format,
-        size: size(&args.size),
+        size: args.size,
         seed: args.seed,
         days: args.days,
     };

@@ -64,6 +64,13 @@ pub enum SpecError {
     /// A `--bearer` token that cannot go in an `Authorization` header; holds why.
     #[error("the bearer token {0}")]
     Bearer(String),
+    /// `--bearer` and `-H 'Authorization: …'` both given: one request carries one
+    /// `Authorization`, and silently dropping either would probe something the user did not ask.
+    #[error(
+        "--bearer and -H 'Authorization: …' both give the request's credentials: keep one \
+         (--bearer TOKEN is -H 'Authorization: Bearer TOKEN')"
+    )]
+    TwoAuthorizations,
     /// A server or proxy user name with a control character (Digest quotes it into a header).
     #[error("the {what} user name {why}")]
     User {
@@ -262,8 +269,8 @@ pub struct ProbeSpec {
     pub body: Option<Vec<u8>>,
     /// `-u`: used to answer the server's Negotiate, NTLM, Digest or Basic challenge.
     pub credentials: Option<UserCredentials>,
-    /// `--bearer`: sent as `Authorization: Bearer` from the first request (it wins over a `-H
-    /// Authorization`).
+    /// `--bearer`: sent as `Authorization: Bearer` from the first request (refused together with
+    /// a `-H Authorization`).
     pub bearer: Option<String>,
     /// `-b 'a=b; c=d'` pairs.
     pub cookies: Vec<(String, String)>,
@@ -383,6 +390,9 @@ impl ProbeSpec {
             && check_header("Authorization", &format!("Bearer {t}")).is_err()
         {
             return Err(SpecError::Bearer(control_character(t)));
+        }
+        if self.bearer.is_some() && self.header("authorization").is_some() {
+            return Err(SpecError::TwoAuthorizations);
         }
         // Digest quotes the user name into the header; Basic and NTLM encode it.
         for (what, c) in [
@@ -674,6 +684,12 @@ mod tests {
         let mut s = spec();
         s.bearer = Some("abc\ndef".into());
         assert!(matches!(s.check(), Err(SpecError::Bearer(_))));
+        let mut s = spec();
+        s.bearer = Some("abc".into());
+        assert_eq!(s.check(), Ok(()));
+        s.headers
+            .push(("authorization".into(), "Basic YWxpY2U6cHc=".into()));
+        assert_eq!(s.check(), Err(SpecError::TwoAuthorizations));
         let mut s = spec();
         s.credentials = Some(UserCredentials::new("al\nice", "pw".into()));
         assert!(matches!(

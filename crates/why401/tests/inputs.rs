@@ -114,6 +114,10 @@ fn an_invalid_header_or_method_is_refused_before_anything_is_sent() {
             vec!["--bearer", "abc\u{1b}def"],
             "the bearer token has the control character",
         ),
+        (
+            vec!["--bearer", "abc", "-H", "Authorization: Basic YWxpY2U6cHc="],
+            "--bearer and -H 'Authorization: …' both give the request's credentials",
+        ),
     ];
     for (args, message) in cases {
         let mut cmd = why401();
