@@ -8,12 +8,10 @@ use serde::{Deserialize, Serialize};
 use why401_wire::digest::{NonceCounter, NonceVerdict, ReceivedDigest};
 use why401_wire::{b64, basic, credentials};
 
+use crate::account::{PASSWORD, USER};
 use crate::server::{Handler, Req, Resp};
 use crate::windows::{Acceptor, Step};
 
-/// The lab's user for Basic and Digest.
-pub(crate) const USER: &str = "alice";
-pub(crate) const PASSWORD: &str = "s3cret";
 /// The audience lab tokens are issued for.
 pub(crate) const AUDIENCE: &str = "api://lab";
 pub(crate) const ISSUER: &str = "https://idp.lab.why401";

@@ -35,6 +35,16 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
+/// The lab's one account: Basic, Digest, NTLM and Negotiate all accept it (the domain matters
+/// to NTLM and Negotiate only).
+mod account {
+    /// The Windows domain of the account.
+    pub(crate) const DOMAIN: &str = "CORP";
+    /// The user name.
+    pub(crate) const USER: &str = "alice";
+    /// Its password (the lab's, printed by `why401 lab --serve`; nothing real).
+    pub(crate) const PASSWORD: &str = "s3cret";
+}
 mod app;
 mod scenarios;
 mod server;

@@ -6,9 +6,9 @@ use url::Url;
 use why401_probe::{ProbeSpec, UserCredentials};
 use why401_wire::basic;
 
-use crate::app::{self, PASSWORD, USER};
+use crate::account::{self, PASSWORD, USER};
+use crate::app;
 use crate::server;
-use crate::windows;
 
 /// The running lab: two origins of the app and a proxy.
 pub struct Lab {
@@ -236,15 +236,15 @@ pub(crate) fn all() -> Vec<Scenario> {
             spec: |l| {
                 with_user(
                     spec(l, "/ntlm"),
-                    &format!("{}\\{}", windows::DOMAIN, windows::USER),
-                    windows::PASSWORD,
+                    &format!("{}\\{}", account::DOMAIN, account::USER),
+                    account::PASSWORD,
                 )
             },
             command: |l| {
                 format!(
                     "why401 {} -u 'CORP\\alice'   (password {})",
                     l.url("/ntlm"),
-                    windows::PASSWORD
+                    account::PASSWORD
                 )
             },
         },
@@ -255,7 +255,7 @@ pub(crate) fn all() -> Vec<Scenario> {
             spec: |l| {
                 with_user(
                     spec(l, "/ntlm"),
-                    &format!("{}\\{}", windows::DOMAIN, windows::USER),
+                    &format!("{}\\{}", account::DOMAIN, account::USER),
                     "wrong",
                 )
             },
@@ -263,7 +263,7 @@ pub(crate) fn all() -> Vec<Scenario> {
                 format!(
                     "why401 {} -u 'CORP\\alice'   (any password but {})",
                     l.url("/ntlm"),
-                    windows::PASSWORD
+                    account::PASSWORD
                 )
             },
         },
@@ -274,15 +274,15 @@ pub(crate) fn all() -> Vec<Scenario> {
             spec: |l| {
                 with_user(
                     spec(l, "/negotiate"),
-                    &format!("{}\\{}", windows::DOMAIN, windows::USER),
-                    windows::PASSWORD,
+                    &format!("{}\\{}", account::DOMAIN, account::USER),
+                    account::PASSWORD,
                 )
             },
             command: |l| {
                 format!(
                     "why401 {} -u 'CORP\\alice'   (password {})",
                     l.url("/negotiate"),
-                    windows::PASSWORD
+                    account::PASSWORD
                 )
             },
         },

@@ -6,10 +6,7 @@ use sspi::{
 };
 use why401_probe::security_context;
 
-/// The lab's Windows account.
-pub(crate) const DOMAIN: &str = "CORP";
-pub(crate) const USER: &str = "alice";
-pub(crate) const PASSWORD: &str = "s3cret";
+use crate::account::{DOMAIN, PASSWORD, USER};
 
 fn identity() -> AuthIdentity {
     AuthIdentity {
