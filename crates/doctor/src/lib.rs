@@ -31,6 +31,7 @@
 //!             headers: vec![("WWW-Authenticate".into(), r#"Basic realm="x""#.into())],
 //!             body: String::new(),
 //!             body_len: 0,
+//!             body_incomplete: None,
 //!         }),
 //!         error: None,
 //!         auth: None, // no Authorization header went out

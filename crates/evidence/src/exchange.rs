@@ -52,6 +52,10 @@ pub struct ResponseRecord {
     pub body: String,
     /// Bytes of body the source read (it may stop early on a huge body); `body` keeps the start.
     pub body_len: usize,
+    /// Why the body was not read to its end (longer than the source reads, or the connection
+    /// broke off mid-body); `None` when it was read whole.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body_incomplete: Option<String>,
 }
 
 impl ResponseRecord {
@@ -179,6 +183,7 @@ mod tests {
             headers: vec![],
             body: String::new(),
             body_len: 0,
+            body_incomplete: None,
         }
     }
 

@@ -27,6 +27,7 @@
 //!         headers: vec![("WWW-Authenticate".into(), "Negotiate".into())],
 //!         body: String::new(),
 //!         body_len: 0,
+//!         body_incomplete: None,
 //!     }),
 //!     error: None,
 //!     auth: None,

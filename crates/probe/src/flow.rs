@@ -262,7 +262,10 @@ impl<'a> Probe<'a> {
             return Err((ReachKind::Other, "no connection".into()));
         };
         let result = net::send(conn, req, self.spec.timeout).await;
-        if matches!(result, Err((ReachKind::Timeout, _))) {
+        // After a timeout, or a body left unread, the connection is in no state for another leg.
+        if matches!(&result, Err((ReachKind::Timeout, _)))
+            || matches!(&result, Ok(r) if r.body_incomplete.is_some())
+        {
             self.conn = None;
         }
         result

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -335,6 +335,8 @@ async fn tunnel(
             headers,
             body_len: body.len(),
             body,
+            // The proxy's refusal is read up to its blank line and what came with it.
+            body_incomplete: None,
         },
     })
 }
@@ -363,16 +365,14 @@ pub async fn send(
                 )
             })
             .collect();
-        let bytes = match Limited::new(body, BODY_READ).collect().await {
-            Ok(c) => c.to_bytes(),
-            Err(_) => Bytes::new(),
-        };
+        let (bytes, body_incomplete) = read_body(body).await;
         Ok(ResponseRecord {
             status: parts.status.as_u16(),
             version: format!("{:?}", parts.version),
             headers,
             body: String::from_utf8_lossy(&bytes[..bytes.len().min(BODY_KEEP)]).into_owned(),
             body_len: bytes.len(),
+            body_incomplete,
         })
     };
     match tokio::time::timeout(timeout, exchange).await {
@@ -382,6 +382,39 @@ pub async fn send(
             format!("no response within {:.1} s", timeout.as_secs_f64()),
         )),
     }
+}
+
+/// Reads a body up to `BODY_READ` bytes. What was read is kept even when the rest is not (too
+/// long, or the connection broke off), with the reason: a huge or cut 401 page is not an empty one.
+async fn read_body(mut body: hyper::body::Incoming) -> (Vec<u8>, Option<String>) {
+    let mut out = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let data = match frame {
+            Ok(f) => match f.into_data() {
+                Ok(d) => d,
+                Err(_) => continue, // trailers
+            },
+            Err(e) => {
+                let why = format!(
+                    "the body broke off after {} bytes: {}",
+                    out.len(),
+                    describe_hyper(&e)
+                );
+                return (out, Some(why));
+            }
+        };
+        let room = BODY_READ - out.len();
+        if data.len() > room {
+            out.extend_from_slice(&data[..room]);
+            let why = format!(
+                "the body is longer than {} MiB: only its start was read",
+                BODY_READ >> 20
+            );
+            return (out, Some(why));
+        }
+        out.extend_from_slice(&data);
+    }
+    (out, None)
 }
 
 /// What goes on the request line: the absolute URL to a proxy (plain http through it), else

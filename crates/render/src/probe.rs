@@ -185,6 +185,9 @@ fn heads(out: &mut String, e: &Exchange, show_secrets: bool) {
                 r.body_len
             );
         }
+        if let Some(why) = &r.body_incomplete {
+            let _ = writeln!(out, "      {} ({why})", paint(style::DIM, "<"));
+        }
     }
 }
 
@@ -253,12 +256,18 @@ pub fn probe_json(ev: &ProbeEvidence, d: &Diagnosis, show_secrets: bool) -> Valu
                     "headers": redacted(&e.request.headers, show_secrets),
                     "body_len": e.request.body_len,
                 },
-                "response": e.response.as_ref().map(|r| json!({
-                    "status": r.status,
-                    "version": r.version,
-                    "headers": redacted(&r.headers, show_secrets),
-                    "body_len": r.body_len,
-                })),
+                "response": e.response.as_ref().map(|r| {
+                    let mut resp = json!({
+                        "status": r.status,
+                        "version": r.version,
+                        "headers": redacted(&r.headers, show_secrets),
+                        "body_len": r.body_len,
+                    });
+                    if let Some(why) = &r.body_incomplete {
+                        resp["body_incomplete"] = json!(why);
+                    }
+                    resp
+                }),
                 "error": e.error,
             })
         })

@@ -441,3 +441,35 @@ fn credentials_never_follow_a_redirect_down_to_plain_http() {
     );
     assert_eq!(ids(&j)[0], "auth-dropped-on-redirect", "{j}");
 }
+
+#[test]
+fn a_body_too_long_to_read_is_kept_in_part_and_said_so() {
+    // A 5 MiB 401 page: the probe reads 4 MiB, keeps the start, and says the rest was not read,
+    // instead of recording an empty body.
+    let server = ScriptedServer::start(|_| {
+        let mut r = Reply::new(401).header("WWW-Authenticate", r#"Basic realm="big""#);
+        r.body = "<p>denied</p>".repeat(5 * 1024 * 1024 / 13 + 1);
+        r
+    });
+    let (code, j) = probe(&[&server.url("/"), "--no-siblings"]);
+    assert_eq!(code, 1, "{j}");
+    let response = &j["exchanges"][0]["response"];
+    assert_eq!(response["status"], 401);
+    assert_eq!(response["body_len"], 4 * 1024 * 1024, "{response}");
+    assert!(
+        response["body_incomplete"]
+            .as_str()
+            .is_some_and(|w| w.contains("longer than 4 MiB")),
+        "{response}"
+    );
+    // A short body is read whole, and says nothing.
+    let small = ScriptedServer::start(|_| {
+        let mut r = Reply::new(401).header("WWW-Authenticate", r#"Basic realm="small""#);
+        r.body = "<p>denied</p>".into();
+        r
+    });
+    let (_, j) = probe(&[&small.url("/"), "--no-siblings"]);
+    let response = &j["exchanges"][0]["response"];
+    assert_eq!(response["body_len"], 13);
+    assert!(response.get("body_incomplete").is_none(), "{response}");
+}

@@ -22,6 +22,7 @@ fn exchange(status: u16, headers: &[(&str, &str)], auth: Option<SentAuth>) -> Ex
                 .collect(),
             body: String::new(),
             body_len: 0,
+            body_incomplete: None,
         }),
         error: None,
         auth,
