@@ -4,8 +4,8 @@
 use std::fmt::Write;
 
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
-use why401_doctor::Finding;
 use why401_doctor::time::{duration, timestamp};
+use why401_doctor::{Finding, Severity};
 use why401_evidence::logs::{KeyCount, LogSummary};
 
 use crate::Options;
@@ -71,6 +71,29 @@ fn headline(s: &LogSummary) -> String {
     )
 }
 
+/// Inputs that were not read whole, one sentence each: every count is then a lower bound.
+fn input_problems(s: &LogSummary) -> Vec<String> {
+    let mut out: Vec<String> = s
+        .inputs
+        .iter()
+        .filter_map(|i| {
+            let why = i.ended_early.as_ref()?;
+            Some(format!(
+                "{} ended early after {} lines ({} bytes of text): {why}; its counts are a lower bound",
+                i.path,
+                thousands(i.lines),
+                thousands(i.bytes)
+            ))
+        })
+        .collect();
+    out.extend(
+        s.unreadable
+            .iter()
+            .map(|u| format!("{} could not be read: {}", u.path, u.error)),
+    );
+    out
+}
+
 /// The text summary.
 pub fn logs(s: &LogSummary, findings: &[Finding], opts: Options) -> String {
     let mut out = String::new();
@@ -104,6 +127,13 @@ pub fn logs(s: &LogSummary, findings: &[Finding], opts: Options) -> String {
             "  unparsed lines: {} — outside --since/--until: {}",
             thousands(s.unparsed),
             thousands(s.filtered_out)
+        );
+    }
+    for line in input_problems(s) {
+        let _ = writeln!(
+            out,
+            "  {}: {line}",
+            paint(style::severity(Severity::Warning), "warning")
         );
     }
     out.push('\n');
@@ -352,6 +382,14 @@ td:nth-child(2){font-variant-numeric:tabular-nums}.finding{border-left:4px solid
         thousands(s.real_failures),
         thousands(s.unparsed)
     );
+    let problems = input_problems(s);
+    if !problems.is_empty() {
+        out.push_str("<section id=\"input-problems\" class=\"finding warning\"><h2>Input not read whole</h2><ul>");
+        for line in &problems {
+            let _ = write!(out, "<li>{}</li>", esc(line));
+        }
+        out.push_str("</ul></section>");
+    }
     out.push_str("<section id=\"findings\"><h2>Findings</h2>");
     if findings.is_empty() {
         out.push_str("<p>Nothing to report.</p>");
@@ -554,6 +592,51 @@ mod tests {
         assert!(!html.contains("<script>alert"), "{html}");
         assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
         assert!(html.contains("a&quot;onmouseover=&quot;x"));
+    }
+
+    #[test]
+    fn inputs_not_read_whole_are_said_in_text_and_html() {
+        use why401_evidence::logs::{InputInfo, Unreadable};
+        let mut s = LogSummary::default();
+        assert!(!logs(&s, &[], Options::default()).contains("warning:"));
+        s.inputs.push(InputInfo {
+            path: "u_ex261201.log.gz".into(),
+            format: "iis-w3c".into(),
+            bytes: 1_020_228,
+            lines: 9_980,
+            unparsed: 0,
+            ended_early: Some("incomplete deflate stream".into()),
+        });
+        s.unreadable.push(Unreadable {
+            path: "logs/<loop>".into(),
+            error: "a link back to an ancestor directory".into(),
+        });
+        // Styles are ANSI sequences here (the binary strips them off a terminal): drop them.
+        let text = logs(&s, &[], Options::default());
+        let mut plain = String::new();
+        let mut chars = text.chars();
+        while let Some(c) = chars.next() {
+            if c == '\x1b' {
+                chars.by_ref().find(|&c| c == 'm');
+            } else {
+                plain.push(c);
+            }
+        }
+        let text = plain;
+        assert!(
+            text.contains("warning: u_ex261201.log.gz ended early after 9,980 lines (1,020,228 bytes of text): incomplete deflate stream"),
+            "{text}"
+        );
+        assert!(
+            text.contains("warning: logs/<loop> could not be read"),
+            "{text}"
+        );
+        let html = logs_html(&s, &[]);
+        assert!(html.contains("id=\"input-problems\""), "{html}");
+        assert!(
+            html.contains("logs/&lt;loop&gt; could not be read"),
+            "{html}"
+        );
     }
 
     #[test]
