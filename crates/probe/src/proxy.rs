@@ -268,4 +268,35 @@ mod tests {
             assert!(why.contains(bad), "{bad}: {why}");
         }
     }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn proxy_values_never_panic_and_redaction_hides_userinfo(
+            v in prop_oneof![
+                "\\PC{0,60}",
+                "(http://)?[a-z]{1,6}:[a-zA-Z0-9%!]{1,8}@[a-z]{1,8}(:[0-9]{1,5})?",
+            ]
+        ) {
+            let shown = redact(&v);
+            if let Ok(url) = parse_proxy(&v) {
+                prop_assert_eq!(url.scheme(), "http");
+                let _ = credentials_in(&url);
+                let secret = format!(":{}@", url.password().unwrap_or(""));
+                if secret.len() > 2 {
+                    prop_assert!(!shown.contains(&secret), "{} shows {}", shown, secret);
+                }
+            }
+        }
+
+        #[test]
+        fn no_proxy_entries_never_panic(e in "[a-z0-9.:/*\\[\\] -]{0,40}", host in "[a-z0-9.-]{1,20}") {
+            if let Ok(b) = Bypass::parse(&e)
+                && let Ok(u) = Url::parse(&format!("http://{host}/"))
+            {
+                let _ = b.matches(&u);
+            }
+        }
+    }
 }
