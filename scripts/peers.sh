@@ -199,6 +199,13 @@ EOF
       >"$dir/ntlm-server.log" 2>&1 & echo $! > "$dir/ntlm-server.pid")
   peers_wait "$ntlm_port" "pyspnego NTLM server" || return 1
   export WHY401_PYSPNEGO_URL="http://127.0.0.1:$ntlm_port"
+
+  # pyspnego's Negotiate (SPNEGO) acceptor: checks the mechListMIC as Windows does.
+  local nego_port; nego_port=$(peers_free_port)
+  (NTLM_USER_FILE="$dir/ntlm-users.txt" python3 "$(dirname "${BASH_SOURCE[0]}")/peers/ntlm_server.py" "$nego_port" negotiate \
+      >"$dir/negotiate-server.log" 2>&1 & echo $! > "$dir/negotiate-server.pid")
+  peers_wait "$nego_port" "pyspnego Negotiate server" || return 1
+  export WHY401_PYSPNEGO_NEGOTIATE_URL="http://127.0.0.1:$nego_port"
 }
 
 peers_stop() {
@@ -207,5 +214,6 @@ peers_stop() {
   [ -f "$dir/apache.pid" ] && apache2 -f "$dir/apache.conf" -k stop 2>/dev/null
   [ -f "$dir/squid/squid.pid" ] && kill "$(cat "$dir/squid/squid.pid")" 2>/dev/null
   [ -f "$dir/ntlm-server.pid" ] && kill "$(cat "$dir/ntlm-server.pid")" 2>/dev/null
+  [ -f "$dir/negotiate-server.pid" ] && kill "$(cat "$dir/negotiate-server.pid")" 2>/dev/null
   true
 }

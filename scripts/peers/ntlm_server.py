@@ -1,8 +1,10 @@
-"""An NTLM acceptor that is not why401's: pyspnego's, behind Python's HTTP server.
+"""An NTLM or Negotiate acceptor that is not why401's: pyspnego's, behind Python's HTTP server.
 
-Usage: NTLM_USER_FILE=users.txt python3 ntlm_server.py PORT
+Usage: NTLM_USER_FILE=users.txt python3 ntlm_server.py PORT [ntlm|negotiate]
 The user file has DOMAIN:USER:PASSWORD lines (pyspnego's format). Each TCP connection keeps
-its own security context, as IIS does, so the handshake must stay on one connection.
+its own security context, as IIS does, so the handshake must stay on one connection. With
+`negotiate` the scheme is `Negotiate` and pyspnego's SPNEGO acceptor checks the mechListMIC as
+Windows does (RFC 4178 §5, MS-SPNG); Kerberos is not offered, so SPNEGO carries NTLM.
 """
 
 import base64
@@ -11,6 +13,10 @@ import sys
 
 import spnego
 import spnego.exceptions
+
+
+PROTOCOL = sys.argv[2] if len(sys.argv) > 2 else "ntlm"
+SCHEME = {"ntlm": "NTLM", "negotiate": "Negotiate"}[PROTOCOL]
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -31,22 +37,28 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         auth = self.headers.get("Authorization", "")
-        if not auth.startswith("NTLM "):
+        if not auth.startswith(SCHEME + " "):
             self.ctx = None
-            return self.reply(401, [("WWW-Authenticate", "NTLM")])
-        token = base64.b64decode(auth[5:])
+            return self.reply(401, [("WWW-Authenticate", SCHEME)])
+        token = base64.b64decode(auth[len(SCHEME) + 1 :])
         if self.ctx is None:
-            self.ctx = spnego.server(protocol="ntlm")
+            self.ctx = spnego.server(protocol=PROTOCOL)
         try:
             out = self.ctx.step(token)
         except spnego.exceptions.SpnegoError as e:
+            print(f"refused: {e!r}", file=sys.stderr, flush=True)
             self.ctx = None
-            return self.reply(401, [("WWW-Authenticate", "NTLM")], f"{e}\n")
+            return self.reply(401, [("WWW-Authenticate", SCHEME)], f"{e}\n")
         if not self.ctx.complete:
-            return self.reply(401, [("WWW-Authenticate", "NTLM " + base64.b64encode(out).decode())])
+            return self.reply(401, [("WWW-Authenticate", f"{SCHEME} " + base64.b64encode(out).decode())])
         user = self.ctx.client_principal
         self.ctx = None
-        self.reply(200, [("Content-Type", "text/plain")], f"hello {user}\n")
+        headers = [("Content-Type", "text/plain")]
+        if out:
+            # SPNEGO's last token (accept-completed, with the acceptor's mechListMIC) goes back
+            # with the 200, as IIS sends it: the client checks it.
+            headers.append(("WWW-Authenticate", f"{SCHEME} " + base64.b64encode(out).decode()))
+        self.reply(200, headers, f"hello {user}\n")
 
     def log_message(self, fmt, *args):
         pass

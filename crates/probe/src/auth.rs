@@ -116,12 +116,19 @@ impl WindowsContext {
 
     /// The next token, given the server's last one (none for the first leg).
     pub fn step(&mut self, input: Option<&[u8]>) -> Result<Vec<u8>, WindowsAuthError> {
-        let flags = ClientRequestFlags::MUTUAL_AUTH;
         let leg = match &mut self.package {
             Package::Ntlm(ctx, handle) => {
+                let flags = ClientRequestFlags::MUTUAL_AUTH;
                 security_context::initialize(&mut **ctx, handle, &self.target, flags, input)?
             }
             Package::Negotiate(ctx, handle) => {
+                // SPNEGO protects its mechanism list with a mechListMIC (RFC 4178 §5), which NTLM
+                // computes as a signature. Without NTLMSSP_NEGOTIATE_SIGN, Windows (and pyspnego,
+                // which follows it) expect the dummy signature `01 00…00` and refuse a real one
+                // as a bad MIC, so a right password looked wrong. Asking for integrity negotiates
+                // SIGN (and KEY_EXCH), as Windows' own Negotiate clients do: the MIC is then a real
+                // HMAC both sides compute.
+                let flags = ClientRequestFlags::MUTUAL_AUTH | ClientRequestFlags::INTEGRITY;
                 security_context::initialize(&mut **ctx, handle, &self.target, flags, input)?
             }
         };
@@ -203,5 +210,20 @@ mod tests {
         let tok = spnego::decode(&t1).unwrap();
         assert!(tok.is_ntlm_fallback(), "{tok:?}");
         assert_eq!(ctx.mechanism(), "ntlm");
+        // SPNEGO's mechListMIC is an NTLM signature: without NTLMSSP_NEGOTIATE_SIGN, Windows and
+        // pyspnego expect the dummy `01 00…00` and refuse a real MIC (BadMICError on a right
+        // password). The NEGOTIATE inside SPNEGO must ask for signing.
+        const NEGOTIATE_SIGN: u32 = 0x0000_0010;
+        let Some(ntlm::Message::Negotiate(n)) = tok.ntlm() else {
+            panic!("NTLM NEGOTIATE inside SPNEGO expected: {tok:?}")
+        };
+        assert_ne!(n.flags & NEGOTIATE_SIGN, 0, "flags {:#010x}", n.flags);
+        // Plain NTLM (no SPNEGO, no mechListMIC) keeps curl's flags: no signing asked.
+        let mut plain =
+            WindowsContext::new(Scheme::Ntlm, &creds(), "HTTP/web.corp.example").unwrap();
+        let Ok(ntlm::Message::Negotiate(p)) = ntlm::decode(&plain.step(None).unwrap()) else {
+            panic!("NTLM NEGOTIATE expected")
+        };
+        assert_eq!(p.flags & NEGOTIATE_SIGN, 0, "flags {:#010x}", p.flags);
     }
 }

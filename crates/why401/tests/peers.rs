@@ -177,6 +177,34 @@ fn pyspnego_ntlm_acceptor() {
 }
 
 #[test]
+#[ignore = "needs the pyspnego Negotiate acceptor on loopback: run by scripts/test.sh"]
+fn pyspnego_negotiate_acceptor_checks_the_mech_list_mic() {
+    // pyspnego's SPNEGO acceptor checks the mechListMIC as Windows does; with a MIC it cannot
+    // verify it refuses a right password (BadMICError), which the probe would then call wrong.
+    let url = format!("{}/", peer("WHY401_PYSPNEGO_NEGOTIATE_URL"));
+
+    let (code, j) = probe(&[&url, "-u", "CORP\\alice:s3cret"]);
+    assert_eq!(code, 0, "{j}");
+    assert_eq!(j["negotiate"]["mechanism"], "ntlm", "{j}");
+    let exchanges = j["exchanges"].as_array().unwrap();
+    assert_eq!(
+        exchanges.len(),
+        3,
+        "anonymous, NegTokenInit, NegTokenResp: {j}"
+    );
+    assert!(
+        exchanges
+            .iter()
+            .all(|e| e["connection"] == exchanges[0]["connection"]),
+        "one connection for the whole handshake: {j}"
+    );
+    assert_eq!(exchanges[2]["response"]["status"], 200, "{j}");
+
+    let (code, j) = probe(&[&url, "-u", "CORP\\alice:wrong"]);
+    assert_eq!((code, top(&j).as_str()), (1, "credentials-rejected"), "{j}");
+}
+
+#[test]
 #[ignore = "needs squid (CONNECT) on loopback: run by scripts/test.sh"]
 fn squid_connect_tunnel_to_https() {
     let proxy = peer("WHY401_SQUID_URL");
