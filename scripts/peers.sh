@@ -16,6 +16,8 @@ peers_install() {
   [ -x /usr/sbin/apache2 ] || apt+=(apache2)
   command -v htpasswd >/dev/null || apt+=(apache2-utils)
   [ -x /usr/sbin/squid ] || apt+=(squid)
+  [ -f /usr/lib/apache2/modules/mod_auth_gssapi.so ] || apt+=(libapache2-mod-auth-gssapi)
+  [ -f /etc/gss/mech.d/mech.ntlmssp.conf ] || apt+=(gss-ntlmssp)
   command -v hyperfine >/dev/null || apt+=(hyperfine)
   command -v chromium >/dev/null || apt+=(chromium)
   if ((${#apt[@]})); then
@@ -206,6 +208,46 @@ EOF
       >"$dir/negotiate-server.log" 2>&1 & echo $! > "$dir/negotiate-server.pid")
   peers_wait "$nego_port" "pyspnego Negotiate server" || return 1
   export WHY401_PYSPNEGO_NEGOTIATE_URL="http://127.0.0.1:$nego_port"
+
+  # Apache httpd with mod_auth_gssapi and gss-ntlmssp: Negotiate (SPNEGO) carrying NTLM through
+  # MIT's GSSAPI, as a Linux intranet server does it. An instance of its own, because
+  # gss-ntlmssp reads its users from the process environment (NTLM_USER_FILE).
+  local gss_port; gss_port=$(peers_free_port)
+  mkdir -p "$dir/gss/www/negotiate"
+  echo "hello from mod_auth_gssapi" > "$dir/gss/www/negotiate/index.html"
+  cp "$dir/ntlm-users.txt" "$dir/gss/users.txt"
+  chmod 755 "$dir/gss" "$dir/gss/www" "$dir/gss/www/negotiate"
+  chmod 644 "$dir/gss/users.txt" "$dir/gss/www/negotiate/index.html"
+  cat > "$dir/gss/apache.conf" <<EOF
+ServerRoot $dir/gss
+ServerName localhost
+Listen 127.0.0.1:$gss_port
+PidFile $dir/gss/apache.pid
+DefaultRuntimeDir $dir/gss
+Mutex file:$dir/gss default
+ErrorLog $dir/gss/error.log
+LogLevel info
+User www-data
+Group www-data
+LoadModule mpm_event_module $mods/mod_mpm_event.so
+LoadModule authn_core_module $mods/mod_authn_core.so
+LoadModule authz_core_module $mods/mod_authz_core.so
+LoadModule authz_user_module $mods/mod_authz_user.so
+LoadModule auth_gssapi_module $mods/mod_auth_gssapi.so
+LoadModule dir_module $mods/mod_dir.so
+DocumentRoot $dir/gss/www
+DirectoryIndex index.html
+<Location /negotiate/>
+  AuthType GSSAPI
+  AuthName "GSSAPI NTLM"
+  GssapiAllowedMech ntlmssp
+  GssapiConnectionBound On
+  Require valid-user
+</Location>
+EOF
+  NTLM_USER_FILE="$dir/gss/users.txt" apache2 -f "$dir/gss/apache.conf" -k start
+  peers_wait "$gss_port" "Apache mod_auth_gssapi" || return 1
+  export WHY401_APACHE_GSSAPI_URL="http://127.0.0.1:$gss_port"
 }
 
 peers_stop() {
@@ -215,5 +257,6 @@ peers_stop() {
   [ -f "$dir/squid/squid.pid" ] && kill "$(cat "$dir/squid/squid.pid")" 2>/dev/null
   [ -f "$dir/ntlm-server.pid" ] && kill "$(cat "$dir/ntlm-server.pid")" 2>/dev/null
   [ -f "$dir/negotiate-server.pid" ] && kill "$(cat "$dir/negotiate-server.pid")" 2>/dev/null
+  [ -f "$dir/gss/apache.pid" ] && apache2 -f "$dir/gss/apache.conf" -k stop 2>/dev/null
   true
 }

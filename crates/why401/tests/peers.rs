@@ -205,6 +205,23 @@ fn pyspnego_negotiate_acceptor_checks_the_mech_list_mic() {
 }
 
 #[test]
+#[ignore = "needs Apache httpd with mod_auth_gssapi and gss-ntlmssp on loopback: run by scripts/test.sh"]
+fn apache_mod_auth_gssapi_negotiate_over_ntlm() {
+    // MIT GSSAPI's SPNEGO with gss-ntlmssp behind it: another acceptor than pyspnego's.
+    let url = format!("{}/negotiate/", peer("WHY401_APACHE_GSSAPI_URL"));
+
+    let (code, j) = probe(&[&url, "-u", "CORP\\alice:s3cret", "--auth-type", "negotiate"]);
+    assert_eq!(code, 0, "{j}");
+    assert_eq!(j["negotiate"]["mechanism"], "ntlm", "{j}");
+    let last = j["exchanges"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["response"]["status"], 200, "{j}");
+    assert_eq!(last["credentials"]["scheme"], "Negotiate", "{j}");
+
+    let (code, j) = probe(&[&url, "-u", "CORP\\alice:wrong", "--auth-type", "negotiate"]);
+    assert_eq!((code, top(&j).as_str()), (1, "credentials-rejected"), "{j}");
+}
+
+#[test]
 #[ignore = "needs squid (CONNECT) on loopback: run by scripts/test.sh"]
 fn squid_connect_tunnel_to_https() {
     let proxy = peer("WHY401_SQUID_URL");
