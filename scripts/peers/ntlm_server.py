@@ -54,6 +54,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         user = self.ctx.client_principal
         self.ctx = None
         headers = [("Content-Type", "text/plain")]
+        if out and self.path.startswith("/corrupt-final/"):
+            # A final token whose mechListMIC cannot verify: what a client sees when something
+            # between it and the server altered the exchange.
+            out = out[:-1] + bytes([out[-1] ^ 1])
         if out:
             # SPNEGO's last token (accept-completed, with the acceptor's mechListMIC) goes back
             # with the 200, as IIS sends it: the client checks it.

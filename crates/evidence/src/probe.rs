@@ -166,6 +166,14 @@ pub struct NegotiateRecord {
     /// Why Kerberos was not used, when it was not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fallback_reason: Option<String>,
+    /// Whether the server's final token (SPNEGO's accept-completed with the acceptor's
+    /// mechListMIC, or Kerberos' AP-REP) verified: mutual authentication. `None` when the
+    /// handshake did not get that far.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_verified: Option<bool>,
+    /// Why it did not verify, or why it could not be checked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_verify_error: Option<String>,
 }
 
 /// Everything one probe observed.

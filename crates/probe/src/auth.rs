@@ -66,6 +66,9 @@ enum Package {
 pub struct WindowsContext {
     package: Package,
     target: String,
+    /// What came of the server's final token (Negotiate only): `Ok` when its mechListMIC (or
+    /// AP-REP) verified, `Err` saying why not; `None` when the handshake ended without one.
+    pub server_token: Option<Result<(), String>>,
     /// The last token completed the handshake on our side: a further server token is not
     /// answered.
     pub done: bool,
@@ -110,6 +113,7 @@ impl WindowsContext {
         Ok(WindowsContext {
             package,
             target: spn.to_string(),
+            server_token: None,
             done: false,
         })
     }

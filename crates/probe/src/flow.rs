@@ -216,6 +216,8 @@ impl<'a> Probe<'a> {
             spn: format!("HTTP/{}", self.canonical_host),
             mechanism,
             fallback_reason,
+            server_verified: w.server_token.as_ref().map(Result::is_ok),
+            server_verify_error: w.server_token.as_ref().and_then(|r| r.clone().err()),
         });
     }
 

@@ -199,9 +199,23 @@ fn pyspnego_negotiate_acceptor_checks_the_mech_list_mic() {
         "one connection for the whole handshake: {j}"
     );
     assert_eq!(exchanges[2]["response"]["status"], 200, "{j}");
+    assert_eq!(j["negotiate"]["server_verified"], true, "mutual: {j}");
 
     let (code, j) = probe(&[&url, "-u", "CORP\\alice:wrong"]);
     assert_eq!((code, top(&j).as_str()), (1, "credentials-rejected"), "{j}");
+
+    // The server's final token altered: access is granted, and the evidence says its
+    // mechListMIC did not verify instead of passing over it.
+    let corrupt = format!("{}/corrupt-final/", peer("WHY401_PYSPNEGO_NEGOTIATE_URL"));
+    let (code, j) = probe(&[&corrupt, "-u", "CORP\\alice:s3cret"]);
+    assert_eq!(code, 0, "{j}");
+    assert_eq!(j["negotiate"]["server_verified"], false, "{j}");
+    assert!(
+        j["negotiate"]["server_verify_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("did not verify")),
+        "{j}"
+    );
 }
 
 #[test]
@@ -213,6 +227,7 @@ fn apache_mod_auth_gssapi_negotiate_over_ntlm() {
     let (code, j) = probe(&[&url, "-u", "CORP\\alice:s3cret", "--auth-type", "negotiate"]);
     assert_eq!(code, 0, "{j}");
     assert_eq!(j["negotiate"]["mechanism"], "ntlm", "{j}");
+    assert_eq!(j["negotiate"]["server_verified"], true, "mutual: {j}");
     let last = j["exchanges"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(last["response"]["status"], 200, "{j}");
     assert_eq!(last["credentials"]["scheme"], "Negotiate", "{j}");

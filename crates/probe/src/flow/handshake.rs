@@ -277,8 +277,45 @@ impl<'a> Probe<'a> {
         Ok(match status {
             407 => hs.answer_proxy(self.spec, &proxy_challenges),
             401 => self.answer(hs, &www),
-            _ => Next::Stop,
+            _ => {
+                self.check_final_token(hs, &www);
+                Next::Stop
+            }
         })
+    }
+
+    /// The server's last Negotiate token, sent with its 200 (SPNEGO accept-completed with the
+    /// acceptor's mechListMIC, or the Kerberos AP-REP), fed to the context: that is the mutual
+    /// authentication a Windows client does. What came of it is recorded, never silently dropped.
+    fn check_final_token(&mut self, hs: &mut Handshake<'_>, www: &Challenges) {
+        let AuthState::Windows {
+            scheme, context, ..
+        } = &mut hs.auth
+        else {
+            return;
+        };
+        if context.done || !context.is_negotiate() {
+            return;
+        }
+        let token = www.find(scheme.name()).and_then(|c| c.token68.clone());
+        context.server_token = Some(match token {
+            None => Err(
+                "the server sent no final Negotiate token with its answer, so its side \
+                         of the handshake (the mechListMIC) could not be checked"
+                    .to_string(),
+            ),
+            Some(t) => match b64::decode_any(&t) {
+                Err(_) => Err(format!("the server's final token is not base64: {t}")),
+                Ok((bytes, _)) => context
+                    .step(Some(&bytes))
+                    .map(|_| ())
+                    .map_err(|e| format!("the server's final token did not verify: {e}")),
+            },
+        });
+        if let Some(Err(why)) = &context.server_token {
+            let why = why.clone();
+            self.note_error(why);
+        }
     }
 
     /// The next leg after a 401, by where the handshake stands.
