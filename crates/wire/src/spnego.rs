@@ -172,6 +172,9 @@ pub enum NegotiateToken {
         /// Whether a `mechListMIC` is present: the checksum over the mechanism list that guards
         /// against a downgrade (RFC 4178 §5).
         mic: bool,
+        /// The `mechListMIC` bytes (for NTLM an NTLMSSP_MESSAGE_SIGNATURE), for checks.
+        #[serde(skip)]
+        mech_list_mic: Option<Vec<u8>>,
     },
     /// SPNEGO NegTokenResp (NegTokenTarg): the next leg, either way.
     Response {
@@ -186,6 +189,9 @@ pub enum NegotiateToken {
         response_token: Option<MechToken>,
         /// Whether a `mechListMIC` is present.
         mic: bool,
+        /// The `mechListMIC` bytes (for NTLM an NTLMSSP_MESSAGE_SIGNATURE), for checks.
+        #[serde(skip)]
+        mech_list_mic: Option<Vec<u8>>,
     },
     /// A bare mechanism token with no SPNEGO wrapper (raw NTLMSSP or a raw Kerberos GSS token).
     Raw {
@@ -290,6 +296,7 @@ fn decode_init(bytes: &[u8]) -> Result<NegotiateToken, SpnegoError> {
         mech_types,
         mech_token,
         mic: init.mech_list_mic.0.is_some(),
+        mech_list_mic: init.mech_list_mic.0.map(|m| m.0.0),
     })
 }
 
@@ -314,6 +321,7 @@ fn decode_response(bytes: &[u8]) -> Result<NegotiateToken, SpnegoError> {
             .map(|m| Mech::from_oid(&oid_string(&m.0))),
         response_token: resp.response_token.0.map(|t| mech_token(&t.0.0)),
         mic: resp.mech_list_mic.0.is_some(),
+        mech_list_mic: resp.mech_list_mic.0.map(|m| m.0.0),
     })
 }
 

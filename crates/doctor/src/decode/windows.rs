@@ -57,6 +57,7 @@ pub(super) fn negotiate_token(
             mech_types,
             mech_token,
             mic,
+            ..
         } => {
             item.noted("form", "NegTokenInit", "the client's opening token");
             item.noted(
@@ -94,6 +95,7 @@ pub(super) fn negotiate_token(
             supported_mech,
             response_token,
             mic,
+            ..
         } => {
             item.noted("form", "NegTokenResp", "a later leg of the handshake");
             if let Some(s) = state {
