@@ -15,6 +15,9 @@ pub struct DnsRecord {
     /// The CNAME chain, first alias first; the last name is canonical (the Kerberos SPN uses it).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub cnames: Vec<String>,
+    /// The addresses came from `--resolve`, not from DNS.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub pinned: bool,
 }
 
 /// One certificate of the chain.

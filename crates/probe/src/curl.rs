@@ -38,6 +38,8 @@ pub struct CurlRequest {
     pub auth_type: Option<String>,
     /// `--cacert FILE`.
     pub cacert: Option<String>,
+    /// `--resolve HOST:PORT:ADDR` pins, as given (read by the probe's own `--resolve`).
+    pub resolve: Vec<String>,
     /// Options that change nothing for the probe (`--compressed`, `-s`, ...).
     pub ignored: Vec<String>,
     /// Options this reader does not know, so the probe does not do what they ask: said aloud.
@@ -171,6 +173,7 @@ pub fn parse_args(words: &[String]) -> Result<CurlRequest, CurlError> {
                 let _ = take(&mut it)?;
             }
             "--cacert" => req.cacert = Some(take(&mut it)?),
+            "--resolve" => req.resolve.push(take(&mut it)?),
             f if f.starts_with('-') && f.len() > 1 => req.unknown.push(f.to_string()),
             _ if req.url.is_empty() => req.url = w.clone(),
             // A second URL: curl would fetch it too; the probe does not.
@@ -274,7 +277,8 @@ mod tests {
             (Some("ntlm"), true, Some("ca.pem"))
         );
         assert_eq!(r.ignored, ["-m"]);
-        assert_eq!(r.unknown, ["--resolve", "x", "http://other/"]);
+        assert_eq!(r.unknown, ["http://other/"]);
+        assert_eq!(r.resolve, ["x"]);
         assert!(matches!(
             parse("curl 'unclosed"),
             Err(CurlError::Quoting(_))

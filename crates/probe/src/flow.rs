@@ -99,6 +99,16 @@ impl<'a> Probe<'a> {
             .trim_matches(['[', ']'])
             .to_string();
         let port = self.spec.url.port_or_known_default().unwrap_or(80);
+        if let Some(pin) = net::Pin::find(&self.spec.resolve, &host, port) {
+            // The user chose the address: DNS (and its CNAME chain) is not asked, as with curl.
+            self.ev.dns = Some(DnsRecord {
+                host,
+                addresses: pin.addrs.iter().map(ToString::to_string).collect(),
+                cnames: Vec::new(),
+                pinned: true,
+            });
+            return;
+        }
         let (addrs, cnames) = tokio::join!(
             net::resolve(&host, port, self.spec.timeout),
             crate::dns::cname_chain(&host)
@@ -112,6 +122,7 @@ impl<'a> Probe<'a> {
                     host,
                     addresses: addrs.iter().map(|a| a.ip().to_string()).collect(),
                     cnames,
+                    pinned: false,
                 });
             }
             Err((kind, detail)) => {
@@ -242,6 +253,7 @@ impl<'a> Probe<'a> {
                     insecure: self.spec.insecure,
                     cacert: self.spec.cacert.as_deref(),
                     timeout: self.spec.timeout,
+                    pins: &self.spec.resolve,
                 };
                 let id = self.next_conn;
                 self.next_conn += 1;

@@ -60,6 +60,60 @@ const BODY_KEEP: usize = 64 * 1024;
 /// The most bytes of a body read (beyond that the connection is dropped).
 const BODY_READ: usize = 4 * 1024 * 1024;
 
+/// `--resolve HOST:PORT:ADDR[,ADDR…]` (curl's flag): connections to `host:port` go to these
+/// addresses, without asking DNS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pin {
+    /// The host name, lower-cased (IPv6 literals without brackets).
+    pub host: String,
+    /// The port the pin applies to.
+    pub port: u16,
+    /// Where connections go, in order.
+    pub addrs: Vec<std::net::IpAddr>,
+}
+
+impl Pin {
+    /// Reads `HOST:PORT:ADDR[,ADDR…]`; an IPv6 address may be bracketed (`[::1]`). The error
+    /// says what is wrong, in words.
+    pub fn parse(value: &str) -> Result<Pin, String> {
+        let (host, rest) = match value.strip_prefix('[') {
+            Some(v6) => {
+                let (h, r) = v6
+                    .split_once("]:")
+                    .ok_or("an IPv6 host is written [addr]:PORT:ADDR")?;
+                (h, r)
+            }
+            None => value.split_once(':').ok_or("the form is HOST:PORT:ADDR")?,
+        };
+        let (port, addrs) = rest.split_once(':').ok_or("the form is HOST:PORT:ADDR")?;
+        if host.is_empty() {
+            return Err("no host before the first colon".into());
+        }
+        let port: u16 = port
+            .parse()
+            .map_err(|_| format!("{port:?} is not a port number"))?;
+        let addrs = addrs
+            .split(',')
+            .map(|a| {
+                let bare = a.trim().trim_start_matches('[').trim_end_matches(']');
+                bare.parse()
+                    .map_err(|_| format!("{a:?} is not an IP address"))
+            })
+            .collect::<Result<Vec<std::net::IpAddr>, String>>()?;
+        Ok(Pin {
+            host: host.to_ascii_lowercase(),
+            port,
+            addrs,
+        })
+    }
+
+    /// The pinned addresses for `host:port`, if a pin names them.
+    pub fn find<'a>(pins: &'a [Pin], host: &str, port: u16) -> Option<&'a Pin> {
+        pins.iter()
+            .find(|p| p.port == port && p.host.eq_ignore_ascii_case(host))
+    }
+}
+
 /// How to reach a target.
 pub struct Route<'a> {
     /// The URL whose origin to connect to.
@@ -74,6 +128,8 @@ pub struct Route<'a> {
     pub cacert: Option<&'a [u8]>,
     /// The limit on each step: resolving, connecting, the CONNECT, the TLS handshake.
     pub timeout: Duration,
+    /// `--resolve` pins: hosts reached without DNS.
+    pub pins: &'a [Pin],
 }
 
 fn host_port(url: &Url) -> (String, u16) {
@@ -111,6 +167,7 @@ async fn tcp(
     port: u16,
     what: &str,
     timeout: Duration,
+    pins: &[Pin],
 ) -> Result<TcpStream, ConnectError> {
     let reach = |kind, detail| ConnectError::Reach {
         kind,
@@ -118,9 +175,16 @@ async fn tcp(
         what: what.to_string(),
         tls: None,
     };
-    let addrs = resolve(host, port, timeout)
-        .await
-        .map_err(|(k, d)| reach(k, d))?;
+    let addrs = match Pin::find(pins, host, port) {
+        Some(pin) => pin
+            .addrs
+            .iter()
+            .map(|a| SocketAddr::new(*a, port))
+            .collect(),
+        None => resolve(host, port, timeout)
+            .await
+            .map_err(|(k, d)| reach(k, d))?,
+    };
     let mut last = String::new();
     for addr in addrs {
         match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
@@ -153,10 +217,10 @@ pub async fn connect(route: &Route<'_>, id: u32) -> Result<Conn, ConnectError> {
     let (host, port) = host_port(route.target);
     let https = route.target.scheme() == "https";
     let mut stream: Box<dyn Stream> = match route.proxy {
-        None => Box::new(tcp(&host, port, "the server", route.timeout).await?),
+        None => Box::new(tcp(&host, port, "the server", route.timeout, route.pins).await?),
         Some(proxy) => {
             let (ph, pp) = host_port(proxy);
-            let mut s = tcp(&ph, pp, "the proxy", route.timeout).await?;
+            let mut s = tcp(&ph, pp, "the proxy", route.timeout, route.pins).await?;
             if https {
                 tunnel(
                     &mut s,
@@ -475,6 +539,37 @@ fn describe_hyper(e: &hyper::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn resolve_pins_read_as_curl_writes_them() {
+        let p = Pin::parse("Intranet.Example:443:10.0.0.12").unwrap();
+        assert_eq!((p.host.as_str(), p.port), ("intranet.example", 443));
+        assert_eq!(p.addrs, ["10.0.0.12".parse::<std::net::IpAddr>().unwrap()]);
+        let p = Pin::parse("web:80:10.0.0.1,[::1],fe80::1").unwrap();
+        assert_eq!(p.addrs.len(), 3);
+        let p = Pin::parse("[::1]:8443:::1").unwrap();
+        assert_eq!((p.host.as_str(), p.port), ("::1", 8443));
+        assert!(Pin::find(std::slice::from_ref(&p), "::1", 8443).is_some());
+        assert!(Pin::find(&[p], "::1", 443).is_none());
+        for bad in [
+            "host",
+            "host:80",
+            ":80:10.0.0.1",
+            "host:http:10.0.0.1",
+            "host:80:intranet",
+            "host:80:",
+            "host:99999:10.0.0.1",
+        ] {
+            assert!(Pin::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn resolve_pins_never_panic(v in "\\PC{0,40}") {
+            let _ = Pin::parse(&v);
+        }
+    }
 
     #[test]
     fn host_keeps_a_non_default_port() {

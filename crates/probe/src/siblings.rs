@@ -59,6 +59,7 @@ pub(crate) async fn look(spec: &ProbeSpec, ev: &ProbeEvidence) -> Vec<Sibling> {
     let mut set = tokio::task::JoinSet::new();
     for (variant, url) in variants(&spec.url, &names) {
         let proxy = spec.proxy_for(&url).cloned();
+        let pins = spec.resolve.clone();
         let (insecure, cacert, timeout) = (
             spec.insecure,
             spec.cacert.clone(),
@@ -72,6 +73,7 @@ pub(crate) async fn look(spec: &ProbeSpec, ev: &ProbeEvidence) -> Vec<Sibling> {
                 insecure,
                 cacert: cacert.as_deref(),
                 timeout,
+                pins: &pins,
             };
             let mut s = Sibling {
                 variant,

@@ -286,6 +286,8 @@ pub struct ProbeSpec {
     pub insecure: bool,
     /// Extra trusted roots (PEM).
     pub cacert: Option<Vec<u8>>,
+    /// `--resolve HOST:PORT:ADDR`: names reached at these addresses, without DNS.
+    pub resolve: Vec<crate::net::Pin>,
     /// Redirects to follow before stopping (the evidence says when the limit was hit).
     pub max_redirs: u32,
     /// `--location-trusted`: credentials follow redirects to other origins (never https → http).
@@ -322,6 +324,7 @@ impl ProbeSpec {
             no_proxy: Vec::new(),
             insecure: false,
             cacert: None,
+            resolve: Vec::new(),
             max_redirs: 10,
             location_trusted: false,
             forced_scheme: None,

@@ -200,6 +200,9 @@ fn extras(out: &mut String, ev: &ProbeEvidence) {
             dns.host,
             dns.addresses.join(", ")
         );
+        if dns.pinned {
+            let _ = writeln!(out, "    pinned by --resolve: DNS was not asked");
+        }
         if !dns.cnames.is_empty() {
             let _ = writeln!(out, "    CNAME chain: {}", dns.cnames.join(" → "));
         }

@@ -99,6 +99,10 @@ pub(crate) struct ProbeOptions {
     /// Send credentials across redirects to other origins too (to prove a redirect drops them)
     #[arg(long)]
     pub location_trusted: bool,
+    /// Reach HOST:PORT at ADDR without asking DNS, as curl's --resolve (repeatable; ADDR may be
+    /// a comma-separated list; IPv6 in brackets)
+    #[arg(long, value_name = "HOST:PORT:ADDR")]
+    pub resolve: Vec<String>,
     /// Answer only with this scheme: basic, digest, ntlm, negotiate
     #[arg(long, value_name = "SCHEME")]
     pub auth_type: Option<String>,

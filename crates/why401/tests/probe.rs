@@ -473,3 +473,34 @@ fn a_body_too_long_to_read_is_kept_in_part_and_said_so() {
     assert_eq!(response["body_len"], 13);
     assert!(response.get("body_incomplete").is_none(), "{response}");
 }
+
+#[test]
+fn resolve_pins_a_name_to_an_address_without_dns() {
+    // `.test` is reserved (RFC 6761): it never resolves, so only --resolve can reach it.
+    let server = ScriptedServer::start(|r| match r.header("host") {
+        Some(h) if h.starts_with("intranet.test:") => Reply::new(200),
+        _ => Reply::new(421),
+    });
+    let url = format!("http://intranet.test:{}/", server.port);
+    let pin = format!("intranet.test:{}:127.0.0.1", server.port);
+    let (code, j) = probe(&[&url, "--resolve", &pin, "--no-siblings"]);
+    assert_eq!(code, 0, "{j}");
+    assert_eq!(j["dns"]["pinned"], true, "{j}");
+    assert_eq!(j["dns"]["addresses"][0], "127.0.0.1", "{j}");
+    assert_eq!(
+        server.requests()[0].header("host"),
+        Some(format!("intranet.test:{}", server.port).as_str()),
+        "the request names the host the user asked for"
+    );
+    // A pin for another port does not apply; a malformed one is refused before anything is sent.
+    let other = format!("intranet.test:{}:127.0.0.1", server.port.wrapping_add(1));
+    let (code, _) = probe(&[&url, "--resolve", &other, "--no-siblings", "--timeout", "2"]);
+    assert_eq!(code, 3);
+    let out = Command::cargo_bin("why401")
+        .unwrap()
+        .args([&url, "--resolve", "intranet.test:80", "--no-siblings"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--resolve \"intranet.test:80\""));
+}

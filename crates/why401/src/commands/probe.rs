@@ -70,6 +70,7 @@ pub(super) fn run_curl(args: CurlArgs) -> Result<ExitCode> {
     opts.auth_type = opts.auth_type.or(req.auth_type.clone());
     opts.insecure |= req.insecure;
     opts.location_trusted |= req.location_trusted;
+    opts.resolve.extend(req.resolve.iter().cloned());
     if let Some(n) = req.max_redirs {
         opts.max_redirs = n;
     }
@@ -189,6 +190,13 @@ fn run(mut spec: ProbeSpec, o: &ProbeOptions) -> Result<ExitCode> {
     spec.bearer = o.bearer.as_deref().map(read_at).transpose()?;
     spec.max_redirs = o.max_redirs;
     spec.location_trusted = o.location_trusted;
+    spec.resolve = o
+        .resolve
+        .iter()
+        .map(|r| {
+            why401_probe::net::Pin::parse(r).map_err(|e| anyhow::anyhow!("--resolve {r:?}: {e}"))
+        })
+        .collect::<Result<_>>()?;
     spec.forced_scheme = match &o.auth_type {
         Some(s) => Some(
             Scheme::parse(s)
