@@ -43,6 +43,7 @@ finding_ids! {
     ACCOUNT_LOCKOUT = "account-lockout",
     AUTH_DROPPED_ON_REDIRECT = "auth-dropped-on-redirect",
     AUTH_REGRESSION = "auth-regression",
+    BACKEND_DIFFERS = "backend-differs",
     BASIC_OVER_HTTP = "basic-over-http",
     BRUTE_FORCE = "brute-force",
     CLOCK_SKEW = "clock-skew",

@@ -179,6 +179,26 @@ pub struct NegotiateRecord {
     pub server_verify_error: Option<String>,
 }
 
+/// What one address behind the target's name answered (`--each-address`): the same request with
+/// the same credentials, pinned to that address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Backend {
+    /// The address probed.
+    pub address: String,
+    /// The final status it answered, when it answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// The challenges of that final answer (`WWW-Authenticate` values), as received.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub challenges: Vec<String>,
+    /// For Negotiate: the mechanism that travelled (`kerberos` or `ntlm`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mechanism: Option<String>,
+    /// Why it could not be reached, when it could not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
 /// Everything one probe observed.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ProbeEvidence {
@@ -219,6 +239,9 @@ pub struct ProbeEvidence {
     pub proxy: Option<String>,
     /// Redirects stopped at `--max-redirs`.
     pub redirect_limit_hit: bool,
+    /// `--each-address`: what every address of the target's name answered.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub backends: Vec<Backend>,
 }
 
 impl ProbeEvidence {

@@ -5,8 +5,8 @@ use bytes::Bytes;
 use http_body_util::Full;
 use url::Url;
 use why401_evidence::{
-    AuthSource, DnsRecord, Given, Leg, NegotiateRecord, ProbeEvidence, ReachFailure, ReachKind,
-    RedirectHop, RequestRecord, ResponseRecord, SentAuth,
+    AuthSource, Backend, DnsRecord, Given, Leg, NegotiateRecord, ProbeEvidence, ReachFailure,
+    ReachKind, RedirectHop, RequestRecord, ResponseRecord, SentAuth,
 };
 use why401_wire::digest::{DigestChallenge, RequestFacts};
 
@@ -30,7 +30,50 @@ pub async fn run(spec: &ProbeSpec, now: i64) -> ProbeEvidence {
     if spec.siblings && p.ev.reach.is_none() && matches!(p.ev.final_status(), Some(401 | 403)) {
         p.ev.siblings = crate::siblings::look(spec, &p.ev).await;
     }
+    if spec.each_address {
+        p.ev.backends = each_address(spec, &p.ev, now).await;
+    }
     p.ev
+}
+
+/// `--each-address`: the same probe, with the same credentials, pinned to each address the name
+/// resolved to in turn (one after the other: a farm's nodes are compared, not loaded).
+async fn each_address(spec: &ProbeSpec, ev: &ProbeEvidence, now: i64) -> Vec<Backend> {
+    let Some(dns) = &ev.dns else {
+        return Vec::new(); // through a proxy, or not resolved: nothing to compare
+    };
+    let host = dns.host.clone();
+    let port = spec.url.port_or_known_default().unwrap_or(80);
+    let mut out = Vec::new();
+    for address in &dns.addresses {
+        let Ok(addr) = address.parse() else { continue };
+        let mut one = spec.clone();
+        one.each_address = false;
+        one.siblings = false;
+        one.resolve
+            .retain(|p| !(p.port == port && p.host.eq_ignore_ascii_case(&host)));
+        one.resolve.push(net::Pin {
+            host: host.to_ascii_lowercase(),
+            port,
+            addrs: vec![addr],
+        });
+        let seen = Box::pin(run(&one, now)).await;
+        let last = seen.last().and_then(|e| e.response.as_ref());
+        out.push(Backend {
+            address: address.clone(),
+            status: last.map(|r| r.status),
+            challenges: last
+                .map(|r| {
+                    r.headers_named("www-authenticate")
+                        .map(String::from)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            mechanism: seen.negotiate.as_ref().map(|n| n.mechanism.clone()),
+            error: seen.reach.as_ref().map(|r| r.detail.clone()),
+        });
+    }
+    out
 }
 
 struct Probe<'a> {

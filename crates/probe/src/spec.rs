@@ -288,6 +288,8 @@ pub struct ProbeSpec {
     pub cacert: Option<Vec<u8>>,
     /// `--resolve HOST:PORT:ADDR`: names reached at these addresses, without DNS.
     pub resolve: Vec<crate::net::Pin>,
+    /// `--each-address`: probe every address the target's name resolves to, and compare.
+    pub each_address: bool,
     /// Redirects to follow before stopping (the evidence says when the limit was hit).
     pub max_redirs: u32,
     /// `--location-trusted`: credentials follow redirects to other origins (never https → http).
@@ -325,6 +327,7 @@ impl ProbeSpec {
             insecure: false,
             cacert: None,
             resolve: Vec::new(),
+            each_address: false,
             max_redirs: 10,
             location_trusted: false,
             forced_scheme: None,

@@ -288,5 +288,6 @@ pub fn probe_json(ev: &ProbeEvidence, d: &Diagnosis, show_secrets: bool) -> Valu
         "negotiate": ev.negotiate,
         "siblings": ev.siblings,
         "reach": ev.reach,
+        "backends": ev.backends,
     })
 }

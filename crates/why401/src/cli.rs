@@ -103,6 +103,10 @@ pub(crate) struct ProbeOptions {
     /// a comma-separated list; IPv6 in brackets)
     #[arg(long, value_name = "HOST:PORT:ADDR")]
     pub resolve: Vec<String>,
+    /// Probe every address the name resolves to, with the same credentials, and compare (a farm
+    /// behind one name: one node with a stale keytab or machine password is an intermittent 401)
+    #[arg(long)]
+    pub each_address: bool,
     /// Answer only with this scheme: basic, digest, ntlm, negotiate
     #[arg(long, value_name = "SCHEME")]
     pub auth_type: Option<String>,

@@ -504,3 +504,56 @@ fn resolve_pins_a_name_to_an_address_without_dns() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--resolve \"intranet.test:80\""));
 }
+
+#[test]
+fn each_address_names_the_node_that_refuses() {
+    // Two nodes behind one name: 127.0.0.1 takes alice's password, 127.0.0.2 (its password
+    // store out of date) refuses it. Pinned with --resolve, as a farm behind DNS round robin.
+    let basic = |ok: bool| {
+        move |r: &common::Recorded| match r.header("authorization") {
+            Some("Basic YWxpY2U6czNjcmV0") if ok => Reply::new(200),
+            _ => Reply::new(401).header("WWW-Authenticate", r#"Basic realm="farm""#),
+        }
+    };
+    let good = ScriptedServer::start(basic(true));
+    let stale = ScriptedServer::start_at(&format!("127.0.0.2:{}", good.port), basic(false));
+    let url = format!("http://farm.test:{}/", good.port);
+    let pin = format!("farm.test:{}:127.0.0.1,127.0.0.2", good.port);
+    let out = Command::cargo_bin("why401")
+        .unwrap()
+        .args([&url, "-u", "alice", "--resolve", &pin, "--each-address"])
+        .args(["--no-siblings", "--json"])
+        .env("WHY401_PASSWORD", "s3cret")
+        .output()
+        .unwrap();
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "one node refuses: {j}");
+    assert_eq!(j["outcome"], "unauthorized", "{j}");
+    assert_eq!(ids(&j)[0], "backend-differs", "{j}");
+    assert!(
+        j["findings"][0]["title"]
+            .as_str()
+            .unwrap()
+            .ends_with("127.0.0.2"),
+        "{j}"
+    );
+    let backends = j["backends"].as_array().unwrap();
+    assert_eq!(backends.len(), 2, "{j}");
+    assert_eq!(
+        (&backends[0]["status"], &backends[1]["status"]),
+        (&Value::from(200), &Value::from(401)),
+        "{j}"
+    );
+    assert!(!stale.requests().is_empty(), "the second node was asked");
+    // Without --each-address the first node answers and all looks well.
+    let (code, j) = probe(&[
+        &url,
+        "-u",
+        "alice:s3cret",
+        "--resolve",
+        &pin,
+        "--no-siblings",
+    ]);
+    assert_eq!(code, 0, "{j}");
+    assert!(j["backends"].as_array().unwrap().is_empty());
+}

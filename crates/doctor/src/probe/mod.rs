@@ -1,6 +1,7 @@
 //! Rules over a live probe's evidence: what went wrong, ranked, with the proof.
 
 mod access;
+mod farm;
 mod navigation;
 mod reach;
 mod server;
@@ -40,6 +41,7 @@ pub struct Diagnosis {
 pub fn diagnose(ev: &ProbeEvidence) -> Diagnosis {
     let mut findings = Vec::new();
     reach::rules(ev, &mut findings);
+    farm::rules(ev, &mut findings);
     if ev.reach.is_none() {
         access::rules(ev, &mut findings);
         token::rules(ev, &mut findings);
@@ -71,6 +73,17 @@ fn outcome(ev: &ProbeEvidence, findings: &[Finding]) -> Outcome {
         Some(401 | 407) => Outcome::Unauthorized,
         Some(403) => Outcome::Forbidden,
         Some(_) if findings.iter().any(|f| f.id == "redirected-to-login") => Outcome::Unauthorized,
+        // With --each-address the target is every node: one that refuses is an intermittent
+        // 401 for the users its connections land on, whatever the first node said.
+        Some(_)
+            if ev
+                .backends
+                .iter()
+                .any(|b| matches!(b.status, Some(401 | 407))) =>
+        {
+            Outcome::Unauthorized
+        }
+        Some(_) if ev.backends.iter().any(|b| b.status == Some(403)) => Outcome::Forbidden,
         Some(_) => Outcome::Authorized,
     }
 }

@@ -190,6 +190,7 @@ fn run(mut spec: ProbeSpec, o: &ProbeOptions) -> Result<ExitCode> {
     spec.bearer = o.bearer.as_deref().map(read_at).transpose()?;
     spec.max_redirs = o.max_redirs;
     spec.location_trusted = o.location_trusted;
+    spec.each_address = o.each_address;
     spec.resolve = o
         .resolve
         .iter()

@@ -70,11 +70,34 @@ impl ScriptedServer {
         Self::start_with(Some(tls), script)
     }
 
+    /// A plain-http listener on `addr` (`127.0.0.2:8080`): a second node of a farm on loopback.
+    pub(crate) fn start_at(
+        addr: &str,
+        script: impl Fn(&Recorded) -> Reply + Send + Sync + 'static,
+    ) -> Self {
+        Self::listen(
+            TcpListener::bind(addr).expect("bind loopback"),
+            None,
+            script,
+        )
+    }
+
     fn start_with(
         tls: Option<Arc<rustls::ServerConfig>>,
         script: impl Fn(&Recorded) -> Reply + Send + Sync + 'static,
     ) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        Self::listen(
+            TcpListener::bind("127.0.0.1:0").expect("bind loopback"),
+            tls,
+            script,
+        )
+    }
+
+    fn listen(
+        listener: TcpListener,
+        tls: Option<Arc<rustls::ServerConfig>>,
+        script: impl Fn(&Recorded) -> Reply + Send + Sync + 'static,
+    ) -> Self {
         let port = listener.local_addr().unwrap().port();
         let seen = Arc::new(Mutex::new(Vec::new()));
         let script = Arc::new(script);
