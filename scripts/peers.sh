@@ -18,6 +18,7 @@ peers_install() {
   [ -x /usr/sbin/squid ] || apt+=(squid)
   [ -f /usr/lib/apache2/modules/mod_auth_gssapi.so ] || apt+=(libapache2-mod-auth-gssapi)
   [ -f /etc/gss/mech.d/mech.ntlmssp.conf ] || apt+=(gss-ntlmssp)
+  [ -x /usr/sbin/dnsmasq ] || apt+=(dnsmasq-base)
   command -v hyperfine >/dev/null || apt+=(hyperfine)
   command -v chromium >/dev/null || apt+=(chromium)
   if ((${#apt[@]})); then
@@ -248,6 +249,16 @@ EOF
   NTLM_USER_FILE="$dir/gss/users.txt" apache2 -f "$dir/gss/apache.conf" -k start
   peers_wait "$gss_port" "Apache mod_auth_gssapi" || return 1
   export WHY401_APACHE_GSSAPI_URL="http://127.0.0.1:$gss_port"
+
+  # dnsmasq: a resolver of our own for --dns-server, with a farm behind one name (two loopback
+  # addresses) and an alias (CNAME) pointing at it.
+  local dns_port; dns_port=$(peers_free_port)
+  dnsmasq --keep-in-foreground --conf-file=/dev/null --pid-file="$dir/dnsmasq.pid" \
+      --port="$dns_port" --listen-address=127.0.0.1 --bind-interfaces --no-resolv --no-hosts \
+      --host-record=farm.test,127.0.0.1 --host-record=farm.test,127.0.0.2 \
+      --cname=alias.test,farm.test --log-facility="$dir/dnsmasq.log" &
+  peers_wait "$dns_port" dnsmasq || return 1  # it answers over TCP on the same port
+  export WHY401_DNSMASQ="127.0.0.1:$dns_port"
 }
 
 peers_stop() {
@@ -258,5 +269,6 @@ peers_stop() {
   [ -f "$dir/ntlm-server.pid" ] && kill "$(cat "$dir/ntlm-server.pid")" 2>/dev/null
   [ -f "$dir/negotiate-server.pid" ] && kill "$(cat "$dir/negotiate-server.pid")" 2>/dev/null
   [ -f "$dir/gss/apache.pid" ] && apache2 -f "$dir/gss/apache.conf" -k stop 2>/dev/null
+  [ -f "$dir/dnsmasq.pid" ] && kill "$(cat "$dir/dnsmasq.pid")" 2>/dev/null
   true
 }

@@ -1,29 +1,47 @@
-//! The CNAME chain of the target host. A Kerberos client asks for a ticket to
-//! `HTTP/<canonical name>`, so an alias that points elsewhere changes the SPN — a classic
-//! cause of the fallback to NTLM.
+//! Name resolution through hickory: the CNAME chain of the target host, and the addresses when
+//! the user names the resolver (`--dns-server`). A Kerberos client asks for a ticket to
+//! `HTTP/<canonical name>`, so an alias that points elsewhere changes the SPN — a classic cause
+//! of the fallback to NTLM.
 
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use hickory_resolver::TokioResolver;
+use hickory_resolver::config::{NameServerConfig, ResolverConfig};
+use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::proto::rr::{RData, RecordType};
+use hickory_resolver::{Resolver, TokioResolver};
+use why401_evidence::ReachKind;
+
+/// A resolver asking `server` (UDP, then TCP), or the system's configuration when `None`.
+fn resolver(server: Option<SocketAddr>, timeout: Duration) -> Option<TokioResolver> {
+    let mut builder = match server {
+        Some(s) => {
+            let mut ns = NameServerConfig::udp_and_tcp(s.ip());
+            for c in &mut ns.connections {
+                c.port = s.port();
+            }
+            Resolver::builder_with_config(
+                ResolverConfig::from_name_servers(vec![ns]),
+                TokioRuntimeProvider::default(),
+            )
+        }
+        None => TokioResolver::builder_tokio().ok()?,
+    };
+    builder.options_mut().timeout = timeout;
+    builder.options_mut().attempts = 1;
+    builder.build().ok()
+}
 
 /// The aliases `host` goes through, in order; empty for IP literals, `localhost`, or when DNS
 /// does not answer within a second (the probe never waits on this).
-pub(crate) async fn cname_chain(host: &str) -> Vec<String> {
-    if host.parse::<std::net::IpAddr>().is_ok()
+pub(crate) async fn cname_chain(host: &str, server: Option<SocketAddr>) -> Vec<String> {
+    if host.parse::<IpAddr>().is_ok()
         || host.eq_ignore_ascii_case("localhost")
         || !host.contains('.')
     {
         return Vec::new();
     }
-    let Ok(builder) = TokioResolver::builder_tokio() else {
-        return Vec::new();
-    };
-    let mut builder = builder;
-    builder.options_mut().timeout = Duration::from_millis(800);
-    builder.options_mut().attempts = 1;
-    let resolver = builder.build();
-    let Ok(resolver) = resolver else {
+    let Some(resolver) = resolver(server, Duration::from_millis(800)) else {
         return Vec::new();
     };
     let lookup =
@@ -39,4 +57,39 @@ pub(crate) async fn cname_chain(host: &str) -> Vec<String> {
             _ => None,
         })
         .collect()
+}
+
+/// The addresses of `host` as `server` gives them (`--dns-server`), IPv4 and IPv6.
+pub(crate) async fn addresses(
+    host: &str,
+    server: SocketAddr,
+    timeout: Duration,
+) -> Result<Vec<IpAddr>, (ReachKind, String)> {
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return Ok(vec![ip]);
+    }
+    let resolver = resolver(Some(server), timeout).ok_or_else(|| {
+        (
+            ReachKind::Dns,
+            format!("the resolver {server} could not be set up"),
+        )
+    })?;
+    match tokio::time::timeout(timeout, resolver.lookup_ip(host)).await {
+        Err(_) => Err((
+            ReachKind::Timeout,
+            format!("{server} did not answer for {host} in time"),
+        )),
+        Ok(Err(e)) => Err((ReachKind::Dns, format!("{host} (asked {server}): {e}"))),
+        Ok(Ok(found)) => {
+            let v: Vec<IpAddr> = found.iter().collect();
+            if v.is_empty() {
+                Err((
+                    ReachKind::Dns,
+                    format!("{host} (asked {server}): no addresses"),
+                ))
+            } else {
+                Ok(v)
+            }
+        }
+    }
 }

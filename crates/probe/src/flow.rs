@@ -153,8 +153,8 @@ impl<'a> Probe<'a> {
             return;
         }
         let (addrs, cnames) = tokio::join!(
-            net::resolve(&host, port, self.spec.timeout),
-            crate::dns::cname_chain(&host)
+            net::resolve(&host, port, self.spec.timeout, self.spec.dns_server),
+            crate::dns::cname_chain(&host, self.spec.dns_server)
         );
         match addrs {
             Ok(addrs) => {
@@ -297,6 +297,7 @@ impl<'a> Probe<'a> {
                     cacert: self.spec.cacert.as_deref(),
                     timeout: self.spec.timeout,
                     pins: &self.spec.resolve,
+                    dns_server: self.spec.dns_server,
                 };
                 let id = self.next_conn;
                 self.next_conn += 1;

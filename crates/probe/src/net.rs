@@ -130,6 +130,8 @@ pub struct Route<'a> {
     pub timeout: Duration,
     /// `--resolve` pins: hosts reached without DNS.
     pub pins: &'a [Pin],
+    /// `--dns-server`: the resolver to ask instead of the system's.
+    pub dns_server: Option<SocketAddr>,
 }
 
 fn host_port(url: &Url) -> (String, u16) {
@@ -142,12 +144,21 @@ fn host_port(url: &Url) -> (String, u16) {
     (host, url.port_or_known_default().unwrap_or(80))
 }
 
-/// Resolves `host:port`.
+/// Resolves `host:port`: through the system's resolver (hosts file included), or by asking
+/// `dns_server` (`--dns-server`) directly.
 pub async fn resolve(
     host: &str,
     port: u16,
     timeout: Duration,
+    dns_server: Option<SocketAddr>,
 ) -> Result<Vec<SocketAddr>, (ReachKind, String)> {
+    if let Some(server) = dns_server {
+        let ips = crate::dns::addresses(host, server, timeout).await?;
+        return Ok(ips
+            .into_iter()
+            .map(|ip| SocketAddr::new(ip, port))
+            .collect());
+    }
     match tokio::time::timeout(timeout, tokio::net::lookup_host((host, port))).await {
         Err(_) => Err((ReachKind::Timeout, format!("resolving {host} timed out"))),
         Ok(Err(e)) => Err((ReachKind::Dns, format!("{host}: {e}"))),
@@ -168,6 +179,7 @@ async fn tcp(
     what: &str,
     timeout: Duration,
     pins: &[Pin],
+    dns_server: Option<SocketAddr>,
 ) -> Result<TcpStream, ConnectError> {
     let reach = |kind, detail| ConnectError::Reach {
         kind,
@@ -181,7 +193,7 @@ async fn tcp(
             .iter()
             .map(|a| SocketAddr::new(*a, port))
             .collect(),
-        None => resolve(host, port, timeout)
+        None => resolve(host, port, timeout, dns_server)
             .await
             .map_err(|(k, d)| reach(k, d))?,
     };
@@ -217,10 +229,28 @@ pub async fn connect(route: &Route<'_>, id: u32) -> Result<Conn, ConnectError> {
     let (host, port) = host_port(route.target);
     let https = route.target.scheme() == "https";
     let mut stream: Box<dyn Stream> = match route.proxy {
-        None => Box::new(tcp(&host, port, "the server", route.timeout, route.pins).await?),
+        None => Box::new(
+            tcp(
+                &host,
+                port,
+                "the server",
+                route.timeout,
+                route.pins,
+                route.dns_server,
+            )
+            .await?,
+        ),
         Some(proxy) => {
             let (ph, pp) = host_port(proxy);
-            let mut s = tcp(&ph, pp, "the proxy", route.timeout, route.pins).await?;
+            let mut s = tcp(
+                &ph,
+                pp,
+                "the proxy",
+                route.timeout,
+                route.pins,
+                route.dns_server,
+            )
+            .await?;
             if https {
                 tunnel(
                     &mut s,

@@ -60,6 +60,7 @@ pub(crate) async fn look(spec: &ProbeSpec, ev: &ProbeEvidence) -> Vec<Sibling> {
     for (variant, url) in variants(&spec.url, &names) {
         let proxy = spec.proxy_for(&url).cloned();
         let pins = spec.resolve.clone();
+        let dns_server = spec.dns_server;
         let (insecure, cacert, timeout) = (
             spec.insecure,
             spec.cacert.clone(),
@@ -74,6 +75,7 @@ pub(crate) async fn look(spec: &ProbeSpec, ev: &ProbeEvidence) -> Vec<Sibling> {
                 cacert: cacert.as_deref(),
                 timeout,
                 pins: &pins,
+                dns_server,
             };
             let mut s = Sibling {
                 variant,

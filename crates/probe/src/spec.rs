@@ -290,6 +290,8 @@ pub struct ProbeSpec {
     pub resolve: Vec<crate::net::Pin>,
     /// `--each-address`: probe every address the target's name resolves to, and compare.
     pub each_address: bool,
+    /// `--dns-server ADDR[:PORT]`: the resolver to ask instead of the system's.
+    pub dns_server: Option<std::net::SocketAddr>,
     /// Redirects to follow before stopping (the evidence says when the limit was hit).
     pub max_redirs: u32,
     /// `--location-trusted`: credentials follow redirects to other origins (never https → http).
@@ -328,6 +330,7 @@ impl ProbeSpec {
             cacert: None,
             resolve: Vec::new(),
             each_address: false,
+            dns_server: None,
             max_redirs: 10,
             location_trusted: false,
             forced_scheme: None,

@@ -107,6 +107,10 @@ pub(crate) struct ProbeOptions {
     /// behind one name: one node with a stale keytab or machine password is an intermittent 401)
     #[arg(long)]
     pub each_address: bool,
+    /// Ask this DNS server (ADDR or ADDR:PORT) instead of the system's resolver: for split-horizon
+    /// DNS, or to see what another site's clients resolve
+    #[arg(long, value_name = "ADDR[:PORT]")]
+    pub dns_server: Option<String>,
     /// Answer only with this scheme: basic, digest, ntlm, negotiate
     #[arg(long, value_name = "SCHEME")]
     pub auth_type: Option<String>,

@@ -237,6 +237,66 @@ fn apache_mod_auth_gssapi_negotiate_over_ntlm() {
 }
 
 #[test]
+#[ignore = "needs dnsmasq on loopback: run by scripts/test.sh"]
+fn dns_server_each_address_and_the_cname_chain() {
+    // dnsmasq says alias.test is a CNAME of farm.test, which has two addresses: 127.0.0.1 takes
+    // alice's password, 127.0.0.2 (a node with an old password store) refuses it.
+    let dns = peer("WHY401_DNSMASQ");
+    let basic = |ok: bool| {
+        move |r: &common::Recorded| match r.header("authorization") {
+            Some("Basic YWxpY2U6czNjcmV0") if ok => common::Reply::new(200),
+            _ => common::Reply::new(401).header("WWW-Authenticate", r#"Basic realm="farm""#),
+        }
+    };
+    let good = common::ScriptedServer::start(basic(true));
+    let _stale =
+        common::ScriptedServer::start_at(&format!("127.0.0.2:{}", good.port), basic(false));
+    let url = format!("http://alias.test:{}/", good.port);
+
+    let (code, j) = probe(&[
+        &url,
+        "-u",
+        "alice:s3cret",
+        "--dns-server",
+        &dns,
+        "--each-address",
+    ]);
+    assert_eq!(code, 1, "{j}");
+    assert_eq!(j["dns"]["cnames"], serde_json::json!(["farm.test"]), "{j}");
+    let mut addresses: Vec<String> = j["dns"]["addresses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap().to_string())
+        .collect();
+    addresses.sort();
+    assert_eq!(addresses, ["127.0.0.1", "127.0.0.2"], "{j}");
+    assert_eq!(top(&j), "backend-differs", "{j}");
+    assert!(
+        j["findings"][0]["title"]
+            .as_str()
+            .unwrap()
+            .ends_with("127.0.0.2"),
+        "{j}"
+    );
+
+    // A resolver that does not answer is said plainly.
+    let (code, j) = probe(&[&url, "--dns-server", "127.0.0.1:9", "--timeout", "2"]);
+    assert_eq!(code, 3, "{j}");
+    assert!(
+        matches!(j["reach"]["kind"].as_str(), Some("timeout" | "dns")),
+        "{j}"
+    );
+    assert!(
+        j["reach"]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("127.0.0.1:9"),
+        "the resolver asked is named: {j}"
+    );
+}
+
+#[test]
 #[ignore = "needs squid (CONNECT) on loopback: run by scripts/test.sh"]
 fn squid_connect_tunnel_to_https() {
     let proxy = peer("WHY401_SQUID_URL");

@@ -191,6 +191,21 @@ fn run(mut spec: ProbeSpec, o: &ProbeOptions) -> Result<ExitCode> {
     spec.max_redirs = o.max_redirs;
     spec.location_trusted = o.location_trusted;
     spec.each_address = o.each_address;
+    spec.dns_server = o
+        .dns_server
+        .as_deref()
+        .map(|s| {
+            s.parse::<std::net::SocketAddr>()
+                .or_else(|_| {
+                    s.trim_matches(['[', ']'])
+                        .parse::<std::net::IpAddr>()
+                        .map(|ip| std::net::SocketAddr::new(ip, 53))
+                })
+                .map_err(|_| {
+                    anyhow::anyhow!("--dns-server {s:?}: not an IP address or IP:PORT (10.0.0.53, 10.0.0.53:5353, [::1]:53)")
+                })
+        })
+        .transpose()?;
     spec.resolve = o
         .resolve
         .iter()
