@@ -151,3 +151,61 @@ fn completions_and_man_page() {
         .stdout(predicate::str::contains("explain"))
         .stdout(predicate::str::contains("decode"));
 }
+
+#[test]
+fn a_keytab_written_by_ktutil_is_decoded_without_its_keys() {
+    // MIT ktutil wrote it (addent -password, kvno 3, AES-256 and AES-128), from "lab-secret".
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/ktutil-http-web-corp-example-kvno3.keytab");
+    let bytes = std::fs::read(&path).unwrap();
+    for out in [
+        Command::cargo_bin("why401")
+            .unwrap()
+            .args(["decode", "--json"])
+            .arg(&path)
+            .output()
+            .unwrap(),
+        Command::cargo_bin("why401")
+            .unwrap()
+            .args(["decode", "--json"])
+            .write_stdin(bytes.clone())
+            .output()
+            .unwrap(),
+    ] {
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let keytab = &j["items"][0];
+        assert_eq!(keytab["what"], "Kerberos keytab");
+        let entries = keytab["children"].as_array().unwrap();
+        assert_eq!(entries.len(), 2, "{j}");
+        let text = j.to_string();
+        assert!(
+            text.contains("HTTP/web.corp.example@CORP.EXAMPLE"),
+            "{text}"
+        );
+        assert!(text.contains("18 (aes256-cts-hmac-sha1-96)"), "{text}");
+        assert!(text.contains("17 (aes128-cts-hmac-sha1-96)"), "{text}");
+        assert!(text.contains("\"3\""), "kvno 3: {text}");
+        // The last entry's 16-byte AES-128 key sits just before its 32-bit kvno: never shown.
+        let key = &bytes[bytes.len() - 16 - 4..bytes.len() - 4];
+        assert!(!text.contains(&hex(key)), "key bytes leaked");
+    }
+    // Cut short: said, with where, and exit 2.
+    let out = Command::cargo_bin("why401")
+        .unwrap()
+        .arg("decode")
+        .write_stdin(bytes[..bytes.len() - 10].to_vec())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(said.contains("cut short in the entry at byte 95"), "{said}");
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}

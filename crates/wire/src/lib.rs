@@ -47,6 +47,7 @@ pub mod credentials;
 pub mod digest;
 pub mod iis;
 pub mod jwt;
+pub mod keytab;
 pub mod ntlm;
 pub mod spnego;
 mod syntax;

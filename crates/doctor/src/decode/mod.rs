@@ -130,6 +130,9 @@ pub fn decode_text(text: &str, ctx: &Context) -> Decoded {
 /// Decodes input given as bytes (stdin, an argument). Lines that are not all UTF-8 are read
 /// with their other bytes as ISO-8859-1, and a `non-utf8-bytes` finding says which bytes.
 pub fn decode_bytes(input: &[u8], ctx: &Context) -> Decoded {
+    if why401_wire::keytab::is_keytab(input) {
+        return keytab(input);
+    }
     let mut text = String::with_capacity(input.len());
     let mut odd_lines = Vec::new();
     for (n, line) in input.split(|b| *b == b'\n').enumerate() {
@@ -150,6 +153,54 @@ pub fn decode_bytes(input: &[u8], ctx: &Context) -> Decoded {
             .push(bytes::finding(several.then_some(n), &odd));
     }
     rank(&mut out.findings);
+    out
+}
+
+/// A keytab file: each key's principal, kvno, encryption type and time; never the key.
+fn keytab(input: &[u8]) -> Decoded {
+    let mut out = Decoded::default();
+    let kt = match why401_wire::keytab::decode(input) {
+        Ok(kt) => kt,
+        Err(e) => {
+            out.errors.push(e.to_string());
+            return out;
+        }
+    };
+    let mut item = Item::new(
+        "Kerberos keytab",
+        format!("({} bytes, format version {})", input.len(), kt.version),
+    );
+    item.field("keys", kt.entries.len().to_string());
+    for e in &kt.entries {
+        let mut k = Item::new("keytab entry", e.principal());
+        k.field("principal", e.principal());
+        if let Some(t) = e.name_type {
+            let what = match t {
+                1 => "KRB5_NT_PRINCIPAL",
+                2 => "KRB5_NT_SRV_INST",
+                3 => "KRB5_NT_SRV_HST",
+                _ => "other",
+            };
+            k.noted("name type", t.to_string(), what);
+        }
+        k.noted(
+            "kvno",
+            e.kvno.to_string(),
+            "tickets must be encrypted under this key version (klist -kt; kvno HTTP/host on a client)",
+        );
+        let etype = why401_wire::spnego::etype_name(i64::from(e.enctype));
+        let note = match e.enctype {
+            1 | 3 => "DES: disabled everywhere since Windows 7 / MIT 1.18",
+            23 => "RC4-HMAC: being retired by Microsoft; AES keys should be there too",
+            17 | 18 => "AES, what Active Directory issues by default",
+            _ => "",
+        };
+        k.noted("enctype", format!("{} ({etype})", e.enctype), note);
+        k.field("written", crate::time::timestamp(i64::from(e.timestamp)));
+        k.noted("key", format!("{} bytes", e.key_len), "never shown");
+        item.children.push(k);
+    }
+    out.items.push(item);
     out
 }
 

@@ -22,6 +22,11 @@ pub(super) fn run(args: DecodeArgs) -> Result<ExitCode> {
             .read_to_end(&mut b)
             .context("reading stdin")?;
         b
+    } else if let [one] = args.input.as_slice()
+        && std::path::Path::new(one).is_file()
+    {
+        // A file: a keytab, or a file of header lines.
+        std::fs::read(one).with_context(|| format!("reading {}", one.to_string_lossy()))?
     } else {
         let words = args
             .input
