@@ -209,3 +209,42 @@ fn a_keytab_written_by_ktutil_is_decoded_without_its_keys() {
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
+
+#[test]
+fn a_credential_cache_written_by_kinit_is_decoded_without_its_keys() {
+    // kinit alice@LAB.TEST against a throwaway MIT KDC, then `kvno HTTP/web.lab.test`: the TGT,
+    // a service ticket and MIT's fast_avail configuration entry. The realm is gone.
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/kinit-alice-lab-test-tgt-and-http.ccache");
+    let run = |at: &str| {
+        let out = Command::cargo_bin("why401")
+            .unwrap()
+            .args(["decode", "--json", "--at", at])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let j = run("2026-12-06T09:00:00Z");
+    let cc = &j["items"][0];
+    assert_eq!(cc["what"], "Kerberos credential cache");
+    let text = j.to_string();
+    assert!(text.contains("alice@LAB.TEST"), "{text}");
+    let tickets: Vec<&serde_json::Value> = cc["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["what"] == "ticket")
+        .collect();
+    assert_eq!(tickets.len(), 2, "{text}");
+    assert_eq!(tickets[0]["input"], "krbtgt/LAB.TEST@LAB.TEST");
+    assert_eq!(tickets[1]["input"], "HTTP/web.lab.test@LAB.TEST");
+    assert!(text.contains("initial"), "{text}");
+    assert!(text.contains("valid for 23h"), "{text}");
+    assert!(text.contains("ticket kvno"), "{text}");
+    assert!(text.contains("MIT's own bookkeeping"), "{text}");
+    // Two days later the same tickets are expired, and it says so.
+    let text = run("2026-12-08T09:00:00Z").to_string();
+    assert!(text.contains("expired 1d 0h ago: kinit again"), "{text}");
+}

@@ -41,6 +41,7 @@
 pub mod b64;
 pub mod basic;
 pub mod bearer;
+pub mod ccache;
 pub mod challenge;
 pub mod cookie;
 pub mod credentials;

@@ -433,6 +433,17 @@ fn oid_string(o: &ObjectIdentifierAsn1) -> String {
     (&o.0).into()
 }
 
+/// What a Kerberos `Ticket` says in clear (RFC 4120 §5.3): the encryption type and the key
+/// version of the service key it is encrypted under. The encrypted part is never opened.
+pub fn ticket_key(bytes: &[u8]) -> Result<(i64, Option<i64>), SpnegoError> {
+    let t: picky_krb::data_types::Ticket = der("Ticket", bytes)?;
+    let enc = &t.0.enc_part.0;
+    Ok((
+        int(&enc.etype.0.0),
+        enc.kvno.0.as_ref().map(|k| int(&k.0.0)),
+    ))
+}
+
 fn der<T: serde::de::DeserializeOwned>(what: &'static str, bytes: &[u8]) -> Result<T, SpnegoError> {
     // picky's deserializers are written for well-formed input; contain any panic they raise
     // on a hostile token so that decoding stays total.

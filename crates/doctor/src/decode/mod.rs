@@ -133,6 +133,9 @@ pub fn decode_bytes(input: &[u8], ctx: &Context) -> Decoded {
     if why401_wire::keytab::is_keytab(input) {
         return keytab(input);
     }
+    if why401_wire::ccache::is_ccache(input) {
+        return ccache(input, ctx);
+    }
     let mut text = String::with_capacity(input.len());
     let mut odd_lines = Vec::new();
     for (n, line) in input.split(|b| *b == b'\n').enumerate() {
@@ -198,6 +201,109 @@ fn keytab(input: &[u8]) -> Decoded {
         k.noted("enctype", format!("{} ({etype})", e.enctype), note);
         k.field("written", crate::time::timestamp(i64::from(e.timestamp)));
         k.noted("key", format!("{} bytes", e.key_len), "never shown");
+        item.children.push(k);
+    }
+    out.items.push(item);
+    out
+}
+
+/// An MIT credential cache: whose it is, and each ticket's service, flags, key version and
+/// lifetime against "now"; never a session key.
+fn ccache(input: &[u8], ctx: &Context) -> Decoded {
+    use why401_wire::ccache;
+    let mut out = Decoded::default();
+    let cc = match ccache::decode(input) {
+        Ok(cc) => cc,
+        Err(e) => {
+            out.errors.push(e.to_string());
+            return out;
+        }
+    };
+    let mut item = Item::new(
+        "Kerberos credential cache",
+        format!("({} bytes, format version {})", input.len(), cc.version),
+    );
+    item.field("default principal", cc.default_principal.display());
+    if let Some(off) = cc.kdc_offset.filter(|o| *o != 0) {
+        item.noted(
+            "KDC clock offset",
+            format!("{off} s"),
+            "the KDC's clock minus this machine's, as the cache recorded it",
+        );
+    }
+    let etype = |e: i64| format!("{e} ({})", why401_wire::spnego::etype_name(e));
+    for c in &cc.credentials {
+        if c.config {
+            let mut k = Item::new("cache configuration", c.server.display());
+            k.noted(
+                "entry",
+                c.server.components.join("/"),
+                "MIT's own bookkeeping, not a ticket",
+            );
+            item.children.push(k);
+            continue;
+        }
+        let mut k = Item::new("ticket", c.server.display());
+        k.field("service", c.server.display());
+        k.field("client", c.client.display());
+        let flags = ccache::flag_names(c.flags);
+        let note = if c.server.components.first().is_some_and(|s| s == "krbtgt") {
+            if flags.contains(&"forwardable") {
+                "the TGT: forwardable, so it can be delegated (double hop)"
+            } else {
+                "the TGT: not forwardable, so no delegation"
+            }
+        } else if flags.contains(&"ok-as-delegate") {
+            "the KDC trusts this service for delegation"
+        } else {
+            ""
+        };
+        k.noted(
+            "flags",
+            format!("{:#010x} {}", c.flags, flags.join(" ")),
+            note,
+        );
+        k.field(
+            "authenticated",
+            crate::time::timestamp(i64::from(c.auth_time)),
+        );
+        if c.start_time != 0 {
+            k.field(
+                "valid from",
+                crate::time::timestamp(i64::from(c.start_time)),
+            );
+        }
+        let end = i64::from(c.end_time);
+        let state = if end <= ctx.now {
+            format!(
+                "expired {} ago: kinit again",
+                crate::time::duration(ctx.now - end)
+            )
+        } else {
+            format!("valid for {} more", crate::time::duration(end - ctx.now))
+        };
+        k.noted("expires", crate::time::timestamp(end), state);
+        if c.renew_till != 0 {
+            k.field(
+                "renewable until",
+                crate::time::timestamp(i64::from(c.renew_till)),
+            );
+        }
+        k.noted(
+            "session key",
+            etype(i64::from(c.session_etype)),
+            "never shown",
+        );
+        if let Some(e) = c.ticket_etype {
+            k.field("ticket enctype", etype(e));
+        }
+        if let Some(v) = c.ticket_kvno {
+            k.noted(
+                "ticket kvno",
+                v.to_string(),
+                "the service's key version this ticket is encrypted under: its keytab must hold it",
+            );
+        }
         item.children.push(k);
     }
     out.items.push(item);
