@@ -77,8 +77,18 @@ pub struct WindowsContext {
 impl WindowsContext {
     /// A context for `scheme` (NTLM or Negotiate), authenticating `c` to `spn`.
     pub fn new(scheme: Scheme, c: &UserCredentials, spn: &str) -> Result<Self, WindowsAuthError> {
-        let username = Username::new(&c.user, c.domain.as_deref())
-            .map_err(|e| WindowsAuthError(e.to_string()))?;
+        // `alice@REALM` under Negotiate is a Kerberos principal: the realm is what finds the KDC
+        // and names the client (sspi would otherwise ask for `alice\@REALM@REALM`). Plain NTLM
+        // sends a UPN whole, as Windows does.
+        let (user, domain) = match (scheme, c.domain.as_deref(), c.user.rsplit_once('@')) {
+            (Scheme::Negotiate, None, Some((name, realm)))
+                if !name.is_empty() && !realm.is_empty() =>
+            {
+                (name, Some(realm))
+            }
+            _ => (c.user.as_str(), c.domain.as_deref()),
+        };
+        let username = Username::new(user, domain).map_err(|e| WindowsAuthError(e.to_string()))?;
         let identity = AuthIdentity {
             username,
             password: c.password.clone().into(),
@@ -120,10 +130,13 @@ impl WindowsContext {
 
     /// The next token, given the server's last one (none for the first leg).
     pub fn step(&mut self, input: Option<&[u8]>) -> Result<Vec<u8>, WindowsAuthError> {
+        let kdc = crate::kdc::Kdc {
+            timeout: std::time::Duration::from_secs(5),
+        };
         let leg = match &mut self.package {
             Package::Ntlm(ctx, handle) => {
                 let flags = ClientRequestFlags::MUTUAL_AUTH;
-                security_context::initialize(&mut **ctx, handle, &self.target, flags, input)?
+                security_context::initialize(&mut **ctx, handle, &self.target, flags, input, &kdc)?
             }
             Package::Negotiate(ctx, handle) => {
                 // SPNEGO protects its mechanism list with a mechListMIC (RFC 4178 §5), which NTLM
@@ -133,7 +146,7 @@ impl WindowsContext {
                 // SIGN (and KEY_EXCH), as Windows' own Negotiate clients do: the MIC is then a real
                 // HMAC both sides compute.
                 let flags = ClientRequestFlags::MUTUAL_AUTH | ClientRequestFlags::INTEGRITY;
-                security_context::initialize(&mut **ctx, handle, &self.target, flags, input)?
+                security_context::initialize(&mut **ctx, handle, &self.target, flags, input, &kdc)?
             }
         };
         self.done = !leg.continues();

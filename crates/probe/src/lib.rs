@@ -49,6 +49,7 @@ pub mod curl;
 mod dns;
 pub mod flow;
 pub mod jar;
+pub mod kdc;
 pub mod net;
 pub mod proxy;
 pub mod security_context;

@@ -28,12 +28,14 @@ impl Leg {
 }
 
 /// The client's next leg towards `target` (an SPN), given the server's last token (none first).
+/// A Kerberos leg talks to the KDC through `kdc` (AS and TGS exchanges) before it answers.
 pub fn initialize<P: Sspi>(
     ctx: &mut P,
     handle: &mut P::CredentialsHandle,
     target: &str,
     flags: ClientRequestFlags,
     input: Option<&[u8]>,
+    kdc: &dyn sspi::network_client::NetworkClient,
 ) -> sspi::Result<Leg> {
     let mut in_buf = vec![SecurityBuffer::new(
         input.map(<[u8]>::to_vec).unwrap_or_default(),
@@ -50,7 +52,7 @@ pub fn initialize<P: Sspi>(
             .with_input(&mut in_buf)
             .with_output(&mut out_buf);
         ctx.initialize_security_context_impl(&mut b)?
-            .resolve_to_result()?
+            .resolve_with_client(kdc)?
             .status
     };
     finish(ctx, status, out_buf)
