@@ -19,6 +19,9 @@ peers_install() {
   [ -f /usr/lib/apache2/modules/mod_auth_gssapi.so ] || apt+=(libapache2-mod-auth-gssapi)
   [ -f /etc/gss/mech.d/mech.ntlmssp.conf ] || apt+=(gss-ntlmssp)
   [ -x /usr/sbin/dnsmasq ] || apt+=(dnsmasq-base)
+  [ -x /usr/sbin/krb5kdc ] || apt+=(krb5-kdc)
+  [ -x /usr/sbin/kadmin.local ] || apt+=(krb5-admin-server)
+  command -v kinit >/dev/null || apt+=(krb5-user)
   command -v hyperfine >/dev/null || apt+=(hyperfine)
   command -v chromium >/dev/null || apt+=(chromium)
   if ((${#apt[@]})); then
@@ -210,6 +213,49 @@ EOF
   peers_wait "$nego_port" "pyspnego Negotiate server" || return 1
   export WHY401_PYSPNEGO_NEGOTIATE_URL="http://127.0.0.1:$nego_port"
 
+  # A throwaway MIT Kerberos realm, LAB.TEST, on loopback: a KDC (TCP), alice (password s3cret,
+  # pre-authentication required as Active Directory does), and HTTP/web.lab.test with a keytab
+  # for Apache. Everything lives in $dir/krb5 and goes with it.
+  local kdc_port; kdc_port=$(peers_free_port)
+  mkdir -p "$dir/krb5"
+  cat > "$dir/krb5/krb5.conf" <<EOF
+[libdefaults]
+  default_realm = LAB.TEST
+  dns_lookup_kdc = false
+  dns_lookup_realm = false
+  rdns = false
+[realms]
+  LAB.TEST = {
+    kdc = 127.0.0.1:$kdc_port
+  }
+EOF
+  cat > "$dir/krb5/kdc.conf" <<EOF
+[kdcdefaults]
+  kdc_ports = $kdc_port
+  kdc_tcp_ports = $kdc_port
+[realms]
+  LAB.TEST = {
+    database_name = $dir/krb5/principal
+    key_stash_file = $dir/krb5/stash
+    acl_file = $dir/krb5/kadm5.acl
+    supported_enctypes = aes256-cts-hmac-sha1-96:normal aes128-cts-hmac-sha1-96:normal
+  }
+[logging]
+  kdc = FILE:$dir/krb5/kdc.log
+EOF
+  (
+    export KRB5_CONFIG="$dir/krb5/krb5.conf" KRB5_KDC_PROFILE="$dir/krb5/kdc.conf"
+    kdb5_util create -s -r LAB.TEST -P "why401-master-$RANDOM" >"$dir/krb5/create.log" 2>&1
+    kadmin.local -q "addprinc +requires_preauth -pw s3cret alice" >/dev/null 2>&1
+    kadmin.local -q "addprinc -randkey HTTP/web.lab.test" >/dev/null 2>&1
+    kadmin.local -q "ktadd -k $dir/krb5/http.keytab HTTP/web.lab.test" >/dev/null 2>&1
+    krb5kdc -n -P "$dir/krb5/kdc.pid" >"$dir/krb5/kdc.stdout" 2>&1 &
+  )
+  chmod 755 "$dir/krb5"
+  chmod 644 "$dir/krb5/http.keytab"
+  peers_wait "$kdc_port" "MIT krb5kdc" || return 1
+  export WHY401_KRB5_CONFIG="$dir/krb5/krb5.conf"
+
   # Apache httpd with mod_auth_gssapi and gss-ntlmssp: Negotiate (SPNEGO) carrying NTLM through
   # MIT's GSSAPI, as a Linux intranet server does it. An instance of its own, because
   # gss-ntlmssp reads its users from the process environment (NTLM_USER_FILE).
@@ -245,8 +291,20 @@ DirectoryIndex index.html
   GssapiConnectionBound On
   Require valid-user
 </Location>
+<Location /krb/>
+  AuthType GSSAPI
+  AuthName "Kerberos"
+  GssapiCredStore keytab:$dir/krb5/http.keytab
+  GssapiAllowedMech krb5
+  Require valid-user
+</Location>
 EOF
-  NTLM_USER_FILE="$dir/gss/users.txt" apache2 -f "$dir/gss/apache.conf" -k start
+  mkdir -p "$dir/gss/www/krb"
+  echo "hello from Kerberos" > "$dir/gss/www/krb/index.html"
+  chmod 755 "$dir/gss/www/krb"
+  chmod 644 "$dir/gss/www/krb/index.html"
+  NTLM_USER_FILE="$dir/gss/users.txt" KRB5_CONFIG="$dir/krb5/krb5.conf" \
+      apache2 -f "$dir/gss/apache.conf" -k start
   peers_wait "$gss_port" "Apache mod_auth_gssapi" || return 1
   export WHY401_APACHE_GSSAPI_URL="http://127.0.0.1:$gss_port"
 
@@ -270,5 +328,6 @@ peers_stop() {
   [ -f "$dir/negotiate-server.pid" ] && kill "$(cat "$dir/negotiate-server.pid")" 2>/dev/null
   [ -f "$dir/gss/apache.pid" ] && apache2 -f "$dir/gss/apache.conf" -k stop 2>/dev/null
   [ -f "$dir/dnsmasq.pid" ] && kill "$(cat "$dir/dnsmasq.pid")" 2>/dev/null
+  [ -f "$dir/krb5/kdc.pid" ] && kill "$(cat "$dir/krb5/kdc.pid")" 2>/dev/null
   true
 }

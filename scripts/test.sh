@@ -8,7 +8,7 @@ log() { printf '\n==> %s\n' "$*"; }
 
 # --- what the tests need --------------------------------------------------------------
 source scripts/peers.sh
-log "checking the test peers (nginx, apache2 with mod_auth_gssapi and gss-ntlmssp, squid, dnsmasq, curl, pyspnego, chromium)"
+log "checking the test peers (nginx, apache2 with mod_auth_gssapi and gss-ntlmssp, squid, dnsmasq, an MIT KDC, curl, pyspnego, chromium)"
 peers_install
 
 # --- servers --------------------------------------------------------------------------

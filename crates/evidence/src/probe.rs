@@ -179,6 +179,32 @@ pub struct NegotiateRecord {
     pub server_verify_error: Option<String>,
 }
 
+/// One exchange with a Kerberos KDC (RFC 4120 §3.1, §3.3): what was asked, what came back.
+/// Never keys, never the encrypted parts.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KdcExchange {
+    /// The KDC as found (`tcp://kdc.corp.example:88`).
+    pub kdc: String,
+    /// `AS-REQ` (a TGT from the password) or `TGS-REQ` (a service ticket).
+    pub request: String,
+    /// `AS-REP`, `TGS-REP`, `KRB-ERROR`, or why there was no reply.
+    pub reply: String,
+    /// For a KRB-ERROR: its RFC 4120 §7.5.9 code (the catalogue names it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<u32>,
+    /// For a KRB-ERROR: the KDC's own words (`e-text`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub e_text: Option<String>,
+    /// For a KRB-ERROR: the KDC's clock (`stime`, `YYYYMMDDhhmmssZ`), for skew.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_time: Option<String>,
+    /// For a KRB-ERROR: the principal it concerns (`sname`), realm included.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub principal: Option<String>,
+    /// Wall time of the exchange.
+    pub elapsed_ms: f64,
+}
+
 /// What one address behind the target's name answered (`--each-address`): the same request with
 /// the same credentials, pinned to that address.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -239,6 +265,9 @@ pub struct ProbeEvidence {
     pub proxy: Option<String>,
     /// Redirects stopped at `--max-redirs`.
     pub redirect_limit_hit: bool,
+    /// Every exchange with a KDC, in order (Kerberos through Negotiate).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub kdc: Vec<KdcExchange>,
     /// `--each-address`: what every address of the target's name answered.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub backends: Vec<Backend>,

@@ -66,6 +66,8 @@ enum Package {
 pub struct WindowsContext {
     package: Package,
     target: String,
+    /// The KDC link Kerberos legs use, with its log of exchanges.
+    pub kdc: crate::kdc::Kdc,
     /// What came of the server's final token (Negotiate only): `Ok` when its mechListMIC (or
     /// AP-REP) verified, `Err` saying why not; `None` when the handshake ended without one.
     pub server_token: Option<Result<(), String>>,
@@ -124,15 +126,14 @@ impl WindowsContext {
             package,
             target: spn.to_string(),
             server_token: None,
+            kdc: crate::kdc::Kdc::new(std::time::Duration::from_secs(5)),
             done: false,
         })
     }
 
     /// The next token, given the server's last one (none for the first leg).
     pub fn step(&mut self, input: Option<&[u8]>) -> Result<Vec<u8>, WindowsAuthError> {
-        let kdc = crate::kdc::Kdc {
-            timeout: std::time::Duration::from_secs(5),
-        };
+        let kdc = self.kdc.clone();
         let leg = match &mut self.package {
             Package::Ntlm(ctx, handle) => {
                 let flags = ClientRequestFlags::MUTUAL_AUTH;

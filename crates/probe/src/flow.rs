@@ -243,6 +243,7 @@ impl<'a> Probe<'a> {
         if !w.is_negotiate() {
             return;
         }
+        self.ev.kdc.extend(w.kdc.exchanges());
         let mechanism = w.mechanism().to_string();
         let ip_literal = self
             .canonical_host

@@ -4,17 +4,49 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use sspi::generator::NetworkRequest;
 use sspi::network_client::{NetworkClient, NetworkProtocol};
 use sspi::{Error, ErrorKind};
+use why401_evidence::KdcExchange;
+use why401_wire::spnego;
 
-/// Sends KDC requests over TCP and reads the framed replies.
+/// Sends KDC requests over TCP, reads the framed replies, and records each exchange.
 #[derive(Debug, Clone)]
 pub struct Kdc {
     /// The limit on connecting and on each read or write.
     pub timeout: Duration,
+    /// Every exchange so far, for the evidence.
+    pub log: Arc<Mutex<Vec<KdcExchange>>>,
+}
+
+impl Kdc {
+    /// A client with `timeout` and an empty log.
+    pub fn new(timeout: Duration) -> Self {
+        Kdc {
+            timeout,
+            log: Arc::default(),
+        }
+    }
+
+    /// The exchanges recorded so far.
+    pub fn exchanges(&self) -> Vec<KdcExchange> {
+        self.log.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+}
+
+/// The message kind by its `[APPLICATION n]` tag (RFC 4120 §5.10).
+fn kind(message: &[u8]) -> &'static str {
+    match message.first() {
+        Some(0x6a) => "AS-REQ",
+        Some(0x6b) => "AS-REP",
+        Some(0x6c) => "TGS-REQ",
+        Some(0x6d) => "TGS-REP",
+        Some(0x7e) => "KRB-ERROR",
+        _ => "unknown",
+    }
 }
 
 fn unreachable(what: String) -> Error {
@@ -23,6 +55,40 @@ fn unreachable(what: String) -> Error {
 
 impl NetworkClient for Kdc {
     fn send(&self, request: &NetworkRequest) -> sspi::Result<Vec<u8>> {
+        let started = Instant::now();
+        let result = self.exchange(request);
+        let mut record = KdcExchange {
+            kdc: request.url.to_string(),
+            request: kind(request.data.get(4..).unwrap_or_default()).to_string(),
+            reply: String::new(),
+            error_code: None,
+            e_text: None,
+            server_time: None,
+            principal: None,
+            elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
+        };
+        match &result {
+            Ok(reply) => {
+                let body = reply.get(4..).unwrap_or_default();
+                record.reply = kind(body).to_string();
+                if let Ok(e) = spnego::decode_krb_error(body) {
+                    record.error_code = Some(e.code);
+                    record.e_text = e.e_text;
+                    record.server_time = Some(e.server_time);
+                    record.principal = Some(format!("{}@{}", e.spn, e.realm));
+                }
+            }
+            Err(e) => record.reply = format!("no reply: {}", e.description),
+        }
+        if let Ok(mut log) = self.log.lock() {
+            log.push(record);
+        }
+        result
+    }
+}
+
+impl Kdc {
+    fn exchange(&self, request: &NetworkRequest) -> sspi::Result<Vec<u8>> {
         if request.protocol != NetworkProtocol::Tcp {
             return Err(unreachable(format!(
                 "the KDC at {} is not a tcp:// address; why401 talks to KDCs over TCP",

@@ -192,6 +192,29 @@ fn heads(out: &mut String, e: &Exchange, show_secrets: bool) {
 }
 
 fn extras(out: &mut String, ev: &ProbeEvidence) {
+    for k in &ev.kdc {
+        let mut line = format!(
+            "\n{} {} → {} ({}, {:.1} ms)",
+            paint(style::ACCENT, "kdc"),
+            k.request,
+            k.reply,
+            k.kdc,
+            k.elapsed_ms
+        );
+        if let Some(code) = k.error_code {
+            line.push_str(&format!(" — error {code}"));
+            if let Some(p) = &k.principal {
+                line.push_str(&format!(" for {p}"));
+            }
+            if let Some(t) = &k.e_text {
+                line.push_str(&format!(": {t}"));
+            }
+        }
+        out.push_str(&line);
+    }
+    if !ev.kdc.is_empty() {
+        out.push('\n');
+    }
     if let Some(dns) = &ev.dns {
         let _ = writeln!(
             out,
@@ -289,5 +312,6 @@ pub fn probe_json(ev: &ProbeEvidence, d: &Diagnosis, show_secrets: bool) -> Valu
         "siblings": ev.siblings,
         "reach": ev.reach,
         "backends": ev.backends,
+        "kdc": ev.kdc,
     })
 }

@@ -296,6 +296,74 @@ fn dns_server_each_address_and_the_cname_chain() {
     );
 }
 
+/// Runs the probe with the throwaway realm's krb5.conf, the password from the environment.
+fn probe_kerberos(url: &str, pin: &str, user: &str, password: &str) -> (i32, Value) {
+    let out = Command::cargo_bin("why401")
+        .unwrap()
+        .args([url, "--resolve", pin, "-u", user, "--json", "--no-siblings"])
+        .env("KRB5_CONFIG", peer("WHY401_KRB5_CONFIG"))
+        .env("WHY401_PASSWORD", password)
+        .output()
+        .unwrap();
+    let j = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}", String::from_utf8_lossy(&out.stderr));
+    });
+    (out.status.code().unwrap_or(-1), j)
+}
+
+#[test]
+#[ignore = "needs the MIT KDC and Apache mod_auth_gssapi on loopback: run by scripts/test.sh"]
+fn kerberos_from_a_password_against_an_mit_kdc_and_mod_auth_gssapi() {
+    let base = peer("WHY401_APACHE_GSSAPI_URL");
+    let port = base.rsplit(':').next().unwrap();
+    let url = format!("http://web.lab.test:{port}/krb/");
+    let pin = format!("web.lab.test:{port}:127.0.0.1");
+
+    // AS exchange (after the KDC asks for pre-authentication), TGS exchange for
+    // HTTP/web.lab.test, AP-REQ inside SPNEGO; the server's AP-REP is checked.
+    let (code, j) = probe_kerberos(&url, &pin, "alice@LAB.TEST", "s3cret");
+    assert_eq!(code, 0, "{j}");
+    assert_eq!(j["negotiate"]["mechanism"], "kerberos", "{j}");
+    assert_eq!(j["negotiate"]["spn"], "HTTP/web.lab.test", "{j}");
+    assert_eq!(
+        j["negotiate"]["server_verified"], true,
+        "mutual authentication: {j}"
+    );
+    let kdc: Vec<(String, String)> = j["kdc"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            (
+                k["request"].as_str().unwrap().to_string(),
+                k["reply"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kdc,
+        [
+            ("AS-REQ".to_string(), "KRB-ERROR".to_string()),
+            ("AS-REQ".to_string(), "AS-REP".to_string()),
+            ("TGS-REQ".to_string(), "TGS-REP".to_string()),
+        ],
+        "{j}"
+    );
+
+    // A wrong password is the KDC's refusal, named as such.
+    let (code, j) = probe_kerberos(&url, &pin, "alice@LAB.TEST", "wrong");
+    assert_eq!(
+        (code, top(&j).as_str()),
+        (1, "kerberos-preauth-failed"),
+        "{j}"
+    );
+    assert_eq!(
+        j["kdc"].as_array().unwrap().last().unwrap()["error_code"],
+        24,
+        "{j}"
+    );
+}
+
 #[test]
 #[ignore = "needs squid (CONNECT) on loopback: run by scripts/test.sh"]
 fn squid_connect_tunnel_to_https() {

@@ -384,6 +384,12 @@ fn ap_req_info(ap: &ApReq) -> ApReqInfo {
     }
 }
 
+/// A KRB-ERROR as a KDC sends it (RFC 4120 §5.9.1, `[APPLICATION 30]`, no GSS framing).
+pub fn decode_krb_error(bytes: &[u8]) -> Result<KrbErrorInfo, SpnegoError> {
+    let e: KrbError = der("KRB-ERROR", bytes)?;
+    Ok(krb_error_info(&e))
+}
+
 fn krb_error_info(e: &KrbError) -> KrbErrorInfo {
     let e = &e.0;
     let t = &e.stime.0.0;

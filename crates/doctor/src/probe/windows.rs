@@ -1,9 +1,12 @@
 //! NTLM and Negotiate: Kerberos that fell back to NTLM, handshakes split over connections.
 
+use why401_catalogue::{CodeKind, catalogue};
+
 use crate::{Finding, FindingId, Severity};
 use why401_evidence::{Leg, ProbeEvidence};
 
 pub(super) fn rules(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
+    kdc_refused(ev, out);
     fallback(ev, out);
     split_handshake(ev, out);
 }
@@ -86,4 +89,58 @@ fn split_handshake(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
                 .confidence(0.7),
         );
     }
+}
+
+/// What the KDC refused, from its KRB-ERROR (the normal "pre-authentication required" step aside).
+fn kdc_refused(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
+    let Some(k) = ev
+        .kdc
+        .iter()
+        .rev()
+        .find(|k| k.error_code.is_some_and(|c| c != 25 && c != 52))
+    else {
+        return;
+    };
+    let code = k.error_code.unwrap_or_default();
+    let name = catalogue()
+        .code_by_value(CodeKind::Kerberos, u64::from(code))
+        .map(|c| c.title.clone())
+        .unwrap_or_else(|| format!("Kerberos error {code}"));
+    let user = ev.given.user.clone().unwrap_or_default();
+    let (id, title) = match code {
+        24 => (
+            FindingId::KERBEROS_PREAUTH_FAILED,
+            format!("the KDC refused {user}'s password (pre-authentication failed)"),
+        ),
+        6 => (
+            FindingId::KERBEROS_CLIENT_UNKNOWN,
+            format!("the KDC does not know {user}"),
+        ),
+        7 => (
+            FindingId::KERBEROS_SPN_UNKNOWN,
+            format!(
+                "the KDC has no principal {}",
+                k.principal.as_deref().unwrap_or("for the SPN")
+            ),
+        ),
+        _ => (
+            FindingId::KERBEROS_ERROR,
+            format!("the KDC refused with Kerberos error {code}: {name}"),
+        ),
+    };
+    let mut f = Finding::new(id).title(title).confidence(0.9);
+    f = f.evidence(format!(
+        "{} → {} {code} ({name}) from {}",
+        k.request, k.reply, k.kdc
+    ));
+    if let Some(p) = &k.principal {
+        f = f.evidence(format!("about: {p}"));
+    }
+    if let Some(t) = &k.e_text {
+        f = f.evidence(format!("the KDC's words: {t}"));
+    }
+    if let Some(t) = &k.server_time {
+        f = f.evidence(format!("the KDC's clock: {t}"));
+    }
+    out.push(f);
 }

@@ -425,10 +425,15 @@ impl<'a> Probe<'a> {
             }
             Scheme::Ntlm | Scheme::Negotiate => {
                 let spn = format!("HTTP/{}", self.canonical_host);
-                let started = WindowsContext::new(scheme, creds, &spn)
-                    .and_then(|mut w| w.step(None).map(|t| (w, t)));
-                match started {
-                    Ok((context, token)) => {
+                let mut context = match WindowsContext::new(scheme, creds, &spn) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        self.note_error(format!("{}: {e}", scheme.name()));
+                        return Next::Stop;
+                    }
+                };
+                match context.step(None) {
+                    Ok(token) => {
                         hs.auth = AuthState::Windows {
                             scheme,
                             context: Box::new(context),
@@ -441,7 +446,9 @@ impl<'a> Probe<'a> {
                         )
                     }
                     Err(e) => {
+                        // A Kerberos leg that failed at the KDC: what the KDC said is evidence.
                         self.note_error(format!("{}: {e}", scheme.name()));
+                        self.record_negotiate(&context);
                         Next::Stop
                     }
                 }
