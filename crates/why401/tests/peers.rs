@@ -362,6 +362,19 @@ fn kerberos_from_a_password_against_an_mit_kdc_and_mod_auth_gssapi() {
         24,
         "{j}"
     );
+
+    // A host name nobody registered an SPN for: the TGS exchange fails, and says for what.
+    let other = format!("http://other.lab.test:{port}/krb/");
+    let other_pin = format!("other.lab.test:{port}:127.0.0.1");
+    let (code, j) = probe_kerberos(&other, &other_pin, "alice@LAB.TEST", "s3cret");
+    assert_eq!((code, top(&j).as_str()), (1, "kerberos-spn-unknown"), "{j}");
+    assert!(
+        j["findings"][0]["title"]
+            .as_str()
+            .unwrap()
+            .contains("HTTP/other.lab.test@LAB.TEST"),
+        "{j}"
+    );
 }
 
 #[test]
