@@ -70,6 +70,7 @@ finding_ids! {
     KERBEROS_ERROR = "kerberos-error",
     KERBEROS_CLIENT_UNKNOWN = "kerberos-client-unknown",
     KERBEROS_FALLBACK_TO_NTLM = "kerberos-fallback-to-ntlm",
+    KERBEROS_KDC_UNREACHABLE = "kerberos-kdc-unreachable",
     KERBEROS_PREAUTH_FAILED = "kerberos-preauth-failed",
     KERBEROS_SPN_UNKNOWN = "kerberos-spn-unknown",
     MALFORMED_CHALLENGE = "malformed-challenge",

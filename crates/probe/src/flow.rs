@@ -250,7 +250,27 @@ impl<'a> Probe<'a> {
             .trim_matches(['[', ']'])
             .parse::<std::net::IpAddr>()
             .is_ok();
+        let kdc_failure = w
+            .kdc
+            .exchanges()
+            .into_iter()
+            .rev()
+            .find(|k| k.reply.starts_with("no reply") || k.error_code.is_some_and(|c| c != 25))
+            .map(|k| match k.error_code {
+                Some(code) => format!(
+                    "the Kerberos attempt failed: the KDC answered {} with error {code}{}",
+                    k.request,
+                    k.e_text.map(|t| format!(" ({t})")).unwrap_or_default()
+                ),
+                None => format!(
+                    "the Kerberos attempt failed: {} to {}: {}",
+                    k.request, k.kdc, k.reply
+                ),
+            });
         let fallback_reason = (mechanism == "ntlm").then(|| {
+            if let Some(why) = kdc_failure {
+                return why;
+            }
             if ip_literal {
                 return format!(
                     "the URL names the server by IP address ({}): Kerberos needs a host name to build the SPN, so every client falls back to NTLM",

@@ -298,10 +298,21 @@ fn dns_server_each_address_and_the_cname_chain() {
 
 /// Runs the probe with the throwaway realm's krb5.conf, the password from the environment.
 fn probe_kerberos(url: &str, pin: &str, user: &str, password: &str) -> (i32, Value) {
+    probe_kerberos_with(&peer("WHY401_KRB5_CONFIG"), url, pin, user, password)
+}
+
+/// The same, with another krb5.conf.
+fn probe_kerberos_with(
+    krb5_config: &str,
+    url: &str,
+    pin: &str,
+    user: &str,
+    password: &str,
+) -> (i32, Value) {
     let out = Command::cargo_bin("why401")
         .unwrap()
         .args([url, "--resolve", pin, "-u", user, "--json", "--no-siblings"])
-        .env("KRB5_CONFIG", peer("WHY401_KRB5_CONFIG"))
+        .env("KRB5_CONFIG", krb5_config)
         .env("WHY401_PASSWORD", password)
         .output()
         .unwrap();
@@ -374,6 +385,34 @@ fn kerberos_from_a_password_against_an_mit_kdc_and_mod_auth_gssapi() {
             .unwrap()
             .contains("HTTP/other.lab.test@LAB.TEST"),
         "{j}"
+    );
+
+    // The realm's KDC down (krb5.conf names a closed port): not a password problem, and said so,
+    // although Negotiate then tried NTLM and the server refused that.
+    let conf = std::fs::read_to_string(peer("WHY401_KRB5_CONFIG")).unwrap();
+    let down = tempfile::NamedTempFile::new().unwrap();
+    let kdc_line = conf
+        .lines()
+        .find(|l| l.trim().starts_with("kdc ="))
+        .unwrap();
+    std::fs::write(down.path(), conf.replace(kdc_line, "    kdc = 127.0.0.1:9")).unwrap();
+    let (code, j) = probe_kerberos_with(
+        down.path().to_str().unwrap(),
+        &url,
+        &pin,
+        "alice@LAB.TEST",
+        "s3cret",
+    );
+    assert_eq!(
+        (code, top(&j).as_str()),
+        (1, "kerberos-kdc-unreachable"),
+        "{j}"
+    );
+    assert!(
+        j["negotiate"]["fallback_reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("127.0.0.1:9")),
+        "the fallback names the KDC that did not answer: {j}"
     );
 }
 

@@ -91,8 +91,34 @@ fn split_handshake(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
     }
 }
 
-/// What the KDC refused, from its KRB-ERROR (the normal "pre-authentication required" step aside).
+/// What the KDC refused, from its KRB-ERROR (the normal "pre-authentication required" step aside),
+/// or that no KDC answered at all.
 fn kdc_refused(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
+    if let Some(k) = ev.kdc.iter().find(|k| k.reply.starts_with("no reply")) {
+        let realm = ev
+            .given
+            .user
+            .as_deref()
+            .and_then(|u| u.rsplit_once('@'))
+            .map(|(_, r)| r);
+        out.push(
+            Finding::new(FindingId::KERBEROS_KDC_UNREACHABLE)
+                .title(format!(
+                    "the KDC{} did not answer, so Kerberos never started",
+                    realm.map(|r| format!(" for {r}")).unwrap_or_default()
+                ))
+                .evidence(format!("{} to {}: {}", k.request, k.kdc, k.reply))
+                .evidence(match ev.negotiate.as_ref().map(|n| n.mechanism.as_str()) {
+                    Some("ntlm") => {
+                        "Negotiate then fell back to NTLM, which this server's answer refused"
+                            .to_string()
+                    }
+                    _ => "no ticket could be asked for".to_string(),
+                })
+                .confidence(0.95),
+        );
+        return;
+    }
     let Some(k) = ev
         .kdc
         .iter()
