@@ -242,15 +242,11 @@ fn dns_server_each_address_and_the_cname_chain() {
     // dnsmasq says alias.test is a CNAME of farm.test, which has two addresses: 127.0.0.1 takes
     // alice's password, 127.0.0.2 (a node with an old password store) refuses it.
     let dns = peer("WHY401_DNSMASQ");
-    let basic = |ok: bool| {
-        move |r: &common::Recorded| match r.header("authorization") {
-            Some("Basic YWxpY2U6czNjcmV0") if ok => common::Reply::new(200),
-            _ => common::Reply::new(401).header("WWW-Authenticate", r#"Basic realm="farm""#),
-        }
-    };
-    let good = common::ScriptedServer::start(basic(true));
-    let _stale =
-        common::ScriptedServer::start_at(&format!("127.0.0.2:{}", good.port), basic(false));
+    let good = common::ScriptedServer::start(common::farm_node(true));
+    let _stale = common::ScriptedServer::start_at(
+        &format!("127.0.0.2:{}", good.port),
+        common::farm_node(false),
+    );
     let url = format!("http://alias.test:{}/", good.port);
 
     let (code, j) = probe(&[

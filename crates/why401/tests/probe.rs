@@ -509,14 +509,11 @@ fn resolve_pins_a_name_to_an_address_without_dns() {
 fn each_address_names_the_node_that_refuses() {
     // Two nodes behind one name: 127.0.0.1 takes alice's password, 127.0.0.2 (its password
     // store out of date) refuses it. Pinned with --resolve, as a farm behind DNS round robin.
-    let basic = |ok: bool| {
-        move |r: &common::Recorded| match r.header("authorization") {
-            Some("Basic YWxpY2U6czNjcmV0") if ok => Reply::new(200),
-            _ => Reply::new(401).header("WWW-Authenticate", r#"Basic realm="farm""#),
-        }
-    };
-    let good = ScriptedServer::start(basic(true));
-    let stale = ScriptedServer::start_at(&format!("127.0.0.2:{}", good.port), basic(false));
+    let good = ScriptedServer::start(common::farm_node(true));
+    let stale = ScriptedServer::start_at(
+        &format!("127.0.0.2:{}", good.port),
+        common::farm_node(false),
+    );
     let url = format!("http://farm.test:{}/", good.port);
     let pin = format!("farm.test:{}:127.0.0.1,127.0.0.2", good.port);
     let out = Command::cargo_bin("why401")

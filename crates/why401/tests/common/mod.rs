@@ -255,3 +255,14 @@ pub(crate) fn tls_with_ca(ca_name: &str) -> (Arc<rustls::ServerConfig>, String) 
         .unwrap();
     (Arc::new(config), ca_cert.pem())
 }
+
+/// A farm node answering Basic for realm "farm": alice:s3cret is let in when `takes_password`,
+/// else refused (a node with an old password store).
+pub(crate) fn farm_node(
+    takes_password: bool,
+) -> impl Fn(&Recorded) -> Reply + Send + Sync + 'static {
+    move |r: &Recorded| match r.header("authorization") {
+        Some("Basic YWxpY2U6czNjcmV0") if takes_password => Reply::new(200),
+        _ => Reply::new(401).header("WWW-Authenticate", r#"Basic realm="farm""#),
+    }
+}
