@@ -70,11 +70,36 @@ pub fn probe(
                 heads(&mut out, e, show_secrets);
             }
         }
+        kdc_rows(&mut out, ev);
     }
     if verbose {
         extras(&mut out, ev);
     }
     out
+}
+
+/// The KDC exchanges Kerberos made between the HTTP legs, one line each.
+fn kdc_rows(out: &mut String, ev: &ProbeEvidence) {
+    for k in &ev.kdc {
+        let mut line = format!(
+            "  {} {} → {} — {} — {:.1} ms",
+            paint(style::DIM, "kdc"),
+            k.request,
+            k.reply,
+            k.kdc,
+            k.elapsed_ms
+        );
+        if let Some(code) = k.error_code {
+            line.push_str(&format!(" — error {code}"));
+            if let Some(t) = &k.e_text {
+                line.push_str(&format!(" ({t})"));
+            }
+            if let Some(p) = &k.principal {
+                line.push_str(&format!(" about {p}"));
+            }
+        }
+        let _ = writeln!(out, "{line}");
+    }
 }
 
 fn timeline_row(n: usize, e: &Exchange) -> String {
@@ -192,29 +217,6 @@ fn heads(out: &mut String, e: &Exchange, show_secrets: bool) {
 }
 
 fn extras(out: &mut String, ev: &ProbeEvidence) {
-    for k in &ev.kdc {
-        let mut line = format!(
-            "\n{} {} → {} ({}, {:.1} ms)",
-            paint(style::ACCENT, "kdc"),
-            k.request,
-            k.reply,
-            k.kdc,
-            k.elapsed_ms
-        );
-        if let Some(code) = k.error_code {
-            line.push_str(&format!(" — error {code}"));
-            if let Some(p) = &k.principal {
-                line.push_str(&format!(" for {p}"));
-            }
-            if let Some(t) = &k.e_text {
-                line.push_str(&format!(": {t}"));
-            }
-        }
-        out.push_str(&line);
-    }
-    if !ev.kdc.is_empty() {
-        out.push('\n');
-    }
     if let Some(dns) = &ev.dns {
         let _ = writeln!(
             out,
@@ -314,4 +316,33 @@ pub fn probe_json(ev: &ProbeEvidence, d: &Diagnosis, show_secrets: bool) -> Valu
         "backends": ev.backends,
         "kdc": ev.kdc,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use why401_evidence::KdcExchange;
+
+    #[test]
+    fn kdc_exchanges_are_timeline_rows() {
+        let ev = ProbeEvidence {
+            kdc: vec![KdcExchange {
+                kdc: "tcp://dc01.corp.example:88".into(),
+                request: "AS-REQ".into(),
+                reply: "KRB-ERROR".into(),
+                error_code: Some(24),
+                e_text: Some("PREAUTH_FAILED".into()),
+                server_time: Some("20261206080956Z".into()),
+                principal: Some("krbtgt/CORP.EXAMPLE@CORP.EXAMPLE".into()),
+                elapsed_ms: 1.25,
+            }],
+            ..ProbeEvidence::default()
+        };
+        let mut out = String::new();
+        kdc_rows(&mut out, &ev);
+        assert!(
+            out.contains("AS-REQ → KRB-ERROR — tcp://dc01.corp.example:88 — 1.2 ms — error 24 (PREAUTH_FAILED) about krbtgt/CORP.EXAMPLE@CORP.EXAMPLE"),
+            "{out}"
+        );
+    }
 }
