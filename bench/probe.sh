@@ -13,6 +13,14 @@ trap 'peers_stop "$dir"; rm -rf "$dir"' EXIT
 peers_start "$dir" >/dev/null
 mkdir -p target/bench
 w=./target/release/why401
+# Kerberos against the throwaway realm's Apache (/krb/): curl uses the tickets kinit left in a
+# ccache (`--negotiate -u :`, as users do); why401 gets its own from the password every run
+# (AS and TGS exchanges included), with the password from the environment.
+krb_port=${WHY401_APACHE_GSSAPI_URL##*:}
+krb_url="http://web.lab.test:$krb_port/krb/"
+krb_pin="web.lab.test:$krb_port:127.0.0.1"
+export KRB5_CONFIG=$WHY401_KRB5_CONFIG KRB5CCNAME="FILE:$dir/bench.ccache" WHY401_PASSWORD=s3cret
+echo s3cret | kinit alice@LAB.TEST >/dev/null
 base=()
 if [ -n "${BASE_BIN:-}" ]; then
   base=(-n "base Digest (Apache)" "$BASE_BIN $WHY401_APACHE_URL/digest/ -u alice:s3cret --json"
@@ -27,13 +35,15 @@ hyperfine -N --warmup 10 --min-runs 100 --export-markdown target/bench/probe.md 
   -n "why401 NTLM (pyspnego)"  "$w $WHY401_PYSPNEGO_URL/ -u 'CORP\\alice:s3cret' --json" \
   -n "curl --basic (nginx)"    "curl -s -o /dev/null -u alice:s3cret $WHY401_NGINX_URL/basic/" \
   -n "why401 Basic (nginx)"    "$w $WHY401_NGINX_URL/basic/ -u alice:s3cret --json" \
+  -n "curl --negotiate (Kerberos)" "curl -s -o /dev/null --negotiate -u : --resolve $krb_pin $krb_url" \
+  -n "why401 Kerberos (Kerberos)"  "$w $krb_url --resolve $krb_pin -u alice@LAB.TEST --json --no-siblings" \
   -n "why401 --version"        "$w --version" \
   -n "curl --version"          "curl --version"
 python3 - <<'PY'
 import json
 r = {x["command"]: x for x in json.load(open("target/bench/probe.json"))["results"]}
 def ms(n): return r[n]["mean"] * 1000
-for scheme in ["Digest (Apache)", "NTLM (pyspnego)", "Basic (nginx)"]:
+for scheme in ["Digest (Apache)", "NTLM (pyspnego)", "Basic (nginx)", "Kerberos (Kerberos)"]:
     curl = [k for k in r if k.startswith("curl") and scheme.split()[1] in k][0]
     ours = "why401 " + scheme
     print(f"{scheme:18} curl {ms(curl):6.2f} ms   why401 {ms(ours):6.2f} ms   ratio {ms(ours)/ms(curl):.2f}x")
