@@ -55,6 +55,19 @@ peers_wait() {
   return 1
 }
 
+# The part every Apache instance of the suite shares: its own root, pid, runtime dir and error
+# log under ROOT, and the modules named (mod_NAME.so). Usage: apache_head ROOT ERRORLOG NAME...
+apache_head() {
+  local root=$1 errorlog=$2; shift 2
+  printf '%s\n' "ServerRoot $root" "ServerName localhost" "PidFile $root/apache.pid" \
+    "DefaultRuntimeDir $root" "Mutex file:$root default" "ErrorLog $errorlog" "LogLevel info" \
+    "User www-data" "Group www-data"
+  local m
+  for m in "$@"; do
+    echo "LoadModule ${m}_module /usr/lib/apache2/modules/mod_${m}.so"
+  done
+}
+
 peers_start() {
   local dir=$1
   mkdir -p "$dir/www/basic" "$dir/www/digest" "$dir/nginx-tmp"
@@ -119,27 +132,11 @@ EOF
   local ha1; ha1=$(printf '%s' 'alice:apache-lab:s3cret' | md5sum | cut -d' ' -f1)
   echo "alice:apache-lab:$ha1" > "$dir/htdigest"
   chmod 644 "$dir/htdigest"
-  local mods=/usr/lib/apache2/modules
-  cat > "$dir/apache.conf" <<EOF
-ServerRoot $dir
-ServerName localhost
+  apache_head "$dir" "$dir/apache-error.log" mpm_event authn_core authn_file authz_core \
+    authz_user auth_basic auth_digest dir > "$dir/apache.conf"
+  cat >> "$dir/apache.conf" <<EOF
 Listen 127.0.0.1:$apache_port
 Listen 127.0.0.1:$apache_logs_port
-PidFile $dir/apache.pid
-DefaultRuntimeDir $dir
-Mutex file:$dir default
-ErrorLog $dir/apache-error.log
-LogLevel info
-User www-data
-Group www-data
-LoadModule mpm_event_module $mods/mod_mpm_event.so
-LoadModule authn_core_module $mods/mod_authn_core.so
-LoadModule authn_file_module $mods/mod_authn_file.so
-LoadModule authz_core_module $mods/mod_authz_core.so
-LoadModule authz_user_module $mods/mod_authz_user.so
-LoadModule auth_basic_module $mods/mod_auth_basic.so
-LoadModule auth_digest_module $mods/mod_auth_digest.so
-LoadModule dir_module $mods/mod_dir.so
 LogFormat "%h %l %u %t \"%r\" %>s %b \"%{Referer}i\" \"%{User-Agent}i\"" combined
 CustomLog $dir/apache-access.log combined
 DocumentRoot $dir/www
@@ -265,23 +262,10 @@ EOF
   cp "$dir/ntlm-users.txt" "$dir/gss/users.txt"
   chmod 755 "$dir/gss" "$dir/gss/www" "$dir/gss/www/negotiate"
   chmod 644 "$dir/gss/users.txt" "$dir/gss/www/negotiate/index.html"
-  cat > "$dir/gss/apache.conf" <<EOF
-ServerRoot $dir/gss
-ServerName localhost
+  apache_head "$dir/gss" "$dir/gss/error.log" mpm_event authn_core authz_core authz_user \
+    auth_gssapi dir > "$dir/gss/apache.conf"
+  cat >> "$dir/gss/apache.conf" <<EOF
 Listen 127.0.0.1:$gss_port
-PidFile $dir/gss/apache.pid
-DefaultRuntimeDir $dir/gss
-Mutex file:$dir/gss default
-ErrorLog $dir/gss/error.log
-LogLevel info
-User www-data
-Group www-data
-LoadModule mpm_event_module $mods/mod_mpm_event.so
-LoadModule authn_core_module $mods/mod_authn_core.so
-LoadModule authz_core_module $mods/mod_authz_core.so
-LoadModule authz_user_module $mods/mod_authz_user.so
-LoadModule auth_gssapi_module $mods/mod_auth_gssapi.so
-LoadModule dir_module $mods/mod_dir.so
 DocumentRoot $dir/gss/www
 DirectoryIndex index.html
 <Location /negotiate/>
