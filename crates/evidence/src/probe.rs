@@ -187,8 +187,11 @@ pub struct KdcExchange {
     pub kdc: String,
     /// `AS-REQ` (a TGT from the password) or `TGS-REQ` (a service ticket).
     pub request: String,
-    /// `AS-REP`, `TGS-REP`, `KRB-ERROR`, or why there was no reply.
+    /// `AS-REP`, `TGS-REP`, `KRB-ERROR`, or `none`.
     pub reply: String,
+    /// Why no reply came (refused, timed out, not resolved), when none did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unanswered: Option<String>,
     /// For a KRB-ERROR: its RFC 4120 §7.5.9 code (the catalogue names it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_code: Option<u32>,
@@ -203,6 +206,21 @@ pub struct KdcExchange {
     pub principal: Option<String>,
     /// Wall time of the exchange.
     pub elapsed_ms: f64,
+}
+
+impl KdcExchange {
+    /// RFC 4120 errors that are steps of a normal exchange, not failures: 25 (pre-authentication
+    /// required, answered by the next AS-REQ) and 52 (reply too big for UDP, retried over TCP).
+    pub const NORMAL_STEPS: [u32; 2] = [25, 52];
+
+    /// Whether this exchange is where Kerberos failed: no reply, or a KRB-ERROR that is not a
+    /// normal step.
+    pub fn failed(&self) -> bool {
+        self.unanswered.is_some()
+            || self
+                .error_code
+                .is_some_and(|c| !Self::NORMAL_STEPS.contains(&c))
+    }
 }
 
 /// What one address behind the target's name answered (`--each-address`): the same request with
@@ -289,5 +307,41 @@ impl ProbeEvidence {
     /// The final status, if the target answered.
     pub fn final_status(&self) -> Option<u16> {
         self.last().and_then(Exchange::status)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::KdcExchange;
+
+    fn exchange(error_code: Option<u32>, unanswered: Option<&str>) -> KdcExchange {
+        KdcExchange {
+            kdc: "tcp://kdc:88".into(),
+            request: "AS-REQ".into(),
+            reply: if unanswered.is_some() {
+                "none"
+            } else {
+                "KRB-ERROR"
+            }
+            .into(),
+            unanswered: unanswered.map(String::from),
+            error_code,
+            e_text: None,
+            server_time: None,
+            principal: None,
+            elapsed_ms: 1.0,
+        }
+    }
+
+    #[test]
+    fn normal_steps_are_not_failures() {
+        assert!(
+            !exchange(Some(25), None).failed(),
+            "pre-authentication required"
+        );
+        assert!(!exchange(Some(52), None).failed(), "retry over TCP");
+        assert!(!exchange(None, None).failed(), "an AS-REP");
+        assert!(exchange(Some(24), None).failed());
+        assert!(exchange(None, Some("connection refused")).failed());
     }
 }

@@ -5,8 +5,8 @@ use bytes::Bytes;
 use http_body_util::Full;
 use url::Url;
 use why401_evidence::{
-    AuthSource, Backend, DnsRecord, Given, Leg, NegotiateRecord, ProbeEvidence, ReachFailure,
-    ReachKind, RedirectHop, RequestRecord, ResponseRecord, SentAuth,
+    AuthSource, Backend, DnsRecord, Given, KdcExchange, Leg, NegotiateRecord, ProbeEvidence,
+    ReachFailure, ReachKind, RedirectHop, RequestRecord, ResponseRecord, SentAuth,
 };
 use why401_wire::digest::{DigestChallenge, RequestFacts};
 
@@ -50,8 +50,7 @@ async fn each_address(spec: &ProbeSpec, ev: &ProbeEvidence, now: i64) -> Vec<Bac
         let mut one = spec.clone();
         one.each_address = false;
         one.siblings = false;
-        one.resolve
-            .retain(|p| !(p.port == port && p.host.eq_ignore_ascii_case(&host)));
+        one.resolve.retain(|p| !p.is_for(&host, port));
         one.resolve.push(net::Pin {
             host: host.to_ascii_lowercase(),
             port,
@@ -255,16 +254,18 @@ impl<'a> Probe<'a> {
             .exchanges()
             .into_iter()
             .rev()
-            .find(|k| k.reply.starts_with("no reply") || k.error_code.is_some_and(|c| c != 25))
-            .map(|k| match k.error_code {
-                Some(code) => format!(
+            .find(KdcExchange::failed)
+            .map(|k| match (k.error_code, &k.unanswered) {
+                (Some(code), _) => format!(
                     "the Kerberos attempt failed: the KDC answered {} with error {code}{}",
                     k.request,
                     k.e_text.map(|t| format!(" ({t})")).unwrap_or_default()
                 ),
-                None => format!(
-                    "the Kerberos attempt failed: {} to {}: {}",
-                    k.request, k.kdc, k.reply
+                (None, why) => format!(
+                    "the Kerberos attempt failed: {} to {} got no reply: {}",
+                    k.request,
+                    k.kdc,
+                    why.as_deref().unwrap_or("none")
                 ),
             });
         let fallback_reason = (mechanism == "ntlm").then(|| {

@@ -60,7 +60,8 @@ impl NetworkClient for Kdc {
         let mut record = KdcExchange {
             kdc: request.url.to_string(),
             request: kind(request.data.get(4..).unwrap_or_default()).to_string(),
-            reply: String::new(),
+            reply: "none".into(),
+            unanswered: None,
             error_code: None,
             e_text: None,
             server_time: None,
@@ -78,7 +79,7 @@ impl NetworkClient for Kdc {
                     record.principal = Some(format!("{}@{}", e.spn, e.realm));
                 }
             }
-            Err(e) => record.reply = format!("no reply: {}", e.description),
+            Err(e) => record.unanswered = Some(e.description.clone()),
         }
         if let Ok(mut log) = self.log.lock() {
             log.push(record);

@@ -107,10 +107,14 @@ impl Pin {
         })
     }
 
+    /// Whether this pin is for `host:port`.
+    pub fn is_for(&self, host: &str, port: u16) -> bool {
+        self.port == port && self.host.eq_ignore_ascii_case(host)
+    }
+
     /// The pinned addresses for `host:port`, if a pin names them.
     pub fn find<'a>(pins: &'a [Pin], host: &str, port: u16) -> Option<&'a Pin> {
-        pins.iter()
-            .find(|p| p.port == port && p.host.eq_ignore_ascii_case(host))
+        pins.iter().find(|p| p.is_for(host, port))
     }
 }
 

@@ -89,6 +89,9 @@ fn kdc_rows(out: &mut String, ev: &ProbeEvidence) {
             k.kdc,
             k.elapsed_ms
         );
+        if let Some(why) = &k.unanswered {
+            line.push_str(&format!(" — {why}"));
+        }
         if let Some(code) = k.error_code {
             line.push_str(&format!(" — error {code}"));
             if let Some(t) = &k.e_text {
@@ -330,6 +333,7 @@ mod tests {
                 kdc: "tcp://dc01.corp.example:88".into(),
                 request: "AS-REQ".into(),
                 reply: "KRB-ERROR".into(),
+                unanswered: None,
                 error_code: Some(24),
                 e_text: Some("PREAUTH_FAILED".into()),
                 server_time: Some("20261206080956Z".into()),

@@ -374,14 +374,23 @@ fn mech_token(bytes: &[u8]) -> MechToken {
 
 fn ap_req_info(ap: &ApReq) -> ApReqInfo {
     let ticket = &ap.0.ticket.0.0;
-    let etype = int(&ticket.enc_part.0.etype.0.0);
+    let (etype, kvno) = ticket_enc(ticket);
     ApReqInfo {
         realm: kstring(ticket.realm.0.as_bytes()),
         spn: principal(&ticket.sname.0),
         ticket_etype: etype,
         ticket_etype_name: etype_name(etype),
-        kvno: ticket.enc_part.0.kvno.0.as_ref().map(|k| int(&k.0.0)),
+        kvno,
     }
+}
+
+/// A ticket's encryption type and key version, from its clear part.
+fn ticket_enc(ticket: &picky_krb::data_types::TicketInner) -> (i64, Option<i64>) {
+    let enc = &ticket.enc_part.0;
+    (
+        int(&enc.etype.0.0),
+        enc.kvno.0.as_ref().map(|k| int(&k.0.0)),
+    )
 }
 
 /// A KRB-ERROR as a KDC sends it (RFC 4120 §5.9.1, `[APPLICATION 30]`, no GSS framing).
@@ -443,11 +452,7 @@ fn oid_string(o: &ObjectIdentifierAsn1) -> String {
 /// version of the service key it is encrypted under. The encrypted part is never opened.
 pub fn ticket_key(bytes: &[u8]) -> Result<(i64, Option<i64>), SpnegoError> {
     let t: picky_krb::data_types::Ticket = der("Ticket", bytes)?;
-    let enc = &t.0.enc_part.0;
-    Ok((
-        int(&enc.etype.0.0),
-        enc.kvno.0.as_ref().map(|k| int(&k.0.0)),
-    ))
+    Ok(ticket_enc(&t.0))
 }
 
 fn der<T: serde::de::DeserializeOwned>(what: &'static str, bytes: &[u8]) -> Result<T, SpnegoError> {

@@ -94,7 +94,11 @@ fn split_handshake(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
 /// What the KDC refused, from its KRB-ERROR (the normal "pre-authentication required" step aside),
 /// or that no KDC answered at all.
 fn kdc_refused(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
-    if let Some(k) = ev.kdc.iter().find(|k| k.reply.starts_with("no reply")) {
+    if let Some((k, why)) = ev
+        .kdc
+        .iter()
+        .find_map(|k| Some((k, k.unanswered.as_deref()?)))
+    {
         let realm = ev
             .given
             .user
@@ -107,7 +111,7 @@ fn kdc_refused(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
                     "the KDC{} did not answer, so Kerberos never started",
                     realm.map(|r| format!(" for {r}")).unwrap_or_default()
                 ))
-                .evidence(format!("{} to {}: {}", k.request, k.kdc, k.reply))
+                .evidence(format!("{} to {}: no reply: {why}", k.request, k.kdc))
                 .evidence(match ev.negotiate.as_ref().map(|n| n.mechanism.as_str()) {
                     Some("ntlm") => {
                         "Negotiate then fell back to NTLM, which this server's answer refused"
@@ -119,12 +123,7 @@ fn kdc_refused(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
         );
         return;
     }
-    let Some(k) = ev
-        .kdc
-        .iter()
-        .rev()
-        .find(|k| k.error_code.is_some_and(|c| c != 25 && c != 52))
-    else {
+    let Some(k) = ev.kdc.iter().rev().find(|k| k.failed()) else {
         return;
     };
     let code = k.error_code.unwrap_or_default();
