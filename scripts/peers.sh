@@ -22,6 +22,7 @@ peers_install() {
   [ -x /usr/sbin/krb5kdc ] || apt+=(krb5-kdc)
   [ -x /usr/sbin/kadmin.local ] || apt+=(krb5-admin-server)
   command -v kinit >/dev/null || apt+=(krb5-user)
+  command -v faketime >/dev/null || apt+=(faketime)
   command -v hyperfine >/dev/null || apt+=(hyperfine)
   command -v chromium >/dev/null || apt+=(chromium)
   if ((${#apt[@]})); then
@@ -244,14 +245,40 @@ EOF
     export KRB5_CONFIG="$dir/krb5/krb5.conf" KRB5_KDC_PROFILE="$dir/krb5/kdc.conf"
     kdb5_util create -s -r LAB.TEST -P "why401-master-$RANDOM" >"$dir/krb5/create.log" 2>&1
     kadmin.local -q "addprinc +requires_preauth -pw s3cret alice" >/dev/null 2>&1
-    kadmin.local -q "addprinc -randkey HTTP/web.lab.test" >/dev/null 2>&1
-    kadmin.local -q "ktadd -k $dir/krb5/http.keytab HTTP/web.lab.test" >/dev/null 2>&1
+    # carol's only key is aes256-sha2 (RFC 8009), which the probe's sspi client does not offer
+    # (no pre-authentication, so the KDC judges the enctypes before anything else).
+    kadmin.local -q "addprinc -e aes256-cts-hmac-sha384-192:normal -pw s3cret carol" >/dev/null 2>&1
+    # web is trusted for delegation; alias.lab.test has a principal but is a CNAME of host.lab.test,
+    # which has none.
+    kadmin.local -q "addprinc -randkey +ok_as_delegate HTTP/web.lab.test" >/dev/null 2>&1
+    kadmin.local -q "addprinc -randkey HTTP/alias.lab.test" >/dev/null 2>&1
+    kadmin.local -q "ktadd -k $dir/krb5/http.keytab HTTP/web.lab.test HTTP/alias.lab.test" >/dev/null 2>&1
+    # stale.lab.test: the keytab Apache holds is kvno 2, then the principal is re-keyed (kvno 3).
+    kadmin.local -q "addprinc -randkey HTTP/stale.lab.test" >/dev/null 2>&1
+    kadmin.local -q "ktadd -k $dir/krb5/http.keytab HTTP/stale.lab.test" >/dev/null 2>&1
+    kadmin.local -q "cpw -randkey HTTP/stale.lab.test" >/dev/null 2>&1
+    # farm.lab.test: two backends; the second kept the keytab from before a re-key.
+    kadmin.local -q "addprinc -randkey HTTP/farm.lab.test" >/dev/null 2>&1
+    kadmin.local -q "ktadd -k $dir/krb5/farm-stale.keytab HTTP/farm.lab.test" >/dev/null 2>&1
+    kadmin.local -q "ktadd -k $dir/krb5/farm-good.keytab HTTP/farm.lab.test" >/dev/null 2>&1
     krb5kdc -n -P "$dir/krb5/kdc.pid" >"$dir/krb5/kdc.stdout" 2>&1 &
   )
   chmod 755 "$dir/krb5"
-  chmod 644 "$dir/krb5/http.keytab"
+  chmod 644 "$dir"/krb5/*.keytab
   peers_wait "$kdc_port" "MIT krb5kdc" || return 1
-  export WHY401_KRB5_CONFIG="$dir/krb5/krb5.conf"
+  export WHY401_KRB5_CONFIG="$dir/krb5/krb5.conf" WHY401_KRB5_KEYTAB="$dir/krb5/http.keytab"
+
+  # The same realm's KDC again, its clock 10 minutes ahead (libfaketime): KRB_AP_ERR_SKEW.
+  local skew_port; skew_port=$(peers_free_port)
+  sed "s/127.0.0.1:$kdc_port/127.0.0.1:$skew_port/" "$dir/krb5/krb5.conf" > "$dir/krb5/krb5-skew.conf"
+  sed "s/= $kdc_port\$/= $skew_port/; s#kdc = FILE:.*#kdc = FILE:$dir/krb5/kdc-skew.log#" \
+    "$dir/krb5/kdc.conf" > "$dir/krb5/kdc-skew.conf"
+  (
+    export KRB5_CONFIG="$dir/krb5/krb5-skew.conf" KRB5_KDC_PROFILE="$dir/krb5/kdc-skew.conf"
+    faketime -f "+10m" krb5kdc -n -P "$dir/krb5/kdc-skew.pid" >"$dir/krb5/kdc-skew.stdout" 2>&1 &
+  )
+  peers_wait "$skew_port" "MIT krb5kdc (clock +10 min)" || return 1
+  export WHY401_KRB5_CONFIG_SKEW="$dir/krb5/krb5-skew.conf"
 
   # Apache httpd with mod_auth_gssapi and gss-ntlmssp: Negotiate (SPNEGO) carrying NTLM through
   # MIT's GSSAPI, as a Linux intranet server does it. An instance of its own, because
@@ -264,8 +291,11 @@ EOF
   chmod 644 "$dir/gss/users.txt" "$dir/gss/www/negotiate/index.html"
   apache_head "$dir/gss" "$dir/gss/error.log" mpm_event authn_core authz_core authz_user \
     auth_gssapi dir > "$dir/gss/apache.conf"
+  mkdir -p "$dir/gss/deleg"
+  chmod 1777 "$dir/gss/deleg"
   cat >> "$dir/gss/apache.conf" <<EOF
 Listen 127.0.0.1:$gss_port
+Listen 127.0.0.2:$gss_port
 DocumentRoot $dir/gss/www
 DirectoryIndex index.html
 <Location /negotiate/>
@@ -280,17 +310,40 @@ DirectoryIndex index.html
   AuthName "Kerberos"
   GssapiCredStore keytab:$dir/krb5/http.keytab
   GssapiAllowedMech krb5
+  GssapiDelegCcacheDir $dir/gss/deleg
   Require valid-user
 </Location>
+# farm.lab.test: one name, two backends; 127.0.0.2 holds a keytab from before the re-key.
+<VirtualHost 127.0.0.1:$gss_port>
+  ServerName farm.lab.test
+  <Location /farm/>
+    AuthType GSSAPI
+    AuthName "Kerberos farm"
+    GssapiCredStore keytab:$dir/krb5/farm-good.keytab
+    GssapiAllowedMech krb5
+    Require valid-user
+  </Location>
+</VirtualHost>
+<VirtualHost 127.0.0.2:$gss_port>
+  ServerName farm.lab.test
+  <Location /farm/>
+    AuthType GSSAPI
+    AuthName "Kerberos farm"
+    GssapiCredStore keytab:$dir/krb5/farm-stale.keytab
+    GssapiAllowedMech krb5
+    Require valid-user
+  </Location>
+</VirtualHost>
 EOF
-  mkdir -p "$dir/gss/www/krb"
+  mkdir -p "$dir/gss/www/krb" "$dir/gss/www/farm"
   echo "hello from Kerberos" > "$dir/gss/www/krb/index.html"
-  chmod 755 "$dir/gss/www/krb"
-  chmod 644 "$dir/gss/www/krb/index.html"
+  echo "hello from the farm" > "$dir/gss/www/farm/index.html"
+  chmod 755 "$dir/gss/www/krb" "$dir/gss/www/farm"
+  chmod 644 "$dir/gss/www/krb/index.html" "$dir/gss/www/farm/index.html"
   NTLM_USER_FILE="$dir/gss/users.txt" KRB5_CONFIG="$dir/krb5/krb5.conf" \
       apache2 -f "$dir/gss/apache.conf" -k start
   peers_wait "$gss_port" "Apache mod_auth_gssapi" || return 1
-  export WHY401_APACHE_GSSAPI_URL="http://127.0.0.1:$gss_port"
+  export WHY401_APACHE_GSSAPI_URL="http://127.0.0.1:$gss_port" WHY401_GSS_DELEG_DIR="$dir/gss/deleg"
 
   # dnsmasq: a resolver of our own for --dns-server, with a farm behind one name (two loopback
   # addresses) and an alias (CNAME) pointing at it.
@@ -298,7 +351,10 @@ EOF
   dnsmasq --keep-in-foreground --conf-file=/dev/null --pid-file="$dir/dnsmasq.pid" \
       --port="$dns_port" --listen-address=127.0.0.1 --bind-interfaces --no-resolv --no-hosts \
       --host-record=farm.test,127.0.0.1 --host-record=farm.test,127.0.0.2 \
-      --cname=alias.test,farm.test --log-facility="$dir/dnsmasq.log" &
+      --cname=alias.test,farm.test \
+      --host-record=web.lab.test,127.0.0.1 --cname=www.lab.test,web.lab.test \
+      --host-record=host.lab.test,127.0.0.1 --cname=alias.lab.test,host.lab.test \
+      --log-facility="$dir/dnsmasq.log" &
   peers_wait "$dns_port" dnsmasq || return 1  # it answers over TCP on the same port
   export WHY401_DNSMASQ="127.0.0.1:$dns_port"
 }
@@ -313,5 +369,6 @@ peers_stop() {
   [ -f "$dir/gss/apache.pid" ] && apache2 -f "$dir/gss/apache.conf" -k stop 2>/dev/null
   [ -f "$dir/dnsmasq.pid" ] && kill "$(cat "$dir/dnsmasq.pid")" 2>/dev/null
   [ -f "$dir/krb5/kdc.pid" ] && kill "$(cat "$dir/krb5/kdc.pid")" 2>/dev/null
+  [ -f "$dir/krb5/kdc-skew.pid" ] && kill "$(cat "$dir/krb5/kdc-skew.pid")" 2>/dev/null
   true
 }

@@ -177,16 +177,100 @@ pub struct NegotiateRecord {
     /// Why it did not verify, or why it could not be checked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub server_verify_error: Option<String>,
+    /// Where the Kerberos credentials came from: `password` (AS exchange) or `ccache` (the
+    /// user's tickets, after `kinit`); absent when no Kerberos attempt was made.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credentials_from: Option<String>,
+    /// How the SPN was built (the rule), for the record.
+    pub spn_rule: String,
+    /// The SPN each client family would ask for, and whether the KDC knows it (when checked).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub spn_by_client: Vec<SpnCandidate>,
+    /// How the KDC was found (`--kdc`, `[realms] in /etc/krb5.conf`, `DNS SRV ...`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kdc_found_by: Option<String>,
+    /// The user's credential cache, when the ticket path was taken.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ticket_cache: Option<TicketCacheRecord>,
+    /// The service ticket presented, when one was obtained.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<TicketRecord>,
+    /// `--delegation` and what came of it (`none`, `sent a forwarded TGT`, why not).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delegation: Option<String>,
+}
+
+/// One way to build the SPN, and what the KDC said about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SpnCandidate {
+    /// The clients that build it this way (`Chrome, Edge, Windows (SSPI)`).
+    pub clients: String,
+    /// The SPN (`HTTP/web.corp.example`).
+    pub spn: String,
+    /// The rule (`canonical name after CNAMEs, no port`).
+    pub rule: String,
+    /// Whether the KDC issued a ticket for it; `None` when not asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub known_to_kdc: Option<bool>,
+}
+
+/// The user's Kerberos credential cache (never keys or tickets).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TicketCacheRecord {
+    /// The file and how it was found (`/tmp/krb5cc_1000 (KRB5CCNAME)`).
+    pub path: String,
+    /// The cache's default principal (`alice@LAB.TEST`).
+    pub principal: String,
+    /// When its TGT expires (RFC 3339).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tgt_expires: Option<String>,
+    /// The TGT has expired.
+    pub expired: bool,
+    /// What is wrong with the cache, in plain words (missing, unreadable, no TGT, expired).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
+}
+
+/// A service ticket as the client sees it: never the key, never the encrypted part.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TicketRecord {
+    /// `HTTP/web.corp.example@CORP.EXAMPLE`.
+    pub server: String,
+    /// `alice@CORP.EXAMPLE`.
+    pub client: String,
+    /// The ticket's encryption type (the service key's).
+    pub etype: String,
+    /// The service key version the ticket is encrypted under.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kvno: Option<i64>,
+    /// Ticket flags by name (`forwardable`, `ok-as-delegate`, ...).
+    pub flags: Vec<String>,
+    /// Valid from (RFC 3339).
+    pub start: String,
+    /// Valid until (RFC 3339).
+    pub end: String,
+    /// Taken from the cache rather than asked of the KDC now.
+    pub from_cache: bool,
 }
 
 /// One exchange with a Kerberos KDC (RFC 4120 §3.1, §3.3): what was asked, what came back.
 /// Never keys, never the encrypted parts.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct KdcExchange {
     /// The KDC as found (`tcp://kdc.corp.example:88`).
     pub kdc: String,
     /// `AS-REQ` (a TGT from the password) or `TGS-REQ` (a service ticket).
     pub request: String,
+    /// The principal asked for (`krbtgt/LAB.TEST@LAB.TEST`, `HTTP/web@LAB.TEST`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    /// The encryption types the client offered (for KDC_ERR_ETYPE_NOSUPP).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub offered_etypes: Vec<String>,
+    /// For a KRB-ERROR: the KDC's clock minus ours, in seconds, when it answered (positive: the
+    /// KDC is ahead).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clock_offset_s: Option<i64>,
     /// `AS-REP`, `TGS-REP`, `KRB-ERROR`, or `none`.
     pub reply: String,
     /// Why no reply came (refused, timed out, not resolved), when none did.
@@ -206,6 +290,10 @@ pub struct KdcExchange {
     pub principal: Option<String>,
     /// Wall time of the exchange.
     pub elapsed_ms: f64,
+    /// Asked only to compare another form of the SPN (which client families would succeed), not
+    /// part of the attempt: never the cause of a failure.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub comparison: bool,
 }
 
 impl KdcExchange {
@@ -214,12 +302,13 @@ impl KdcExchange {
     pub const NORMAL_STEPS: [u32; 2] = [25, 52];
 
     /// Whether this exchange is where Kerberos failed: no reply, or a KRB-ERROR that is not a
-    /// normal step.
+    /// normal step (comparisons never are).
     pub fn failed(&self) -> bool {
-        self.unanswered.is_some()
-            || self
-                .error_code
-                .is_some_and(|c| !Self::NORMAL_STEPS.contains(&c))
+        !self.comparison
+            && (self.unanswered.is_some()
+                || self
+                    .error_code
+                    .is_some_and(|c| !Self::NORMAL_STEPS.contains(&c)))
     }
 }
 
@@ -330,6 +419,7 @@ mod tests {
             server_time: None,
             principal: None,
             elapsed_ms: 1.0,
+            ..KdcExchange::default()
         }
     }
 

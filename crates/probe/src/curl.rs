@@ -38,6 +38,8 @@ pub struct CurlRequest {
     pub auth_type: Option<String>,
     /// `--cacert FILE`.
     pub cacert: Option<String>,
+    /// `--delegation LEVEL` (none, policy, always), as given.
+    pub delegation: Option<String>,
     /// `--resolve HOST:PORT:ADDR` pins, as given (read by the probe's own `--resolve`).
     pub resolve: Vec<String>,
     /// Options that change nothing for the probe (`--compressed`, `-s`, ...).
@@ -173,6 +175,7 @@ pub fn parse_args(words: &[String]) -> Result<CurlRequest, CurlError> {
                 let _ = take(&mut it)?;
             }
             "--cacert" => req.cacert = Some(take(&mut it)?),
+            "--delegation" => req.delegation = Some(take(&mut it)?),
             "--resolve" => req.resolve.push(take(&mut it)?),
             f if f.starts_with('-') && f.len() > 1 => req.unknown.push(f.to_string()),
             _ if req.url.is_empty() => req.url = w.clone(),

@@ -59,6 +59,33 @@ pub(crate) async fn cname_chain(host: &str, server: Option<SocketAddr>) -> Vec<S
         .collect()
 }
 
+/// The targets of an SRV record (`_kerberos._tcp.REALM.`), by priority then weight; empty when
+/// there is none or DNS does not answer within two seconds.
+pub(crate) async fn srv(name: &str, server: Option<SocketAddr>) -> Vec<(String, u16)> {
+    let Some(resolver) = resolver(server, Duration::from_millis(1500)) else {
+        return Vec::new();
+    };
+    let lookup = tokio::time::timeout(Duration::from_secs(2), resolver.srv_lookup(name)).await;
+    let Ok(Ok(lookup)) = lookup else {
+        return Vec::new();
+    };
+    let mut found: Vec<(u16, std::cmp::Reverse<u16>, String, u16)> = lookup
+        .answers()
+        .iter()
+        .filter_map(|r| match &r.data {
+            RData::SRV(s) => Some((
+                s.priority,
+                std::cmp::Reverse(s.weight),
+                s.target.to_utf8().trim_end_matches('.').to_string(),
+                s.port,
+            )),
+            _ => None,
+        })
+        .collect();
+    found.sort();
+    found.into_iter().map(|(_, _, h, p)| (h, p)).collect()
+}
+
 /// The addresses of `host` as `server` gives them (`--dns-server`), IPv4 and IPv6.
 pub(crate) async fn addresses(
     host: &str,

@@ -5,12 +5,12 @@ use bytes::Bytes;
 use http_body_util::Full;
 use url::Url;
 use why401_evidence::{
-    AuthSource, Backend, DnsRecord, Given, KdcExchange, Leg, NegotiateRecord, ProbeEvidence,
-    ReachFailure, ReachKind, RedirectHop, RequestRecord, ResponseRecord, SentAuth,
+    AuthSource, Backend, DnsRecord, Given, Leg, NegotiateRecord, ProbeEvidence, ReachFailure,
+    ReachKind, RedirectHop, RequestRecord, ResponseRecord, SentAuth, SpnCandidate,
 };
 use why401_wire::digest::{DigestChallenge, RequestFacts};
 
-use crate::auth::{self, WindowsContext};
+use crate::auth::{self, TicketLeg, WindowsContext};
 use crate::jar::{Jar, origin};
 use crate::net::{self, Conn, ConnectError, Route};
 use crate::spec::{ProbeSpec, UserCredentials};
@@ -24,6 +24,7 @@ const MAX_LEGS: usize = 8;
 pub async fn run(spec: &ProbeSpec, now: i64) -> ProbeEvidence {
     let mut p = Probe::new(spec, now);
     p.resolve_target().await;
+    p.prepare_kerberos().await;
     if p.ev.reach.is_none() {
         p.main_path().await;
     }
@@ -84,6 +85,12 @@ struct Probe<'a> {
     origin0: (String, String, u16),
     /// The host a Kerberos SPN names: the end of the CNAME chain, else the URL's host.
     canonical_host: String,
+    /// MIT's configuration, read once when Kerberos may be used.
+    krb5_conf: Option<crate::kerberos::Krb5Conf>,
+    /// The KDC for the credentials' realm (`--kdc`, krb5.conf, DNS SRV), and the realm.
+    kdc_location: Option<(String, Result<crate::kerberos::KdcLocation, String>)>,
+    /// `--negotiate` without `-u`: the user's ticket cache as read at the start.
+    tickets: Option<crate::kerberos::CachedTickets>,
 }
 
 /// What one URL's request-and-handshake came to.
@@ -125,7 +132,145 @@ impl<'a> Probe<'a> {
             next_conn: 0,
             origin0: origin(&spec.url),
             canonical_host: spec.url.host_str().unwrap_or("").to_string(),
+            krb5_conf: None,
+            kdc_location: None,
+            tickets: None,
         }
+    }
+
+    /// Reads MIT's configuration, the ticket cache (`--negotiate` without `-u`) and finds the
+    /// KDC, once, when Kerberos may be used.
+    async fn prepare_kerberos(&mut self) {
+        let password_realm = self
+            .spec
+            .credentials
+            .as_ref()
+            .and_then(|c| c.user.rsplit_once('@').map(|(_, r)| r.to_string()));
+        if !self.spec.kerberos.from_cache && password_realm.is_none() {
+            return;
+        }
+        let conf = crate::kerberos::Krb5Conf::load();
+        let realm = if self.spec.kerberos.from_cache {
+            let tickets = crate::kerberos::read_cache(&conf, crate::kerberos::now());
+            let client_realm = tickets
+                .record
+                .principal
+                .rsplit_once('@')
+                .map(|(_, r)| r.to_string());
+            self.tickets = Some(tickets);
+            client_realm.or_else(|| conf.realm_for_host(&self.canonical_host))
+        } else {
+            password_realm
+        };
+        if let Some(realm) = realm {
+            let found = crate::kerberos::locate(
+                &realm,
+                &conf,
+                self.spec.kerberos.kdc.as_deref(),
+                self.spec.dns_server,
+            )
+            .await;
+            self.kdc_location = Some((realm, found));
+        }
+        self.krb5_conf = Some(conf);
+    }
+
+    /// The realm a service ticket is asked in: `[domain_realm]` for the host when it says,
+    /// else the client's realm (the KDC refers further if it must).
+    fn service_realm(&self, client_realm: &str) -> String {
+        self.krb5_conf
+            .as_ref()
+            .filter(|c| !c.domain_realm.is_empty())
+            .and_then(|c| c.realm_for_host(&self.canonical_host))
+            .unwrap_or_else(|| client_realm.to_string())
+    }
+
+    /// A Negotiate context over the user's own tickets (`--negotiate` without `-u`).
+    fn ticket_context(&self, spn: &str) -> Option<WindowsContext> {
+        let cache = self.tickets.clone()?;
+        let client_realm = cache
+            .record
+            .principal
+            .rsplit_once('@')
+            .map(|(_, r)| r.to_string())
+            .unwrap_or_default();
+        let kdcs = match &self.kdc_location {
+            Some((_, l)) => l.clone(),
+            None => Err("no realm to find a KDC for: the cache names no principal".into()),
+        };
+        let leg = TicketLeg::new(
+            cache,
+            kdcs,
+            self.service_realm(&client_realm),
+            self.spec.kerberos.delegation,
+        );
+        Some(WindowsContext::from_tickets(leg, spn))
+    }
+
+    /// `--kdc` as the URL sspi's Kerberos client should use (the password path).
+    fn kdc_override(&self) -> Option<String> {
+        self.spec.kerberos.kdc.as_ref()?;
+        self.kdc_location
+            .as_ref()
+            .and_then(|(_, l)| l.as_ref().ok())
+            .and_then(|l| l.urls.first().cloned())
+    }
+
+    /// The SPN each client family would ask for, by its rule.
+    fn spn_candidates(&self) -> Vec<SpnCandidate> {
+        let typed = self.spec.url.host_str().unwrap_or("").to_string();
+        let canonical = self.canonical_host.clone();
+        let mut out = vec![SpnCandidate {
+            clients: "Chrome, Edge, Firefox, Windows SSPI (and why401)".into(),
+            spn: format!("HTTP/{canonical}"),
+            rule: "HTTP/ + the canonical name after CNAMEs, no port".into(),
+            known_to_kdc: None,
+        }];
+        let dns_canon = self
+            .krb5_conf
+            .as_ref()
+            .and_then(|c| c.dns_canonicalize_hostname.clone())
+            .unwrap_or_else(|| "true".into())
+            .to_ascii_lowercase();
+        let rdns = self.krb5_conf.as_ref().and_then(|c| c.rdns).unwrap_or(true);
+        let (spn, rule) = match dns_canon.as_str() {
+            "false" => (
+                format!("HTTP/{typed}"),
+                "dns_canonicalize_hostname = false: the name as typed".to_string(),
+            ),
+            "fallback" => (
+                format!("HTTP/{typed}"),
+                format!(
+                    "dns_canonicalize_hostname = fallback: the name as typed first, then HTTP/{canonical}"
+                ),
+            ),
+            _ => (
+                format!("HTTP/{canonical}"),
+                format!(
+                    "dns_canonicalize_hostname = true: the canonical name{}",
+                    if rdns {
+                        " (rdns = true: MIT also reverse-resolves the address, which why401 does not)"
+                    } else {
+                        ""
+                    }
+                ),
+            ),
+        };
+        out.push(SpnCandidate {
+            clients: "MIT krb5 clients (curl --negotiate, requests-gssapi, Java on Linux)".into(),
+            spn,
+            rule,
+            known_to_kdc: None,
+        });
+        if typed != canonical {
+            out.push(SpnCandidate {
+                clients: "any client given the alias".into(),
+                spn: format!("HTTP/{typed}"),
+                rule: "HTTP/ + the name as typed in the URL".into(),
+                known_to_kdc: None,
+            });
+        }
+        out
     }
 
     /// DNS for the target (when no proxy resolves it for us), with the CNAME chain.
@@ -242,24 +387,62 @@ impl<'a> Probe<'a> {
         if !w.is_negotiate() {
             return;
         }
-        self.ev.kdc.extend(w.kdc.exchanges());
         let mechanism = w.mechanism().to_string();
         let ip_literal = self
             .canonical_host
             .trim_matches(['[', ']'])
             .parse::<std::net::IpAddr>()
             .is_ok();
-        let kdc_failure = w
-            .kdc
-            .exchanges()
-            .into_iter()
-            .rev()
-            .find(KdcExchange::failed)
-            .map(|k| match (k.error_code, &k.unanswered) {
+        let spn = format!("HTTP/{}", self.canonical_host);
+        // Which SPN each client family would ask for; on the ticket path, the KDC is asked about
+        // each one that differs (a TGS exchange each: cheap, and the proof of an alias problem).
+        let mut candidates = self.spn_candidates();
+        let log = w.kdc.exchanges();
+        let asked_unknown = log.iter().any(|k| {
+            k.error_code == Some(7)
+                && k.service
+                    .as_deref()
+                    .is_some_and(|s| s.split('@').next() == Some(spn.as_str()))
+        });
+        let asked_known = log.iter().any(|k| {
+            k.reply == "TGS-REP"
+                && k.service
+                    .as_deref()
+                    .is_some_and(|s| s.split('@').next() == Some(spn.as_str()))
+        }) || w
+            .tickets()
+            .and_then(|t| t.service.as_ref())
+            .is_some_and(|c| c.server.name() == spn);
+        let mut checked: Vec<(String, Option<bool>)> = Vec::new();
+        for c in &mut candidates {
+            if c.spn == spn {
+                c.known_to_kdc = if asked_known {
+                    Some(true)
+                } else if asked_unknown {
+                    Some(false)
+                } else {
+                    None
+                };
+                continue;
+            }
+            if let Some((_, k)) = checked.iter().find(|(s, _)| *s == c.spn) {
+                c.known_to_kdc = *k;
+                continue;
+            }
+            let known = w.tickets().and_then(|t| t.spn_known(&w.kdc, &c.spn));
+            checked.push((c.spn.clone(), known));
+            c.known_to_kdc = known;
+        }
+        self.ev.kdc.extend(w.kdc.exchanges());
+        let kdc_failure =
+            crate::kerberos::last_failure(&log).map(|k| match (k.error_code, &k.unanswered) {
                 (Some(code), _) => format!(
                     "the Kerberos attempt failed: the KDC answered {} with error {code}{}",
                     k.request,
-                    k.e_text.map(|t| format!(" ({t})")).unwrap_or_default()
+                    k.e_text
+                        .clone()
+                        .map(|t| format!(" ({t})"))
+                        .unwrap_or_default()
                 ),
                 (None, why) => format!(
                     "the Kerberos attempt failed: {} to {} got no reply: {}",
@@ -278,6 +461,9 @@ impl<'a> Probe<'a> {
                     self.canonical_host
                 );
             }
+            if let Some((_, Err(why))) = &self.kdc_location {
+                return format!("no Kerberos ticket could be obtained: {why}");
+            }
             let realm = self
                 .spec
                 .credentials
@@ -288,12 +474,34 @@ impl<'a> Probe<'a> {
                 "no Kerberos ticket could be obtained: why401 found no KDC for realm {realm} (SSPI_KDC_URL, krb5.conf, DNS SRV _kerberos._tcp)"
             )
         });
+        let tickets = w.tickets();
         self.ev.negotiate = Some(NegotiateRecord {
-            spn: format!("HTTP/{}", self.canonical_host),
+            spn_rule: candidates[0].rule.clone(),
+            spn,
             mechanism,
             fallback_reason,
             server_verified: w.server_token.as_ref().map(Result::is_ok),
             server_verify_error: w.server_token.as_ref().and_then(|r| r.clone().err()),
+            credentials_from: if tickets.is_some() {
+                Some("ccache".into())
+            } else if self.kdc_location.is_some() {
+                Some("password".into())
+            } else {
+                None
+            },
+            spn_by_client: candidates,
+            kdc_found_by: self
+                .kdc_location
+                .as_ref()
+                .and_then(|(_, l)| l.as_ref().ok())
+                .map(|l| format!("{} ({})", l.how, l.urls.join(", "))),
+            ticket_cache: tickets.map(|t| t.cache.record.clone()),
+            ticket: tickets.and_then(|t| t.service.as_ref()).map(|c| {
+                let from_cache =
+                    tickets.is_some_and(|t| t.cache.services.iter().any(|s| s.server == c.server));
+                crate::kerberos::ticket_record(c, from_cache)
+            }),
+            delegation: tickets.and_then(|t| t.delegation_note.clone()),
         });
     }
 

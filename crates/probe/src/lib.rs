@@ -50,6 +50,7 @@ mod dns;
 pub mod flow;
 pub mod jar;
 pub mod kdc;
+pub mod kerberos;
 pub mod net;
 pub mod proxy;
 pub mod security_context;
@@ -58,4 +59,4 @@ pub mod spec;
 pub mod tls;
 
 pub use flow::run;
-pub use spec::{ProbeSpec, Scheme, SpecError, UserCredentials};
+pub use spec::{Delegation, KerberosSpec, ProbeSpec, Scheme, SpecError, UserCredentials};

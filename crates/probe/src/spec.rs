@@ -309,6 +309,54 @@ pub struct ProbeSpec {
     pub timeout: Duration,
     /// Probe sibling URLs (http↔https, trailing slash, certificate names) without credentials.
     pub siblings: bool,
+    /// Kerberos: the user's tickets, the KDC, delegation.
+    pub kerberos: KerberosSpec,
+}
+
+/// How Kerberos is done.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KerberosSpec {
+    /// `--negotiate` without `-u`: authenticate with the user's own tickets (the MIT credential
+    /// cache `kinit` filled), as `curl --negotiate -u :` does.
+    pub from_cache: bool,
+    /// `--kdc HOST[:PORT]`: the KDC to use instead of krb5.conf or DNS SRV.
+    pub kdc: Option<String>,
+    /// `--delegation`: whether to send a forwarded TGT to the service.
+    pub delegation: Delegation,
+}
+
+/// curl's `--delegation`: whether the service receives the user's TGT (for a second hop).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Delegation {
+    /// Never delegate (curl's default).
+    #[default]
+    None,
+    /// Delegate only when the KDC marks the service `ok-as-delegate` (trusted for delegation),
+    /// as Windows clients and browsers do.
+    Policy,
+    /// Always delegate.
+    Always,
+}
+
+impl Delegation {
+    /// `none`, `policy` or `always`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "none" => Some(Delegation::None),
+            "policy" => Some(Delegation::Policy),
+            "always" => Some(Delegation::Always),
+            _ => None,
+        }
+    }
+
+    /// The flag's word.
+    pub fn name(self) -> &'static str {
+        match self {
+            Delegation::None => "none",
+            Delegation::Policy => "policy",
+            Delegation::Always => "always",
+        }
+    }
 }
 
 impl ProbeSpec {
@@ -328,6 +376,7 @@ impl ProbeSpec {
             no_proxy: Vec::new(),
             insecure: false,
             cacert: None,
+            kerberos: KerberosSpec::default(),
             resolve: Vec::new(),
             each_address: false,
             dns_server: None,

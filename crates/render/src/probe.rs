@@ -70,25 +70,96 @@ pub fn probe(
                 heads(&mut out, e, show_secrets);
             }
         }
-        kdc_rows(&mut out, ev);
+        kdc_rows(&mut out, ev, verbose);
     }
+    kerberos_block(&mut out, ev);
     if verbose {
         extras(&mut out, ev);
     }
     out
 }
 
-/// The KDC exchanges Kerberos made between the HTTP legs, one line each.
-fn kdc_rows(out: &mut String, ev: &ProbeEvidence) {
+/// What Kerberos used and would have used: the SPN rule and each client family's SPN, the
+/// ticket (never its key), delegation, the cache.
+fn kerberos_block(out: &mut String, ev: &ProbeEvidence) {
+    let Some(n) = ev
+        .negotiate
+        .as_ref()
+        .filter(|n| n.credentials_from.is_some())
+    else {
+        return;
+    };
+    let _ = writeln!(out, "{}", paint(style::ACCENT, "kerberos"));
+    let _ = writeln!(
+        out,
+        "  credentials from {}{}",
+        n.credentials_from.as_deref().unwrap_or_default(),
+        n.kdc_found_by
+            .as_ref()
+            .map(|k| format!("; KDC by {k}"))
+            .unwrap_or_default()
+    );
+    if let Some(c) = &n.ticket_cache {
+        let _ = writeln!(
+            out,
+            "  cache {} — {}{}",
+            c.path,
+            c.principal,
+            c.tgt_expires
+                .as_ref()
+                .map(|t| format!(
+                    ", TGT until {t}{}",
+                    if c.expired { " (expired)" } else { "" }
+                ))
+                .unwrap_or_default()
+        );
+    }
+    let _ = writeln!(out, "  SPN {} ({})", n.spn, n.spn_rule);
+    for c in n.spn_by_client.iter().skip(1) {
+        let known = match c.known_to_kdc {
+            Some(true) => " — the KDC knows it",
+            Some(false) => " — unknown to the KDC",
+            None => "",
+        };
+        let _ = writeln!(out, "    {}: {} ({}){known}", c.clients, c.spn, c.rule);
+    }
+    if let Some(t) = &n.ticket {
+        let _ = writeln!(
+            out,
+            "  ticket {} — {}, kvno {}, {} to {}{} — flags: {}",
+            t.server,
+            t.etype,
+            t.kvno.map_or("?".into(), |k| k.to_string()),
+            t.start,
+            t.end,
+            if t.from_cache { ", from the cache" } else { "" },
+            t.flags.join(", ")
+        );
+    }
+    if let Some(d) = &n.delegation {
+        let _ = writeln!(out, "  delegation {d}");
+    }
+}
+
+/// The KDC exchanges Kerberos made between the HTTP legs, one line each; `verbose` adds what
+/// each message said (the encryption types offered, the KDC's clock), never keys or tickets.
+fn kdc_rows(out: &mut String, ev: &ProbeEvidence, verbose: bool) {
     for k in &ev.kdc {
         let mut line = format!(
-            "  {} {} → {} — {} — {:.1} ms",
+            "  {} {}{} → {} — {} — {:.1} ms",
             paint(style::DIM, "kdc"),
             k.request,
+            k.service
+                .as_ref()
+                .map(|s| format!(" for {s}"))
+                .unwrap_or_default(),
             k.reply,
             k.kdc,
             k.elapsed_ms
         );
+        if k.comparison {
+            line.push_str(" — comparison only");
+        }
         if let Some(why) = &k.unanswered {
             line.push_str(&format!(" — {why}"));
         }
@@ -102,6 +173,20 @@ fn kdc_rows(out: &mut String, ev: &ProbeEvidence) {
             }
         }
         let _ = writeln!(out, "{line}");
+        if verbose {
+            if !k.offered_etypes.is_empty() {
+                let _ = writeln!(out, "      etypes offered: {}", k.offered_etypes.join(", "));
+            }
+            if let Some(t) = &k.server_time {
+                let _ = writeln!(
+                    out,
+                    "      KDC clock (stime): {t}{}",
+                    k.clock_offset_s
+                        .map(|o| format!(", {o:+} s from this machine"))
+                        .unwrap_or_default()
+                );
+            }
+        }
     }
 }
 
@@ -339,11 +424,12 @@ mod tests {
                 server_time: Some("20261206080956Z".into()),
                 principal: Some("krbtgt/CORP.EXAMPLE@CORP.EXAMPLE".into()),
                 elapsed_ms: 1.25,
+                ..KdcExchange::default()
             }],
             ..ProbeEvidence::default()
         };
         let mut out = String::new();
-        kdc_rows(&mut out, &ev);
+        kdc_rows(&mut out, &ev, false);
         assert!(
             out.contains("AS-REQ → KRB-ERROR — tcp://dc01.corp.example:88 — 1.2 ms — error 24 (PREAUTH_FAILED) about krbtgt/CORP.EXAMPLE@CORP.EXAMPLE"),
             "{out}"

@@ -114,6 +114,17 @@ pub(crate) struct ProbeOptions {
     /// Answer only with this scheme: basic, digest, ntlm, negotiate
     #[arg(long, value_name = "SCHEME")]
     pub auth_type: Option<String>,
+    /// Negotiate (Kerberos) only; without -u, with your own tickets from kinit (the MIT
+    /// credential cache: KRB5CCNAME, else the default), as curl --negotiate -u :
+    #[arg(long)]
+    pub negotiate: bool,
+    /// The Kerberos KDC (HOST[:PORT]) instead of krb5.conf [realms] or DNS SRV _kerberos._tcp
+    #[arg(long, value_name = "HOST[:PORT]")]
+    pub kdc: Option<String>,
+    /// Send your TGT to the service for a second hop, as curl: none, policy (only to services
+    /// the KDC marks ok-as-delegate), always
+    #[arg(long, value_name = "LEVEL", default_value = "none")]
+    pub delegation: String,
     /// A scope the token must carry (repeatable)
     #[arg(long, value_name = "SCOPE")]
     pub expect_scope: Vec<String>,

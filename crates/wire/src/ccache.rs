@@ -1,12 +1,13 @@
 //! MIT credential caches (`FILE:` ccaches, the format `kinit` writes and `KRB5CCNAME` names):
 //! the default principal and each ticket's service, flags and times. Written here because no
 //! maintained crate reads them; the layout is MIT's `doc/formats/ccache_file_format.rst`
-//! (versions 3 and 4, big-endian). Session keys are never kept: only their type and length; the
-//! tickets' encrypted parts are never opened.
+//! (versions 3 and 4, big-endian). Session keys and tickets are kept in memory for the probe to
+//! use ([`CcacheCredential::credential`]), never serialized and never shown; the tickets'
+//! encrypted parts are never opened.
 
 use serde::Serialize;
 
-use crate::spnego;
+use crate::{krb5, spnego};
 
 /// A principal as the ccache stores it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -55,6 +56,38 @@ pub struct CcacheCredential {
     pub ticket_kvno: Option<i64>,
     /// An MIT configuration entry (`X-CACHECONF:`), not a ticket.
     pub config: bool,
+    /// The session key (not serialized; its `Debug` is redacted).
+    #[serde(skip)]
+    pub key: krb5::SessionKey,
+    /// The ticket, DER (not serialized: a bearer credential while it lasts).
+    #[serde(skip)]
+    pub ticket: Vec<u8>,
+}
+
+impl CcacheCredential {
+    /// This entry as a credential the Kerberos client can use.
+    pub fn credential(&self) -> krb5::Credential {
+        let principal = |p: &CcachePrincipal| krb5::Principal {
+            name_type: i64::from(p.name_type),
+            components: p.components.clone(),
+            realm: p.realm.clone(),
+        };
+        krb5::Credential {
+            client: principal(&self.client),
+            server: principal(&self.server),
+            key: self.key.clone(),
+            ticket: self.ticket.clone(),
+            flags: self.flags,
+            auth_time: i64::from(self.auth_time),
+            start_time: i64::from(if self.start_time == 0 {
+                self.auth_time
+            } else {
+                self.start_time
+            }),
+            end_time: i64::from(self.end_time),
+            renew_till: i64::from(self.renew_till),
+        }
+    }
 }
 
 /// A credential cache read whole.
@@ -209,7 +242,7 @@ impl Reader<'_> {
         if version == 3 {
             self.u16()?; // version 3 writes the enctype twice
         }
-        self.data()?; // the session key: skipped, never kept
+        let key = krb5::SessionKey::new(i64::from(session_etype), self.data()?.to_vec());
         let (auth_time, start_time, end_time, renew_till) =
             (self.u32()?, self.u32()?, self.u32()?, self.u32()?);
         let _is_skey = self.u8()?;
@@ -241,6 +274,8 @@ impl Reader<'_> {
             ticket_etype,
             ticket_kvno,
             config,
+            key,
+            ticket,
         })
     }
 }

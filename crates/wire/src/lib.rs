@@ -49,6 +49,7 @@ pub mod digest;
 pub mod iis;
 pub mod jwt;
 pub mod keytab;
+pub mod krb5;
 pub mod ntlm;
 pub mod spnego;
 mod syntax;

@@ -325,6 +325,47 @@ fn decode_response(bytes: &[u8]) -> Result<NegotiateToken, SpnegoError> {
     })
 }
 
+/// The raw `mechToken` of a NegTokenInit (GSS-framed or bare), for a mechanism to read itself.
+pub fn mech_token_bytes(bytes: &[u8]) -> Result<Option<Vec<u8>>, SpnegoError> {
+    let inner = match bytes.first() {
+        Some(0x60) => match gss_frame(bytes)? {
+            (oid, inner) if oid == OID_SPNEGO => inner,
+            (oid, _) => return Err(SpnegoError::UnknownMechanism(oid)),
+        },
+        Some(_) => bytes,
+        None => return Err(SpnegoError::Empty),
+    };
+    let init: ExplicitContextTag0<NegTokenInit> = der("NegTokenInit", inner)?;
+    Ok(init.0.mech_token.0.map(|t| t.0.0))
+}
+
+/// The raw `responseToken` of a NegTokenResp, or the token itself when the server sent a bare
+/// Kerberos GSS token (`60 …`) without SPNEGO.
+pub fn response_token_bytes(bytes: &[u8]) -> Result<Option<Vec<u8>>, SpnegoError> {
+    match bytes.first() {
+        Some(0x60) => Ok(Some(bytes.to_vec())),
+        Some(0xa1) => {
+            let resp: NegTokenTarg1 = der("NegTokenResp", bytes)?;
+            Ok(resp.0.response_token.0.map(|t| t.0.0))
+        }
+        Some(&b) => Err(SpnegoError::Unrecognized(b)),
+        None => Err(SpnegoError::Empty),
+    }
+}
+
+/// The Kerberos message inside a GSS-API Kerberos token (RFC 4121 §4.1): checks the mechanism
+/// OID and the two-byte token id (`01 00` AP-REQ, `02 00` AP-REP, `03 00` KRB-ERROR).
+pub fn krb5_inner(bytes: &[u8], tok_id: [u8; 2]) -> Result<&[u8], SpnegoError> {
+    let (oid, inner) = gss_frame(bytes)?;
+    if oid != OID_KRB5 && oid != OID_MS_KRB5 {
+        return Err(SpnegoError::UnknownMechanism(oid));
+    }
+    match inner {
+        [a, b, rest @ ..] if [*a, *b] == tok_id => Ok(rest),
+        _ => Err(SpnegoError::Der("unexpected Kerberos token id")),
+    }
+}
+
 /// Decodes a mechanism token: NTLMSSP, or a Kerberos GSS token (AP-REQ, AP-REP, KRB-ERROR).
 fn mech_token(bytes: &[u8]) -> MechToken {
     if ntlm::is_ntlm(bytes) {
@@ -433,7 +474,7 @@ fn kstring(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-fn int(bytes: &[u8]) -> i64 {
+pub(crate) fn int(bytes: &[u8]) -> i64 {
     // DER INTEGER, big-endian two's complement; at most 8 bytes are meaningful here.
     let neg = bytes.first().is_some_and(|b| b & 0x80 != 0);
     bytes
@@ -455,7 +496,10 @@ pub fn ticket_key(bytes: &[u8]) -> Result<(i64, Option<i64>), SpnegoError> {
     Ok(ticket_enc(&t.0))
 }
 
-fn der<T: serde::de::DeserializeOwned>(what: &'static str, bytes: &[u8]) -> Result<T, SpnegoError> {
+pub(crate) fn der<T: serde::de::DeserializeOwned>(
+    what: &'static str,
+    bytes: &[u8],
+) -> Result<T, SpnegoError> {
     // picky's deserializers are written for well-formed input; contain any panic they raise
     // on a hostile token so that decoding stays total.
     match std::panic::catch_unwind(|| picky_asn1_der::from_bytes::<T>(bytes)) {

@@ -6,7 +6,9 @@ use crate::{Finding, FindingId, Severity};
 use why401_evidence::{Leg, ProbeEvidence};
 
 pub(super) fn rules(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
+    ticket_cache(ev, out);
     kdc_refused(ev, out);
+    ticket_rejected(ev, out);
     fallback(ev, out);
     split_handshake(ev, out);
 }
@@ -97,6 +99,7 @@ fn kdc_refused(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
     if let Some((k, why)) = ev
         .kdc
         .iter()
+        .filter(|k| !k.comparison)
         .find_map(|k| Some((k, k.unanswered.as_deref()?)))
     {
         let realm = ev
@@ -131,7 +134,18 @@ fn kdc_refused(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
         .code_by_value(CodeKind::Kerberos, u64::from(code))
         .map(|c| c.title.clone())
         .unwrap_or_else(|| format!("Kerberos error {code}"));
-    let user = ev.given.user.clone().unwrap_or_default();
+    let user = ev
+        .given
+        .user
+        .clone()
+        .or_else(|| {
+            ev.negotiate
+                .as_ref()
+                .and_then(|n| n.ticket_cache.as_ref())
+                .map(|c| c.principal.clone())
+        })
+        .unwrap_or_default();
+    let asked = k.principal.clone().unwrap_or_else(|| "the SPN".into());
     let (id, title) = match code {
         24 => (
             FindingId::KERBEROS_PREAUTH_FAILED,
@@ -141,19 +155,81 @@ fn kdc_refused(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
             FindingId::KERBEROS_CLIENT_UNKNOWN,
             format!("the KDC does not know {user}"),
         ),
-        7 => (
-            FindingId::KERBEROS_SPN_UNKNOWN,
+        7 => {
+            if let Some(f) = spn_alias(ev, k) {
+                out.push(f);
+                return;
+            }
+            (
+                FindingId::KERBEROS_SPN_UNKNOWN,
+                format!("the KDC has no principal {asked}"),
+            )
+        }
+        8 => (
+            FindingId::KERBEROS_DUPLICATE_SPN,
+            format!("more than one account holds {asked}"),
+        ),
+        14 => (
+            FindingId::KERBEROS_ETYPE_UNSUPPORTED,
             format!(
-                "the KDC has no principal {}",
-                k.principal.as_deref().unwrap_or("for the SPN")
+                "the KDC has no key for {} of an encryption type the client offered",
+                k.service.as_deref().unwrap_or(&asked)
             ),
+        ),
+        32 => (
+            FindingId::KERBEROS_TICKET_EXPIRED,
+            format!(
+                "the KDC says the ticket presented for {} has expired",
+                k.request
+            ),
+        ),
+        37 => (
+            FindingId::KERBEROS_CLOCK_SKEW,
+            match k.clock_offset_s {
+                Some(off) => format!(
+                    "this machine's clock and the KDC's differ by {} ({}), more than Kerberos allows",
+                    human_offset(off),
+                    if off > 0 {
+                        "the KDC is ahead"
+                    } else {
+                        "the KDC is behind"
+                    }
+                ),
+                None => {
+                    "the clocks of this machine and the KDC differ more than Kerberos allows".into()
+                }
+            },
         ),
         _ => (
             FindingId::KERBEROS_ERROR,
             format!("the KDC refused with Kerberos error {code}: {name}"),
         ),
     };
-    let mut f = Finding::new(id).title(title).confidence(0.9);
+    let mut f = Finding::new(id)
+        .title(title)
+        .confidence(if code == 37 { 0.96 } else { 0.9 });
+    if code == 37 {
+        if ev
+            .kdc
+            .iter()
+            .any(|x| x.reply == "AS-REP" || x.reply == "TGS-REP")
+        {
+            f = f.evidence(
+                "the client then retried with the KDC's time (as Windows does) and got tickets dated by the KDC's clock",
+            );
+        }
+        if let Some(e) = server_krb_error(ev) {
+            f = f.evidence(format!(
+                "the web server, on its own clock, then refused the ticket: KRB-ERROR {}{}",
+                e.code,
+                if e.code == 33 {
+                    " (ticket not yet valid)"
+                } else {
+                    ""
+                }
+            ));
+        }
+    }
     f = f.evidence(format!(
         "{} → {} {code} ({name}) from {}",
         k.request, k.reply, k.kdc
@@ -165,7 +241,224 @@ fn kdc_refused(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
         f = f.evidence(format!("the KDC's words: {t}"));
     }
     if let Some(t) = &k.server_time {
-        f = f.evidence(format!("the KDC's clock: {t}"));
+        f = f.evidence(format!(
+            "the KDC's clock: {t}{}",
+            k.clock_offset_s
+                .map(|o| format!(" (KDC minus this machine: {o:+} s)"))
+                .unwrap_or_default()
+        ));
+    }
+    if code == 14 && !k.offered_etypes.is_empty() {
+        f = f.evidence(format!(
+            "the client offered: {}; the KDC holds none of them for the principal",
+            k.offered_etypes.join(", ")
+        ));
+    }
+    if code == 7 {
+        f = spn_evidence(ev, f);
+    }
+    out.push(f);
+}
+
+/// `+10 min 3 s`, `-42 s`.
+fn human_offset(s: i64) -> String {
+    let sign = if s < 0 { "-" } else { "+" };
+    let a = s.unsigned_abs();
+    match (a / 60, a % 60) {
+        (0, sec) => format!("{sign}{sec} s"),
+        (m, 0) => format!("{sign}{m} min"),
+        (m, sec) => format!("{sign}{m} min {sec} s"),
+    }
+}
+
+/// What the SPN was built from, and what each client family would ask.
+fn spn_evidence(ev: &ProbeEvidence, mut f: Finding) -> Finding {
+    let Some(n) = &ev.negotiate else { return f };
+    let host = url_host(&ev.target);
+    f = f.evidence(format!(
+        "SPN asked: {} (rule: {}); URL host: {host}",
+        n.spn, n.spn_rule
+    ));
+    if let Some(dns) = ev.dns.as_ref().filter(|d| !d.cnames.is_empty()) {
+        f = f.evidence(format!(
+            "CNAME chain: {} → {}",
+            dns.host,
+            dns.cnames.join(" → ")
+        ));
+    }
+    for c in &n.spn_by_client {
+        f = f.evidence(format!(
+            "{}: {} ({}){}",
+            c.clients,
+            c.spn,
+            c.rule,
+            match c.known_to_kdc {
+                Some(true) => ": the KDC issues tickets for it",
+                Some(false) => ": unknown to the KDC",
+                None => "",
+            }
+        ));
+    }
+    f.evidence(
+        "Windows clients then fall back to NTLM without a word (or fail where NTLM is disabled)",
+    )
+}
+
+fn url_host(target: &str) -> String {
+    target
+        .split_once("://")
+        .map(|(_, r)| r)
+        .unwrap_or(target)
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or_default()
+        .rsplit_once('@')
+        .map(|(_, h)| h.to_string())
+        .unwrap_or_else(|| {
+            target
+                .split_once("://")
+                .map(|(_, r)| r)
+                .unwrap_or(target)
+                .split(['/', '?', '#'])
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        })
+}
+
+/// KDC_ERR_S_PRINCIPAL_UNKNOWN for the SPN asked while another way of naming the server has a
+/// principal: an alias problem, naming both.
+fn spn_alias(ev: &ProbeEvidence, k: &why401_evidence::KdcExchange) -> Option<Finding> {
+    let n = ev.negotiate.as_ref()?;
+    let other = n
+        .spn_by_client
+        .iter()
+        .find(|c| c.spn != n.spn && c.known_to_kdc == Some(true))?;
+    let f = Finding::new(FindingId::KERBEROS_SPN_ALIAS)
+        .title(format!(
+            "{} is unknown to the KDC, but {} exists: the SPN was built from the wrong name of this server",
+            n.spn, other.spn
+        ))
+        .evidence(format!(
+            "{} → {} {} from {}",
+            k.request,
+            k.reply,
+            k.error_code.unwrap_or_default(),
+            k.kdc
+        ))
+        .fix_first(format!(
+            "register {} on the account that holds {} (setspn -S {} <account>; on MIT add it to the keytab), or have clients use the name {} is built from",
+            n.spn, other.spn, n.spn, other.spn
+        ))
+        .confidence(0.93);
+    Some(spn_evidence(ev, f))
+}
+
+/// The KRB-ERROR a server sent inside a Negotiate answer, if any.
+fn server_krb_error(ev: &ProbeEvidence) -> Option<why401_wire::spnego::KrbErrorInfo> {
+    ev.path()
+        .filter_map(|e| e.response.as_ref())
+        .flat_map(|r| r.headers_named("www-authenticate"))
+        .filter_map(|v| v.strip_prefix("Negotiate "))
+        .filter_map(|t| why401_wire::b64::decode_any(t.trim()).ok())
+        .filter_map(|(bytes, _)| why401_wire::spnego::decode(&bytes).ok())
+        .find_map(|d| match d.mech_token() {
+            Some(why401_wire::spnego::MechToken::KerberosError { error }) => Some(error.clone()),
+            _ => None,
+        })
+}
+
+/// `--negotiate` without `-u`: the cache was missing, unreadable, without a TGT, or expired.
+fn ticket_cache(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
+    let Some(c) = ev.negotiate.as_ref().and_then(|n| n.ticket_cache.as_ref()) else {
+        return;
+    };
+    let Some(problem) = &c.problem else { return };
+    let id = if c.expired {
+        FindingId::KERBEROS_TICKET_EXPIRED
+    } else {
+        FindingId::KERBEROS_NO_TICKET
+    };
+    let mut f = Finding::new(id)
+        .title(if c.expired {
+            format!(
+                "the Kerberos ticket of {} expired{}",
+                c.principal,
+                c.tgt_expires
+                    .as_ref()
+                    .map(|t| format!(" at {t}"))
+                    .unwrap_or_default()
+            )
+        } else {
+            "no Kerberos ticket to present: the credential cache has none".to_string()
+        })
+        .evidence(problem.clone())
+        .confidence(0.95);
+    if !c.path.is_empty() {
+        f = f.evidence(format!("credential cache: {}", c.path));
+    }
+    out.push(f);
+}
+
+/// A service ticket was obtained and presented, and the server still answered 401.
+fn ticket_rejected(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
+    let Some(n) = &ev.negotiate else { return };
+    if n.mechanism != "kerberos" || ev.final_status() != Some(401) {
+        return;
+    }
+    // The AP-REQ we sent, as the wire decoder reads it (ticket kvno in clear).
+    let sent = ev
+        .path()
+        .filter_map(|e| why401_evidence::header(&e.request.headers, "authorization"))
+        .find_map(|a| {
+            let token = a.strip_prefix("Negotiate ")?;
+            let (bytes, _) = why401_wire::b64::decode_any(token).ok()?;
+            match why401_wire::spnego::decode(&bytes).ok()?.mech_token()? {
+                why401_wire::spnego::MechToken::KerberosApReq { ap_req } => Some(ap_req.clone()),
+                _ => None,
+            }
+        });
+    let kvno = sent
+        .as_ref()
+        .and_then(|a| a.kvno)
+        .or_else(|| n.ticket.as_ref().and_then(|t| t.kvno));
+    let spn = sent
+        .as_ref()
+        .map(|a| format!("{}@{}", a.spn, a.realm))
+        .or_else(|| n.ticket.as_ref().map(|t| t.server.clone()))
+        .unwrap_or_else(|| n.spn.clone());
+    let mut f = Finding::new(FindingId::KERBEROS_TICKET_REJECTED)
+        .title(format!(
+            "the server refused a valid Kerberos ticket for {spn}{}",
+            kvno.map(|k| format!(" (key version {k})")).unwrap_or_default()
+        ))
+        .evidence(format!(
+            "the KDC issued a ticket for {spn}: {}",
+            n.ticket
+                .as_ref()
+                .map(|t| format!("{}, kvno {}, valid until {}", t.etype, t.kvno.map_or("?".into(), |k| k.to_string()), t.end))
+                .or_else(|| sent.as_ref().map(|a| format!("{}, kvno {}", a.ticket_etype_name, a.kvno.map_or("?".into(), |k| k.to_string()))))
+                .unwrap_or_default()
+        ))
+        .evidence("the server answered the AP-REQ with 401: it could not decrypt the ticket with the key it holds for the SPN")
+        .confidence(0.95);
+    if sent.is_none() && n.ticket.is_none() {
+        return;
+    }
+    // A KRB-ERROR the server sent inside its Negotiate answer says exactly why.
+    if let Some(error) = server_krb_error(ev) {
+        // A ticket "not yet valid" or "skew" is a clock problem, which has its own finding.
+        if matches!(error.code, 33 | 37) || ev.kdc.iter().any(|k| k.error_code == Some(37)) {
+            return;
+        }
+        let name = catalogue()
+            .code_by_value(CodeKind::Kerberos, u64::from(error.code))
+            .map(|c| c.title.clone())
+            .unwrap_or_default();
+        f = f.evidence(format!("the server's KRB-ERROR: {} {name}", error.code));
+    }
+    if let Some(v) = &n.server_verify_error {
+        f = f.evidence(v.clone());
     }
     out.push(f);
 }

@@ -389,8 +389,11 @@ impl<'a> Probe<'a> {
         'a: 'h,
     {
         let spec: &'a ProbeSpec = self.spec;
-        let Some(creds) = spec.credentials.as_ref().filter(|_| hs.allowed) else {
+        if !hs.allowed {
             return Next::Stop;
+        }
+        let Some(creds) = spec.credentials.as_ref() else {
+            return self.ticket_answer(hs, www);
         };
         if hs.authorization.is_some() {
             // The user's own credentials were refused; do not pile ours on top.
@@ -425,7 +428,8 @@ impl<'a> Probe<'a> {
             }
             Scheme::Ntlm | Scheme::Negotiate => {
                 let spn = format!("HTTP/{}", self.canonical_host);
-                let mut context = match WindowsContext::new(scheme, creds, &spn) {
+                let kdc = self.kdc_override();
+                let mut context = match WindowsContext::new(scheme, creds, &spn, kdc.as_deref()) {
                     Ok(c) => c,
                     Err(e) => {
                         self.note_error(format!("{}: {e}", scheme.name()));
@@ -452,6 +456,42 @@ impl<'a> Probe<'a> {
                         Next::Stop
                     }
                 }
+            }
+        }
+    }
+
+    /// `--negotiate` without `-u`: answer Negotiate with the user's own Kerberos tickets.
+    fn ticket_answer<'h>(&mut self, hs: &mut Handshake<'h>, www: &Challenges) -> Next
+    where
+        'a: 'h,
+    {
+        if hs.authorization.is_some() || www.find(Scheme::Negotiate.name()).is_none() {
+            return Next::Stop;
+        }
+        let spn = format!("HTTP/{}", self.canonical_host);
+        let Some(mut context) = self.ticket_context(&spn) else {
+            return Next::Stop;
+        };
+        match context.step(None) {
+            Ok(token) => {
+                hs.auth = AuthState::Windows {
+                    scheme: Scheme::Negotiate,
+                    context: Box::new(context),
+                    step: 1,
+                };
+                hs.send_answer(
+                    Scheme::Negotiate,
+                    format!("Negotiate {}", b64::encode(&token)),
+                    Leg::Auth {
+                        scheme: "Negotiate".into(),
+                        step: 1,
+                    },
+                )
+            }
+            Err(e) => {
+                self.note_error(format!("Negotiate: {e}"));
+                self.record_negotiate(&context);
+                Next::Stop
             }
         }
     }

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::{Context as _, Result, bail};
 use url::Url;
 use why401_doctor::probe::{Outcome, diagnose};
-use why401_probe::{ProbeSpec, Scheme, UserCredentials, curl, spec, tls};
+use why401_probe::{Delegation, ProbeSpec, Scheme, UserCredentials, curl, spec, tls};
 
 use crate::cli::{CurlArgs, ProbeArgs, ProbeOptions};
 use crate::output;
@@ -68,6 +68,11 @@ pub(super) fn run_curl(args: CurlArgs) -> Result<ExitCode> {
     opts.proxy_user = opts.proxy_user.or(req.proxy_user.clone());
     opts.cacert = opts.cacert.or(req.cacert.clone().map(Into::into));
     opts.auth_type = opts.auth_type.or(req.auth_type.clone());
+    if let Some(d) = &req.delegation
+        && opts.delegation == "none"
+    {
+        opts.delegation = d.clone();
+    }
     opts.insecure |= req.insecure;
     opts.location_trusted |= req.location_trusted;
     opts.resolve.extend(req.resolve.iter().cloned());
@@ -172,12 +177,17 @@ fn run(mut spec: ProbeSpec, o: &ProbeOptions) -> Result<ExitCode> {
         );
     }
     spec.insecure = o.insecure;
-    spec.credentials = credentials(
-        o.user.as_deref(),
-        o.password_stdin,
-        "WHY401_PASSWORD",
-        "server",
-    )?;
+    // curl's `--negotiate -u :` (an empty user) means "my own Kerberos tickets", as no -u does.
+    let user = o.user.as_deref().filter(|u| !u.is_empty() && *u != ":");
+    let negotiate = o.negotiate
+        || o.auth_type
+            .as_deref()
+            .is_some_and(|a| a.eq_ignore_ascii_case("negotiate"));
+    spec.kerberos.from_cache = negotiate && user.is_none();
+    spec.kerberos.kdc = o.kdc.clone();
+    spec.kerberos.delegation = Delegation::parse(&o.delegation)
+        .with_context(|| format!("--delegation {:?}: none, policy or always", o.delegation))?;
+    spec.credentials = credentials(user, o.password_stdin, "WHY401_PASSWORD", "server")?;
     // --proxy-user wins over credentials in the proxy URL.
     if let Some(c) = credentials(
         o.proxy_user.as_deref(),
@@ -213,7 +223,11 @@ fn run(mut spec: ProbeSpec, o: &ProbeOptions) -> Result<ExitCode> {
             why401_probe::net::Pin::parse(r).map_err(|e| anyhow::anyhow!("--resolve {r:?}: {e}"))
         })
         .collect::<Result<_>>()?;
-    spec.forced_scheme = match &o.auth_type {
+    spec.forced_scheme = match o
+        .auth_type
+        .as_deref()
+        .or(o.negotiate.then_some("negotiate"))
+    {
         Some(s) => Some(
             Scheme::parse(s)
                 .with_context(|| format!("--auth-type {s:?}: basic, digest, ntlm or negotiate"))?,
