@@ -14,7 +14,8 @@ peers_start "$dir" >/dev/null
 mkdir -p target/bench
 w=./target/release/why401
 # Kerberos against the throwaway realm's Apache (/krb/): curl uses the tickets kinit left in a
-# ccache (`--negotiate -u :`, as users do); why401 gets its own from the password every run
+# ccache (`--negotiate -u :`, as users do), and so does `why401 --negotiate` (a TGS exchange,
+# the AP-REQ, the AP-REP checked); `why401 -u` gets its own tickets from the password every run
 # (AS and TGS exchanges included), with the password from the environment.
 krb_port=${WHY401_APACHE_GSSAPI_URL##*:}
 krb_url="http://web.lab.test:$krb_port/krb/"
@@ -37,16 +38,18 @@ hyperfine -N --warmup 10 --min-runs 100 --export-markdown target/bench/probe.md 
   -n "why401 Basic (nginx)"    "$w $WHY401_NGINX_URL/basic/ -u alice:s3cret --json" \
   -n "curl --negotiate (Kerberos)" "curl -s -o /dev/null --negotiate -u : --resolve $krb_pin $krb_url" \
   -n "why401 Kerberos (Kerberos)"  "$w $krb_url --resolve $krb_pin -u alice@LAB.TEST --json --no-siblings" \
+  -n "why401 Kerberos ccache (Kerberos)" "$w $krb_url --resolve $krb_pin --negotiate --json --no-siblings" \
   -n "why401 --version"        "$w --version" \
   -n "curl --version"          "curl --version"
 python3 - <<'PY'
 import json
 r = {x["command"]: x for x in json.load(open("target/bench/probe.json"))["results"]}
-def ms(n): return r[n]["mean"] * 1000
-for scheme in ["Digest (Apache)", "NTLM (pyspnego)", "Basic (nginx)", "Kerberos (Kerberos)"]:
-    curl = [k for k in r if k.startswith("curl") and scheme.split()[1] in k][0]
+def ms(n, stat="mean"): return r[n][stat] * 1000
+for scheme in ["Digest (Apache)", "NTLM (pyspnego)", "Basic (nginx)", "Kerberos (Kerberos)", "Kerberos ccache (Kerberos)"]:
+    curl = [k for k in r if k.startswith("curl") and scheme.split()[-1] in k][0]
     ours = "why401 " + scheme
-    print(f"{scheme:18} curl {ms(curl):6.2f} ms   why401 {ms(ours):6.2f} ms   ratio {ms(ours)/ms(curl):.2f}x")
+    print(f"{scheme:26} curl {ms(curl):6.2f} ms   why401 {ms(ours):6.2f} ms   ratio {ms(ours)/ms(curl):.2f}x"
+          f"   (median {ms(ours, 'median')/ms(curl, 'median'):.2f}x, best {ms(ours, 'min')/ms(curl, 'min'):.2f}x)")
     if "base " + scheme in r:
         print(f"{'':18} this build / base build {ms(ours)/ms('base ' + scheme):.2f}x")
 print(f"why401 --version cold start {ms('why401 --version'):.2f} ms")

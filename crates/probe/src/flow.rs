@@ -207,6 +207,31 @@ impl<'a> Probe<'a> {
         Some(WindowsContext::from_tickets(leg, spn))
     }
 
+    /// Whether the KDC issues a ticket for `spn` to the user's password: a Negotiate context of
+    /// its own whose KDC exchanges go into `log` marked as comparisons. `Some(false)` only for
+    /// "principal unknown".
+    fn spn_known_by_password(&self, spn: &str, log: &crate::kdc::Kdc) -> Option<bool> {
+        let creds = self.spec.credentials.as_ref()?;
+        let kdc = self.kdc_override();
+        let mut ctx =
+            WindowsContext::new(crate::spec::Scheme::Negotiate, creds, spn, kdc.as_deref()).ok()?;
+        ctx.kdc = crate::kdc::Kdc {
+            comparison: true,
+            ..log.clone()
+        };
+        let worked = ctx.step(None).is_ok() && ctx.mechanism() == "kerberos";
+        let unknown = ctx
+            .kdc
+            .exchanges()
+            .iter()
+            .any(|k| k.comparison && k.error_code == Some(7) && k.request == "TGS-REQ");
+        match (worked, unknown) {
+            (true, _) => Some(true),
+            (false, true) => Some(false),
+            _ => None,
+        }
+    }
+
     /// `--kdc` as the URL sspi's Kerberos client should use (the password path).
     fn kdc_override(&self) -> Option<String> {
         self.spec.kerberos.kdc.as_ref()?;
@@ -429,7 +454,13 @@ impl<'a> Probe<'a> {
                 c.known_to_kdc = *k;
                 continue;
             }
-            let known = w.tickets().and_then(|t| t.spn_known(&w.kdc, &c.spn));
+            let known = match w.tickets() {
+                Some(t) => t.spn_known(&w.kdc, &c.spn),
+                // From a password, only when the SPN asked was unknown: a second context for the
+                // other form (its AS and TGS exchanges recorded as comparisons).
+                None if asked_unknown => self.spn_known_by_password(&c.spn, &w.kdc),
+                None => None,
+            };
             checked.push((c.spn.clone(), known));
             c.known_to_kdc = known;
         }

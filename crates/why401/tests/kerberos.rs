@@ -231,6 +231,22 @@ fn an_spn_built_from_an_alias_is_named_with_the_one_that_exists() {
         title.contains("HTTP/host.lab.test") && title.contains("HTTP/alias.lab.test"),
         "both names: {title}"
     );
+
+    // From a password too: a second context asks the KDC about the other name.
+    let (code, j) = probe_password(
+        &peer("WHY401_KRB5_CONFIG"),
+        "alice@LAB.TEST",
+        &[&alias, "--dns-server", &dns],
+    );
+    assert_eq!((code, top(&j).as_str()), (1, "kerberos-spn-alias"), "{j}");
+    assert!(
+        j["kdc"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k["comparison"] == true && k["reply"] == "TGS-REP"),
+        "{j}"
+    );
 }
 
 #[test]

@@ -841,6 +841,21 @@ mod tests {
         ));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn hostile_replies_are_errors_not_panics(
+            tail in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+            first in proptest::sample::select(vec![0x6d_u8, 0x7e, 0xa1, 0x60, 0x6a, 0x6c]),
+        ) {
+            let mut bytes = vec![first];
+            bytes.extend_from_slice(&tail);
+            let c = cred("krbtgt/LAB.TEST");
+            proptest::prop_assert!(tgs_rep(&bytes, &c, 1).is_err());
+            let _ = check_server_token(&bytes, &c, NOW);
+            let _ = request_summary(&bytes);
+        }
+    }
+
     #[test]
     fn rc4_is_named_not_guessed() {
         let mut c = cred("HTTP/web");

@@ -79,8 +79,15 @@ fn no_credentials(
     challenge_lines: &[String],
     out: &mut Vec<Finding>,
 ) {
-    // Credentials held back by a redirect are the redirect rule's finding.
-    if ev.redirects.iter().any(|h| h.credentials_dropped) {
+    // Credentials held back by a redirect are the redirect rule's finding; a Kerberos attempt
+    // that failed before anything could be sent (the KDC, the ticket cache) is Kerberos'.
+    if ev.redirects.iter().any(|h| h.credentials_dropped)
+        || ev.kdc.iter().any(|k| !k.comparison)
+        || ev
+            .negotiate
+            .as_ref()
+            .is_some_and(|n| n.credentials_from.is_some())
+    {
         return;
     }
     let schemes = offered.schemes().join(", ");

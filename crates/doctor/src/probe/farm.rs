@@ -59,7 +59,7 @@ fn backend_differs(backends: &[Backend], out: &mut Vec<Finding>) {
             line.push_str(&format!(" (Negotiate carried {m})"));
         }
         if let Some(c) = b.challenges.first() {
-            line.push_str(&format!(" — WWW-Authenticate: {c}"));
+            line.push_str(&format!(" — WWW-Authenticate: {}", describe(c)));
         }
         if let Some(e) = &b.error {
             line.push_str(&format!(" — {e}"));
@@ -70,6 +70,33 @@ fn backend_differs(backends: &[Backend], out: &mut Vec<Finding>) {
         "look at {} first: same request, same credentials, another answer",
         names.join(", ")
     )));
+}
+
+/// A challenge as a reader needs it: a Negotiate token decoded to what it says (a server's
+/// KRB-ERROR names why it refused the ticket: a stale keytab is KRB_AP_ERR_BADKEYVER), anything
+/// else shortened.
+fn describe(challenge: &str) -> String {
+    use why401_wire::spnego::{self, MechToken};
+    let decoded = challenge
+        .strip_prefix("Negotiate ")
+        .and_then(|t| why401_wire::b64::decode_any(t.trim()).ok())
+        .and_then(|(bytes, _)| spnego::decode(&bytes).ok());
+    match decoded.as_ref().and_then(|d| d.mech_token()) {
+        Some(MechToken::KerberosError { error }) => {
+            let name = why401_catalogue::catalogue()
+                .code_by_value(why401_catalogue::CodeKind::Kerberos, u64::from(error.code))
+                .map(|c| format!(" ({})", c.title))
+                .unwrap_or_default();
+            format!("Negotiate with the server's KRB-ERROR {}{name}", error.code)
+        }
+        Some(MechToken::KerberosApRep) => {
+            "Negotiate with an AP-REP (the server accepted the ticket)".into()
+        }
+        _ if challenge.chars().count() > 80 => {
+            format!("{}…", challenge.chars().take(80).collect::<String>())
+        }
+        _ => challenge.to_string(),
+    }
 }
 
 #[cfg(test)]

@@ -142,3 +142,58 @@ fn an_unreached_target_is_an_error_outcome() {
     let d = diagnose(&ev);
     assert_eq!((d.outcome, ids(&d)[0]), (Outcome::Error, "dns-failure"));
 }
+
+/// A Negotiate 401 after the KDC refused with `code`: which finding comes first.
+fn kdc_refusal(code: u32, request: &str) -> Diagnosis {
+    let mut ev = ProbeEvidence {
+        target: "http://web.corp.example/".into(),
+        ..Default::default()
+    };
+    ev.exchanges
+        .push(exchange(401, &[("WWW-Authenticate", "Negotiate")], None));
+    ev.kdc.push(why401_evidence::KdcExchange {
+        kdc: "tcp://dc01.corp.example:88".into(),
+        request: request.into(),
+        reply: "KRB-ERROR".into(),
+        error_code: Some(code),
+        principal: Some("HTTP/web.corp.example@CORP.EXAMPLE".into()),
+        server_time: Some("20261206101000Z".into()),
+        clock_offset_s: Some(-421),
+        offered_etypes: vec!["aes256-cts-hmac-sha1-96".into()],
+        ..Default::default()
+    });
+    diagnose(&ev)
+}
+
+#[test]
+fn each_kdc_refusal_has_its_own_finding() {
+    for (code, request, id) in [
+        (8, "TGS-REQ", "kerberos-duplicate-spn"),
+        (14, "AS-REQ", "kerberos-etype-unsupported"),
+        (32, "TGS-REQ", "kerberos-ticket-expired"),
+        (37, "AS-REQ", "kerberos-clock-skew"),
+        (7, "TGS-REQ", "kerberos-spn-unknown"),
+        (24, "AS-REQ", "kerberos-preauth-failed"),
+        (68, "AS-REQ", "kerberos-error"),
+    ] {
+        let d = kdc_refusal(code, request);
+        assert_eq!(ids(&d)[0], id, "code {code}: {:?}", d.findings);
+    }
+    let skew = kdc_refusal(37, "AS-REQ");
+    assert!(
+        skew.findings[0].title.contains("-7 min 1 s") && skew.findings[0].title.contains("behind"),
+        "{}",
+        skew.findings[0].title
+    );
+    // A comparison (another SPN form asked only to compare) is never the cause.
+    let mut ev = ProbeEvidence::default();
+    ev.exchanges.push(exchange(200, &[], None));
+    ev.kdc.push(why401_evidence::KdcExchange {
+        request: "TGS-REQ".into(),
+        reply: "KRB-ERROR".into(),
+        error_code: Some(7),
+        comparison: true,
+        ..Default::default()
+    });
+    assert!(!ids(&diagnose(&ev)).contains(&"kerberos-spn-unknown"));
+}
