@@ -189,6 +189,9 @@ pub struct NegotiateRecord {
     /// How the KDC was found (`--kdc`, `[realms] in /etc/krb5.conf`, `DNS SRV ...`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kdc_found_by: Option<String>,
+    /// Why no KDC was found for the realm (no `--kdc`, no `[realms]` entry, no SRV record).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kdc_not_found: Option<String>,
     /// The user's credential cache, when the ticket path was taken.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ticket_cache: Option<TicketCacheRecord>,

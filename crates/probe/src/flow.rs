@@ -232,12 +232,13 @@ impl<'a> Probe<'a> {
         }
     }
 
-    /// `--kdc` as the URL sspi's Kerberos client should use (the password path).
+    /// The KDC sspi's Kerberos client should use (the password path), when why401 found it by a
+    /// way sspi does not look itself (`--kdc`, DNS SRV); sspi reads `[realms]` on its own.
     fn kdc_override(&self) -> Option<String> {
-        self.spec.kerberos.kdc.as_ref()?;
         self.kdc_location
             .as_ref()
             .and_then(|(_, l)| l.as_ref().ok())
+            .filter(|l| !l.how.starts_with("[realms]"))
             .and_then(|l| l.urls.first().cloned())
     }
 
@@ -526,6 +527,10 @@ impl<'a> Probe<'a> {
                 .as_ref()
                 .and_then(|(_, l)| l.as_ref().ok())
                 .map(|l| format!("{} ({})", l.how, l.urls.join(", "))),
+            kdc_not_found: self
+                .kdc_location
+                .as_ref()
+                .and_then(|(_, l)| l.as_ref().err().cloned()),
             ticket_cache: tickets.map(|t| t.cache.record.clone()),
             ticket: tickets.and_then(|t| t.service.as_ref()).map(|c| {
                 let from_cache =

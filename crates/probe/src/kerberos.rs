@@ -33,6 +33,8 @@ pub struct Krb5Conf {
     pub rdns: Option<bool>,
     /// `[libdefaults] default_ccache_name`.
     pub default_ccache_name: Option<String>,
+    /// `[libdefaults] dns_lookup_kdc` (MIT's default: true).
+    pub dns_lookup_kdc: Option<bool>,
 }
 
 impl Krb5Conf {
@@ -93,6 +95,10 @@ impl Krb5Conf {
                 }
                 ("libdefaults", [], "default_ccache_name") => {
                     self.default_ccache_name.get_or_insert(value);
+                }
+                ("libdefaults", [], "dns_lookup_kdc") => {
+                    self.dns_lookup_kdc
+                        .get_or_insert(value.eq_ignore_ascii_case("true"));
                 }
                 ("realms", [realm], "kdc") => {
                     self.kdcs.entry(realm.clone()).or_default().push(value);
@@ -164,14 +170,38 @@ pub async fn locate(
             how: format!("[realms] in {}", conf.files.join(":")),
         });
     }
+    if conf.dns_lookup_kdc == Some(false) {
+        return Err(format!(
+            "no KDC for realm {realm}: no --kdc, no [realms] {realm} kdc in {}, and dns_lookup_kdc = false forbids DNS SRV",
+            conf.files.join(":")
+        ));
+    }
     let srv = crate::dns::srv(&format!("_kerberos._tcp.{realm}."), dns_server).await;
     if !srv.is_empty() {
+        let mut urls = Vec::new();
+        let mut targets = Vec::new();
+        for (host, port) in srv {
+            targets.push(format!("{host}:{port}"));
+            // The targets are names; with --dns-server the same resolver answers for them (the
+            // system's would not know a split-horizon name).
+            match dns_server {
+                Some(server) => {
+                    if let Ok(addrs) =
+                        crate::dns::addresses(&host, server, Duration::from_secs(2)).await
+                    {
+                        urls.extend(
+                            addrs
+                                .into_iter()
+                                .map(|a| format!("tcp://{}", std::net::SocketAddr::new(a, port))),
+                        );
+                    }
+                }
+                None => urls.push(format!("tcp://{host}:{port}")),
+            }
+        }
         return Ok(KdcLocation {
-            urls: srv
-                .into_iter()
-                .map(|(h, p)| format!("tcp://{h}:{p}"))
-                .collect(),
-            how: format!("DNS SRV _kerberos._tcp.{realm}"),
+            urls,
+            how: format!("DNS SRV _kerberos._tcp.{realm} → {}", targets.join(", ")),
         });
     }
     Err(format!(

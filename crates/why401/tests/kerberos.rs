@@ -343,3 +343,115 @@ fn one_backend_with_a_stale_keytab_is_found_with_each_address() {
     assert_eq!(status("127.0.0.1"), 200, "{j}");
     assert_eq!(status("127.0.0.2"), 401, "{j}");
 }
+
+#[test]
+#[ignore = "needs the MIT KDC, Apache mod_auth_gssapi and dnsmasq on loopback: run by scripts/test.sh"]
+fn the_kdc_is_found_by_dns_srv_or_named_with_kdc() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = kinit(dir.path(), "cc", &[]);
+    let dns = peer("WHY401_DNSMASQ");
+    let conf = std::fs::read_to_string(peer("WHY401_KRB5_CONFIG")).unwrap();
+    let kdc_line = conf
+        .lines()
+        .find(|l| l.trim().starts_with("kdc ="))
+        .unwrap()
+        .to_string();
+    let kdc = kdc_line.split('=').nth(1).unwrap().trim().to_string();
+    // A krb5.conf that names no KDC for LAB.TEST and lets MIT ask DNS.
+    let srv_conf = dir.path().join("krb5-srv.conf");
+    std::fs::write(
+        &srv_conf,
+        conf.replace(&kdc_line, "")
+            .replace("dns_lookup_kdc = false", "dns_lookup_kdc = true"),
+    )
+    .unwrap();
+    let url = format!("http://web.lab.test:{}/krb/", port());
+    for (who, args) in [
+        ("ccache", vec!["--negotiate"]),
+        ("password", vec!["-u", "alice@LAB.TEST"]),
+    ] {
+        let out = Command::cargo_bin("why401")
+            .unwrap()
+            .args([
+                url.as_str(),
+                "--dns-server",
+                &dns,
+                "--json",
+                "--no-siblings",
+            ])
+            .args(&args)
+            .env("KRB5_CONFIG", &srv_conf)
+            .env("KRB5CCNAME", format!("FILE:{}", cache.display()))
+            .env("WHY401_PASSWORD", "s3cret")
+            .output()
+            .unwrap();
+        let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(out.status.code(), Some(0), "{who}: {j}");
+        assert_eq!(j["negotiate"]["mechanism"], "kerberos", "{who}: {j}");
+        let found = j["negotiate"]["kdc_found_by"].as_str().unwrap();
+        assert!(
+            found.starts_with("DNS SRV _kerberos._tcp.LAB.TEST → kdc.lab.test:"),
+            "{who}: {found}"
+        );
+    }
+
+    // --kdc wins over everything, with a krb5.conf that knows nothing.
+    let empty = dir.path().join("empty.conf");
+    std::fs::write(&empty, "[libdefaults]\n  dns_lookup_kdc = false\n").unwrap();
+    let (url, pin) = pinned("web.lab.test");
+    let out = Command::cargo_bin("why401")
+        .unwrap()
+        .args([
+            url.as_str(),
+            "--resolve",
+            &pin,
+            "--kdc",
+            &kdc,
+            "--negotiate",
+        ])
+        .args(["--json", "--no-siblings"])
+        .env("KRB5_CONFIG", &empty)
+        .env("KRB5CCNAME", format!("FILE:{}", cache.display()))
+        .output()
+        .unwrap();
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{j}");
+    assert!(
+        j["negotiate"]["kdc_found_by"]
+            .as_str()
+            .unwrap()
+            .starts_with("--kdc"),
+        "{j}"
+    );
+    // And without it, the same empty krb5.conf is said to be why no KDC was found.
+    let (code, j) = probe_cache_with(&empty, &cache, &[&url, "--resolve", &pin]);
+    assert_eq!(
+        (code, top(&j).as_str()),
+        (1, "kerberos-kdc-unreachable"),
+        "{j}"
+    );
+    assert!(
+        j["findings"][0]["evidence"][0]
+            .as_str()
+            .unwrap()
+            .contains("dns_lookup_kdc = false"),
+        "{j}"
+    );
+}
+
+/// [`probe_cache`] with another krb5.conf.
+fn probe_cache_with(krb5_config: &Path, cache: &Path, args: &[&str]) -> (i32, Value) {
+    let out = Command::cargo_bin("why401")
+        .unwrap()
+        .args(args)
+        .args(["--negotiate", "--json", "--no-siblings"])
+        .env("KRB5_CONFIG", krb5_config)
+        .env("KRB5CCNAME", format!("FILE:{}", cache.display()))
+        .env_remove("WHY401_PASSWORD")
+        .output()
+        .unwrap();
+    let j = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}", String::from_utf8_lossy(&out.stderr));
+    });
+    (out.status.code().unwrap_or(-1), j)
+}

@@ -127,6 +127,23 @@ fn kdc_refused(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
         return;
     }
     let Some(k) = ev.kdc.iter().rev().find(|k| k.failed()) else {
+        // No KDC was even found for the realm: nothing could be asked.
+        if let Some(n) = &ev.negotiate
+            && let Some(why) = &n.kdc_not_found
+            && ev.kdc.iter().all(|k| k.comparison)
+        {
+            out.push(
+                Finding::new(FindingId::KERBEROS_KDC_UNREACHABLE)
+                    .title("no KDC was found for the realm, so Kerberos never started")
+                    .evidence(why.clone())
+                    .evidence(match n.mechanism.as_str() {
+                        "ntlm" => "Negotiate then fell back to NTLM",
+                        _ => "no Kerberos ticket could be asked for",
+                    })
+                    .fix_first("name the KDC: --kdc HOST[:PORT], a [realms] entry in krb5.conf, or the DNS SRV record _kerberos._tcp.REALM (Active Directory publishes it)")
+                    .confidence(0.95),
+            );
+        }
         return;
     };
     let code = k.error_code.unwrap_or_default();
