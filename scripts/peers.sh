@@ -355,6 +355,7 @@ EOF
       --host-record=web.lab.test,127.0.0.1 --cname=www.lab.test,web.lab.test \
       --host-record=host.lab.test,127.0.0.1 --cname=alias.lab.test,host.lab.test \
       --host-record=kdc.lab.test,127.0.0.1 --srv-host="_kerberos._tcp.LAB.TEST,kdc.lab.test,$kdc_port" \
+      --address=/rdns.lab.test/127.0.0.2 \
       --log-facility="$dir/dnsmasq.log" &
   peers_wait "$dns_port" dnsmasq || return 1  # it answers over TCP on the same port
   export WHY401_DNSMASQ="127.0.0.1:$dns_port"

@@ -86,6 +86,20 @@ pub(crate) async fn srv(name: &str, server: Option<SocketAddr>) -> Vec<(String, 
     found.into_iter().map(|(_, _, h, p)| (h, p)).collect()
 }
 
+/// The name `ip` reverse-resolves to (its PTR record), as MIT's `rdns = true` asks; `None`
+/// when there is none or DNS does not answer within a second and a half.
+pub(crate) async fn reverse(ip: IpAddr, server: Option<SocketAddr>) -> Option<String> {
+    let resolver = resolver(server, Duration::from_millis(1200))?;
+    let lookup = tokio::time::timeout(Duration::from_millis(1500), resolver.reverse_lookup(ip))
+        .await
+        .ok()?
+        .ok()?;
+    lookup.answers().iter().find_map(|r| match &r.data {
+        RData::PTR(p) => Some(p.0.to_utf8().trim_end_matches('.').to_string()),
+        _ => None,
+    })
+}
+
 /// The addresses of `host` as `server` gives them (`--dns-server`), IPv4 and IPv6.
 pub(crate) async fn addresses(
     host: &str,

@@ -91,6 +91,9 @@ struct Probe<'a> {
     kdc_location: Option<(String, Result<crate::kerberos::KdcLocation, String>)>,
     /// `--negotiate` without `-u`: the user's ticket cache as read at the start.
     tickets: Option<crate::kerberos::CachedTickets>,
+    /// What the target's first address reverse-resolves to, when krb5.conf's `rdns` makes MIT
+    /// clients build the SPN from it.
+    rdns_name: Option<String>,
 }
 
 /// What one URL's request-and-handshake came to.
@@ -135,6 +138,7 @@ impl<'a> Probe<'a> {
             krb5_conf: None,
             kdc_location: None,
             tickets: None,
+            rdns_name: None,
         }
     }
 
@@ -171,6 +175,24 @@ impl<'a> Probe<'a> {
             )
             .await;
             self.kdc_location = Some((realm, found));
+        }
+        // MIT's default (dns_canonicalize_hostname and rdns true) names the service by what the
+        // address reverse-resolves to; only DNS, not a --resolve pin, has a say.
+        let canonicalize = conf
+            .dns_canonicalize_hostname
+            .as_deref()
+            .is_none_or(|v| v.eq_ignore_ascii_case("true"));
+        if canonicalize && conf.rdns.unwrap_or(true) {
+            let first = self
+                .ev
+                .dns
+                .as_ref()
+                .filter(|d| !d.pinned)
+                .and_then(|d| d.addresses.first())
+                .and_then(|a| a.parse::<std::net::IpAddr>().ok());
+            if let Some(ip) = first {
+                self.rdns_name = crate::dns::reverse(ip, self.spec.dns_server).await;
+            }
         }
         self.krb5_conf = Some(conf);
     }
@@ -270,17 +292,20 @@ impl<'a> Probe<'a> {
                     "dns_canonicalize_hostname = fallback: the name as typed first, then HTTP/{canonical}"
                 ),
             ),
-            _ => (
-                format!("HTTP/{canonical}"),
-                format!(
-                    "dns_canonicalize_hostname = true: the canonical name{}",
-                    if rdns {
-                        " (rdns = true: MIT also reverse-resolves the address, which why401 does not)"
-                    } else {
-                        ""
-                    }
+            _ => match (&self.rdns_name, rdns) {
+                (Some(ptr), true) => (
+                    format!("HTTP/{ptr}"),
+                    "dns_canonicalize_hostname = true, rdns = true: the name the address reverse-resolves to (PTR)".to_string(),
                 ),
-            ),
+                (None, true) => (
+                    format!("HTTP/{canonical}"),
+                    "dns_canonicalize_hostname = true, rdns = true: the canonical name (the address has no PTR record, or the name was pinned)".to_string(),
+                ),
+                (_, false) => (
+                    format!("HTTP/{canonical}"),
+                    "dns_canonicalize_hostname = true, rdns = false: the canonical name".to_string(),
+                ),
+            },
         };
         out.push(SpnCandidate {
             clients: "MIT krb5 clients (curl --negotiate, requests-gssapi, Java on Linux)".into(),

@@ -455,3 +455,34 @@ fn probe_cache_with(krb5_config: &Path, cache: &Path, args: &[&str]) -> (i32, Va
     });
     (out.status.code().unwrap_or(-1), j)
 }
+
+#[test]
+#[ignore = "needs the MIT KDC, Apache mod_auth_gssapi and dnsmasq on loopback: run by scripts/test.sh"]
+fn mit_clients_with_rdns_name_the_service_by_its_ptr_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = kinit(dir.path(), "cc", &[]);
+    // MIT's defaults: dns_canonicalize_hostname and rdns true.
+    let conf = std::fs::read_to_string(peer("WHY401_KRB5_CONFIG")).unwrap();
+    let rdns_conf = dir.path().join("krb5-rdns.conf");
+    std::fs::write(&rdns_conf, conf.replace("rdns = false", "rdns = true")).unwrap();
+    // rdns.lab.test is 127.0.0.2; a loopback address reverse-resolves to `localhost` (RFC 6761
+    // §6.3, which the resolver answers itself), so MIT clients would ask for HTTP/localhost.
+    let url = format!("http://rdns.lab.test:{}/krb/", port());
+    let dns = peer("WHY401_DNSMASQ");
+    let (code, j) = probe_cache_with(&rdns_conf, &cache, &[&url, "--dns-server", &dns]);
+    assert_eq!((code, top(&j).as_str()), (1, "kerberos-spn-unknown"), "{j}");
+    let mit = j["negotiate"]["spn_by_client"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["clients"].as_str().unwrap().starts_with("MIT"))
+        .unwrap_or_else(|| panic!("{j}"))
+        .clone();
+    assert_eq!(mit["spn"], "HTTP/localhost", "{j}");
+    assert!(mit["rule"].as_str().unwrap().contains("PTR"), "{j}");
+    assert_eq!(mit["known_to_kdc"], false, "{j}");
+    // With rdns = false (the realm's own krb5.conf), MIT keeps the forward name.
+    let (_, j) = probe_cache(&cache, &[&url, "--dns-server", &dns]);
+    let mit = &j["negotiate"]["spn_by_client"][1];
+    assert_eq!(mit["spn"], "HTTP/rdns.lab.test", "{j}");
+}
