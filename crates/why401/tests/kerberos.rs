@@ -7,11 +7,8 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use serde_json::Value;
 
-fn peer(var: &str) -> String {
-    std::env::var(var).unwrap_or_else(|_| {
-        panic!("{var} is not set: scripts/test.sh starts the peers these tests need")
-    })
-}
+mod common;
+use common::{json_of, peer};
 
 fn port() -> String {
     peer("WHY401_APACHE_GSSAPI_URL")
@@ -41,35 +38,36 @@ fn kinit(dir: &Path, name: &str, extra: &[&str]) -> PathBuf {
 
 /// The probe with the user's tickets (`--negotiate`, no `-u`) from `cache`.
 fn probe_cache(cache: &Path, args: &[&str]) -> (i32, Value) {
-    let out = Command::cargo_bin("why401")
-        .unwrap()
-        .args(args)
-        .args(["--negotiate", "--json", "--no-siblings"])
-        .env("KRB5_CONFIG", peer("WHY401_KRB5_CONFIG"))
-        .env("KRB5CCNAME", format!("FILE:{}", cache.display()))
-        .env_remove("WHY401_PASSWORD")
-        .output()
-        .unwrap();
-    let j = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("{e}: {}", String::from_utf8_lossy(&out.stderr));
-    });
-    (out.status.code().unwrap_or(-1), j)
+    probe_cache_with(Path::new(&peer("WHY401_KRB5_CONFIG")), cache, args)
+}
+
+/// [`probe_cache`] with another krb5.conf.
+fn probe_cache_with(krb5_config: &Path, cache: &Path, args: &[&str]) -> (i32, Value) {
+    json_of(
+        Command::cargo_bin("why401")
+            .unwrap()
+            .args(args)
+            .args(["--negotiate", "--json", "--no-siblings"])
+            .env("KRB5_CONFIG", krb5_config)
+            .env("KRB5CCNAME", format!("FILE:{}", cache.display()))
+            .env_remove("WHY401_PASSWORD")
+            .output()
+            .unwrap(),
+    )
 }
 
 /// The probe from a password, with `krb5_config`.
 fn probe_password(krb5_config: &str, user: &str, args: &[&str]) -> (i32, Value) {
-    let out = Command::cargo_bin("why401")
-        .unwrap()
-        .args(args)
-        .args(["-u", user, "--json", "--no-siblings"])
-        .env("KRB5_CONFIG", krb5_config)
-        .env("WHY401_PASSWORD", "s3cret")
-        .output()
-        .unwrap();
-    let j = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("{e}: {}", String::from_utf8_lossy(&out.stderr));
-    });
-    (out.status.code().unwrap_or(-1), j)
+    json_of(
+        Command::cargo_bin("why401")
+            .unwrap()
+            .args(args)
+            .args(["-u", user, "--json", "--no-siblings"])
+            .env("KRB5_CONFIG", krb5_config)
+            .env("WHY401_PASSWORD", "s3cret")
+            .output()
+            .unwrap(),
+    )
 }
 
 fn pinned(host: &str) -> (String, String) {
@@ -366,27 +364,16 @@ fn the_kdc_is_found_by_dns_srv_or_named_with_kdc() {
     )
     .unwrap();
     let url = format!("http://web.lab.test:{}/krb/", port());
-    for (who, args) in [
-        ("ccache", vec!["--negotiate"]),
-        ("password", vec!["-u", "alice@LAB.TEST"]),
+    let srv_conf_str = srv_conf.to_str().unwrap();
+    let args = [url.as_str(), "--dns-server", &dns];
+    for (who, (code, j)) in [
+        ("ccache", probe_cache_with(&srv_conf, &cache, &args)),
+        (
+            "password",
+            probe_password(srv_conf_str, "alice@LAB.TEST", &args),
+        ),
     ] {
-        let out = Command::cargo_bin("why401")
-            .unwrap()
-            .args([
-                url.as_str(),
-                "--dns-server",
-                &dns,
-                "--json",
-                "--no-siblings",
-            ])
-            .args(&args)
-            .env("KRB5_CONFIG", &srv_conf)
-            .env("KRB5CCNAME", format!("FILE:{}", cache.display()))
-            .env("WHY401_PASSWORD", "s3cret")
-            .output()
-            .unwrap();
-        let j: Value = serde_json::from_slice(&out.stdout).unwrap();
-        assert_eq!(out.status.code(), Some(0), "{who}: {j}");
+        assert_eq!(code, 0, "{who}: {j}");
         assert_eq!(j["negotiate"]["mechanism"], "kerberos", "{who}: {j}");
         let found = j["negotiate"]["kdc_found_by"].as_str().unwrap();
         assert!(
@@ -399,23 +386,8 @@ fn the_kdc_is_found_by_dns_srv_or_named_with_kdc() {
     let empty = dir.path().join("empty.conf");
     std::fs::write(&empty, "[libdefaults]\n  dns_lookup_kdc = false\n").unwrap();
     let (url, pin) = pinned("web.lab.test");
-    let out = Command::cargo_bin("why401")
-        .unwrap()
-        .args([
-            url.as_str(),
-            "--resolve",
-            &pin,
-            "--kdc",
-            &kdc,
-            "--negotiate",
-        ])
-        .args(["--json", "--no-siblings"])
-        .env("KRB5_CONFIG", &empty)
-        .env("KRB5CCNAME", format!("FILE:{}", cache.display()))
-        .output()
-        .unwrap();
-    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(out.status.code(), Some(0), "{j}");
+    let (code, j) = probe_cache_with(&empty, &cache, &[&url, "--resolve", &pin, "--kdc", &kdc]);
+    assert_eq!(code, 0, "{j}");
     assert!(
         j["negotiate"]["kdc_found_by"]
             .as_str()
@@ -437,23 +409,6 @@ fn the_kdc_is_found_by_dns_srv_or_named_with_kdc() {
             .contains("dns_lookup_kdc = false"),
         "{j}"
     );
-}
-
-/// [`probe_cache`] with another krb5.conf.
-fn probe_cache_with(krb5_config: &Path, cache: &Path, args: &[&str]) -> (i32, Value) {
-    let out = Command::cargo_bin("why401")
-        .unwrap()
-        .args(args)
-        .args(["--negotiate", "--json", "--no-siblings"])
-        .env("KRB5_CONFIG", krb5_config)
-        .env("KRB5CCNAME", format!("FILE:{}", cache.display()))
-        .env_remove("WHY401_PASSWORD")
-        .output()
-        .unwrap();
-    let j = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("{e}: {}", String::from_utf8_lossy(&out.stderr));
-    });
-    (out.status.code().unwrap_or(-1), j)
 }
 
 #[test]

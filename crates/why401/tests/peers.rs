@@ -7,31 +7,19 @@ mod common;
 use assert_cmd::Command;
 use serde_json::Value;
 
-fn peer(var: &str) -> String {
-    std::env::var(var).unwrap_or_else(|_| {
-        panic!(
-            "{var} is not set: these tests need the real servers that `bash scripts/test.sh` starts"
-        )
-    })
-}
+use common::{json_of, peer};
 
 /// Runs `why401 ARGS --json` and returns (exit code, JSON).
 fn probe(args: &[&str]) -> (i32, Value) {
-    let out = Command::cargo_bin("why401")
-        .unwrap()
-        .args(args)
-        .arg("--json")
-        .arg("--no-siblings")
-        .output()
-        .unwrap();
-    let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{e}: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (out.status.code().unwrap_or(-1), json)
+    json_of(
+        Command::cargo_bin("why401")
+            .unwrap()
+            .args(args)
+            .arg("--json")
+            .arg("--no-siblings")
+            .output()
+            .unwrap(),
+    )
 }
 
 fn ids(j: &Value) -> Vec<String> {
@@ -305,17 +293,15 @@ fn probe_kerberos_with(
     user: &str,
     password: &str,
 ) -> (i32, Value) {
-    let out = Command::cargo_bin("why401")
-        .unwrap()
-        .args([url, "--resolve", pin, "-u", user, "--json", "--no-siblings"])
-        .env("KRB5_CONFIG", krb5_config)
-        .env("WHY401_PASSWORD", password)
-        .output()
-        .unwrap();
-    let j = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("{e}: {}", String::from_utf8_lossy(&out.stderr));
-    });
-    (out.status.code().unwrap_or(-1), j)
+    json_of(
+        Command::cargo_bin("why401")
+            .unwrap()
+            .args([url, "--resolve", pin, "-u", user, "--json", "--no-siblings"])
+            .env("KRB5_CONFIG", krb5_config)
+            .env("WHY401_PASSWORD", password)
+            .output()
+            .unwrap(),
+    )
 }
 
 #[test]

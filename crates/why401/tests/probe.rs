@@ -8,25 +8,19 @@ use std::io::Write;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use assert_cmd::Command;
-use common::{Reply, ScriptedServer, tls_with_ca};
+use common::{Reply, ScriptedServer, json_of, tls_with_ca};
 use serde_json::Value;
 use why401_wire::{b64, ntlm};
 
 fn probe(args: &[&str]) -> (i32, Value) {
-    let out = Command::cargo_bin("why401")
-        .unwrap()
-        .args(args)
-        .arg("--json")
-        .output()
-        .unwrap();
-    let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{e}: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (out.status.code().unwrap_or(-1), json)
+    json_of(
+        Command::cargo_bin("why401")
+            .unwrap()
+            .args(args)
+            .arg("--json")
+            .output()
+            .unwrap(),
+    )
 }
 
 fn ids(j: &Value) -> Vec<String> {

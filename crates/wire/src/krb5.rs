@@ -706,6 +706,17 @@ mod tests {
         }
     }
 
+    /// The AP-REQ inside a Negotiate token, and its authenticator opened with `key()`.
+    fn opened(tok: &[u8]) -> (ApReq, Authenticator) {
+        let inner = spnego::mech_token_bytes(tok).unwrap().unwrap();
+        let ap: ApReq = spnego::der("AP-REQ", spnego::krb5_inner(&inner, [1, 0]).unwrap()).unwrap();
+        let plain = key()
+            .decrypt(usage::AP_REQ_AUTH, &ap.0.authenticator.0)
+            .unwrap();
+        let auth = spnego::der("Authenticator", &plain).unwrap();
+        (ap, auth)
+    }
+
     const NOW: Now = Now {
         secs: 1_790_000_100,
         usec: 4242,
@@ -722,12 +733,7 @@ mod tests {
         assert_eq!(ap_req.spn, "HTTP/web.lab.test");
         assert_eq!((ap_req.ticket_etype, ap_req.kvno), (18, Some(3)));
         // The authenticator decrypts with the session key and carries our checksum and time.
-        let inner = spnego::mech_token_bytes(&tok).unwrap().unwrap();
-        let ap: ApReq = spnego::der("AP-REQ", spnego::krb5_inner(&inner, [1, 0]).unwrap()).unwrap();
-        let plain = key()
-            .decrypt(usage::AP_REQ_AUTH, &ap.0.authenticator.0)
-            .unwrap();
-        let auth: Authenticator = spnego::der("Authenticator", &plain).unwrap();
+        let (ap, auth) = opened(&tok);
         assert_eq!(unix(&auth.0.ctime.0), NOW.secs);
         let ck = auth.0.cksum.0.unwrap().0;
         assert_eq!(spnego::int(&ck.cksumtype.0.0), 0x8003);
@@ -742,12 +748,7 @@ mod tests {
         let kc = krb_cred(&tgt, &key(), NOW).unwrap();
         assert_eq!(kc[0], 0x76, "[APPLICATION 22]");
         let tok = negotiate_token(&cred("HTTP/web"), gss_flags::MUTUAL, Some(&kc), NOW, 1).unwrap();
-        let inner = spnego::mech_token_bytes(&tok).unwrap().unwrap();
-        let ap: ApReq = spnego::der("AP-REQ", spnego::krb5_inner(&inner, [1, 0]).unwrap()).unwrap();
-        let plain = key()
-            .decrypt(usage::AP_REQ_AUTH, &ap.0.authenticator.0)
-            .unwrap();
-        let auth: Authenticator = spnego::der("Authenticator", &plain).unwrap();
+        let (_, auth) = opened(&tok);
         let v = auth.0.cksum.0.unwrap().0.checksum.0.0;
         assert_eq!(u32::from_le_bytes(v[20..24].try_into().unwrap()) & 1, 1);
         assert_eq!(&v[24..26], &[1, 0], "DlgOpt");

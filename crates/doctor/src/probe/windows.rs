@@ -322,25 +322,16 @@ fn spn_evidence(ev: &ProbeEvidence, mut f: Finding) -> Finding {
 }
 
 fn url_host(target: &str) -> String {
-    target
+    let authority = target
         .split_once("://")
-        .map(|(_, r)| r)
-        .unwrap_or(target)
+        .map_or(target, |(_, r)| r)
         .split(['/', '?', '#'])
         .next()
-        .unwrap_or_default()
+        .unwrap_or_default();
+    authority
         .rsplit_once('@')
-        .map(|(_, h)| h.to_string())
-        .unwrap_or_else(|| {
-            target
-                .split_once("://")
-                .map(|(_, r)| r)
-                .unwrap_or(target)
-                .split(['/', '?', '#'])
-                .next()
-                .unwrap_or_default()
-                .to_string()
-        })
+        .map_or(authority, |(_, h)| h)
+        .to_string()
 }
 
 /// KDC_ERR_S_PRINCIPAL_UNKNOWN for the SPN asked while another way of naming the server has a

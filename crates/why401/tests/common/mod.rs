@@ -266,3 +266,24 @@ pub(crate) fn farm_node(
         _ => Reply::new(401).header("WWW-Authenticate", r#"Basic realm="farm""#),
     }
 }
+
+/// What a peer that `scripts/test.sh` started exported; a missing peer fails loudly.
+pub(crate) fn peer(var: &str) -> String {
+    std::env::var(var).unwrap_or_else(|_| {
+        panic!(
+            "{var} is not set: these tests need the real servers that `bash scripts/test.sh` starts"
+        )
+    })
+}
+
+/// The exit code and JSON of a `why401 … --json` run.
+pub(crate) fn json_of(out: std::process::Output) -> (i32, serde_json::Value) {
+    let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code().unwrap_or(-1), json)
+}
