@@ -212,6 +212,10 @@ pub struct FindingInfo {
     /// Related codes as `kind:code`.
     #[serde(default)]
     pub codes: Vec<String>,
+    /// Findings this one goes with, both ways: a configuration finding and the finding the probe
+    /// or the logs report for its effect.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub see_also: Vec<String>,
 }
 
 /// A certificate issuer that marks TLS interception.
@@ -437,6 +441,16 @@ mod tests {
             assert!(!f.fixes.is_empty(), "{} has no fixes", f.id);
             for k in &f.codes {
                 assert!(keys.contains(k), "{} refers to unknown code {k}", f.id);
+            }
+            for other in &f.see_also {
+                let o = c
+                    .finding(other)
+                    .unwrap_or_else(|| panic!("{} sees also unknown {other}", f.id));
+                assert!(
+                    o.see_also.contains(&f.id),
+                    "{} sees also {other}, which does not see it back",
+                    f.id
+                );
             }
         }
         for combo in &c.combos {

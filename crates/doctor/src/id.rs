@@ -109,6 +109,22 @@ finding_ids! {
     UNPARSED_LINES = "unparsed-lines",
     URL_VARIANT = "url-variant",
     WEAK_DIGEST_ALGORITHM = "weak-digest-algorithm",
+    // Configuration (`why401 lint`).
+    AUTH_REQUEST_REDIRECT = "auth-request-redirect",
+    HTPASSWD_CRLF = "htpasswd-crlf",
+    HTPASSWD_DUPLICATE_USER = "htpasswd-duplicate-user",
+    HTPASSWD_IN_DOCROOT = "htpasswd-in-docroot",
+    HTPASSWD_MALFORMED_LINE = "htpasswd-malformed-line",
+    MISSING_HTPASSWD_FILE = "missing-htpasswd-file",
+    NGINX_ADD_HEADER_INHERITANCE = "nginx-add-header-inheritance",
+    NGINX_ALLOW_WITHOUT_DENY = "nginx-allow-without-deny",
+    NGINX_AUTH_BASIC_OFF_SCOPE = "nginx-auth-basic-off-scope",
+    NGINX_AUTH_HEADER_NOT_ALWAYS = "nginx-auth-header-not-always",
+    NGINX_HTPASSWD_LIBC_HASH = "nginx-htpasswd-libc-hash",
+    NGINX_RETURN_BEFORE_AUTH = "nginx-return-before-auth",
+    NGINX_SATISFY_ANY_OPEN = "nginx-satisfy-any-open",
+    NGINX_UPSTREAM_AUTH_LEAK = "nginx-upstream-auth-leak",
+    WEAK_PASSWORD_HASH = "weak-password-hash",
 }
 
 #[cfg(test)]

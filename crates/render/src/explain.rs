@@ -161,7 +161,7 @@ fn finding(out: &mut String, f: &FindingInfo, opts: Options) {
             let _ = writeln!(out, "  {k:<24} {title}");
         }
     }
-    see_also(out, &[], &f.references);
+    see_also(out, &f.see_also, &f.references);
 }
 
 fn see_also(out: &mut String, findings: &[String], refs: &[String]) {

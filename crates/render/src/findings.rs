@@ -62,7 +62,7 @@ pub(crate) fn wrap(text: &str, width: usize) -> Vec<String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use why401_doctor::FindingId;
 

@@ -32,6 +32,7 @@
 mod decode;
 mod explain;
 mod findings;
+mod lint;
 mod logs;
 mod probe;
 mod style;
@@ -39,6 +40,7 @@ mod style;
 pub use decode::decoded;
 pub use explain::{explain, list};
 pub use findings::findings;
+pub use lint::lint;
 pub use logs::{esc, logs, logs_html};
 pub use probe::{probe, probe_json, shown_header};
 

@@ -23,6 +23,9 @@ pub(crate) enum Command {
     /// Read server access logs (IIS W3C, nginx/Apache, JSON lines; plain, .gz, .zst, stdin): every 401, decoded
     #[command(after_help = LOGS_EXAMPLES)]
     Logs(LogsArgs),
+    /// Read server auth configuration (nginx, an nginx -T dump, htpasswd) for the causes of 401s before users meet them
+    #[command(after_help = LINT_EXAMPLES)]
+    Lint(LintArgs),
     /// Start local servers that reproduce each classic 401 and diagnose them: the tour and the self-test
     Lab(LabArgs),
     /// Explain a code or finding: 401.2, "401 1 2148074254", 0xC000006D, 52e, KRB_AP_ERR_SKEW, "Failure Code: 0x18", a finding id
@@ -55,6 +58,13 @@ const LOGS_EXAMPLES: &str = "Examples:
   why401 logs u_ex261127_x.log --format iis     (a fragment without its #Fields line: IIS's default fields)
 Detector thresholds (defaults): --brute-force 20 failures of one IP against one account, --spray-users 10 accounts
 from one IP, --stuffing-sources 20 and --stuffing-users 20, --stuck-hours 2, --regression-factor 3.";
+
+const LINT_EXAMPLES: &str = "Examples:
+  why401 lint /etc/nginx/nginx.conf            (its includes are followed; the password files it names are read)
+  nginx -T | why401 lint -                     (a running server's whole configuration)
+  why401 lint /etc/nginx --sarif > lint.sarif  (for code-scanning UIs)
+  why401 lint /etc/nginx/htpasswd
+Exit: 0 clean (notes at most), 1 a finding at warning or above, 2 an input that could not be read.";
 
 const EXPLAIN_EXAMPLES: &str = "Examples:
   why401 explain 401.2
@@ -242,6 +252,22 @@ pub(crate) struct LabArgs {
     /// Print JSON (see docs/json.md)
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LintArgs {
+    /// Files, directories or globs; `-` reads stdin (an nginx -T dump, a config, a password file)
+    #[arg(required = true)]
+    pub inputs: Vec<String>,
+    /// Only findings at this severity or above: error, warning, info
+    #[arg(long, value_name = "LEVEL", default_value = "info")]
+    pub severity: String,
+    /// Print JSON (see docs/json.md)
+    #[arg(long, conflicts_with = "sarif")]
+    pub json: bool,
+    /// Print SARIF 2.1.0 (for code-scanning UIs)
+    #[arg(long)]
+    pub sarif: bool,
 }
 
 #[derive(Debug, Args)]

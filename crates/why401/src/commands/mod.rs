@@ -3,6 +3,7 @@
 mod decode;
 mod explain;
 mod lab;
+mod lint;
 mod logs;
 mod probe;
 
@@ -29,6 +30,7 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
         Command::Probe(args) => probe::run_probe(args),
         Command::Curl(args) => probe::run_curl(args),
         Command::Logs(args) => logs::run(args),
+        Command::Lint(args) => lint::run(args),
         Command::Lab(args) => lab::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Decode(args) => decode::run(args),
