@@ -12,6 +12,7 @@
 peers_install() {
   local apt=()
   command -v curl >/dev/null || apt+=(curl)
+  command -v openssl >/dev/null || apt+=(openssl)
   command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || apt+=(nginx)
   [ -x /usr/sbin/apache2 ] || apt+=(apache2)
   command -v htpasswd >/dev/null || apt+=(apache2-utils)
@@ -35,6 +36,10 @@ peers_install() {
   if ! python3 -c 'import spnego' 2>/dev/null; then
     echo "installing pyspnego"
     python3 -m pip install -q pyspnego
+  fi
+  if ! python3 -c 'import crossplane' 2>/dev/null; then
+    echo "installing crossplane (NGINX's config parser, the oracle for lint's)"
+    python3 -m pip install -q crossplane
   fi
 }
 
@@ -125,6 +130,45 @@ EOF
   peers_wait "$nginx_logs_port" "nginx (logs)" || return 1
   export WHY401_NGINX_LOGTEST_URL="http://127.0.0.1:$nginx_logs_port"
   export WHY401_NGINX_LOGTEST_LOGS="$dir/nginx-logtest-access.log $dir/nginx-logtest-error.log"
+
+  # nginx serving why401 lint's fixtures (crates/why401/tests/fixtures/lint/nginx): each mistake
+  # on one port, the same paths fixed on another (TLS), so that the tests show the symptom each
+  # rule predicts and its absence once fixed.
+  local lint_bad_port; lint_bad_port=$(peers_free_port)
+  local lint_good_port; lint_good_port=$(peers_free_port)
+  local lint_src; lint_src="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/crates/why401/tests/fixtures/lint/nginx"
+  mkdir -p "$dir/lint" "$dir/www/nofile" "$dir/www/open"
+  echo ok > "$dir/www/nofile/index.html"
+  echo ok > "$dir/www/open/index.html"
+  chmod 755 "$dir/www/nofile" "$dir/www/open"
+  chmod 644 "$dir/www/nofile/index.html" "$dir/www/open/index.html"
+  openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -days 2 \
+    -keyout "$dir/lint/key.pem" -out "$dir/lint/cert.pem" >/dev/null 2>&1
+  sed "s|@DIR@|$dir|g; s|@PORT@|$lint_bad_port|g" "$lint_src/bad.conf" > "$dir/lint/bad.conf"
+  sed "s|@DIR@|$dir|g; s|@PORT@|$lint_good_port|g" "$lint_src/good.conf" > "$dir/lint/good.conf"
+  cat > "$dir/lint/nginx.conf" <<EOF
+worker_processes 1;
+pid $dir/lint/nginx.pid;
+error_log $dir/lint/error.log info;
+events { worker_connections 64; }
+http {
+  access_log $dir/lint/access.log;
+  client_body_temp_path $dir/nginx-tmp;
+  proxy_temp_path $dir/nginx-tmp;
+  fastcgi_temp_path $dir/nginx-tmp;
+  uwsgi_temp_path $dir/nginx-tmp;
+  scgi_temp_path $dir/nginx-tmp;
+  include $dir/lint/bad.conf;
+  include $dir/lint/good.conf;
+}
+EOF
+  chmod 755 "$dir/lint"
+  chmod 644 "$dir"/lint/*.conf "$dir/lint/cert.pem" "$dir/lint/key.pem"
+  nginx -p "$dir/lint" -c "$dir/lint/nginx.conf" -e "$dir/lint/error.log"
+  peers_wait "$lint_bad_port" "nginx (lint fixtures)" || return 1
+  export WHY401_LINT_NGINX_CONF="$dir/lint/nginx.conf" \
+    WHY401_LINT_BAD_URL="http://127.0.0.1:$lint_bad_port" \
+    WHY401_LINT_GOOD_URL="https://127.0.0.1:$lint_good_port"
 
   # Apache httpd: mod_auth_digest (MD5, as Apache implements it), and mod_auth_basic on a
   # second port with logs of its own, for the log-analysis tests.
@@ -364,6 +408,7 @@ EOF
 peers_stop() {
   local dir=$1
   [ -f "$dir/nginx.pid" ] && nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/nginx-error.log" -s stop 2>/dev/null
+  [ -f "$dir/lint/nginx.pid" ] && nginx -p "$dir/lint" -c "$dir/lint/nginx.conf" -e "$dir/lint/error.log" -s stop 2>/dev/null
   [ -f "$dir/apache.pid" ] && apache2 -f "$dir/apache.conf" -k stop 2>/dev/null
   [ -f "$dir/squid/squid.pid" ] && kill "$(cat "$dir/squid/squid.pid")" 2>/dev/null
   [ -f "$dir/ntlm-server.pid" ] && kill "$(cat "$dir/ntlm-server.pid")" 2>/dev/null

@@ -183,17 +183,7 @@ fn convert(
         let nginx_lint_parser::ast::ConfigItem::Directive(d) = item else {
             continue;
         };
-        let args: Vec<String> = d
-            .args
-            .iter()
-            .map(|a| {
-                if a.is_variable() {
-                    a.raw.clone()
-                } else {
-                    a.as_str().to_string()
-                }
-            })
-            .collect();
+        let args = args_of(d);
         if d.name == "include" && d.block.is_none() {
             let pattern = args.first().cloned().unwrap_or_default();
             let at = tree.sources[file].at(d.span.start.line, d.span.start.column);
@@ -215,6 +205,70 @@ fn convert(
         });
     }
     out
+}
+
+/// A directive's arguments as nginx sees them: quotes removed, variables as written.
+///
+/// nginx-lint-parser splits a word at an embedded variable (`http://storage/$uri` comes as two
+/// arguments whose spans touch); nginx reads one word, so touching arguments are joined. For
+/// `if`, the parentheses are not arguments (nginx's rewrite module strips them, as crossplane
+/// does). Both found by comparing with crossplane on gixy's fixtures.
+fn args_of(d: &nginx_lint_parser::ast::Directive) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut last_end: Option<usize> = None;
+    for a in &d.args {
+        let text = if a.is_variable() {
+            a.raw.clone()
+        } else {
+            a.as_str().to_string()
+        };
+        match (out.last_mut(), last_end) {
+            (Some(prev), Some(end)) if end == a.span.start.offset => prev.push_str(&text),
+            _ => out.push(text),
+        }
+        last_end = Some(a.span.end.offset);
+    }
+    if d.name == "if" {
+        if let Some(first) = out.first_mut() {
+            *first = first.strip_prefix('(').unwrap_or(first).to_string();
+        }
+        if let Some(last) = out.last_mut() {
+            *last = last.strip_suffix(')').unwrap_or(last).to_string();
+        }
+        out.retain(|a| !a.is_empty());
+    }
+    out
+}
+
+/// One file's directives as parsed, includes left as directives: for comparing the parse with
+/// other parsers (crossplane). `Err` carries the first syntax error.
+pub fn outline(text: &str) -> Result<Vec<Node>, String> {
+    let (config, errors) = nginx_lint_parser::parse_string_with_errors(text);
+    if let Some(e) = errors.first() {
+        let pos = nginx_lint_parser::line_index::LineIndex::new(text).position(e.offset);
+        return Err(format!("line {}: {}", pos.line, e.message));
+    }
+    fn walk(items: &[nginx_lint_parser::ast::ConfigItem]) -> Vec<Node> {
+        items
+            .iter()
+            .filter_map(|i| match i {
+                nginx_lint_parser::ast::ConfigItem::Directive(d) => Some(Node {
+                    name: d.name.clone(),
+                    args: args_of(d),
+                    file: 0,
+                    line: d.span.start.line,
+                    col: d.span.start.column,
+                    children: match &d.block {
+                        Some(b) if !b.is_raw() => walk(&b.items),
+                        _ => Vec::new(),
+                    },
+                    block: d.block.is_some(),
+                }),
+                _ => None,
+            })
+            .collect()
+    }
+    Ok(walk(&config.items))
 }
 
 /// The directives of the files `pattern` names, spliced where the `include` stood.
@@ -499,7 +553,7 @@ impl<'a> Rules<'a> {
                 Finding::new(FindingId::NGINX_RETURN_BEFORE_AUTH)
                     .title(format!(
                         "return {} answers before {module} is checked: no credentials are asked here",
-                        r.args.join(" ")
+                        r.arg(0)
                     ))
                     .evidence("nginx runs `return` in the rewrite phase; auth_basic and auth_request run later, in the access phase, and never see this request")
                     .confidence(0.9),
