@@ -210,6 +210,12 @@ impl Source {
             .trim_end_matches(['\n', '\r'])
     }
 
+    /// The 1-based line and byte column of a byte offset.
+    pub(crate) fn line_col(&self, offset: usize) -> (usize, usize) {
+        let i = self.starts.partition_point(|&s| s <= offset).max(1);
+        (i, offset - self.starts[i - 1] + 1)
+    }
+
     /// A location at line `n`, byte column `byte_col` (1-based), counted in characters.
     pub(crate) fn at(&self, n: usize, byte_col: usize) -> Location {
         let line = self.line(n);

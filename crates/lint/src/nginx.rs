@@ -6,8 +6,10 @@
 //! level that sets it, and array directives (`add_header`, `allow`/`deny`, `proxy_set_header`)
 //! are inherited only by levels that set none of their own.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use why401_doctor::{Finding, FindingId};
 
 use crate::htpasswd::{self, Hash};
@@ -56,9 +58,58 @@ pub struct Node {
     pub children: Vec<Node>,
     /// Whether it has a block.
     pub block: bool,
+    /// Indexes of the children that levels below inherit ([`INHERITED`]), so that looking up
+    /// what applies does not scan every child of `http` (a dump splices thousands of servers in).
+    settings: Vec<usize>,
 }
 
+/// The directives the rules look up through the levels of the configuration.
+const INHERITED: &[&str] = &[
+    "auth_basic",
+    "auth_basic_user_file",
+    "auth_request",
+    "satisfy",
+    "root",
+    "add_header",
+    "allow",
+    "deny",
+    "proxy_set_header",
+];
+
 impl Node {
+    fn new(
+        name: String,
+        args: Vec<String>,
+        (file, line, col): (usize, usize, usize),
+        children: Vec<Node>,
+        block: bool,
+    ) -> Self {
+        let settings = children
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| INHERITED.contains(&c.name.as_str()))
+            .map(|(i, _)| i)
+            .collect();
+        Node {
+            name,
+            args,
+            file,
+            line,
+            col,
+            children,
+            block,
+            settings,
+        }
+    }
+
+    /// The inherited settings of this level named `name`, in order.
+    fn set<'s, 'n>(&'s self, name: &'n str) -> impl Iterator<Item = &'s Node> + use<'s, 'n> {
+        self.settings
+            .iter()
+            .map(|&i| &self.children[i])
+            .filter(move |c| c.name == name)
+    }
+
     fn arg(&self, i: usize) -> &str {
         self.args.get(i).map(String::as_str).unwrap_or_default()
     }
@@ -78,7 +129,12 @@ pub struct Tree {
     from_disk: bool,
     /// nginx's prefix for relative paths: the main file's directory.
     prefix: PathBuf,
+    /// The files of a dump, parsed ahead on every core; taken as the includes reach them.
+    parsed: HashMap<String, Parsed>,
 }
+
+/// A dump's file read ahead: its text indexed, and its parse.
+type Parsed = (Source, FileParse);
 
 impl Tree {
     fn at(&self, n: &Node) -> Location {
@@ -90,21 +146,40 @@ impl Tree {
 enum Files {
     /// On disk.
     Disk,
-    /// Inside an `nginx -T` dump: each file's path and text.
-    Dump(Vec<(String, String)>),
+    /// Inside an `nginx -T` dump: each file's path (their texts are parsed ahead, in the tree).
+    Dump(Vec<String>),
     /// Text alone (stdin): includes cannot be followed.
     Alone,
 }
 
 /// Reads `name`'s `text` (and what it includes) into a tree.
 pub(crate) fn load(name: &str, text: &str, from_disk: bool, report: &mut LintReport) -> Tree {
-    let dump = split_dump(text);
-    let (main_name, main_text, files) = match dump {
-        Some(files) if !files.is_empty() => {
-            (files[0].0.clone(), files[0].1.clone(), Files::Dump(files))
+    let (main_name, main_text, files, parsed) = match split_dump(text) {
+        Some(dump) if !dump.is_empty() => {
+            let names: Vec<String> = dump.iter().map(|(n, _)| n.clone()).collect();
+            // Every file of the dump parsed ahead on every core; taken as includes reach them.
+            let parsed: HashMap<String, Parsed> = dump
+                .into_par_iter()
+                .map(|(n, t)| {
+                    let src = Source::new(n.clone(), t);
+                    let parsed = parse(&src);
+                    (n, (src, parsed))
+                })
+                .collect();
+            (names[0].clone(), String::new(), Files::Dump(names), parsed)
         }
-        _ if from_disk => (name.to_string(), text.to_string(), Files::Disk),
-        _ => (name.to_string(), text.to_string(), Files::Alone),
+        _ if from_disk => (
+            name.to_string(),
+            text.to_string(),
+            Files::Disk,
+            HashMap::new(),
+        ),
+        _ => (
+            name.to_string(),
+            text.to_string(),
+            Files::Alone,
+            HashMap::new(),
+        ),
     };
     let prefix = Path::new(&main_name)
         .parent()
@@ -115,6 +190,7 @@ pub(crate) fn load(name: &str, text: &str, from_disk: bool, report: &mut LintRep
         root: Vec::new(),
         from_disk: matches!(files, Files::Disk),
         prefix,
+        parsed,
     };
     let mut stack = Vec::new();
     tree.root = parse_file(&mut tree, &files, &main_name, main_text, report, &mut stack);
@@ -148,94 +224,60 @@ fn parse_file(
     stack: &mut Vec<String>,
 ) -> Vec<Node> {
     let file = tree.sources.len();
-    let src = Source::new(name, text);
+    let (src, parsed) = match tree.parsed.remove(name) {
+        Some(p) => p,
+        None => {
+            let src = Source::new(name, text);
+            let parsed = parse(&src);
+            (src, parsed)
+        }
+    };
     report.files.push(FileRead {
         file: name.to_string(),
         kind: Kind::Nginx,
         lines: src.lines(),
     });
-    let (config, errors) = nginx_lint_parser::parse_string_with_errors(&src.text);
-    for e in errors.iter().take(5) {
-        let pos = nginx_lint_parser::line_index::LineIndex::new(&src.text).position(e.offset);
-        let at = src.at(pos.line, pos.column);
+    for (offset, message) in parsed.errors.iter().take(5) {
+        let (line, col) = src.line_col(*offset);
+        let at = src.at(line, col);
         report.problems.push(InputProblem {
             file: format!("{}:{}:{}", at.file, at.line, at.column),
-            problem: format!("nginx syntax: {} (nginx -t would refuse it)", e.message),
+            problem: format!("nginx syntax: {message} (nginx -t would refuse it)"),
         });
     }
     tree.sources.push(src);
     stack.push(name.to_string());
-    let nodes = convert(tree, files, file, &config.items, report, stack);
+    let nodes = splice(tree, files, parsed.nodes, file, report, stack);
     stack.pop();
     nodes
 }
 
-fn convert(
+/// A file's directives with their file set and every `include` replaced by what it includes.
+fn splice(
     tree: &mut Tree,
     files: &Files,
+    nodes: Vec<Node>,
     file: usize,
-    items: &[nginx_lint_parser::ast::ConfigItem],
     report: &mut LintReport,
     stack: &mut Vec<String>,
 ) -> Vec<Node> {
-    let mut out = Vec::new();
-    for item in items {
-        let nginx_lint_parser::ast::ConfigItem::Directive(d) = item else {
-            continue;
-        };
-        let args = args_of(d);
-        if d.name == "include" && d.block.is_none() {
-            let pattern = args.first().cloned().unwrap_or_default();
-            let at = tree.sources[file].at(d.span.start.line, d.span.start.column);
+    let mut out = Vec::with_capacity(nodes.len());
+    for mut n in nodes {
+        if n.name == "include" && !n.block {
+            let at = tree.sources[file].at(n.line, n.col);
+            let pattern = n.arg(0).to_string();
             out.extend(include(tree, files, &pattern, at, report, stack));
             continue;
         }
-        let children = match &d.block {
-            Some(b) if !b.is_raw() => convert(tree, files, file, &b.items, report, stack),
-            _ => Vec::new(),
-        };
-        out.push(Node {
-            name: d.name.clone(),
-            args,
-            file,
-            line: d.span.start.line,
-            col: d.span.start.column,
+        let children = std::mem::take(&mut n.children);
+        let children = splice(tree, files, children, file, report, stack);
+        out.push(Node::new(
+            n.name,
+            n.args,
+            (file, n.line, n.col),
             children,
-            block: d.block.is_some(),
-        });
-    }
-    out
-}
-
-/// A directive's arguments as nginx sees them: quotes removed, variables as written.
-///
-/// nginx-lint-parser splits a word at an embedded variable (`http://storage/$uri` comes as two
-/// arguments whose spans touch); nginx reads one word, so touching arguments are joined. For
-/// `if`, the parentheses are not arguments (nginx's rewrite module strips them, as crossplane
-/// does). Both found by comparing with crossplane on gixy's fixtures.
-fn args_of(d: &nginx_lint_parser::ast::Directive) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    let mut last_end: Option<usize> = None;
-    for a in &d.args {
-        let text = if a.is_variable() {
-            a.raw.clone()
-        } else {
-            a.as_str().to_string()
-        };
-        match (out.last_mut(), last_end) {
-            (Some(prev), Some(end)) if end == a.span.start.offset => prev.push_str(&text),
-            _ => out.push(text),
-        }
-        last_end = Some(a.span.end.offset);
-    }
-    if d.name == "if" {
-        if let Some(first) = out.first_mut() {
-            *first = first.strip_prefix('(').unwrap_or(first).to_string();
-        }
-        if let Some(last) = out.last_mut() {
-            *last = last.strip_suffix(')').unwrap_or(last).to_string();
-        }
-        out.retain(|a| !a.is_empty());
+            n.block,
+        ));
     }
     out
 }
@@ -243,32 +285,225 @@ fn args_of(d: &nginx_lint_parser::ast::Directive) -> Vec<String> {
 /// One file's directives as parsed, includes left as directives: for comparing the parse with
 /// other parsers (crossplane). `Err` carries the first syntax error.
 pub fn outline(text: &str) -> Result<Vec<Node>, String> {
-    let (config, errors) = nginx_lint_parser::parse_string_with_errors(text);
-    if let Some(e) = errors.first() {
-        let pos = nginx_lint_parser::line_index::LineIndex::new(text).position(e.offset);
-        return Err(format!("line {}: {}", pos.line, e.message));
+    let src = Source::new("", text);
+    let parsed = parse(&src);
+    match parsed.errors.first() {
+        Some((offset, message)) => Err(format!("line {}: {message}", src.line_col(*offset).0)),
+        None => Ok(parsed.nodes),
     }
-    fn walk(items: &[nginx_lint_parser::ast::ConfigItem]) -> Vec<Node> {
-        items
-            .iter()
-            .filter_map(|i| match i {
-                nginx_lint_parser::ast::ConfigItem::Directive(d) => Some(Node {
-                    name: d.name.clone(),
-                    args: args_of(d),
-                    file: 0,
-                    line: d.span.start.line,
-                    col: d.span.start.column,
-                    children: match &d.block {
-                        Some(b) if !b.is_raw() => walk(&b.items),
-                        _ => Vec::new(),
-                    },
-                    block: d.block.is_some(),
-                }),
+}
+
+/// A file's directives as written (includes not yet followed), and its syntax errors as
+/// (byte offset, message).
+#[derive(Debug, Clone)]
+struct FileParse {
+    nodes: Vec<Node>,
+    errors: Vec<(usize, String)>,
+}
+
+/// nginx's grammar over nginx-lint-parser's lexer: words separated by whitespace or comments,
+/// `;` ending a directive, `{`…`}` a block. Written here rather than taking the crate's syntax
+/// tree and AST because building those (three trees per file) cost most of a large dump's lint
+/// time; the tokens are the crate's, and the result is checked against crossplane.
+fn parse(src: &Source) -> FileParse {
+    let tokens = nginx_lint_parser::lexer_rowan::tokenize(&src.text);
+    let mut p = Parser {
+        src,
+        tokens,
+        at: 0,
+        offset: 0,
+        errors: Vec::new(),
+    };
+    let nodes = p.block(0);
+    if p.at < p.tokens.len() {
+        // A stray `}` at the top: nginx refuses the file.
+        let off = p.offset;
+        p.errors.push((off, "unexpected \"}\"".into()));
+    }
+    FileParse {
+        nodes,
+        errors: p.errors,
+    }
+}
+
+struct Parser<'s> {
+    src: &'s Source,
+    tokens: Vec<(nginx_lint_parser::syntax_kind::SyntaxKind, &'s str)>,
+    at: usize,
+    /// Byte offset of `tokens[at]`.
+    offset: usize,
+    errors: Vec<(usize, String)>,
+}
+
+/// What ends a run of words.
+enum End {
+    Semicolon,
+    Open,
+    Close,
+    Eof,
+}
+
+impl<'s> Parser<'s> {
+    fn bump(&mut self) {
+        if let Some((_, t)) = self.tokens.get(self.at) {
+            self.offset += t.len();
+            self.at += 1;
+        }
+    }
+
+    /// Words up to `;`, `{`, `}` or the end, each with its byte offset; adjacent tokens (no
+    /// space between) make one word, as in nginx (`http://x/$uri`).
+    fn words(&mut self) -> (Vec<(usize, String)>, End) {
+        use nginx_lint_parser::syntax_kind::SyntaxKind as K;
+        let mut words: Vec<(usize, String)> = Vec::new();
+        let mut joined = false;
+        while let Some(&(kind, text)) = self.tokens.get(self.at) {
+            let start = self.offset;
+            match kind {
+                K::SEMICOLON => {
+                    self.bump();
+                    return (words, End::Semicolon);
+                }
+                K::L_BRACE => {
+                    self.bump();
+                    return (words, End::Open);
+                }
+                K::R_BRACE => return (words, End::Close),
+                K::WHITESPACE | K::NEWLINE | K::COMMENT => joined = false,
+                K::ERROR if text.trim().is_empty() => joined = false,
+                _ => {
+                    let piece = match kind {
+                        K::DOUBLE_QUOTED_STRING | K::SINGLE_QUOTED_STRING => unquote(text),
+                        _ => text.to_string(),
+                    };
+                    match words.last_mut() {
+                        Some((_, w)) if joined => w.push_str(&piece),
+                        _ => words.push((start, piece)),
+                    }
+                    joined = true;
+                }
+            }
+            self.bump();
+        }
+        (words, End::Eof)
+    }
+
+    /// Directives until the `}` that closes this block (depth > 0) or the end of the file.
+    fn block(&mut self, depth: usize) -> Vec<Node> {
+        let mut out = Vec::new();
+        loop {
+            let (words, end) = self.words();
+            let Some(((offset, name), args)) = words.split_first().map(|(n, a)| (n.clone(), a))
+            else {
+                match end {
+                    End::Semicolon => continue, // a stray `;`
+                    End::Open => {
+                        self.errors
+                            .push((self.offset, "a block without a directive".into()));
+                        let _ = self.block(depth + 1);
+                        continue;
+                    }
+                    End::Close if depth > 0 => {
+                        self.bump();
+                        return out;
+                    }
+                    End::Close => return out,
+                    End::Eof => {
+                        if depth > 0 {
+                            self.errors.push((
+                                self.offset,
+                                "unexpected end of file, expecting \"}\"".into(),
+                            ));
+                        }
+                        return out;
+                    }
+                }
+            };
+            let mut args: Vec<String> = args.iter().map(|(_, w)| w.clone()).collect();
+            if name == "if" {
+                if let Some(first) = args.first_mut() {
+                    *first = first.strip_prefix('(').unwrap_or(first).to_string();
+                }
+                if let Some(last) = args.last_mut() {
+                    *last = last.strip_suffix(')').unwrap_or(last).to_string();
+                }
+                args.retain(|a| !a.is_empty());
+            }
+            let (line, col) = self.src.line_col(offset);
+            match end {
+                End::Semicolon => {
+                    out.push(Node::new(name, args, (0, line, col), Vec::new(), false))
+                }
+                End::Open => {
+                    let children = if nginx_lint_parser::is_raw_block_directive(&name) {
+                        self.skip_raw();
+                        Vec::new()
+                    } else {
+                        self.block(depth + 1)
+                    };
+                    out.push(Node::new(name, args, (0, line, col), children, true));
+                }
+                End::Close | End::Eof => {
+                    self.errors.push((
+                        offset,
+                        format!("directive \"{name}\" is not terminated by \";\""),
+                    ));
+                    if matches!(end, End::Close) && depth > 0 {
+                        self.bump();
+                    }
+                    return out;
+                }
+            }
+        }
+    }
+
+    /// A raw block's content (Lua code): tokens up to the matching `}`.
+    fn skip_raw(&mut self) {
+        use nginx_lint_parser::syntax_kind::SyntaxKind as K;
+        let mut depth = 1;
+        while let Some(&(kind, _)) = self.tokens.get(self.at) {
+            self.bump();
+            match kind {
+                K::L_BRACE => depth += 1,
+                K::R_BRACE => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// A quoted word's content with nginx's unescaping (`\"`, `\'`, `\\`, `\t`, `\r`, `\n`).
+fn unquote(token: &str) -> String {
+    let inner = token
+        .get(1..)
+        .unwrap_or_default()
+        .strip_suffix(|c| c == '"' || c == '\'')
+        .unwrap_or_else(|| token.get(1..).unwrap_or_default());
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            let rep = match chars.peek() {
+                Some(&q @ ('"' | '\'' | '\\')) => Some(q),
+                Some('t') => Some('\t'),
+                Some('r') => Some('\r'),
+                Some('n') => Some('\n'),
                 _ => None,
-            })
-            .collect()
+            };
+            if let Some(r) = rep {
+                out.push(r);
+                chars.next();
+                continue;
+            }
+        }
+        out.push(c);
     }
-    Ok(walk(&config.items))
+    out
 }
 
 /// The directives of the files `pattern` names, spliced where the `include` stood.
@@ -299,10 +534,22 @@ fn include(
         Files::Dump(dump) => {
             let pat = glob::Pattern::new(&full).ok();
             dump.iter()
-                .filter(|(p, _)| {
-                    *p == full || *p == pattern || pat.as_ref().is_some_and(|m| m.matches(p))
+                .filter(|p| {
+                    **p == full || *p == pattern || pat.as_ref().is_some_and(|m| m.matches(p))
                 })
-                .map(|(p, t)| (p.clone(), Some(t.clone())))
+                // The text was parsed ahead; a file included twice is parsed again from its
+                // source kept in the tree.
+                .map(|p| {
+                    let again = match tree.parsed.contains_key(p) {
+                        true => None,
+                        false => tree
+                            .sources
+                            .iter()
+                            .find(|s| s.name == *p)
+                            .map(|s| s.text.clone()),
+                    };
+                    (p.clone(), Some(again.unwrap_or_default()))
+                })
                 .collect()
         }
         Files::Disk => {
@@ -382,7 +629,7 @@ struct Rules<'a> {
 /// The directive `name` that applies at the end of `chain`: the last one at the deepest level
 /// that sets it.
 fn effective<'a>(chain: &[&'a Node], name: &str) -> Option<&'a Node> {
-    chain.iter().rev().find_map(|level| level.kids(name).last())
+    chain.iter().rev().find_map(|level| level.set(name).last())
 }
 
 /// An array directive's entries at the end of `chain`: those of the deepest level that has any
@@ -390,8 +637,9 @@ fn effective<'a>(chain: &[&'a Node], name: &str) -> Option<&'a Node> {
 fn effective_all<'a>(chain: &[&'a Node], names: &[&str]) -> Vec<&'a Node> {
     for level in chain.iter().rev() {
         let here: Vec<&Node> = level
-            .children
+            .settings
             .iter()
+            .map(|&i| &level.children[i])
             .filter(|c| names.contains(&c.name.as_str()))
             .collect();
         if !here.is_empty() {
@@ -929,6 +1177,33 @@ mod tests {
         let r = lint_inputs(&[Input::text("-", "http {\n include conf.d/*.conf;\n}\n")]);
         assert_eq!(r.exit_code(), 2, "{r:?}");
         assert!(r.problems[0].problem.contains("not followed"), "{r:?}");
+    }
+
+    #[test]
+    fn the_grammar_is_nginx_s() {
+        let conf = "server {\r\n  return 301 https://$host$request_uri;\r\n  if ($x = \"a b\") { set $y 'it\\'s'; }\r\n  content_by_lua_block { ngx.say(\"}\") }\r\n  listen 80; # comment;\r\n}\r\n";
+        let nodes = outline(conf).unwrap();
+        let server = &nodes[0];
+        let names: Vec<&str> = server.children.iter().map(|n| n.name.as_str()).collect();
+        assert_eq!(names, ["return", "if", "content_by_lua_block", "listen"]);
+        assert_eq!(
+            server.children[0].args,
+            ["301", "https://$host$request_uri"]
+        );
+        assert_eq!(server.children[1].args, ["$x", "=", "a b"]);
+        assert_eq!(server.children[1].children[0].args, ["$y", "it's"]);
+        assert_eq!(
+            (server.children[3].line, server.children[3].args.len()),
+            (5, 1)
+        );
+        for (bad, why) in [
+            ("server { listen 80;", "end of file"),
+            ("listen 80; }", "unexpected"),
+            ("listen 80", "not terminated"),
+        ] {
+            let e = outline(bad).unwrap_err();
+            assert!(e.contains(why), "{bad}: {e}");
+        }
     }
 
     proptest::proptest! {

@@ -4,7 +4,6 @@ use std::io::Read;
 use std::process::ExitCode;
 
 use anyhow::{Context as _, Result, bail};
-use serde_json::json;
 use why401_doctor::Severity;
 use why401_lint::{Input, lint};
 
@@ -44,13 +43,23 @@ pub(super) fn run(args: LintArgs) -> Result<ExitCode> {
             1 => "problem",
             _ => "error",
         };
-        output::json(&json!({
-            "version": 1,
-            "outcome": outcome,
-            "files": report.files,
-            "findings": report.findings,
-            "problems": report.problems,
-        }))?;
+        // Serialized straight from the report: a dump's thousands of findings are not copied into
+        // a JSON value first.
+        #[derive(serde::Serialize)]
+        struct Out<'a> {
+            version: u8,
+            outcome: &'a str,
+            files: &'a [why401_lint::FileRead],
+            findings: &'a [why401_lint::LintFinding],
+            problems: &'a [why401_lint::InputProblem],
+        }
+        output::json(&Out {
+            version: 1,
+            outcome,
+            files: &report.files,
+            findings: &report.findings,
+            problems: &report.problems,
+        })?;
     } else {
         output::print(&why401_render::lint(&report, output::options()))?;
     }
