@@ -195,7 +195,7 @@ impl Source {
     }
 
     pub(crate) fn lines(&self) -> usize {
-        self.text.lines().count()
+        self.starts.len() - usize::from(self.text.ends_with('\n') || self.text.is_empty())
     }
 
     /// The line `n` (1-based) without its ending.

@@ -84,12 +84,6 @@ impl Node {
         children: Vec<Node>,
         block: bool,
     ) -> Self {
-        let settings = children
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| INHERITED.contains(&c.name.as_str()))
-            .map(|(i, _)| i)
-            .collect();
         Node {
             name,
             args,
@@ -98,8 +92,19 @@ impl Node {
             col,
             children,
             block,
-            settings,
+            settings: Vec::new(),
         }
+    }
+
+    /// Indexes the inherited settings among the children (once the includes are spliced in).
+    fn index_settings(&mut self) {
+        self.settings = self
+            .children
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| INHERITED.contains(&c.name.as_str()))
+            .map(|(i, _)| i)
+            .collect();
     }
 
     /// The inherited settings of this level named `name`, in order.
@@ -270,14 +275,10 @@ fn splice(
             continue;
         }
         let children = std::mem::take(&mut n.children);
-        let children = splice(tree, files, children, file, report, stack);
-        out.push(Node::new(
-            n.name,
-            n.args,
-            (file, n.line, n.col),
-            children,
-            n.block,
-        ));
+        n.children = splice(tree, files, children, file, report, stack);
+        n.file = file;
+        n.index_settings();
+        out.push(n);
     }
     out
 }
@@ -614,6 +615,10 @@ pub(crate) fn lint(name: &str, text: &str, from_disk: bool, report: &mut LintRep
     } = rules;
     user_file_checks(&tree, &user_files, &mut out, report);
     report.findings.extend(out);
+    // A dump's tree is a hundred thousand nodes: freed on another thread, off the caller's time.
+    if tree.sources.len() > 64 {
+        std::thread::spawn(move || drop(tree));
+    }
 }
 
 /// A level of the configuration: a block directive (`http`, `server`, `location`, `if`, …).

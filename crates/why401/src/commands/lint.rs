@@ -63,5 +63,7 @@ pub(super) fn run(args: LintArgs) -> Result<ExitCode> {
     } else {
         output::print(&why401_render::lint(&report, output::options()))?;
     }
+    // The process ends here: freeing a large dump's findings one by one would only cost time.
+    std::mem::forget(report);
     Ok(ExitCode::from(code))
 }
