@@ -394,8 +394,8 @@ impl<'s> Parser<'s> {
         let mut out = Vec::new();
         loop {
             let (words, end) = self.words();
-            let Some(((offset, name), args)) = words.split_first().map(|(n, a)| (n.clone(), a))
-            else {
+            let mut words = words.into_iter();
+            let Some((offset, name)) = words.next() else {
                 match end {
                     End::Semicolon => continue, // a stray `;`
                     End::Open => {
@@ -420,7 +420,7 @@ impl<'s> Parser<'s> {
                     }
                 }
             };
-            let mut args: Vec<String> = args.iter().map(|(_, w)| w.clone()).collect();
+            let mut args: Vec<String> = words.map(|(_, w)| w).collect();
             if name == "if" {
                 if let Some(first) = args.first_mut() {
                     *first = first.strip_prefix('(').unwrap_or(first).to_string();
