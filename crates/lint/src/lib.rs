@@ -1,5 +1,6 @@
 //! Server authentication configuration, read for the causes of 401s before users meet them:
-//! nginx (a config tree with its includes, or an `nginx -T` dump) and htpasswd files. Each file is
+//! nginx (a config tree with its includes, or an `nginx -T` dump), Apache httpd (with its
+//! includes and the `.htaccess` files that apply) and htpasswd/htdigest files. Each file is
 //! recognised by its name and content; each finding points at `file:line:column` with the line as
 //! written, and carries a catalogue id that `why401 explain` explains.
 //!
@@ -20,6 +21,7 @@
 //! assert_eq!(report.exit_code(), 1);
 //! ```
 
+pub mod apache;
 pub mod htpasswd;
 pub mod nginx;
 pub mod sarif;
@@ -63,6 +65,8 @@ pub struct LintFinding {
 pub enum Kind {
     /// An nginx configuration, or an `nginx -T` dump.
     Nginx,
+    /// An Apache httpd configuration or `.htaccess`.
+    Apache,
     /// An Apache htpasswd file (`user:hash`).
     Htpasswd,
     /// An Apache htdigest file (`user:realm:md5`).
@@ -253,8 +257,11 @@ pub fn classify(name: &str, text: &str) -> Option<Kind> {
     if base.contains("htpasswd") || base == ".htpasswd" || htpasswd::looks_like_htpasswd(text) {
         return Some(Kind::Htpasswd);
     }
-    if base.ends_with(".conf") && nginx::looks_like_nginx(text) || nginx::looks_like_nginx(text) {
+    if nginx::looks_like_nginx(text) {
         return Some(Kind::Nginx);
+    }
+    if apache::looks_like_apache(&base, text) {
+        return Some(Kind::Apache);
     }
     None
 }
@@ -286,13 +293,16 @@ pub fn lint(inputs: &[Input]) -> LintReport {
         }
         match classify(&input.name, &text) {
             Some(Kind::Nginx) => nginx::lint(&input.name, &text, input.text.is_none(), &mut report),
+            Some(Kind::Apache) => {
+                apache::lint(&input.name, &text, input.text.is_none(), &mut report)
+            }
             Some(kind @ (Kind::Htpasswd | Kind::Htdigest)) => {
                 let src = Source::new(&input.name, text);
                 htpasswd::lint(&src, kind, &mut report);
             }
             None => report.problems.push(InputProblem {
                 file: input.name.clone(),
-                problem: "not recognised as an nginx configuration, an nginx -T dump, or an htpasswd/htdigest file".into(),
+                problem: "not recognised as an nginx configuration, an nginx -T dump, an Apache configuration or .htaccess, or an htpasswd/htdigest file".into(),
             }),
         }
     }
@@ -353,10 +363,18 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>, report: &mut LintReport, depth: us
     if depth > 16 {
         return;
     }
-    let root = dir.join("nginx.conf");
-    if depth == 0 && root.is_file() {
-        found.push(root);
-        return;
+    // A server's directory is linted from its main file, which includes the rest.
+    for main in [
+        "nginx.conf",
+        "apache2.conf",
+        "httpd.conf",
+        "conf/httpd.conf",
+    ] {
+        let root = dir.join(main);
+        if depth == 0 && root.is_file() {
+            found.push(root);
+            return;
+        }
     }
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
@@ -373,7 +391,10 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>, report: &mut LintReport, depth: us
         let name = entry.file_name().to_string_lossy().to_ascii_lowercase();
         if p.is_dir() {
             walk(&p, found, report, depth + 1);
-        } else if name.ends_with(".conf") || name.contains("htpasswd") || name.contains("htdigest")
+        } else if name.ends_with(".conf")
+            || name.contains("htpasswd")
+            || name.contains("htdigest")
+            || name == ".htaccess"
         {
             found.push(p);
         }

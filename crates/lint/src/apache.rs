@@ -1,0 +1,871 @@
+//! Apache httpd: `httpd.conf`/`apache2.conf` with `Include`/`IncludeOptional`, `Define` and
+//! `${VAR}`, sections, the `.htaccess` files that apply, and the rules that find where
+//! authentication will not do what the configuration seems to say.
+//!
+//! Apache's configuration syntax (a directive per line, `\` continuations, `<Section>` blocks) is
+//! read here by hand: no maintained crate parses it. `<IfModule>` and `<IfDefine>` are read as if
+//! true (both branches of a negation alike): lint cannot know the modules a server loads, and a
+//! mistake in either branch is worth saying.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use why401_doctor::{Finding, FindingId};
+
+use crate::htpasswd;
+use crate::{FileRead, InputProblem, Kind, LintFinding, LintReport, Location, Source};
+
+/// Whether text reads as an Apache configuration (or an `.htaccess`).
+pub fn looks_like_apache(name: &str, text: &str) -> bool {
+    if name.ends_with(".htaccess") {
+        return true;
+    }
+    let words = [
+        "<Directory",
+        "<VirtualHost",
+        "<Location",
+        "<Files",
+        "LoadModule",
+        "ServerRoot",
+        "DocumentRoot",
+        "AuthType",
+        "AuthUserFile",
+        "Require",
+        "AllowOverride",
+        "IncludeOptional",
+    ];
+    text.lines()
+        .map(str::trim_start)
+        .filter(|l| !l.starts_with('#'))
+        .take(400)
+        .filter(|l| words.iter().any(|w| l.starts_with(w)))
+        .count()
+        >= 1
+        && !text.lines().any(|l| l.trim_end().ends_with('{'))
+}
+
+/// A directive or section, with includes spliced in.
+#[derive(Debug, Clone)]
+pub struct Node {
+    /// The directive name as written (Apache's are case-insensitive; compare with `is`).
+    pub name: String,
+    /// Its arguments, quotes removed, `${VAR}` substituted.
+    pub args: Vec<String>,
+    file: usize,
+    /// 1-based line.
+    pub line: usize,
+    col: usize,
+    /// A section's directives.
+    pub children: Vec<Node>,
+    /// `<Name …>` … `</Name>`.
+    pub section: bool,
+}
+
+impl Node {
+    fn is(&self, name: &str) -> bool {
+        self.name.eq_ignore_ascii_case(name)
+    }
+
+    fn arg(&self, i: usize) -> &str {
+        self.args.get(i).map(String::as_str).unwrap_or_default()
+    }
+
+    fn kids<'s, 'n>(&'s self, name: &'n str) -> impl Iterator<Item = &'s Node> + use<'s, 'n> {
+        self.children.iter().filter(move |c| c.is(name))
+    }
+}
+
+struct Loader {
+    sources: Vec<Source>,
+    defines: HashMap<String, String>,
+    server_root: Option<PathBuf>,
+    main_dir: PathBuf,
+    from_disk: bool,
+    stack: Vec<String>,
+}
+
+/// Splits a line into words: whitespace-separated, `"…"` and `'…'` quoted (with `\"` inside).
+fn words(line: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let mut chars = line.char_indices().peekable();
+    while let Some(&(start, c)) = chars.peek() {
+        if c.is_whitespace() {
+            chars.next();
+            continue;
+        }
+        let mut w = String::new();
+        if c == '"' || c == '\'' {
+            chars.next();
+            while let Some((_, d)) = chars.next() {
+                match d {
+                    '\\' if chars.peek().is_some_and(|&(_, n)| n == c || n == '\\') => {
+                        w.push(chars.next().map(|(_, n)| n).unwrap_or(d));
+                    }
+                    d if d == c => break,
+                    d => w.push(d),
+                }
+            }
+        } else {
+            while let Some(&(_, d)) = chars.peek() {
+                if d.is_whitespace() {
+                    break;
+                }
+                w.push(d);
+                chars.next();
+            }
+        }
+        out.push((start, w));
+    }
+    out
+}
+
+impl Loader {
+    fn substitute(&self, s: &str) -> String {
+        let mut out = s.to_string();
+        for (k, v) in &self.defines {
+            out = out.replace(&format!("${{{k}}}"), v);
+        }
+        out
+    }
+
+    /// Parses `text` as file `name`, following includes.
+    fn file(&mut self, name: &str, text: String, report: &mut LintReport) -> Vec<Node> {
+        let file = self.sources.len();
+        let src = Source::new(name, text);
+        report.files.push(FileRead {
+            file: name.to_string(),
+            kind: Kind::Apache,
+            lines: src.lines(),
+        });
+        // Logical lines: a trailing backslash joins the next line.
+        let mut logical: Vec<(usize, usize, String)> = Vec::new();
+        let mut pending: Option<(usize, usize, String)> = None;
+        for (i, raw) in src.text.lines().enumerate() {
+            let raw = raw.trim_end_matches('\r');
+            let (n, col, mut acc) = match pending.take() {
+                Some(p) => p,
+                None => {
+                    let trimmed = raw.trim_start();
+                    (i + 1, raw.len() - trimmed.len() + 1, String::new())
+                }
+            };
+            let body = if acc.is_empty() {
+                raw.trim_start()
+            } else {
+                raw
+            };
+            if let Some(cont) = body.strip_suffix('\\') {
+                acc.push_str(cont);
+                acc.push(' ');
+                pending = Some((n, col, acc));
+            } else {
+                acc.push_str(body);
+                logical.push((n, col, acc));
+            }
+        }
+        if let Some(p) = pending {
+            logical.push(p);
+        }
+        self.sources.push(src);
+        self.stack.push(name.to_string());
+        let mut at = 0;
+        let nodes = self.block(file, &logical, &mut at, None, report);
+        self.stack.pop();
+        nodes
+    }
+
+    fn block(
+        &mut self,
+        file: usize,
+        lines: &[(usize, usize, String)],
+        at: &mut usize,
+        open: Option<&str>,
+        report: &mut LintReport,
+    ) -> Vec<Node> {
+        let mut out = Vec::new();
+        while let Some((line, col, text)) = lines.get(*at) {
+            *at += 1;
+            let t = text.trim();
+            if t.is_empty() || t.starts_with('#') {
+                continue;
+            }
+            if let Some(close) = t.strip_prefix("</") {
+                let name = close.trim_end_matches('>').trim();
+                match open {
+                    Some(o) if o.eq_ignore_ascii_case(name) => return out,
+                    _ => {
+                        self.problem(
+                            file,
+                            *line,
+                            *col,
+                            format!("</{name}> closes no open <{name}>"),
+                            report,
+                        );
+                        continue;
+                    }
+                }
+            }
+            if let Some(rest) = t.strip_prefix('<') {
+                let inner = rest.trim_end().trim_end_matches('>');
+                let mut w = words(inner).into_iter().map(|(_, s)| s);
+                let name = w.next().unwrap_or_default();
+                let args: Vec<String> = w.map(|a| self.substitute(&a)).collect();
+                let children = self.block(file, lines, at, Some(&name), report);
+                // IfModule / IfDefine / IfVersion / IfFile: read as true, their content spliced.
+                if name.to_ascii_lowercase().starts_with("if") {
+                    out.extend(children);
+                } else {
+                    out.push(Node {
+                        name,
+                        args,
+                        file,
+                        line: *line,
+                        col: *col,
+                        children,
+                        section: true,
+                    });
+                }
+                continue;
+            }
+            let mut w = words(t).into_iter().map(|(_, s)| s);
+            let name = w.next().unwrap_or_default();
+            let args: Vec<String> = w.map(|a| self.substitute(&a)).collect();
+            if name.eq_ignore_ascii_case("Define")
+                && let Some(k) = args.first()
+            {
+                self.defines
+                    .insert(k.clone(), args.get(1).cloned().unwrap_or_default());
+            }
+            if name.eq_ignore_ascii_case("ServerRoot") {
+                self.server_root = args.first().map(PathBuf::from);
+            }
+            if name.eq_ignore_ascii_case("Include") || name.eq_ignore_ascii_case("IncludeOptional")
+            {
+                let optional = name.eq_ignore_ascii_case("IncludeOptional");
+                let pattern = args.first().cloned().unwrap_or_default();
+                out.extend(self.include(file, *line, *col, &pattern, optional, report));
+                continue;
+            }
+            out.push(Node {
+                name,
+                args,
+                file,
+                line: *line,
+                col: *col,
+                children: Vec::new(),
+                section: false,
+            });
+        }
+        if let Some(o) = open {
+            let (line, col) = lines.last().map(|(l, c, _)| (*l, *c)).unwrap_or((1, 1));
+            self.problem(file, line, col, format!("<{o}> is never closed"), report);
+        }
+        out
+    }
+
+    fn problem(
+        &self,
+        file: usize,
+        line: usize,
+        col: usize,
+        problem: String,
+        report: &mut LintReport,
+    ) {
+        let at = self.sources[file].at(line, col);
+        report.problems.push(InputProblem {
+            file: format!("{}:{}:{}", at.file, at.line, at.column),
+            problem,
+        });
+    }
+
+    fn include(
+        &mut self,
+        file: usize,
+        line: usize,
+        col: usize,
+        pattern: &str,
+        optional: bool,
+        report: &mut LintReport,
+    ) -> Vec<Node> {
+        if !self.from_disk {
+            self.problem(
+                file,
+                line,
+                col,
+                format!("Include {pattern} not followed: the configuration came without its files; give its path"),
+                report,
+            );
+            return Vec::new();
+        }
+        let base = self
+            .server_root
+            .clone()
+            .unwrap_or_else(|| self.main_dir.clone());
+        let full = if Path::new(pattern).is_absolute() {
+            PathBuf::from(pattern)
+        } else {
+            base.join(pattern)
+        };
+        let mut paths: Vec<PathBuf> = if full.is_dir() {
+            std::fs::read_dir(&full)
+                .map(|d| {
+                    d.flatten()
+                        .map(|e| e.path())
+                        .filter(|p| p.is_file())
+                        .collect()
+                })
+                .unwrap_or_default()
+        } else {
+            glob::glob(&full.display().to_string())
+                .map(|g| g.flatten().collect())
+                .unwrap_or_default()
+        };
+        paths.sort();
+        if paths.is_empty() && !optional && !pattern.contains(['*', '?', '[']) {
+            self.problem(
+                file,
+                line,
+                col,
+                format!(
+                    "Include {pattern}: no such file ({}); apachectl -t would refuse it",
+                    full.display()
+                ),
+                report,
+            );
+        }
+        let mut out = Vec::new();
+        for p in paths {
+            let name = p.display().to_string();
+            if self.stack.contains(&name) || self.stack.len() > 32 {
+                self.problem(
+                    file,
+                    line,
+                    col,
+                    format!("Include {name} includes itself"),
+                    report,
+                );
+                continue;
+            }
+            match crate::read_text(&p) {
+                Ok((t, _)) => out.extend(self.file(&name, t, report)),
+                Err(e) => self.problem(file, line, col, format!("Include {name}: {e}"), report),
+            }
+        }
+        out
+    }
+}
+
+/// The access directives of Apache 2.2 (mod_access_compat).
+const OLD_ACCESS: &[&str] = &["Order", "Allow", "Deny", "Satisfy"];
+/// The directives that set up authentication in a section or .htaccess.
+const AUTH: &[&str] = &[
+    "AuthType",
+    "AuthName",
+    "AuthUserFile",
+    "AuthBasicProvider",
+    "AuthDigestProvider",
+    "Require",
+];
+
+struct Ctx<'a> {
+    sources: &'a [Source],
+    out: Vec<LintFinding>,
+    from_disk: bool,
+}
+
+impl Ctx<'_> {
+    fn at(&self, n: &Node) -> Location {
+        self.sources[n.file].at(n.line, n.col)
+    }
+
+    fn push(&mut self, f: Finding, at: &Node, also: &[&Node]) {
+        let finding = LintFinding {
+            finding: f,
+            at: Some(self.at(at)),
+            also: also.iter().map(|n| self.at(n)).collect(),
+        };
+        self.out.push(finding);
+    }
+}
+
+/// Lints an Apache configuration (or `.htaccess`).
+pub(crate) fn lint(name: &str, text: &str, from_disk: bool, report: &mut LintReport) {
+    let main_dir = Path::new(name)
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let mut loader = Loader {
+        sources: Vec::new(),
+        defines: HashMap::new(),
+        server_root: None,
+        main_dir,
+        from_disk,
+        stack: Vec::new(),
+    };
+    let root = loader.file(name, text.to_string(), report);
+    let mut ctx = Ctx {
+        sources: &loader.sources,
+        out: Vec::new(),
+        from_disk,
+    };
+    let mut sections = Vec::new();
+    sections_of(&root, &mut sections);
+    // The top level (server config) is a section too.
+    let top = Node {
+        name: "server config".into(),
+        args: Vec::new(),
+        file: 0,
+        line: 1,
+        col: 1,
+        children: root.clone(),
+        section: true,
+    };
+    for s in std::iter::once(&top).chain(sections.iter().copied()) {
+        mixed_syntax(&mut ctx, s);
+        forbidden_on_failure(&mut ctx, s);
+        digest_files(&mut ctx, s, report);
+    }
+    authmerging(&mut ctx, &sections);
+    auth_without_require(&mut ctx, &sections);
+    if from_disk {
+        htaccess(&mut ctx, &root, &sections, report);
+    }
+    report.findings.extend(ctx.out);
+}
+
+fn sections_of<'a>(nodes: &'a [Node], out: &mut Vec<&'a Node>) {
+    for n in nodes {
+        if n.section {
+            out.push(n);
+            sections_of(&n.children, out);
+        }
+    }
+}
+
+/// 2.2 `Order/Allow/Deny/Satisfy` beside 2.4 `Require` in one section.
+fn mixed_syntax(ctx: &mut Ctx<'_>, s: &Node) {
+    let old = s
+        .children
+        .iter()
+        .find(|c| OLD_ACCESS.iter().any(|o| c.is(o)));
+    let new = s.kids("Require").next();
+    if let (Some(old), Some(new)) = (old, new) {
+        ctx.push(
+            Finding::new(FindingId::APACHE_MIXED_ACCESS_SYNTAX)
+                .title(format!(
+                    "{} (Apache 2.2) and Require (2.4) in one <{}>: the result depends on module order, not on what the lines say",
+                    old.name, s.name
+                ))
+                .confidence(0.85),
+            old,
+            &[new],
+        );
+    }
+}
+
+fn forbidden_on_failure(ctx: &mut Ctx<'_>, s: &Node) {
+    if let Some(n) = s
+        .kids("AuthzSendForbiddenOnFailure")
+        .find(|n| n.arg(0).eq_ignore_ascii_case("on"))
+    {
+        ctx.push(
+            Finding::new(FindingId::APACHE_FORBIDDEN_ON_FAILURE)
+                .title("AuthzSendForbiddenOnFailure On: a logged-in user who is not allowed gets 403, and no chance to log in as someone else")
+                .confidence(0.8),
+            n,
+            &[],
+        );
+    }
+}
+
+/// `AuthType Digest`: the user file must be htdigest, with the realm of `AuthName`.
+fn digest_files(ctx: &mut Ctx<'_>, s: &Node, report: &mut LintReport) {
+    let Some(auth_type) = s.kids("AuthType").last() else {
+        return;
+    };
+    let Some(file) = s.kids("AuthUserFile").last() else {
+        return;
+    };
+    if !ctx.from_disk {
+        return;
+    }
+    let path = PathBuf::from(file.arg(0));
+    let text = match crate::read_text(&path) {
+        Ok((t, _)) => t,
+        Err(e) => {
+            ctx.push(
+                Finding::new(FindingId::MISSING_HTPASSWD_FILE)
+                    .title(format!(
+                        "AuthUserFile {} cannot be read ({e}): Apache answers 500 once credentials arrive",
+                        path.display()
+                    ))
+                    .confidence(0.95),
+                file,
+                &[],
+            );
+            return;
+        }
+    };
+    let digest = auth_type.arg(0).eq_ignore_ascii_case("digest");
+    let kind = if htpasswd::looks_like_htdigest(&text) {
+        Kind::Htdigest
+    } else {
+        Kind::Htpasswd
+    };
+    if !report
+        .files
+        .iter()
+        .any(|f| f.file == path.display().to_string())
+    {
+        htpasswd::lint(
+            &Source::new(path.display().to_string(), text.clone()),
+            kind,
+            report,
+        );
+    }
+    if digest && kind == Kind::Htpasswd {
+        ctx.push(
+            Finding::new(FindingId::APACHE_DIGEST_FILE_FORMAT)
+                .title(format!(
+                    "AuthType Digest with {}, an htpasswd file: every login fails",
+                    path.display()
+                ))
+                .evidence("Digest needs user:realm:MD5(user:realm:password) lines, written by htdigest, not htpasswd")
+                .confidence(0.9),
+            file,
+            &[auth_type],
+        );
+        return;
+    }
+    if digest {
+        let realm = s.kids("AuthName").last().map(|n| n.arg(0).to_string());
+        let entries = htpasswd::entries(&text, Kind::Htdigest);
+        if let Some(realm) = realm
+            && !entries.is_empty()
+            && !entries
+                .iter()
+                .any(|e| e.realm.as_deref() == Some(realm.as_str()))
+        {
+            let theirs: Vec<String> = entries
+                .iter()
+                .filter_map(|e| e.realm.clone())
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            let name = s.kids("AuthName").last().unwrap_or(file);
+            ctx.push(
+                Finding::new(FindingId::APACHE_DIGEST_REALM_MISMATCH)
+                    .title(format!(
+                        "AuthName \"{realm}\" but the htdigest file's realms are {}: every login fails",
+                        theirs.join(", ")
+                    ))
+                    .evidence("the realm is part of the hashed secret: MD5(user:realm:password) made for another realm never matches")
+                    .confidence(0.95),
+                name,
+                &[file],
+            );
+        }
+    }
+}
+
+/// Nested `<Directory>` or `<Location>` sections: a `Require` in the inner one replaces the
+/// outer one's unless `AuthMerging And|Or` says otherwise.
+fn authmerging(ctx: &mut Ctx<'_>, sections: &[&Node]) {
+    for inner in sections {
+        let Some(req) = inner.kids("Require").next() else {
+            continue;
+        };
+        if inner.kids("AuthMerging").next().is_some() {
+            continue;
+        }
+        let kind = inner.name.to_ascii_lowercase();
+        if kind != "directory" && kind != "location" {
+            continue;
+        }
+        let path = inner.arg(0).trim_end_matches('/');
+        let outer = sections
+            .iter()
+            .filter(|o| !std::ptr::eq(**o, *inner))
+            .find(|o| {
+                o.name.eq_ignore_ascii_case(&inner.name)
+                    && {
+                        let op = o.arg(0).trim_end_matches('/');
+                        path.starts_with(op)
+                            && path.len() > op.len()
+                            && path.as_bytes().get(op.len()) == Some(&b'/')
+                            || op.is_empty() && !path.is_empty()
+                    }
+                    && o.kids("Require")
+                        .any(|r| !r.arg(0).eq_ignore_ascii_case("all"))
+            });
+        if let Some(outer) = outer {
+            let outer_req = outer.kids("Require").next().unwrap_or(outer);
+            ctx.push(
+                Finding::new(FindingId::APACHE_AUTHMERGING_REPLACED)
+                    .title(format!(
+                        "Require {} in <{} {}> replaces, not adds to, Require {} of <{} {}>",
+                        req.args.join(" "),
+                        inner.name,
+                        inner.arg(0),
+                        outer_req.args.join(" "),
+                        outer.name,
+                        outer.arg(0)
+                    ))
+                    .evidence("AuthMerging is Off by default: a section with its own authorization ignores its parent's")
+                    .confidence(0.8),
+                req,
+                &[outer_req],
+            );
+        }
+    }
+}
+
+/// AuthType and friends with no `Require` in the section: nothing asks for the credentials.
+fn auth_without_require(ctx: &mut Ctx<'_>, sections: &[&Node]) {
+    for s in sections {
+        let Some(t) = s.kids("AuthType").next() else {
+            continue;
+        };
+        if t.arg(0).eq_ignore_ascii_case("none") || s.kids("Require").next().is_some() {
+            continue;
+        }
+        ctx.push(
+            Finding::new(FindingId::APACHE_AUTHTYPE_WITHOUT_REQUIRE)
+                .title(format!(
+                    "AuthType {} in <{} {}> without a Require: no credentials are asked here",
+                    t.arg(0),
+                    s.name,
+                    s.arg(0)
+                ))
+                .confidence(0.75),
+            t,
+            &[],
+        );
+    }
+}
+
+/// The `.htaccess` of each `<Directory>` with a literal path: ignored under `AllowOverride None`,
+/// a 500 when it holds auth directives that `AllowOverride` does not allow.
+fn htaccess(ctx: &mut Ctx<'_>, root: &[Node], sections: &[&Node], report: &mut LintReport) {
+    let name = root
+        .iter()
+        .rfind(|n| n.is("AccessFileName"))
+        .map(|n| n.arg(0).to_string())
+        .unwrap_or_else(|| ".htaccess".into());
+    // AllowOverride by directory path, as the config sets it (Apache 2.4's default is None).
+    let mut overrides: Vec<(&str, &Node)> = sections
+        .iter()
+        .filter(|s| s.is("Directory") && !s.args.iter().any(|a| a.starts_with('~')))
+        .filter_map(|s| s.kids("AllowOverride").last().map(|o| (s.arg(0), o)))
+        .collect();
+    overrides.sort_by_key(|(p, _)| p.len());
+    let mut dirs: Vec<String> = sections
+        .iter()
+        .filter(|s| s.is("Directory"))
+        .map(|s| s.arg(0).to_string())
+        .chain(
+            root.iter()
+                .filter(|n| n.is("DocumentRoot"))
+                .map(|n| n.arg(0).to_string()),
+        )
+        .filter(|d| !d.contains(['*', '?', '~']))
+        .collect();
+    dirs.sort();
+    dirs.dedup();
+    for dir in dirs {
+        let path = Path::new(&dir).join(&name);
+        let Ok((text, _)) = crate::read_text(&path) else {
+            continue;
+        };
+        let file_name = path.display().to_string();
+        // Parsed as a configuration of its own (no includes in .htaccess).
+        let mut sub = Loader {
+            sources: Vec::new(),
+            defines: HashMap::new(),
+            server_root: None,
+            main_dir: PathBuf::from(&dir),
+            from_disk: false,
+            stack: Vec::new(),
+        };
+        let nodes = sub.file(&file_name, text, report);
+        let Some(auth) = nodes.iter().find(|n| AUTH.iter().any(|a| n.is(a))) else {
+            continue;
+        };
+        let at = sub.sources[0].at(auth.line, auth.col);
+        let governing = overrides.iter().rfind(|(p, _)| {
+            let p = p.trim_end_matches('/');
+            dir.trim_end_matches('/') == p || dir.starts_with(&format!("{p}/")) || p.is_empty()
+        });
+        let (finding, also) = match governing {
+            None => (
+                Finding::new(FindingId::APACHE_HTACCESS_IGNORED)
+                    .title(format!(
+                        "{file_name} sets up authentication, but no AllowOverride lets Apache read it (2.4's default is None): the directory is served without it"
+                    ))
+                    .confidence(0.7),
+                Vec::new(),
+            ),
+            Some((_, o)) if o.args.iter().any(|a| a.eq_ignore_ascii_case("none")) => (
+                Finding::new(FindingId::APACHE_HTACCESS_IGNORED)
+                    .title(format!(
+                        "{file_name} sets up authentication, but AllowOverride None means Apache never reads it: the directory is served without it"
+                    ))
+                    .confidence(0.9),
+                vec![ctx.at(o)],
+            ),
+            Some((_, o))
+                if !o.args.iter().any(|a| {
+                    a.eq_ignore_ascii_case("all") || a.eq_ignore_ascii_case("authconfig")
+                }) =>
+            {
+                (
+                    Finding::new(FindingId::APACHE_HTACCESS_NOT_ALLOWED)
+                        .title(format!(
+                            "{} in {file_name} is not allowed by AllowOverride {}: every request there is a 500",
+                            auth.name,
+                            o.args.join(" ")
+                        ))
+                        .evidence("\"… not allowed here\" in the error log: auth directives in .htaccess need AllowOverride AuthConfig")
+                        .confidence(0.9),
+                    vec![ctx.at(o)],
+                )
+            }
+            _ => continue,
+        };
+        ctx.out.push(LintFinding {
+            finding,
+            at: Some(at),
+            also,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Input, lint as lint_inputs};
+
+    fn ids_in(dir: &Path, conf: &str) -> Vec<(String, String, usize)> {
+        let main = dir.join("httpd.conf");
+        std::fs::write(&main, conf).unwrap();
+        let r = lint_inputs(&[Input::path(main.display().to_string())]);
+        assert!(r.problems.is_empty(), "{:?}", r.problems);
+        r.findings
+            .into_iter()
+            .map(|f| {
+                let at = f.at.unwrap();
+                let file = Path::new(&at.file)
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                (f.finding.id, file, at.line)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn words_quotes_and_continuations() {
+        assert_eq!(
+            words(r#"AuthName "a \"b\" c" plain"#)
+                .into_iter()
+                .map(|(_, w)| w)
+                .collect::<Vec<_>>(),
+            ["AuthName", "a \"b\" c", "plain"]
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let got = ids_in(
+            dir.path(),
+            "Define ROOT /srv\n<Directory ${ROOT}/a>\n  AuthType Basic \\\n     \n  AuthName x\n</Directory>\n",
+        );
+        assert!(
+            got.contains(&(
+                "apache-authtype-without-require".into(),
+                "httpd.conf".into(),
+                3
+            )),
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn mixed_syntax_authmerging_and_forbidden() {
+        let dir = tempfile::tempdir().unwrap();
+        let conf = "<Directory /srv/www>\n  AuthType Basic\n  AuthName site\n  Require valid-user\n</Directory>\n<Directory /srv/www/admin>\n  Require ip 10.0.0.0/8\n</Directory>\n<Location /old>\n  Order deny,allow\n  Deny from all\n  Require all granted\n</Location>\n<Location /x>\n  AuthzSendForbiddenOnFailure On\n</Location>\n";
+        let got = ids_in(dir.path(), conf);
+        for want in [
+            ("apache-authmerging-replaced", 7),
+            ("apache-mixed-access-syntax", 10),
+            ("apache-forbidden-on-failure", 15),
+        ] {
+            assert!(
+                got.contains(&(want.0.into(), "httpd.conf".into(), want.1)),
+                "{want:?} in {got:?}"
+            );
+        }
+        let merged = conf.replace("  Require ip 10", "  AuthMerging And\n  Require ip 10");
+        let got = ids_in(dir.path(), &merged);
+        assert!(
+            !got.iter().any(|g| g.0 == "apache-authmerging-replaced"),
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn htaccess_overrides_and_digest_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        for sub in ["none", "fileinfo", "ok"] {
+            std::fs::create_dir_all(d.join(sub)).unwrap();
+            std::fs::write(
+                d.join(sub).join(".htaccess"),
+                "AuthType Basic\nAuthName x\nAuthUserFile /nonexistent\nRequire valid-user\n",
+            )
+            .unwrap();
+        }
+        std::fs::write(
+            d.join("digest"),
+            "alice:Other realm:0123456789abcdef0123456789abcdef\n",
+        )
+        .unwrap();
+        std::fs::write(d.join("basic"), "alice:$apr1$x$y\n").unwrap();
+        let p = d.display();
+        let conf = format!(
+            "<Directory {p}/none>\n  AllowOverride None\n</Directory>\n<Directory {p}/fileinfo>\n  AllowOverride FileInfo\n</Directory>\n<Directory {p}/ok>\n  AllowOverride AuthConfig\n</Directory>\n<Location /d>\n  AuthType Digest\n  AuthName \"Private\"\n  AuthUserFile {p}/digest\n  Require valid-user\n</Location>\n<Location /b>\n  AuthType Digest\n  AuthName \"Private\"\n  AuthUserFile {p}/basic\n  Require valid-user\n</Location>\n"
+        );
+        let got = ids_in(d, &conf);
+        assert!(
+            got.contains(&("apache-htaccess-ignored".into(), ".htaccess".into(), 1)),
+            "{got:?}"
+        );
+        assert!(
+            got.contains(&("apache-htaccess-not-allowed".into(), ".htaccess".into(), 1)),
+            "{got:?}"
+        );
+        assert_eq!(
+            got.iter().filter(|g| g.1 == ".htaccess").count(),
+            2,
+            "{got:?}"
+        );
+        assert!(
+            got.contains(&(
+                "apache-digest-realm-mismatch".into(),
+                "httpd.conf".into(),
+                12
+            )),
+            "{got:?}"
+        );
+        assert!(
+            got.contains(&("apache-digest-file-format".into(), "httpd.conf".into(), 19)),
+            "{got:?}"
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_never_panics(text in "\\PC{0,400}") {
+            let mut r = LintReport::default();
+            lint("httpd.conf", &text, false, &mut r);
+        }
+    }
+}
