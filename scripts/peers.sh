@@ -170,6 +170,30 @@ EOF
     WHY401_LINT_BAD_URL="http://127.0.0.1:$lint_bad_port" \
     WHY401_LINT_GOOD_URL="https://127.0.0.1:$lint_good_port"
 
+  # Apache serving why401 lint's Apache fixtures (crates/why401/tests/fixtures/lint/apache): the
+  # mistakes on one port, fixed on another, over a copy of the fixture's www/ tree (.htaccess
+  # files included).
+  local lint_apache_bad; lint_apache_bad=$(peers_free_port)
+  local lint_apache_good; lint_apache_good=$(peers_free_port)
+  local apache_src; apache_src="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/crates/why401/tests/fixtures/lint/apache"
+  mkdir -p "$dir/lint/apache"
+  cp -r "$apache_src/www" "$dir/lint/apache/www"
+  find "$dir/lint/apache/www" -name .htaccess -exec sed -i "s|@DIR@|$dir|g" {} +
+  sed "s|@WWW@|$dir/lint/apache/www|g; s|@DIR@|$dir|g; s|@PORT@|$lint_apache_bad|g" \
+    "$apache_src/bad.conf" > "$dir/lint/apache/bad.conf"
+  sed "s|@WWW@|$dir/lint/apache/www|g; s|@DIR@|$dir|g; s|@PORT@|$lint_apache_good|g" \
+    "$apache_src/good.conf" > "$dir/lint/apache/good.conf"
+  apache_head "$dir/lint/apache" "$dir/lint/apache/error.log" mpm_event authn_core authn_file \
+    authz_core authz_user authz_host access_compat auth_basic auth_digest dir > "$dir/lint/apache/apache.conf"
+  printf 'Include %s\nInclude %s\n' "$dir/lint/apache/bad.conf" "$dir/lint/apache/good.conf" \
+    >> "$dir/lint/apache/apache.conf"
+  chmod -R a+rX "$dir/lint/apache"
+  apache2 -f "$dir/lint/apache/apache.conf" -k start
+  peers_wait "$lint_apache_bad" "Apache (lint fixtures)" || return 1
+  export WHY401_LINT_APACHE_CONF="$dir/lint/apache/apache.conf" \
+    WHY401_LINT_APACHE_BAD_URL="http://127.0.0.1:$lint_apache_bad" \
+    WHY401_LINT_APACHE_GOOD_URL="http://127.0.0.1:$lint_apache_good"
+
   # Apache httpd: mod_auth_digest (MD5, as Apache implements it), and mod_auth_basic on a
   # second port with logs of its own, for the log-analysis tests.
   local apache_port; apache_port=$(peers_free_port)
@@ -414,6 +438,7 @@ peers_stop() {
   [ -f "$dir/ntlm-server.pid" ] && kill "$(cat "$dir/ntlm-server.pid")" 2>/dev/null
   [ -f "$dir/negotiate-server.pid" ] && kill "$(cat "$dir/negotiate-server.pid")" 2>/dev/null
   [ -f "$dir/gss/apache.pid" ] && apache2 -f "$dir/gss/apache.conf" -k stop 2>/dev/null
+  [ -f "$dir/lint/apache/apache.pid" ] && apache2 -f "$dir/lint/apache/apache.conf" -k stop 2>/dev/null
   [ -f "$dir/dnsmasq.pid" ] && kill "$(cat "$dir/dnsmasq.pid")" 2>/dev/null
   [ -f "$dir/krb5/kdc.pid" ] && kill "$(cat "$dir/krb5/kdc.pid")" 2>/dev/null
   [ -f "$dir/krb5/kdc-skew.pid" ] && kill "$(cat "$dir/krb5/kdc-skew.pid")" 2>/dev/null

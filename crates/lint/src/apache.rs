@@ -632,12 +632,12 @@ fn auth_without_require(ctx: &mut Ctx<'_>, sections: &[&Node]) {
         ctx.push(
             Finding::new(FindingId::APACHE_AUTHTYPE_WITHOUT_REQUIRE)
                 .title(format!(
-                    "AuthType {} in <{} {}> without a Require: no credentials are asked here",
+                    "AuthType {} in <{} {}> without a Require: Apache 2.4 answers 500 here (AH01627), or serves it without asking when a Require all granted is inherited",
                     t.arg(0),
                     s.name,
                     s.arg(0)
                 ))
-                .confidence(0.75),
+                .confidence(0.8),
             t,
             &[],
         );

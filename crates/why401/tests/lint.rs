@@ -211,3 +211,67 @@ fn sarif_and_severity_filter_from_a_fixture() {
     assert_eq!(code, 2, "{j}");
     assert_eq!(j["problems"][0]["file"], "/nonexistent/why401.conf");
 }
+
+#[test]
+#[ignore = "needs the Apache serving the lint fixtures: run by scripts/test.sh"]
+fn each_apache_rule_predicts_what_the_real_apache_does() {
+    let conf = peer("WHY401_LINT_APACHE_CONF");
+    let dir = std::path::Path::new(&conf).parent().unwrap();
+    let (bad, good) = (
+        peer("WHY401_LINT_APACHE_BAD_URL"),
+        peer("WHY401_LINT_APACHE_GOOD_URL"),
+    );
+    // apachectl -t (apache2 -t) accepts both: they are what this Apache runs.
+    let t = StdCommand::new("apache2")
+        .args(["-t", "-f"])
+        .arg(&conf)
+        .output()
+        .unwrap();
+    assert!(t.status.success(), "{}", String::from_utf8_lossy(&t.stderr));
+
+    let (code, j) = lint(&[dir.join("bad.conf").to_str().unwrap()]);
+    assert_eq!(code, 1, "{j}");
+    let got = found(&j);
+    for want in [
+        ("apache-authtype-without-require", 20),
+        ("apache-authmerging-replaced", 33),
+        ("apache-mixed-access-syntax", 41),
+        ("apache-digest-realm-mismatch", 49),
+    ] {
+        assert!(
+            got.contains(&(want.0.to_string(), want.1)),
+            "{want:?} not in {got:?}"
+        );
+    }
+    let htaccess: Vec<&str> = j["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["at"]["file"].as_str().unwrap().ends_with(".htaccess"))
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert!(htaccess.contains(&"apache-htaccess-ignored"), "{j}");
+    assert!(htaccess.contains(&"apache-htaccess-not-allowed"), "{j}");
+    let (code, j) = lint(&[dir.join("good.conf").to_str().unwrap()]);
+    assert_eq!((code, found(&j)), (0, vec![]), "{j}");
+
+    // Each symptom on the wire, and gone once fixed: (path, bad status, good status).
+    for (path, bad_status, good_status) in [
+        ("/private/", 200, 401),     // .htaccess never read: served to anyone
+        ("/fileinfo/", 500, 401),    // auth in .htaccess not allowed
+        ("/open/", 500, 401),        // AuthType without Require: AH01627
+        ("/merge/admin/", 200, 401), // the inner Require replaced the password
+        ("/old/", 403, 401),         // Deny from all wins over Require valid-user
+    ] {
+        let (_, status, _) = probe(&format!("{bad}{path}"), &[]);
+        assert_eq!(status, bad_status, "bad {path}");
+        let (_, status, _) = probe(&format!("{good}{path}"), &[]);
+        assert_eq!(status, good_status, "good {path}");
+    }
+    // Digest with the wrong realm: the right password is refused; with the realm fixed, 200.
+    let (_, status, ids) = probe(&format!("{bad}/digest/"), &["-u", "alice"]);
+    assert_eq!(status, 401, "{ids:?}");
+    assert!(ids.contains(&"credentials-rejected".into()), "{ids:?}");
+    let (code, status, _) = probe(&format!("{good}/digest/"), &["-u", "alice"]);
+    assert_eq!((code, status), (0, 200));
+}
