@@ -184,7 +184,8 @@ EOF
   sed "s|@WWW@|$dir/lint/apache/www|g; s|@DIR@|$dir|g; s|@PORT@|$lint_apache_good|g" \
     "$apache_src/good.conf" > "$dir/lint/apache/good.conf"
   apache_head "$dir/lint/apache" "$dir/lint/apache/error.log" mpm_event authn_core authn_file \
-    authz_core authz_user authz_host access_compat auth_basic auth_digest dir > "$dir/lint/apache/apache.conf"
+    authz_core authz_user authz_host access_compat auth_basic auth_digest dir socache_shmcb ssl \
+    > "$dir/lint/apache/apache.conf"
   printf 'Include %s\nInclude %s\n' "$dir/lint/apache/bad.conf" "$dir/lint/apache/good.conf" \
     >> "$dir/lint/apache/apache.conf"
   chmod -R a+rX "$dir/lint/apache"
@@ -192,7 +193,7 @@ EOF
   peers_wait "$lint_apache_bad" "Apache (lint fixtures)" || return 1
   export WHY401_LINT_APACHE_CONF="$dir/lint/apache/apache.conf" \
     WHY401_LINT_APACHE_BAD_URL="http://127.0.0.1:$lint_apache_bad" \
-    WHY401_LINT_APACHE_GOOD_URL="http://127.0.0.1:$lint_apache_good"
+    WHY401_LINT_APACHE_GOOD_URL="https://127.0.0.1:$lint_apache_good"
 
   # Apache httpd: mod_auth_digest (MD5, as Apache implements it), and mod_auth_basic on a
   # second port with logs of its own, for the log-analysis tests.

@@ -427,6 +427,8 @@ pub(crate) fn lint(name: &str, text: &str, from_disk: bool, report: &mut LintRep
     }
     authmerging(&mut ctx, &sections);
     auth_without_require(&mut ctx, &sections);
+    plain_http_basic(&mut ctx, &root);
+    user_file_in_docroot(&mut ctx, &root);
     if from_disk {
         htaccess(&mut ctx, &root, &sections, report);
     }
@@ -644,6 +646,114 @@ fn auth_without_require(ctx: &mut Ctx<'_>, sections: &[&Node]) {
     }
 }
 
+fn find_all<'a>(nodes: &'a [Node], f: &mut impl FnMut(&'a Node)) {
+    for n in nodes {
+        f(n);
+        find_all(&n.children, f);
+    }
+}
+
+/// Basic authentication in a virtual host (or the main server) that has no TLS.
+fn plain_http_basic(ctx: &mut Ctx<'_>, root: &[Node]) {
+    let tls = |nodes: &[Node]| {
+        nodes
+            .iter()
+            .any(|n| n.is("SSLEngine") && n.arg(0).eq_ignore_ascii_case("on"))
+    };
+    let basic_in = |nodes: &'_ [Node]| {
+        let mut found = None;
+        find_all(nodes, &mut |n: &Node| {
+            if found.is_none() && n.is("AuthType") && n.arg(0).eq_ignore_ascii_case("basic") {
+                found = Some(n.clone());
+            }
+        });
+        found
+    };
+    for vhost in root.iter().filter(|n| n.is("VirtualHost")) {
+        if let (Some(b), false) = (basic_in(&vhost.children), tls(&vhost.children)) {
+            ctx.push(
+                Finding::new(FindingId::BASIC_OVER_HTTP)
+                    .title(format!(
+                        "Basic authentication in <VirtualHost {}>, which has no SSLEngine on",
+                        vhost.args.join(" ")
+                    ))
+                    .evidence(
+                        "the Base64 password crosses the network readable by anyone on the path",
+                    )
+                    .confidence(0.8),
+                vhost,
+                &[&b],
+            );
+        }
+    }
+    let outside: Vec<Node> = root
+        .iter()
+        .filter(|n| !n.is("VirtualHost"))
+        .cloned()
+        .collect();
+    if let (Some(b), false) = (basic_in(&outside), tls(root)) {
+        ctx.push(
+            Finding::new(FindingId::BASIC_OVER_HTTP)
+                .title("Basic authentication in the main server, which has no SSLEngine on")
+                .evidence("the Base64 password crosses the network readable by anyone on the path")
+                .confidence(0.7),
+            &b,
+            &[],
+        );
+    }
+}
+
+/// An AuthUserFile under a DocumentRoot, unless `.ht*` files are denied and it is one.
+fn user_file_in_docroot(ctx: &mut Ctx<'_>, root: &[Node]) {
+    let mut roots: Vec<&Node> = Vec::new();
+    let mut files: Vec<&Node> = Vec::new();
+    let mut ht_denied = false;
+    find_all(root, &mut |n| {
+        if n.is("DocumentRoot") {
+            roots.push(n);
+        } else if n.is("AuthUserFile") {
+            files.push(n);
+        } else if (n.is("Files") || n.is("FilesMatch"))
+            && n.args.iter().any(|a| a.contains(".ht"))
+            && n.kids("Require")
+                .any(|r| r.args.join(" ").eq_ignore_ascii_case("all denied"))
+        {
+            ht_denied = true;
+        }
+    });
+    for f in files {
+        let path = Path::new(f.arg(0));
+        let hidden = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with(".ht"));
+        if hidden && ht_denied {
+            continue;
+        }
+        if let Some(r) = roots
+            .iter()
+            .find(|r| !r.arg(0).is_empty() && path.starts_with(r.arg(0)))
+        {
+            ctx.push(
+                Finding::new(FindingId::HTPASSWD_IN_DOCROOT)
+                    .title(format!(
+                        "AuthUserFile {} is inside DocumentRoot {}",
+                        f.arg(0),
+                        r.arg(0)
+                    ))
+                    .evidence(if hidden {
+                        "no <Files \".ht*\"> Require all denied protects it: anyone can download the hashes"
+                    } else {
+                        "anyone can download the hashes and guess the passwords offline"
+                    })
+                    .confidence(0.8),
+                f,
+                &[r],
+            );
+        }
+    }
+}
+
 /// The `.htaccess` of each `<Directory>` with a literal path: ignored under `AllowOverride None`,
 /// a 500 when it holds auth directives that `AllowOverride` does not allow.
 fn htaccess(ctx: &mut Ctx<'_>, root: &[Node], sections: &[&Node], report: &mut LintReport) {
@@ -857,6 +967,31 @@ mod tests {
         );
         assert!(
             got.contains(&("apache-digest-file-format".into(), "httpd.conf".into(), 19)),
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn basic_over_plain_http_and_a_user_file_in_the_docroot() {
+        let dir = tempfile::tempdir().unwrap();
+        let conf = "<VirtualHost *:80>\n  DocumentRoot /srv/www\n  <Location />\n    AuthType Basic\n    AuthName x\n    AuthUserFile /srv/www/users\n    Require valid-user\n  </Location>\n</VirtualHost>\n<VirtualHost *:443>\n  SSLEngine on\n  DocumentRoot /srv/tls\n  <Location />\n    AuthType Basic\n    AuthName x\n    AuthUserFile /srv/tls/.htpasswd\n    Require valid-user\n  </Location>\n</VirtualHost>\n<Files \".ht*\">\n  Require all denied\n</Files>\n";
+        let got = ids_in(dir.path(), conf);
+        assert!(
+            got.contains(&("basic-over-http".into(), "httpd.conf".into(), 1)),
+            "{got:?}"
+        );
+        assert_eq!(
+            got.iter().filter(|g| g.0 == "basic-over-http").count(),
+            1,
+            "{got:?}"
+        );
+        assert!(
+            got.contains(&("htpasswd-in-docroot".into(), "httpd.conf".into(), 6)),
+            "{got:?}"
+        );
+        assert_eq!(
+            got.iter().filter(|g| g.0 == "htpasswd-in-docroot").count(),
+            1,
             "{got:?}"
         );
     }
