@@ -1,6 +1,7 @@
 //! Server authentication configuration, read for the causes of 401s before users meet them:
 //! nginx (a config tree with its includes, or an `nginx -T` dump), Apache httpd (with its
-//! includes and the `.htaccess` files that apply) and htpasswd/htdigest files. Each file is
+//! includes and the `.htaccess` files that apply), IIS (`applicationHost.config` with each
+//! site's `web.config`) and htpasswd/htdigest files. Each file is
 //! recognised by its name and content; each finding points at `file:line:column` with the line as
 //! written, and carries a catalogue id that `why401 explain` explains.
 //!
@@ -23,6 +24,7 @@
 
 pub mod apache;
 pub mod htpasswd;
+pub mod iis;
 pub mod nginx;
 pub mod sarif;
 
@@ -67,6 +69,8 @@ pub enum Kind {
     Nginx,
     /// An Apache httpd configuration or `.htaccess`.
     Apache,
+    /// An IIS `applicationHost.config` or `web.config`.
+    Iis,
     /// An Apache htpasswd file (`user:hash`).
     Htpasswd,
     /// An Apache htdigest file (`user:realm:md5`).
@@ -257,6 +261,9 @@ pub fn classify(name: &str, text: &str) -> Option<Kind> {
     if base.contains("htpasswd") || base == ".htpasswd" || htpasswd::looks_like_htpasswd(text) {
         return Some(Kind::Htpasswd);
     }
+    if iis::looks_like_iis(name, text) {
+        return Some(Kind::Iis);
+    }
     if nginx::looks_like_nginx(text) {
         return Some(Kind::Nginx);
     }
@@ -293,6 +300,7 @@ pub fn lint(inputs: &[Input]) -> LintReport {
         }
         match classify(&input.name, &text) {
             Some(Kind::Nginx) => nginx::lint(&input.name, &text, input.text.is_none(), &mut report),
+            Some(Kind::Iis) => iis::lint(&input.name, &text, input.text.is_none(), &mut report),
             Some(Kind::Apache) => {
                 apache::lint(&input.name, &text, input.text.is_none(), &mut report)
             }
@@ -302,7 +310,7 @@ pub fn lint(inputs: &[Input]) -> LintReport {
             }
             None => report.problems.push(InputProblem {
                 file: input.name.clone(),
-                problem: "not recognised as an nginx configuration, an nginx -T dump, an Apache configuration or .htaccess, or an htpasswd/htdigest file".into(),
+                problem: "not recognised as an nginx configuration, an nginx -T dump, an Apache configuration or .htaccess, an IIS applicationHost.config or web.config, or an htpasswd/htdigest file".into(),
             }),
         }
     }
@@ -395,6 +403,8 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>, report: &mut LintReport, depth: us
             || name.contains("htpasswd")
             || name.contains("htdigest")
             || name == ".htaccess"
+            || name == "applicationhost.config"
+            || name == "web.config"
         {
             found.push(p);
         }

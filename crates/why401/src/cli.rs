@@ -23,7 +23,7 @@ pub(crate) enum Command {
     /// Read server access logs (IIS W3C, nginx/Apache, JSON lines; plain, .gz, .zst, stdin): every 401, decoded
     #[command(after_help = LOGS_EXAMPLES)]
     Logs(LogsArgs),
-    /// Read server auth configuration (nginx, an nginx -T dump, Apache with its .htaccess files, htpasswd) for the causes of 401s before users meet them
+    /// Read server auth configuration (nginx or nginx -T, Apache and .htaccess, IIS applicationHost.config and web.config, htpasswd) for the causes of 401s before users meet them
     #[command(after_help = LINT_EXAMPLES)]
     Lint(LintArgs),
     /// Start local servers that reproduce each classic 401 and diagnose them: the tour and the self-test
@@ -64,6 +64,7 @@ const LINT_EXAMPLES: &str = "Examples:
   nginx -T | why401 lint -                     (a running server's whole configuration)
   why401 lint /etc/nginx --sarif > lint.sarif  (for code-scanning UIs)
   why401 lint /etc/apache2/apache2.conf       (Include/IncludeOptional followed, .htaccess files judged)
+  why401 lint C:/Windows/System32/inetsrv/config/applicationHost.config   (each site's web.config read with it)
   why401 lint /etc/nginx/htpasswd
 Exit: 0 clean (notes at most), 1 a finding at warning or above, 2 an input that could not be read.";
 

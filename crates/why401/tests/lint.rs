@@ -275,3 +275,70 @@ fn each_apache_rule_predicts_what_the_real_apache_does() {
     let (code, status, _) = probe(&format!("{good}/digest/"), &["-u", "alice"]);
     assert_eq!((code, status), (0, 200));
 }
+
+#[test]
+#[ignore = "needs ../shared/fixtures (IIS Express applicationhost.config): run by scripts/test.sh"]
+fn iis_locks_and_rules_over_the_real_iis_express_config_shared_fixtures() {
+    let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let apphost = std::fs::read_to_string(
+        here.join("../../../shared/fixtures/iis/iisexpress-applicationhost.config"),
+    )
+    .expect("../shared/fixtures/iis is needed here");
+    let site = here.join("tests/fixtures/lint/iis");
+    let dir = tempfile::tempdir().unwrap();
+    // WebSite1 points at our fixture web.config; nothing else changes.
+    let pointed = apphost.replace(r"%IIS_SITES_HOME%\WebSite1", site.to_str().unwrap());
+    assert_ne!(
+        pointed, apphost,
+        "WebSite1's physicalPath is in the fixture"
+    );
+    let locked = dir.path().join("applicationhost.config");
+    std::fs::write(&locked, &pointed).unwrap();
+    let (code, j) = lint(&[locked.to_str().unwrap()]);
+    assert_eq!(code, 1, "{j}");
+    let at_web_config: Vec<(String, u64)> = j["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["at"]["file"].as_str().unwrap().ends_with("web.config"))
+        .map(|f| {
+            (
+                f["id"].as_str().unwrap().to_string(),
+                f["at"]["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        at_web_config.contains(&("section-locked".into(), 10)),
+        "{j}"
+    );
+    assert!(
+        at_web_config.contains(&("section-locked".into(), 11)),
+        "{j}"
+    );
+
+    // Unlocked for the site in applicationHost.config: the web.config applies, and its provider
+    // list (NTLM only) is what is wrong.
+    let unlock = r#"<location path="WebSite1" overrideMode="Allow"><system.webServer><security><authentication><anonymousAuthentication /><windowsAuthentication /></authentication></security></system.webServer></location>
+</configuration>"#;
+    let unlocked = dir.path().join("unlocked").join("applicationhost.config");
+    std::fs::create_dir_all(unlocked.parent().unwrap()).unwrap();
+    let last = pointed.rfind("</configuration>").unwrap();
+    std::fs::write(&unlocked, format!("{}{unlock}", &pointed[..last])).unwrap();
+    let (code, j) = lint(&[unlocked.to_str().unwrap()]);
+    assert_eq!(code, 1, "{j}");
+    let ids: Vec<&str> = j["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert!(!ids.contains(&"section-locked"), "{j}");
+    assert!(ids.contains(&"negotiate-provider-order"), "{j}");
+    // And the real file as it is: nothing to say.
+    let (code, j) = lint(&[here
+        .join("../../../shared/fixtures/iis/iisexpress-applicationhost.config")
+        .to_str()
+        .unwrap()]);
+    assert_eq!((code, found(&j)), (0, vec![]), "{j}");
+}

@@ -1,0 +1,680 @@
+//! IIS: `applicationHost.config` and `web.config`, read together as IIS does for each site and
+//! application: the schema defaults of the authentication sections, the root
+//! `<system.webServer>`, `<location path=…>` from the least to the most specific, then the
+//! `web.config` of the site's physical path; and the locks (`overrideModeDefault`,
+//! `overrideMode`) that make a `web.config` section a 500.19.
+//!
+//! XML is read with roxmltree (positions kept); IIS's merge is ours: no crate models it.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use why401_doctor::{Finding, FindingId};
+
+use crate::{FileRead, InputProblem, Kind, LintFinding, LintReport, Location, Source};
+
+const AUTH: &str = "system.webServer/security/authentication";
+
+/// Whether text is an IIS configuration file.
+pub fn looks_like_iis(name: &str, text: &str) -> bool {
+    let base = name
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or(name)
+        .to_ascii_lowercase();
+    base == "applicationhost.config"
+        || base == "web.config"
+        || text.contains("<configuration")
+            && (text.contains("<system.webServer") || text.contains("<system.applicationHost"))
+}
+
+/// A value and where it was set (`None`: the schema default).
+#[derive(Debug, Clone, PartialEq)]
+struct Set<T> {
+    value: T,
+    at: Option<Location>,
+}
+
+impl<T> Set<T> {
+    fn default(value: T) -> Self {
+        Set { value, at: None }
+    }
+}
+
+/// The authentication settings in effect for a URL, as IIS merges them.
+#[derive(Debug, Clone)]
+struct Effective {
+    anonymous: Set<bool>,
+    anon_password: Option<Location>,
+    basic: Set<bool>,
+    windows: Set<bool>,
+    digest: Set<bool>,
+    client_cert: Set<bool>,
+    providers: Set<Vec<String>>,
+    use_kernel_mode: Set<bool>,
+    use_app_pool_credentials: Set<bool>,
+    token_checking: Set<String>,
+    ep_flags: Set<String>,
+    ssl_flags: Set<String>,
+    deny_unauthorized: Vec<Location>,
+}
+
+impl Default for Effective {
+    /// IIS's schema defaults (IIS_schema.xml).
+    fn default() -> Self {
+        Effective {
+            anonymous: Set::default(true),
+            anon_password: None,
+            basic: Set::default(false),
+            windows: Set::default(false),
+            digest: Set::default(false),
+            client_cert: Set::default(false),
+            providers: Set::default(vec!["Negotiate".into(), "NTLM".into()]),
+            use_kernel_mode: Set::default(true),
+            use_app_pool_credentials: Set::default(false),
+            token_checking: Set::default("None".into()),
+            ep_flags: Set::default("None".into()),
+            ssl_flags: Set::default("None".into()),
+            deny_unauthorized: Vec::new(),
+        }
+    }
+}
+
+fn truthy(v: &str) -> bool {
+    v.eq_ignore_ascii_case("true")
+}
+
+struct Doc<'a> {
+    src: &'a Source,
+    doc: roxmltree::Document<'a>,
+}
+
+impl Doc<'_> {
+    fn at(&self, n: roxmltree::Node<'_, '_>) -> Location {
+        let (line, col) = self.src.line_col(n.range().start);
+        self.src.at(line, col)
+    }
+}
+
+fn child<'a, 'i>(n: roxmltree::Node<'a, 'i>, name: &str) -> Option<roxmltree::Node<'a, 'i>> {
+    n.children().find(|c| c.has_tag_name(name))
+}
+
+/// The element at a `/`-separated path below `n`.
+fn descend<'a, 'i>(n: roxmltree::Node<'a, 'i>, path: &str) -> Option<roxmltree::Node<'a, 'i>> {
+    path.split('/').try_fold(n, |n, part| child(n, part))
+}
+
+/// What one `<system.webServer>` (or the element holding it) sets, applied over `e`; `locked`
+/// says which sections may not be set here, for section-locked.
+fn apply(
+    d: &Doc<'_>,
+    holder: roxmltree::Node<'_, '_>,
+    e: &mut Effective,
+    locked: Option<&dyn Fn(&str) -> bool>,
+    out: &mut Vec<LintFinding>,
+) {
+    let Some(auth) = descend(holder, AUTH) else {
+        return apply_security(d, holder, e);
+    };
+    for section in auth.children().filter(|c| c.is_element()) {
+        let name = section.tag_name().name();
+        if let Some(is_locked) = locked
+            && is_locked(name)
+        {
+            out.push(LintFinding {
+                finding: Finding::new(FindingId::SECTION_LOCKED)
+                    .title(format!(
+                        "{name} is set in a web.config while it is locked at a parent level: IIS answers 500.19 (0x80070021) for everything below"
+                    ))
+                    .evidence("applicationHost.config declares the authentication sections with overrideModeDefault=\"Deny\"; only a <location … overrideMode=\"Allow\"> there (or appcmd unlock config) lets a web.config set them")
+                    .confidence(0.9),
+                at: Some(d.at(section)),
+                also: Vec::new(),
+            });
+            continue;
+        }
+        let enabled = section.attribute("enabled").map(|v| Set {
+            value: truthy(v),
+            at: Some(d.at(section)),
+        });
+        match name {
+            "anonymousAuthentication" => {
+                if let Some(v) = enabled {
+                    e.anonymous = v;
+                }
+                if section.attribute("password").is_some_and(|p| !p.is_empty())
+                    && section.attribute("userName").is_some_and(|u| !u.is_empty())
+                {
+                    e.anon_password = Some(d.at(section));
+                }
+            }
+            "basicAuthentication" => {
+                if let Some(v) = enabled {
+                    e.basic = v;
+                }
+            }
+            "digestAuthentication" => {
+                if let Some(v) = enabled {
+                    e.digest = v;
+                }
+            }
+            "clientCertificateMappingAuthentication"
+            | "iisClientCertificateMappingAuthentication" => {
+                if let Some(v) = enabled.filter(|v| v.value) {
+                    e.client_cert = v;
+                }
+            }
+            "windowsAuthentication" => {
+                if let Some(v) = enabled {
+                    e.windows = v;
+                }
+                let here = || Some(d.at(section));
+                if let Some(v) = section.attribute("useKernelMode") {
+                    e.use_kernel_mode = Set {
+                        value: truthy(v),
+                        at: here(),
+                    };
+                }
+                if let Some(v) = section.attribute("useAppPoolCredentials") {
+                    e.use_app_pool_credentials = Set {
+                        value: truthy(v),
+                        at: here(),
+                    };
+                }
+                if let Some(p) = child(section, "providers") {
+                    let mut list = e.providers.value.clone();
+                    for c in p.children().filter(|c| c.is_element()) {
+                        let value = c.attribute("value").unwrap_or_default().to_string();
+                        match c.tag_name().name() {
+                            "clear" => list.clear(),
+                            "remove" => list.retain(|v| !v.eq_ignore_ascii_case(&value)),
+                            "add" if !value.is_empty() => list.push(value),
+                            _ => {}
+                        }
+                    }
+                    e.providers = Set {
+                        value: list,
+                        at: Some(d.at(p)),
+                    };
+                }
+                if let Some(ep) = child(section, "extendedProtection") {
+                    if let Some(v) = ep.attribute("tokenChecking") {
+                        e.token_checking = Set {
+                            value: v.into(),
+                            at: Some(d.at(ep)),
+                        };
+                    }
+                    if let Some(v) = ep.attribute("flags") {
+                        e.ep_flags = Set {
+                            value: v.into(),
+                            at: Some(d.at(ep)),
+                        };
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    apply_security(d, holder, e);
+}
+
+/// `access` (sslFlags) and the IP restrictions that answer 401.
+fn apply_security(d: &Doc<'_>, holder: roxmltree::Node<'_, '_>, e: &mut Effective) {
+    let Some(sec) = descend(holder, "system.webServer/security") else {
+        return;
+    };
+    if let Some(a) = child(sec, "access")
+        && let Some(v) = a.attribute("sslFlags")
+    {
+        e.ssl_flags = Set {
+            value: v.into(),
+            at: Some(d.at(a)),
+        };
+    }
+    for name in ["ipSecurity", "dynamicIpSecurity"] {
+        if let Some(s) = child(sec, name)
+            && s.attribute("denyAction")
+                .is_some_and(|v| v.eq_ignore_ascii_case("Unauthorized"))
+        {
+            e.deny_unauthorized.push(d.at(s));
+        }
+    }
+}
+
+/// A site (or application) to evaluate.
+struct App {
+    /// `Site` or `Site/app`.
+    path: String,
+    pool: Option<String>,
+    physical: Option<String>,
+    https: bool,
+    http: bool,
+    at: Location,
+}
+
+/// Lints `applicationHost.config` (with the web.config files found on disk under each site) or a
+/// web.config alone.
+pub(crate) fn lint(name: &str, text: &str, from_disk: bool, report: &mut LintReport) {
+    let src = Source::new(name, text);
+    report.files.push(FileRead {
+        file: name.to_string(),
+        kind: Kind::Iis,
+        lines: src.lines(),
+    });
+    let doc = match roxmltree::Document::parse(&src.text) {
+        Ok(d) => d,
+        Err(e) => {
+            let p = e.pos();
+            report.problems.push(InputProblem {
+                file: format!("{name}:{}:{}", p.row, p.col),
+                problem: format!("not well-formed XML: {e} (IIS answers 500.19 0x8007000d)"),
+            });
+            return;
+        }
+    };
+    let d = Doc { src: &src, doc };
+    let root = d.doc.root_element();
+    let mut out = Vec::new();
+    if descend(root, "system.applicationHost/sites").is_some() {
+        application_host(&d, root, from_disk, &mut out, report);
+    } else {
+        // A web.config alone: over the schema defaults, and with applicationHost.config's
+        // default locks (the authentication sections are Deny out of the box).
+        let mut e = Effective::default();
+        let locked = |_: &str| true;
+        apply(&d, root, &mut e, Some(&locked), &mut out);
+        for f in &mut out {
+            f.finding
+                .title
+                .push_str(" — unless applicationHost.config unlocks it");
+        }
+        rules(&d, &e, None, &HashMap::new(), &mut out);
+    }
+    dedupe(&mut out);
+    report.findings.extend(out);
+}
+
+fn dedupe(out: &mut Vec<LintFinding>) {
+    let mut seen: Vec<(String, Option<(String, usize)>)> = Vec::new();
+    out.retain(|f| {
+        let key = (
+            f.finding.id.clone(),
+            f.at.as_ref().map(|l| (l.file.clone(), l.line)),
+        );
+        if seen.contains(&key) {
+            false
+        } else {
+            seen.push(key);
+            true
+        }
+    });
+}
+
+fn application_host(
+    d: &Doc<'_>,
+    root: roxmltree::Node<'_, '_>,
+    from_disk: bool,
+    out: &mut Vec<LintFinding>,
+    report: &mut LintReport,
+) {
+    // Locks: overrideModeDefault of each authentication section, and the locations that allow.
+    let mut deny_default: Vec<String> = Vec::new();
+    if let Some(cs) = child(root, "configSections") {
+        for s in cs.descendants().filter(|n| n.has_tag_name("section")) {
+            if s.attribute("overrideModeDefault") == Some("Deny")
+                && let Some(n) = s.attribute("name")
+            {
+                deny_default.push(n.to_string());
+            }
+        }
+    }
+    let locations: Vec<roxmltree::Node<'_, '_>> = root
+        .children()
+        .filter(|n| n.has_tag_name("location"))
+        .collect();
+    let mut pools: HashMap<String, String> = HashMap::new();
+    if let Some(ap) = descend(root, "system.applicationHost/applicationPools") {
+        for add in ap.children().filter(|c| c.has_tag_name("add")) {
+            if let (Some(name), Some(pm)) = (add.attribute("name"), child(add, "processModel"))
+                && pm.attribute("identityType") == Some("SpecificUser")
+                && let Some(user) = pm.attribute("userName")
+            {
+                pools.insert(name.to_string(), user.to_string());
+            }
+        }
+    }
+    let default_pool = descend(root, "system.applicationHost/sites/applicationDefaults")
+        .and_then(|a| a.attribute("applicationPool"))
+        .map(str::to_string);
+    let mut apps = Vec::new();
+    if let Some(sites) = descend(root, "system.applicationHost/sites") {
+        for site in sites.children().filter(|c| c.has_tag_name("site")) {
+            let Some(site_name) = site.attribute("name") else {
+                continue;
+            };
+            let bindings: Vec<String> = child(site, "bindings")
+                .map(|b| {
+                    b.children()
+                        .filter_map(|c| c.attribute("protocol"))
+                        .map(str::to_ascii_lowercase)
+                        .collect()
+                })
+                .unwrap_or_default();
+            for app in site.children().filter(|c| c.has_tag_name("application")) {
+                let path = app.attribute("path").unwrap_or("/");
+                let full = if path == "/" {
+                    site_name.to_string()
+                } else {
+                    format!("{site_name}{path}")
+                };
+                apps.push(App {
+                    path: full,
+                    pool: app
+                        .attribute("applicationPool")
+                        .map(str::to_string)
+                        .or_else(|| default_pool.clone()),
+                    physical: app
+                        .children()
+                        .find(|v| {
+                            v.has_tag_name("virtualDirectory") && v.attribute("path") == Some("/")
+                        })
+                        .and_then(|v| v.attribute("physicalPath"))
+                        .map(str::to_string),
+                    https: bindings.iter().any(|b| b == "https"),
+                    http: bindings.iter().any(|b| b == "http"),
+                    at: d.at(app),
+                });
+            }
+        }
+    }
+    for app in &apps {
+        let mut e = Effective::default();
+        // The root <system.webServer>, read through the configuration element that holds it.
+        apply(d, root, &mut e, None, out);
+        // Locations from the least to the most specific path.
+        let mut applicable: Vec<(usize, roxmltree::Node<'_, '_>)> = locations
+            .iter()
+            .filter_map(|l| {
+                let p = l.attribute("path").unwrap_or("").trim_matches('/');
+                let covers = p.is_empty()
+                    || app.path.eq_ignore_ascii_case(p)
+                    || app
+                        .path
+                        .to_ascii_lowercase()
+                        .starts_with(&format!("{}/", p.to_ascii_lowercase()));
+                covers.then_some((p.len(), *l))
+            })
+            .collect();
+        applicable.sort_by_key(|(len, _)| *len);
+        let mut unlocked: Vec<String> = Vec::new();
+        for (_, l) in &applicable {
+            if l.attribute("overrideMode") == Some("Allow") {
+                // overrideMode applies to the sections inside this location: those are unlocked
+                // for the levels below.
+                for sec in l.descendants().filter(|n| n.is_element()) {
+                    unlocked.push(sec.tag_name().name().to_string());
+                }
+            }
+            apply(d, *l, &mut e, None, out);
+        }
+        // The web.config at the application's physical path, when it can be read.
+        if from_disk && let Some(dir) = app.physical.as_deref().filter(|p| !p.contains('%')) {
+            let path = Path::new(dir).join("web.config");
+            if let Ok((text, _)) = crate::read_text(&path) {
+                let name = path.display().to_string();
+                let src = Source::new(name.clone(), text);
+                report.files.push(FileRead {
+                    file: name.clone(),
+                    kind: Kind::Iis,
+                    lines: src.lines(),
+                });
+                match roxmltree::Document::parse(&src.text) {
+                    Ok(doc) => {
+                        let wd = Doc { src: &src, doc };
+                        let is_locked = |section: &str| {
+                            deny_default.iter().any(|s| s == section)
+                                && !unlocked.iter().any(|u| u == section)
+                        };
+                        let wroot = wd.doc.root_element();
+                        apply(&wd, wroot, &mut e, Some(&is_locked), out);
+                    }
+                    Err(err) => report.problems.push(InputProblem {
+                        file: format!("{name}:{}:{}", err.pos().row, err.pos().col),
+                        problem: format!(
+                            "not well-formed XML: {err} (IIS answers 500.19 0x8007000d)"
+                        ),
+                    }),
+                }
+            }
+        }
+        rules(d, &e, Some(app), &pools, out);
+    }
+}
+
+/// The rules over what is in effect for one application (or a lone web.config).
+fn rules(
+    d: &Doc<'_>,
+    e: &Effective,
+    app: Option<&App>,
+    pools: &HashMap<String, String>,
+    out: &mut Vec<LintFinding>,
+) {
+    let fallback = || app.map(|a| a.at.clone()).or_else(|| Some(d.src.at(1, 1)));
+    let where_ = app.map(|a| format!(" for {}", a.path)).unwrap_or_default();
+    let mut push = |f: Finding, at: Option<Location>| {
+        out.push(LintFinding {
+            finding: f,
+            at: at.or_else(fallback),
+            also: Vec::new(),
+        })
+    };
+    let any = e.basic.value || e.windows.value || e.digest.value || e.client_cert.value;
+    if !e.anonymous.value && !any {
+        push(
+            Finding::new(FindingId::NO_AUTH_METHOD_ENABLED)
+                .title(format!("no authentication method is enabled{where_}: every request is 401.2"))
+                .evidence("anonymousAuthentication is off and Basic, Windows, Digest and client certificates are all off (schema defaults where not set)")
+                .confidence(0.9),
+            e.anonymous.at.clone(),
+        );
+    }
+    if let Some(at) = &e.anon_password {
+        push(
+            Finding::new(FindingId::ANONYMOUS_IDENTITY_PASSWORD)
+                .title("anonymousAuthentication runs as a user with a stored password: when it changes, anonymous requests get 401.1")
+                .confidence(0.8),
+            Some(at.clone()),
+        );
+    }
+    if e.anonymous.value && e.windows.value {
+        push(
+            Finding::new(FindingId::ANONYMOUS_WITH_WINDOWS)
+                .title(format!("anonymous and Windows authentication are both enabled{where_}: IIS serves anonymously and never challenges"))
+                .confidence(0.7),
+            e.windows.at.clone(),
+        );
+    }
+    if e.windows.value {
+        let p: Vec<String> = e
+            .providers
+            .value
+            .iter()
+            .map(|v| v.to_ascii_lowercase())
+            .collect();
+        let why = if p.iter().any(|v| v == "negotiate:kerberos") {
+            Some(
+                "Negotiate:Kerberos accepts only Kerberos: without an SPN for the site's name (or from outside the domain) every client fails",
+            )
+        } else if !p.iter().any(|v| v.starts_with("negotiate")) {
+            Some(
+                "NTLM only: Kerberos is never used (no delegation, weaker NTLM), and Negotiate-only clients cannot authenticate",
+            )
+        } else if p.first().is_some_and(|v| v == "ntlm") {
+            Some(
+                "NTLM before Negotiate: clients follow the server's order and pick NTLM, so Kerberos is never tried",
+            )
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            push(
+                Finding::new(FindingId::NEGOTIATE_PROVIDER_ORDER)
+                    .title(format!(
+                        "windowsAuthentication providers are {}",
+                        e.providers.value.join(", ")
+                    ))
+                    .evidence(why)
+                    .confidence(0.8),
+                e.providers.at.clone(),
+            );
+        }
+        if let Some(user) = app.and_then(|a| a.pool.as_ref()).and_then(|p| pools.get(p))
+            && (user.contains('\\') || user.contains('@'))
+            && e.use_kernel_mode.value
+            && !e.use_app_pool_credentials.value
+        {
+            push(
+                Finding::new(FindingId::APP_POOL_CREDENTIALS_MISMATCH)
+                    .title(format!(
+                        "the application pool runs as {user} but kernel-mode Windows authentication decrypts Kerberos tickets with the machine account: 401.1 for Kerberos clients"
+                    ))
+                    .evidence("useKernelMode is true and useAppPoolCredentials false: tickets for an SPN registered on the pool's account cannot be decrypted")
+                    .confidence(0.8),
+                e.use_app_pool_credentials.at.clone().or_else(|| e.windows.at.clone()),
+            );
+        }
+        if e.token_checking.value.eq_ignore_ascii_case("Require")
+            && !e.ep_flags.value.to_ascii_lowercase().contains("proxy")
+        {
+            push(
+                Finding::new(FindingId::EXTENDED_PROTECTION_BEHIND_PROXY)
+                    .title("extended protection is Required without flags=\"Proxy\": behind a TLS-offloading proxy or load balancer every Windows login is 401")
+                    .confidence(0.6),
+                e.token_checking.at.clone(),
+            );
+        }
+        if app.is_some_and(|a| a.https) {
+            push(
+                Finding::new(FindingId::WINDOWS_AUTH_ON_HTTP2)
+                    .title(format!("Windows authentication on an https binding{where_}: clients negotiating HTTP/2 are sent back to HTTP/1.1 first"))
+                    .confidence(0.5),
+                e.windows.at.clone(),
+            );
+        }
+    }
+    if e.basic.value && !e.ssl_flags.value.to_ascii_lowercase().contains("ssl") {
+        let only_http = app.is_some_and(|a| a.http && !a.https);
+        push(
+            Finding::new(FindingId::BASIC_WITHOUT_SSL)
+                .title(format!(
+                    "Basic authentication is enabled{where_} and SSL is not required (sslFlags {}){}",
+                    e.ssl_flags.value,
+                    if only_http { ": the site has only http bindings" } else { "" }
+                ))
+                .confidence(if only_http { 0.9 } else { 0.7 }),
+            e.basic.at.clone(),
+        );
+    }
+    for at in &e.deny_unauthorized {
+        push(
+            Finding::new(FindingId::IP_RESTRICTION_AS_401)
+                .title("an IP restriction answers 401 (denyAction=\"Unauthorized\"): blocked clients look like failed logins (401.503, 401.501)")
+                .confidence(0.8),
+            Some(at.clone()),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Input, lint as lint_inputs};
+
+    fn ids(name: &str, xml: &str) -> Vec<(String, usize)> {
+        lint_inputs(&[Input::text(name, xml)])
+            .findings
+            .into_iter()
+            .map(|f| (f.finding.id, f.at.map(|a| a.line).unwrap_or(0)))
+            .collect()
+    }
+
+    #[test]
+    fn a_lone_web_config_over_the_schema_defaults() {
+        let xml = "<?xml version=\"1.0\"?>\n<configuration>\n  <system.webServer>\n    <security>\n      <authentication>\n        <anonymousAuthentication enabled=\"false\" />\n        <windowsAuthentication enabled=\"true\">\n          <providers><clear /><add value=\"NTLM\" /></providers>\n        </windowsAuthentication>\n      </authentication>\n      <ipSecurity denyAction=\"Unauthorized\" />\n    </security>\n  </system.webServer>\n</configuration>\n";
+        let got = ids("web.config", xml);
+        assert!(got.contains(&("section-locked".into(), 6)), "{got:?}");
+        assert!(got.contains(&("section-locked".into(), 7)), "{got:?}");
+        assert!(
+            got.contains(&("ip-restriction-as-401".into(), 11)),
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn rules_over_an_application_host() {
+        let xml = r#"<configuration>
+  <system.applicationHost>
+    <applicationPools>
+      <add name="Intranet"><processModel identityType="SpecificUser" userName="CORP\svc-web" password="[enc:x:enc]" /></add>
+    </applicationPools>
+    <sites>
+      <site name="Intranet" id="1">
+        <application path="/" applicationPool="Intranet"><virtualDirectory path="/" physicalPath="C:\inetpub\intranet" /></application>
+        <bindings><binding protocol="https" bindingInformation="*:443:" /></bindings>
+      </site>
+      <site name="Old" id="2">
+        <application path="/"><virtualDirectory path="/" physicalPath="C:\inetpub\old" /></application>
+        <bindings><binding protocol="http" bindingInformation="*:80:" /></bindings>
+      </site>
+    </sites>
+  </system.applicationHost>
+  <location path="Intranet">
+    <system.webServer><security><authentication>
+      <anonymousAuthentication enabled="false" />
+      <windowsAuthentication enabled="true">
+        <providers><clear /><add value="NTLM" /><add value="Negotiate" /></providers>
+      </windowsAuthentication>
+    </authentication></security></system.webServer>
+  </location>
+  <location path="Old">
+    <system.webServer><security><authentication>
+      <anonymousAuthentication enabled="false" userName="IUSR_OLD" password="p4ss" />
+      <basicAuthentication enabled="true" />
+    </authentication></security></system.webServer>
+  </location>
+</configuration>
+"#;
+        let got = ids("applicationHost.config", xml);
+        for want in [
+            ("negotiate-provider-order", 21),
+            ("app-pool-credentials-mismatch", 20),
+            ("windows-auth-on-http2", 20),
+            ("anonymous-identity-password", 27),
+            ("basic-without-ssl", 28),
+        ] {
+            assert!(
+                got.contains(&(want.0.into(), want.1)),
+                "{want:?} in {got:?}"
+            );
+        }
+        assert!(
+            !got.iter().any(|g| g.0 == "no-auth-method-enabled"),
+            "{got:?}"
+        );
+        let none = xml.replace(
+            "<windowsAuthentication enabled=\"true\">",
+            "<windowsAuthentication enabled=\"false\">",
+        );
+        assert!(
+            ids("applicationHost.config", &none).contains(&("no-auth-method-enabled".into(), 19))
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_never_panics(text in "\\PC{0,400}") {
+            let _ = lint_inputs(&[Input::text("web.config", text.clone())]);
+            let _ = lint_inputs(&[Input::text("applicationHost.config", format!("<configuration><system.applicationHost><sites><site name=\"a\"><application path=\"/\"/></site></sites></system.applicationHost>{text}</configuration>"))]);
+        }
+    }
+}
