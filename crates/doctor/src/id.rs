@@ -119,6 +119,7 @@ finding_ids! {
     NEGOTIATE_PROVIDER_ORDER = "negotiate-provider-order",
     NO_AUTH_METHOD_ENABLED = "no-auth-method-enabled",
     SECTION_LOCKED = "section-locked",
+    URL_AUTHORIZATION_SHADOWED = "url-authorization-shadowed",
     WINDOWS_AUTH_ON_HTTP2 = "windows-auth-on-http2",
     APACHE_AUTHMERGING_REPLACED = "apache-authmerging-replaced",
     APACHE_AUTHTYPE_WITHOUT_REQUIRE = "apache-authtype-without-require",

@@ -57,6 +57,43 @@ struct Effective {
     ep_flags: Set<String>,
     ssl_flags: Set<String>,
     deny_unauthorized: Vec<Location>,
+    /// URL Authorization rules in effect, parent levels first: (level, rule).
+    authorization: Vec<(usize, Rule)>,
+    /// How many configuration levels have been applied (root, each location, web.config).
+    level: usize,
+}
+
+/// One `<add>` of IIS URL Authorization.
+#[derive(Debug, Clone)]
+struct Rule {
+    allow: bool,
+    users: Vec<String>,
+    roles: Vec<String>,
+    verbs: Vec<String>,
+    at: Location,
+}
+
+impl Rule {
+    /// Whether this deny rule refuses everyone `allow` lets in (for some verb they share).
+    fn covers(&self, allow: &Rule) -> bool {
+        let verbs = self.verbs.is_empty()
+            || allow.verbs.is_empty()
+            || allow
+                .verbs
+                .iter()
+                .any(|v| self.verbs.iter().any(|w| w.eq_ignore_ascii_case(v)));
+        let everyone = self.users.iter().any(|u| u == "*");
+        let names = |mine: &[String], theirs: &[String]| {
+            !theirs.is_empty()
+                && theirs
+                    .iter()
+                    .all(|t| mine.iter().any(|m| m.eq_ignore_ascii_case(t)))
+        };
+        verbs
+            && (everyone
+                || names(&self.users, &allow.users) && allow.roles.is_empty()
+                || names(&self.roles, &allow.roles) && allow.users.is_empty())
+    }
 }
 
 impl Default for Effective {
@@ -76,6 +113,9 @@ impl Default for Effective {
             ep_flags: Set::default("None".into()),
             ssl_flags: Set::default("None".into()),
             deny_unauthorized: Vec::new(),
+            // applicationHost.config's default: <add accessType="Allow" users="*" />.
+            authorization: Vec::new(),
+            level: 0,
         }
     }
 }
@@ -221,9 +261,43 @@ fn apply(
 
 /// `access` (sslFlags) and the IP restrictions that answer 401.
 fn apply_security(d: &Doc<'_>, holder: roxmltree::Node<'_, '_>, e: &mut Effective) {
+    e.level += 1;
     let Some(sec) = descend(holder, "system.webServer/security") else {
         return;
     };
+    if let Some(authz) = child(sec, "authorization") {
+        let list = |v: Option<&str>| -> Vec<String> {
+            v.unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .filter(|x| !x.is_empty())
+                .map(str::to_string)
+                .collect()
+        };
+        for c in authz.children().filter(|c| c.is_element()) {
+            match c.tag_name().name() {
+                "clear" => e.authorization.clear(),
+                "remove" => {
+                    let (u, r) = (list(c.attribute("users")), list(c.attribute("roles")));
+                    e.authorization
+                        .retain(|(_, x)| !(x.users == u && x.roles == r));
+                }
+                "add" => e.authorization.push((
+                    e.level,
+                    Rule {
+                        allow: !c
+                            .attribute("accessType")
+                            .is_some_and(|a| a.eq_ignore_ascii_case("Deny")),
+                        users: list(c.attribute("users")),
+                        roles: list(c.attribute("roles")),
+                        verbs: list(c.attribute("verbs")),
+                        at: d.at(c),
+                    },
+                )),
+                _ => {}
+            }
+        }
+    }
     if let Some(a) = child(sec, "access")
         && let Some(v) = a.attribute("sslFlags")
     {
@@ -255,7 +329,13 @@ struct App {
 
 /// Lints `applicationHost.config` (with the web.config files found on disk under each site) or a
 /// web.config alone.
-pub(crate) fn lint(name: &str, text: &str, from_disk: bool, report: &mut LintReport) {
+pub(crate) fn lint(
+    name: &str,
+    text: &str,
+    from_disk: bool,
+    scope: Option<&str>,
+    report: &mut LintReport,
+) {
     let src = Source::new(name, text);
     report.files.push(FileRead {
         file: name.to_string(),
@@ -277,7 +357,7 @@ pub(crate) fn lint(name: &str, text: &str, from_disk: bool, report: &mut LintRep
     let root = d.doc.root_element();
     let mut out = Vec::new();
     if descend(root, "system.applicationHost/sites").is_some() {
-        application_host(&d, root, from_disk, &mut out, report);
+        application_host(&d, root, from_disk, scope, &mut out, report);
     } else {
         // A web.config alone: over the schema defaults, and with applicationHost.config's
         // default locks (the authentication sections are Deny out of the box).
@@ -315,6 +395,7 @@ fn application_host(
     d: &Doc<'_>,
     root: roxmltree::Node<'_, '_>,
     from_disk: bool,
+    scope: Option<&str>,
     out: &mut Vec<LintFinding>,
     report: &mut LintReport,
 ) {
@@ -386,6 +467,19 @@ fn application_host(
                     at: d.at(app),
                 });
             }
+        }
+    }
+    if let Some(scope) = scope {
+        let scope = scope.trim_matches('/').to_ascii_lowercase();
+        apps.retain(|a| {
+            let p = a.path.to_ascii_lowercase();
+            p == scope || p.starts_with(&format!("{scope}/"))
+        });
+        if apps.is_empty() {
+            report.problems.push(InputProblem {
+                file: d.src.name.clone(),
+                problem: format!("no site or application {scope} in it (--site/--path)"),
+            });
         }
     }
     for app in &apps {
@@ -584,6 +678,44 @@ fn rules(
             Some(at.clone()),
         );
     }
+    for (level, allow) in e.authorization.iter().filter(|(_, r)| r.allow) {
+        let Some((deny_level, deny)) = e
+            .authorization
+            .iter()
+            .find(|(_, r)| !r.allow && r.covers(allow))
+        else {
+            continue;
+        };
+        let who = if allow.users.is_empty() {
+            format!("roles {}", allow.roles.join(","))
+        } else {
+            format!("users {}", allow.users.join(","))
+        };
+        let deny_who = if deny.users.is_empty() {
+            deny.roles.join(",")
+        } else {
+            deny.users.join(",")
+        };
+        let mut f = Finding::new(FindingId::URL_AUTHORIZATION_SHADOWED)
+            .title(format!(
+                "the Allow rule for {who} never takes effect: IIS URL Authorization applies the Deny for {deny_who} first"
+            ))
+            .evidence(format!(
+                "deny rule at {}:{}{}",
+                deny.at.file,
+                deny.at.line,
+                if deny_level < level { " (a parent level: parent rules come first)" } else { "" }
+            ))
+            .confidence(0.85);
+        if deny_level == level && (deny.at.file == allow.at.file) && deny.at.line > allow.at.line {
+            f = f.evidence("ASP.NET's system.web/authorization reads rules in order, first match wins: there the Allow, written first, would let them in");
+        }
+        out.push(LintFinding {
+            finding: f,
+            at: Some(allow.at.clone()),
+            also: vec![deny.at.clone()],
+        });
+    }
 }
 
 #[cfg(test)]
@@ -661,12 +793,43 @@ mod tests {
             !got.iter().any(|g| g.0 == "no-auth-method-enabled"),
             "{got:?}"
         );
+        let scoped = crate::lint_with(
+            &[Input::text("applicationHost.config", xml)],
+            &crate::Options {
+                iis_scope: Some("Old".into()),
+            },
+        );
+        assert!(
+            scoped
+                .findings
+                .iter()
+                .all(|f| f.finding.id != "negotiate-provider-order"),
+            "{:?}",
+            scoped.findings
+        );
         let none = xml.replace(
             "<windowsAuthentication enabled=\"true\">",
             "<windowsAuthentication enabled=\"false\">",
         );
         assert!(
             ids("applicationHost.config", &none).contains(&("no-auth-method-enabled".into(), 19))
+        );
+    }
+
+    #[test]
+    fn url_authorization_deny_first() {
+        let xml = "<configuration>\n  <system.webServer>\n    <security>\n      <authorization>\n        <add accessType=\"Allow\" users=\"CORP\\alice\" />\n        <add accessType=\"Deny\" users=\"*\" />\n        <add accessType=\"Allow\" roles=\"Staff\" verbs=\"GET\" />\n        <add accessType=\"Deny\" roles=\"Staff\" verbs=\"POST\" />\n      </authorization>\n    </security>\n  </system.webServer>\n</configuration>\n";
+        let got = ids("web.config", xml);
+        assert!(
+            got.contains(&("url-authorization-shadowed".into(), 5)),
+            "{got:?}"
+        );
+        // Deny users=* also covers the Staff allow; a narrower deny would not.
+        let narrow = xml.replace("users=\"*\"", "users=\"?\"");
+        let got = ids("web.config", &narrow);
+        assert!(
+            !got.iter().any(|g| g.0 == "url-authorization-shadowed"),
+            "{got:?}"
         );
     }
 

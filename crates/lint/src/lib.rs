@@ -273,9 +273,22 @@ pub fn classify(name: &str, text: &str) -> Option<Kind> {
     None
 }
 
+/// Where to evaluate.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// IIS: only this site (`Intranet`) or application (`Intranet/app`), as `--site`/`--path`
+    /// name it; every site and application when `None`.
+    pub iis_scope: Option<String>,
+}
+
 /// Lints the inputs: each is read, recognised and checked; configs pull in what they include
 /// and the password files they name.
 pub fn lint(inputs: &[Input]) -> LintReport {
+    lint_with(inputs, &Options::default())
+}
+
+/// [`lint`] with [`Options`].
+pub fn lint_with(inputs: &[Input], opts: &Options) -> LintReport {
     let mut report = LintReport::default();
     for input in expand(inputs, &mut report) {
         let (text, lossy) = match &input.text {
@@ -300,7 +313,13 @@ pub fn lint(inputs: &[Input]) -> LintReport {
         }
         match classify(&input.name, &text) {
             Some(Kind::Nginx) => nginx::lint(&input.name, &text, input.text.is_none(), &mut report),
-            Some(Kind::Iis) => iis::lint(&input.name, &text, input.text.is_none(), &mut report),
+            Some(Kind::Iis) => iis::lint(
+                &input.name,
+                &text,
+                input.text.is_none(),
+                opts.iis_scope.as_deref(),
+                &mut report,
+            ),
             Some(Kind::Apache) => {
                 apache::lint(&input.name, &text, input.text.is_none(), &mut report)
             }

@@ -264,6 +264,12 @@ pub(crate) struct LintArgs {
     /// Only findings at this severity or above: error, warning, info
     #[arg(long, value_name = "LEVEL", default_value = "info")]
     pub severity: String,
+    /// IIS: evaluate only this site (default: every site and application)
+    #[arg(long, value_name = "NAME", conflicts_with = "path")]
+    pub site: Option<String>,
+    /// IIS: evaluate only this application, Site/App
+    #[arg(long, value_name = "SITE/APP")]
+    pub path: Option<String>,
     /// Print JSON (see docs/json.md)
     #[arg(long, conflicts_with = "sarif")]
     pub json: bool,

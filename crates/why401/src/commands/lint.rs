@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, Result, bail};
 use why401_doctor::Severity;
-use why401_lint::{Input, lint};
+use why401_lint::{Input, lint_with};
 
 use crate::cli::LintArgs;
 use crate::output;
@@ -29,7 +29,10 @@ pub(super) fn run(args: LintArgs) -> Result<ExitCode> {
             inputs.push(Input::path(name.clone()));
         }
     }
-    let mut report = lint(&inputs);
+    let opts = why401_lint::Options {
+        iis_scope: args.path.clone().or(args.site.clone()),
+    };
+    let mut report = lint_with(&inputs, &opts);
     report.keep_at_least(min);
     let code = report.exit_code();
     if args.sarif {
