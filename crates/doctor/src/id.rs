@@ -140,6 +140,7 @@ finding_ids! {
     NGINX_AUTH_BASIC_OFF_SCOPE = "nginx-auth-basic-off-scope",
     NGINX_AUTH_HEADER_NOT_ALWAYS = "nginx-auth-header-not-always",
     NGINX_HTPASSWD_LIBC_HASH = "nginx-htpasswd-libc-hash",
+    NGINX_NTLM_UPSTREAM = "nginx-ntlm-upstream",
     NGINX_RETURN_BEFORE_AUTH = "nginx-return-before-auth",
     NGINX_SATISFY_ANY_OPEN = "nginx-satisfy-any-open",
     NGINX_UPSTREAM_AUTH_LEAK = "nginx-upstream-auth-leak",

@@ -211,8 +211,20 @@ impl Loader {
                 let name = w.next().unwrap_or_default();
                 let args: Vec<String> = w.map(|a| self.substitute(&a)).collect();
                 let children = self.block(file, lines, at, Some(&name), report);
-                // IfModule / IfDefine / IfVersion / IfFile: read as true, their content spliced.
+                // IfModule / IfDefine / IfVersion / IfFile: read as true, their content spliced,
+                // and said (lint cannot know the modules or defines of the running server).
                 if name.to_ascii_lowercase().starts_with("if") {
+                    if !children.is_empty() {
+                        let at = self.sources[file].at(*line, *col);
+                        report.notes.push(InputProblem {
+                            file: format!("{}:{}:{}", at.file, at.line, at.column),
+                            problem: format!(
+                                "<{name} {}> read as true: its {} directive(s) are judged as if they apply",
+                                args.join(" "),
+                                children.len()
+                            ),
+                        });
+                    }
                     out.extend(children);
                 } else {
                     out.push(Node {

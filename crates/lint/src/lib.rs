@@ -133,6 +133,8 @@ pub struct LintReport {
     pub findings: Vec<LintFinding>,
     /// Inputs or referenced files that could not be read or recognised.
     pub problems: Vec<InputProblem>,
+    /// How something was read that the reader should know (`<IfModule>` read as true).
+    pub notes: Vec<InputProblem>,
 }
 
 impl LintReport {

@@ -712,6 +712,7 @@ impl<'a> Rules<'a> {
         self.access(chain, here);
         self.return_before_auth(chain, here);
         self.upstream_leak(chain, here);
+        self.ntlm_upstream(chain, here);
         self.auth_off_scope(chain, here);
     }
 
@@ -814,6 +815,54 @@ impl<'a> Rules<'a> {
                 &auth.into_iter().collect::<Vec<_>>(),
             );
         }
+    }
+
+    /// Windows authentication (NTLM, Negotiate) proxied by nginx without `ntlm` in the upstream:
+    /// the handshake's legs reach different upstream connections.
+    fn ntlm_upstream(&mut self, chain: &[&'a Node], here: &'a Node) {
+        let Some(pass) = here.kids("proxy_pass").next() else {
+            return;
+        };
+        let target = pass.arg(0);
+        let host = target
+            .split_once("://")
+            .map_or(target, |(_, r)| r)
+            .split(['/', ':'])
+            .next()
+            .unwrap_or_default();
+        let upstream = self
+            .tree
+            .root
+            .iter()
+            .flat_map(|n| std::iter::once(n).chain(n.children.iter()))
+            .find(|n| n.name == "upstream" && n.arg(0) == host);
+        if upstream.is_some_and(|u| u.kids("ntlm").next().is_some()) {
+            return;
+        }
+        let windows = |n: &Node| {
+            n.name != "ntlm"
+                && n.args.iter().any(|a| {
+                    let a = a.to_ascii_lowercase();
+                    a.contains("ntlm") || a.contains("negotiate")
+                })
+        };
+        let mut signal: Option<&Node> = None;
+        for level in chain.iter().chain(upstream.iter()) {
+            if let Some(n) = level.children.iter().find(|c| windows(c)) {
+                signal = Some(n);
+            }
+        }
+        let Some(signal) = signal else { return };
+        self.push(
+            Finding::new(FindingId::NGINX_NTLM_UPSTREAM)
+                .title(format!(
+                    "NTLM/Negotiate is proxied to {target} without a connection-pinned upstream: the handshake never completes (endless 401)"
+                ))
+                .evidence("NTLM and Negotiate authenticate a TCP connection; open-source nginx sends each request of the handshake on whatever upstream connection is free (and HTTP/1.0 by default), so the server sees the AUTHENTICATE on a connection that never got the CHALLENGE")
+                .confidence(0.75),
+            pass,
+            &[signal],
+        );
     }
 
     /// Basic credentials checked by nginx are passed on to the upstream unless removed.
@@ -1139,6 +1188,20 @@ mod tests {
                 "proxy_set_header Authorization \"\";\n  proxy_pass",
             ),
             "nginx-upstream-auth-leak",
+        );
+    }
+
+    #[test]
+    fn windows_auth_needs_a_pinned_upstream() {
+        let conf = "http {\n upstream iis { server 10.0.0.5:80; }\n server {\n  listen 443 ssl;\n  location / {\n   proxy_pass http://iis;\n   proxy_set_header X-Auth-Hint Negotiate;\n  }\n }\n}\n";
+        has(conf, "nginx-ntlm-upstream", 6);
+        lacks(
+            &conf.replace("server 10.0.0.5:80;", "server 10.0.0.5:80; ntlm;"),
+            "nginx-ntlm-upstream",
+        );
+        lacks(
+            &conf.replace("proxy_set_header X-Auth-Hint Negotiate;", ""),
+            "nginx-ntlm-upstream",
         );
     }
 

@@ -61,6 +61,25 @@ pub fn lint(report: &LintReport, opts: Options) -> String {
         }
         out.push('\n');
     }
+    for n in report.notes.iter().take(3) {
+        let _ = writeln!(
+            out,
+            "{}{} {}: {}",
+            paint(style::DIM, "note"),
+            paint(style::BOLD, ":"),
+            n.file,
+            n.problem
+        );
+    }
+    if report.notes.len() > 3 {
+        let _ = writeln!(
+            out,
+            "{}{} {} more like these (--json lists them)",
+            paint(style::DIM, "note"),
+            paint(style::BOLD, ":"),
+            report.notes.len() - 3
+        );
+    }
     for p in &report.problems {
         let _ = writeln!(
             out,

@@ -55,6 +55,7 @@ pub(super) fn run(args: LintArgs) -> Result<ExitCode> {
             files: &'a [why401_lint::FileRead],
             findings: &'a [why401_lint::LintFinding],
             problems: &'a [why401_lint::InputProblem],
+            notes: &'a [why401_lint::InputProblem],
         }
         output::json(&Out {
             version: 1,
@@ -62,6 +63,7 @@ pub(super) fn run(args: LintArgs) -> Result<ExitCode> {
             files: &report.files,
             findings: &report.findings,
             problems: &report.problems,
+            notes: &report.notes,
         })?;
     } else {
         output::print(&why401_render::lint(&report, output::options()))?;
