@@ -61,6 +61,8 @@ struct Effective {
     authorization: Vec<(usize, Rule)>,
     /// How many configuration levels have been applied (root, each location, web.config).
     level: usize,
+    /// `lockAttributes` set in applicationHost.config: (section, attribute).
+    locked_attrs: Vec<(String, String)>,
 }
 
 /// One `<add>` of IIS URL Authorization.
@@ -116,6 +118,7 @@ impl Default for Effective {
             // applicationHost.config's default: <add accessType="Allow" users="*" />.
             authorization: Vec::new(),
             level: 0,
+            locked_attrs: Vec::new(),
         }
     }
 }
@@ -173,6 +176,41 @@ fn apply(
                 also: Vec::new(),
             });
             continue;
+        }
+        match locked {
+            // applicationHost.config: remember what it locks for the levels below.
+            None => {
+                for a in section
+                    .attribute("lockAttributes")
+                    .unwrap_or_default()
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|a| !a.is_empty())
+                {
+                    e.locked_attrs.push((name.to_string(), a.to_string()));
+                }
+            }
+            // A web.config: an attribute locked above is a 500.19 too.
+            Some(_) => {
+                if let Some(attr) = section.attributes().find(|a| {
+                    e.locked_attrs
+                        .iter()
+                        .any(|(s, l)| s == name && l.eq_ignore_ascii_case(a.name()))
+                }) {
+                    out.push(LintFinding {
+                        finding: Finding::new(FindingId::SECTION_LOCKED)
+                            .title(format!(
+                                "{name} {}=\"{}\" is set in a web.config while applicationHost.config locks that attribute (lockAttributes): 500.19 for everything below",
+                                attr.name(),
+                                attr.value()
+                            ))
+                            .confidence(0.9),
+                        at: Some(d.at(section)),
+                        also: Vec::new(),
+                    });
+                    continue;
+                }
+            }
         }
         let enabled = section.attribute("enabled").map(|v| Set {
             value: truthy(v),
@@ -512,37 +550,125 @@ fn application_host(
             }
             apply(d, *l, &mut e, None, out);
         }
-        // The web.config at the application's physical path, when it can be read.
-        if from_disk && let Some(dir) = app.physical.as_deref().filter(|p| !p.contains('%')) {
-            let path = Path::new(dir).join("web.config");
-            if let Ok((text, _)) = crate::read_text(&path) {
-                let name = path.display().to_string();
-                let src = Source::new(name.clone(), text);
-                report.files.push(FileRead {
-                    file: name.clone(),
-                    kind: Kind::Iis,
-                    lines: src.lines(),
+        let is_locked = |section: &str| {
+            deny_default.iter().any(|s| s == section) && !unlocked.iter().any(|u| u == section)
+        };
+        let Some(dir) = app
+            .physical
+            .as_deref()
+            .filter(|p| from_disk && !p.contains('%'))
+            .map(Path::new)
+        else {
+            rules(d, &e, Some(app), &pools, out);
+            continue;
+        };
+        // The web.config at the application's physical path, then those of its folders, each
+        // over its parents (IIS's hierarchy), judged at its own URL path.
+        web_config(&dir.join("web.config"), &mut e, &is_locked, out, report);
+        rules(d, &e, Some(app), &pools, out);
+        for sub in sub_configs(dir) {
+            let rel = sub
+                .parent()
+                .and_then(|p| p.strip_prefix(dir).ok())
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
+            let mut here = e.clone();
+            let mut walked = dir.to_path_buf();
+            for part in rel.components() {
+                walked.push(part);
+                web_config(
+                    &walked.join("web.config"),
+                    &mut here,
+                    &is_locked,
+                    out,
+                    report,
+                );
+            }
+            let url = format!("{}/{}", app.path, rel.to_string_lossy().replace('\\', "/"));
+            let at = App {
+                path: url,
+                pool: app.pool.clone(),
+                physical: None,
+                https: app.https,
+                http: app.http,
+                at: app.at.clone(),
+            };
+            rules(d, &here, Some(&at), &pools, out);
+        }
+    }
+}
+
+/// The web.config files in the folders below `dir` (not `dir`'s own), bounded: build output and
+/// packages skipped.
+fn sub_configs(dir: &Path) -> Vec<std::path::PathBuf> {
+    fn walk(d: &Path, depth: usize, out: &mut Vec<std::path::PathBuf>) {
+        if depth > 6 || out.len() > 200 {
+            return;
+        }
+        let Ok(entries) = std::fs::read_dir(d) else {
+            return;
+        };
+        let mut dirs: Vec<std::path::PathBuf> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.is_dir())
+            .filter(|p| {
+                let n = p
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or_default()
+                    .to_ascii_lowercase();
+                !matches!(n.as_str(), "bin" | "obj" | "node_modules" | ".git")
+            })
+            .collect();
+        dirs.sort();
+        for sub in dirs {
+            let w = sub.join("web.config");
+            if w.is_file() {
+                out.push(w);
+            }
+            walk(&sub, depth + 1, out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, 0, &mut out);
+    out
+}
+
+/// Reads one web.config (when there is one) and applies it over `e`.
+fn web_config(
+    path: &Path,
+    e: &mut Effective,
+    is_locked: &dyn Fn(&str) -> bool,
+    out: &mut Vec<LintFinding>,
+    report: &mut LintReport,
+) {
+    let Ok((text, _)) = crate::read_text(path) else {
+        return;
+    };
+    let name = path.display().to_string();
+    let src = Source::new(name.clone(), text);
+    if !report.files.iter().any(|f| f.file == name) {
+        report.files.push(FileRead {
+            file: name.clone(),
+            kind: Kind::Iis,
+            lines: src.lines(),
+        });
+    }
+    match roxmltree::Document::parse(&src.text) {
+        Ok(doc) => {
+            let wd = Doc { src: &src, doc };
+            apply(&wd, wd.doc.root_element(), e, Some(is_locked), out);
+        }
+        Err(err) => {
+            let file = format!("{name}:{}:{}", err.pos().row, err.pos().col);
+            if !report.problems.iter().any(|p| p.file == file) {
+                report.problems.push(InputProblem {
+                    file,
+                    problem: format!("not well-formed XML: {err} (IIS answers 500.19 0x8007000d)"),
                 });
-                match roxmltree::Document::parse(&src.text) {
-                    Ok(doc) => {
-                        let wd = Doc { src: &src, doc };
-                        let is_locked = |section: &str| {
-                            deny_default.iter().any(|s| s == section)
-                                && !unlocked.iter().any(|u| u == section)
-                        };
-                        let wroot = wd.doc.root_element();
-                        apply(&wd, wroot, &mut e, Some(&is_locked), out);
-                    }
-                    Err(err) => report.problems.push(InputProblem {
-                        file: format!("{name}:{}:{}", err.pos().row, err.pos().col),
-                        problem: format!(
-                            "not well-formed XML: {err} (IIS answers 500.19 0x8007000d)"
-                        ),
-                    }),
-                }
             }
         }
-        rules(d, &e, Some(app), &pools, out);
     }
 }
 
@@ -831,6 +957,54 @@ mod tests {
             !got.iter().any(|g| g.0 == "url-authorization-shadowed"),
             "{got:?}"
         );
+    }
+
+    #[test]
+    fn folder_web_configs_and_locked_attributes() {
+        let dir = tempfile::tempdir().unwrap();
+        let site = dir.path().join("site");
+        std::fs::create_dir_all(site.join("admin")).unwrap();
+        let apphost = format!(
+            "<configuration>\n  <configSections><sectionGroup name=\"system.webServer\"><sectionGroup name=\"security\"><sectionGroup name=\"authentication\"><section name=\"anonymousAuthentication\" overrideModeDefault=\"Deny\" /><section name=\"windowsAuthentication\" overrideModeDefault=\"Deny\" /></sectionGroup></sectionGroup></sectionGroup></configSections>\n  <system.applicationHost><sites><site name=\"S\" id=\"1\"><application path=\"/\"><virtualDirectory path=\"/\" physicalPath=\"{}\" /></application></site></sites></system.applicationHost>\n  <system.webServer><security><authentication><windowsAuthentication enabled=\"false\" lockAttributes=\"useKernelMode\" /></authentication></security></system.webServer>\n  <location path=\"S\" overrideMode=\"Allow\"><system.webServer><security><authentication><anonymousAuthentication /><windowsAuthentication /></authentication></security></system.webServer></location>\n</configuration>\n",
+            site.display()
+        );
+        let host = dir.path().join("applicationHost.config");
+        std::fs::write(&host, apphost).unwrap();
+        std::fs::write(
+            site.join("web.config"),
+            "<configuration>\n<system.webServer><security><authentication>\n<windowsAuthentication enabled=\"true\" useKernelMode=\"false\" />\n</authentication></security></system.webServer>\n</configuration>\n",
+        )
+        .unwrap();
+        std::fs::write(
+            site.join("admin").join("web.config"),
+            "<configuration>\n<system.webServer><security><authentication>\n<anonymousAuthentication enabled=\"false\" />\n</authentication></security></system.webServer>\n</configuration>\n",
+        )
+        .unwrap();
+        let r = lint_inputs(&[Input::path(host.display().to_string())]);
+        let got: Vec<(String, String, usize)> = r
+            .findings
+            .iter()
+            .map(|f| {
+                let at = f.at.as_ref().unwrap();
+                let rel = at.file.replace(&dir.path().display().to_string(), "");
+                (f.finding.id.clone(), rel, at.line)
+            })
+            .collect();
+        assert!(
+            got.contains(&("section-locked".into(), "/site/web.config".into(), 3)),
+            "{got:?}"
+        );
+        // The locked web.config is refused whole in IIS; lint keeps judging what the folders set:
+        // admin/ turns anonymous off while Windows stays off (its enabling was refused).
+        assert!(
+            got.contains(&(
+                "no-auth-method-enabled".into(),
+                "/site/admin/web.config".into(),
+                3
+            )),
+            "{got:?}"
+        );
+        assert!(r.problems.is_empty(), "{:?}", r.problems);
     }
 
     proptest::proptest! {
