@@ -183,12 +183,7 @@ fn is_md5_hex(s: &str) -> bool {
 
 /// Whether most non-comment lines are `user:hash` with a recognised hash.
 pub fn looks_like_htpasswd(text: &str) -> bool {
-    let lines: Vec<&str> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .take(50)
-        .collect();
+    let lines = crate::code_lines(text, 50);
     !lines.is_empty()
         && lines.iter().all(|l| {
             l.split_once(':').is_some_and(|(u, h)| {
@@ -199,12 +194,7 @@ pub fn looks_like_htpasswd(text: &str) -> bool {
 
 /// Whether the lines are `user:realm:32 hex digits`.
 pub fn looks_like_htdigest(text: &str) -> bool {
-    let lines: Vec<&str> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .take(50)
-        .collect();
+    let lines = crate::code_lines(text, 50);
     !lines.is_empty()
         && lines.iter().all(|l| {
             let parts: Vec<&str> = l.split(':').collect();

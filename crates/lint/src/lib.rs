@@ -241,6 +241,16 @@ impl Source {
     }
 }
 
+/// The first `max` lines that are neither blank nor `#` comments, trimmed: what the
+/// recognisers look at.
+pub(crate) fn code_lines(text: &str, max: usize) -> Vec<&str> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .take(max)
+        .collect()
+}
+
 /// Reads a file as text; a non-UTF-8 byte is replaced and said.
 pub(crate) fn read_text(path: &Path) -> Result<(String, bool), String> {
     let bytes = std::fs::read(path).map_err(|e| e.to_string())?;

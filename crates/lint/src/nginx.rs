@@ -24,12 +24,7 @@ pub fn looks_like_nginx(text: &str) -> bool {
     if text.lines().any(|l| l.starts_with(DUMP_MARKER)) {
         return true;
     }
-    let code: Vec<&str> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .take(200)
-        .collect();
+    let code = crate::code_lines(text, 200);
     let blocks = [
         "http", "server", "location", "events", "upstream", "stream", "map", "if",
     ];
