@@ -564,8 +564,11 @@ fn application_host(
         };
         // The web.config at the application's physical path, then those of its folders, each
         // over its parents (IIS's hierarchy), judged at its own URL path.
-        web_config(&dir.join("web.config"), &mut e, &is_locked, out, report);
+        let located = web_config(&dir.join("web.config"), &mut e, &is_locked, out, report);
         rules(d, &e, Some(app), &pools, out);
+        for (path, here) in located {
+            rules(d, &here, Some(&app.below(&path)), &pools, out);
+        }
         for sub in sub_configs(dir) {
             let rel = sub
                 .parent()
@@ -574,9 +577,12 @@ fn application_host(
                 .unwrap_or_default();
             let mut here = e.clone();
             let mut walked = dir.to_path_buf();
+            let mut located = Vec::new();
             for part in rel.components() {
                 walked.push(part);
-                web_config(
+                // Each folder's own <location>s are judged below it; the parents' only apply
+                // deeper and are left out here.
+                located = web_config(
                     &walked.join("web.config"),
                     &mut here,
                     &is_locked,
@@ -584,16 +590,25 @@ fn application_host(
                     report,
                 );
             }
-            let url = format!("{}/{}", app.path, rel.to_string_lossy().replace('\\', "/"));
-            let at = App {
-                path: url,
-                pool: app.pool.clone(),
-                physical: None,
-                https: app.https,
-                http: app.http,
-                at: app.at.clone(),
-            };
-            rules(d, &here, Some(&at), &pools, out);
+            let folder = app.below(&rel.to_string_lossy().replace('\\', "/"));
+            rules(d, &here, Some(&folder), &pools, out);
+            for (path, below) in located {
+                rules(d, &below, Some(&folder.below(&path)), &pools, out);
+            }
+        }
+    }
+}
+
+impl App {
+    /// The URL path `rel` below this application, judged with its bindings and pool.
+    fn below(&self, rel: &str) -> App {
+        App {
+            path: format!("{}/{}", self.path, rel.trim_matches('/')),
+            pool: self.pool.clone(),
+            physical: None,
+            https: self.https,
+            http: self.http,
+            at: self.at.clone(),
         }
     }
 }
@@ -635,16 +650,17 @@ fn sub_configs(dir: &Path) -> Vec<std::path::PathBuf> {
     out
 }
 
-/// Reads one web.config (when there is one) and applies it over `e`.
+/// Reads one web.config (when there is one) and applies it over `e`; returns what each of its
+/// `<location path=…>` elements makes of it, with the path.
 fn web_config(
     path: &Path,
     e: &mut Effective,
     is_locked: &dyn Fn(&str) -> bool,
     out: &mut Vec<LintFinding>,
     report: &mut LintReport,
-) {
+) -> Vec<(String, Effective)> {
     let Ok((text, _)) = crate::read_text(path) else {
-        return;
+        return Vec::new();
     };
     let name = path.display().to_string();
     let src = Source::new(name.clone(), text);
@@ -658,7 +674,16 @@ fn web_config(
     match roxmltree::Document::parse(&src.text) {
         Ok(doc) => {
             let wd = Doc { src: &src, doc };
-            apply(&wd, wd.doc.root_element(), e, Some(is_locked), out);
+            let root = wd.doc.root_element();
+            apply(&wd, root, e, Some(is_locked), out);
+            root.children()
+                .filter(|c| c.has_tag_name("location"))
+                .map(|l| {
+                    let mut here = e.clone();
+                    apply(&wd, l, &mut here, Some(is_locked), out);
+                    (l.attribute("path").unwrap_or_default().to_string(), here)
+                })
+                .collect()
         }
         Err(err) => {
             let file = format!("{name}:{}:{}", err.pos().row, err.pos().col);
@@ -668,6 +693,7 @@ fn web_config(
                     problem: format!("not well-formed XML: {err} (IIS answers 500.19 0x8007000d)"),
                 });
             }
+            Vec::new()
         }
     }
 }
@@ -977,7 +1003,14 @@ mod tests {
         .unwrap();
         std::fs::write(
             site.join("admin").join("web.config"),
-            "<configuration>\n<system.webServer><security><authentication>\n<anonymousAuthentication enabled=\"false\" />\n</authentication></security></system.webServer>\n</configuration>\n",
+            concat!(
+                "<configuration>\n<system.webServer><security><authentication>\n",
+                "<anonymousAuthentication enabled=\"false\" />\n",
+                "</authentication></security></system.webServer>\n",
+                "<location path=\"reports\"><system.webServer><security><authorization>\n",
+                "<add accessType=\"Allow\" users=\"CORP\\bob\" /><add accessType=\"Deny\" users=\"*\" />\n",
+                "</authorization></security></system.webServer></location>\n</configuration>\n",
+            ),
         )
         .unwrap();
         let r = lint_inputs(&[Input::path(host.display().to_string())]);
@@ -1003,6 +1036,14 @@ mod tests {
                 3
             )),
             "{got:?}"
+        );
+        assert!(
+            got.contains(&(
+                "url-authorization-shadowed".into(),
+                "/site/admin/web.config".into(),
+                6
+            )),
+            "a <location> inside a web.config is judged at its path: {got:?}"
         );
         assert!(r.problems.is_empty(), "{:?}", r.problems);
     }
