@@ -360,6 +360,8 @@ struct App {
     path: String,
     pool: Option<String>,
     physical: Option<String>,
+    /// The other virtual directories: (URL path below the application, physical path).
+    vdirs: Vec<(String, String)>,
     https: bool,
     http: bool,
     at: Location,
@@ -500,6 +502,13 @@ fn application_host(
                         })
                         .and_then(|v| v.attribute("physicalPath"))
                         .map(str::to_string),
+                    vdirs: app
+                        .children()
+                        .filter(|v| v.has_tag_name("virtualDirectory"))
+                        .filter_map(|v| Some((v.attribute("path")?, v.attribute("physicalPath")?)))
+                        .filter(|(p, _)| *p != "/")
+                        .map(|(p, f)| (p.to_string(), f.to_string()))
+                        .collect(),
                     https: bindings.iter().any(|b| b == "https"),
                     http: bindings.iter().any(|b| b == "http"),
                     at: d.at(app),
@@ -569,6 +578,18 @@ fn application_host(
         for (path, here) in located {
             rules(d, &here, Some(&app.below(&path)), &pools, out);
         }
+        // Virtual directories: their own folder's web.config, at their URL path.
+        for (vpath, vphys) in app.vdirs.iter().filter(|(_, f)| !f.contains('%')) {
+            let mut here = e.clone();
+            web_config(
+                &Path::new(vphys).join("web.config"),
+                &mut here,
+                &is_locked,
+                out,
+                report,
+            );
+            rules(d, &here, Some(&app.below(vpath)), &pools, out);
+        }
         for sub in sub_configs(dir) {
             let rel = sub
                 .parent()
@@ -606,6 +627,7 @@ impl App {
             path: format!("{}/{}", self.path, rel.trim_matches('/')),
             pool: self.pool.clone(),
             physical: None,
+            vdirs: Vec::new(),
             https: self.https,
             http: self.http,
             at: self.at.clone(),
@@ -991,9 +1013,16 @@ mod tests {
         let site = dir.path().join("site");
         std::fs::create_dir_all(site.join("admin")).unwrap();
         let apphost = format!(
-            "<configuration>\n  <configSections><sectionGroup name=\"system.webServer\"><sectionGroup name=\"security\"><sectionGroup name=\"authentication\"><section name=\"anonymousAuthentication\" overrideModeDefault=\"Deny\" /><section name=\"windowsAuthentication\" overrideModeDefault=\"Deny\" /></sectionGroup></sectionGroup></sectionGroup></configSections>\n  <system.applicationHost><sites><site name=\"S\" id=\"1\"><application path=\"/\"><virtualDirectory path=\"/\" physicalPath=\"{}\" /></application></site></sites></system.applicationHost>\n  <system.webServer><security><authentication><windowsAuthentication enabled=\"false\" lockAttributes=\"useKernelMode\" /></authentication></security></system.webServer>\n  <location path=\"S\" overrideMode=\"Allow\"><system.webServer><security><authentication><anonymousAuthentication /><windowsAuthentication /></authentication></security></system.webServer></location>\n</configuration>\n",
-            site.display()
+            "<configuration>\n  <configSections><sectionGroup name=\"system.webServer\"><sectionGroup name=\"security\"><sectionGroup name=\"authentication\"><section name=\"anonymousAuthentication\" overrideModeDefault=\"Deny\" /><section name=\"windowsAuthentication\" overrideModeDefault=\"Deny\" /></sectionGroup></sectionGroup></sectionGroup></configSections>\n  <system.applicationHost><sites><site name=\"S\" id=\"1\"><application path=\"/\"><virtualDirectory path=\"/\" physicalPath=\"{}\" /><virtualDirectory path=\"/files\" physicalPath=\"{}\" /></application></site></sites></system.applicationHost>\n  <system.webServer><security><authentication><windowsAuthentication enabled=\"false\" lockAttributes=\"useKernelMode\" /></authentication></security></system.webServer>\n  <location path=\"S\" overrideMode=\"Allow\"><system.webServer><security><authentication><anonymousAuthentication /><windowsAuthentication /></authentication></security></system.webServer></location>\n</configuration>\n",
+            site.display(),
+            dir.path().join("files").display()
         );
+        std::fs::create_dir_all(dir.path().join("files")).unwrap();
+        std::fs::write(
+            dir.path().join("files").join("web.config"),
+            "<configuration>\n<system.webServer><security><access sslFlags=\"None\" /><authentication>\n<basicAuthentication enabled=\"true\" />\n</authentication></security></system.webServer>\n</configuration>\n",
+        )
+        .unwrap();
         let host = dir.path().join("applicationHost.config");
         std::fs::write(&host, apphost).unwrap();
         std::fs::write(
