@@ -5,8 +5,8 @@ use bytes::Bytes;
 use http_body_util::Full;
 use url::Url;
 use why401_evidence::{
-    AuthSource, Backend, DnsRecord, Given, Leg, NegotiateRecord, ProbeEvidence, ReachFailure,
-    ReachKind, RedirectHop, RequestRecord, ResponseRecord, SentAuth, SpnCandidate,
+    AuthSource, Backend, DnsRecord, Given, KdcExchange, Leg, NegotiateRecord, ProbeEvidence,
+    ReachFailure, ReachKind, RedirectHop, RequestRecord, ResponseRecord, SentAuth, SpnCandidate,
 };
 use why401_wire::digest::{DigestChallenge, RequestFacts};
 
@@ -155,7 +155,9 @@ impl<'a> Probe<'a> {
         }
         let conf = crate::kerberos::Krb5Conf::load();
         let realm = if self.spec.kerberos.from_cache {
-            let tickets = crate::kerberos::read_cache(&conf, crate::kerberos::now());
+            let ccname = std::env::var("KRB5CCNAME").ok();
+            let tickets =
+                crate::kerberos::read_cache(&conf, ccname.as_deref(), crate::kerberos::now());
             let client_realm = tickets
                 .record
                 .principal
@@ -449,21 +451,16 @@ impl<'a> Probe<'a> {
         // each one that differs (a TGS exchange each: cheap, and the proof of an alias problem).
         let mut candidates = self.spn_candidates();
         let log = w.kdc.exchanges();
-        let asked_unknown = log.iter().any(|k| {
-            k.error_code == Some(7)
-                && k.service
-                    .as_deref()
-                    .is_some_and(|s| s.split('@').next() == Some(spn.as_str()))
-        });
-        let asked_known = log.iter().any(|k| {
-            k.reply == "TGS-REP"
-                && k.service
-                    .as_deref()
-                    .is_some_and(|s| s.split('@').next() == Some(spn.as_str()))
-        }) || w
-            .tickets()
-            .and_then(|t| t.service.as_ref())
-            .is_some_and(|c| c.server.name() == spn);
+        let for_spn = |k: &KdcExchange| {
+            k.service
+                .as_deref()
+                .is_some_and(|s| s.split('@').next() == Some(spn.as_str()))
+        };
+        let asked_unknown = log.iter().any(|k| k.error_code == Some(7) && for_spn(k));
+        let asked_known = log.iter().any(|k| k.reply == "TGS-REP" && for_spn(k))
+            || w.tickets()
+                .and_then(|t| t.service.as_ref())
+                .is_some_and(|c| c.server.name() == spn);
         let mut checked: Vec<(String, Option<bool>)> = Vec::new();
         for c in &mut candidates {
             if c.spn == spn {

@@ -214,12 +214,13 @@ pub async fn locate(
     ))
 }
 
-/// The credential cache MIT would use: `KRB5CCNAME`, else `default_ccache_name`, else
-/// `/tmp/krb5cc_UID`. Only `FILE:` caches (and `DIR:` collections' primary) are readable here.
-pub fn cache_path(conf: &Krb5Conf) -> Result<(PathBuf, String), String> {
+/// The credential cache MIT would use: `ccname` (the value of `KRB5CCNAME`), else
+/// `default_ccache_name`, else `/tmp/krb5cc_UID`. Only `FILE:` caches (and `DIR:` collections'
+/// primary) are readable here.
+pub fn cache_path(conf: &Krb5Conf, ccname: Option<&str>) -> Result<(PathBuf, String), String> {
     let uid = uid();
-    let (name, from) = match std::env::var("KRB5CCNAME") {
-        Ok(n) if !n.is_empty() => (n, "KRB5CCNAME"),
+    let (name, from) = match ccname {
+        Some(n) if !n.is_empty() => (n.to_string(), "KRB5CCNAME"),
         _ => match &conf.default_ccache_name {
             Some(n) => (n.clone(), "default_ccache_name"),
             None => (format!("FILE:/tmp/krb5cc_{uid}"), "MIT's default"),
@@ -288,10 +289,11 @@ pub struct CachedTickets {
     pub services: Vec<Credential>,
 }
 
-/// Reads the cache and says what is wrong with it, plainly, in the record's `problem`.
-pub fn read_cache(conf: &Krb5Conf, at: Now) -> CachedTickets {
+/// Reads the cache ([`cache_path`]) and says what is wrong with it, plainly, in the record's
+/// `problem`.
+pub fn read_cache(conf: &Krb5Conf, ccname: Option<&str>, at: Now) -> CachedTickets {
     let mut record = TicketCacheRecord::default();
-    let (path, from) = match cache_path(conf) {
+    let (path, from) = match cache_path(conf, ccname) {
         Ok(p) => p,
         Err(why) => {
             record.problem = Some(why);
@@ -533,19 +535,20 @@ mod tests {
             default_ccache_name: Some("FILE:/nonexistent/why401-cc".into()),
             ..Krb5Conf::default()
         };
-        // KRB5CCNAME from the environment would win; only judge when it is unset.
-        if std::env::var_os("KRB5CCNAME").is_none() {
-            let t = read_cache(&conf, now());
-            assert!(t.tgt.is_none());
-            let p = t.record.problem.unwrap();
-            assert!(p.contains("run kinit"), "{p}");
-        }
+        let t = read_cache(&conf, None, now());
+        assert!(t.tgt.is_none());
+        let p = t.record.problem.unwrap();
+        assert!(p.contains("run kinit"), "{p}");
+        // KRB5CCNAME wins over the configuration; a cache type why401 cannot read is named.
+        let (path, from) = cache_path(&conf, Some("FILE:/tmp/other-cc")).unwrap();
+        assert_eq!(
+            (path, from.as_str()),
+            (PathBuf::from("/tmp/other-cc"), "KRB5CCNAME")
+        );
         let kc = Krb5Conf {
             default_ccache_name: Some("KEYRING:persistent:%{uid}".into()),
             ..Krb5Conf::default()
         };
-        if std::env::var_os("KRB5CCNAME").is_none() {
-            assert!(cache_path(&kc).unwrap_err().contains("FILE:"));
-        }
+        assert!(cache_path(&kc, None).unwrap_err().contains("FILE:"));
     }
 }
