@@ -12,14 +12,7 @@ use crate::style::{self, paint};
 pub fn findings(list: &[Finding], root_cause: bool, opts: Options) -> String {
     let mut out = String::new();
     for (i, f) in list.iter().enumerate() {
-        let label = style::severity_label(f.severity);
-        let _ = writeln!(
-            out,
-            "{}{} {}",
-            paint(style::severity(f.severity), &format!("{label}[{}]", f.id)),
-            paint(style::BOLD, ":"),
-            paint(style::BOLD, &f.title)
-        );
+        headline(&mut out, f);
         if i == 0 && root_cause && list.len() > 1 {
             let _ = writeln!(
                 out,
@@ -34,24 +27,40 @@ pub fn findings(list: &[Finding], root_cause: bool, opts: Options) -> String {
                 let _ = writeln!(out, "  {} {line}", paint(style::ACCENT, bar));
             }
         }
-        for (n, step) in f.fix.iter().enumerate() {
-            let prefix = if f.fix.len() > 1 {
-                format!("{}. ", n + 1)
-            } else {
-                String::new()
-            };
-            let lines = wrap(&format!("{prefix}{step}"), opts.width.saturating_sub(10));
-            for (j, line) in lines.iter().enumerate() {
-                if j == 0 {
-                    let _ = writeln!(out, "  {} {line}", paint(style::HELP, "= help:"));
-                } else {
-                    let _ = writeln!(out, "          {line}");
-                }
-            }
-        }
+        help(&mut out, &f.fix, "  ", opts.width.saturating_sub(10));
         out.push('\n');
     }
     out
+}
+
+/// `error[id]: title`, the first line of a finding wherever it is shown.
+pub(crate) fn headline(out: &mut String, f: &Finding) {
+    let label = style::severity_label(f.severity);
+    let _ = writeln!(
+        out,
+        "{}{} {}",
+        paint(style::severity(f.severity), &format!("{label}[{}]", f.id)),
+        paint(style::BOLD, ":"),
+        paint(style::BOLD, &f.title)
+    );
+}
+
+/// The fix steps as `= help:` lines (numbered when there are several), wrapped at `width`.
+pub(crate) fn help(out: &mut String, fix: &[String], indent: &str, width: usize) {
+    for (n, step) in fix.iter().enumerate() {
+        let prefix = if fix.len() > 1 {
+            format!("{}. ", n + 1)
+        } else {
+            String::new()
+        };
+        for (j, line) in wrap(&format!("{prefix}{step}"), width).iter().enumerate() {
+            if j == 0 {
+                let _ = writeln!(out, "{indent}{} {line}", paint(style::HELP, "= help:"));
+            } else {
+                let _ = writeln!(out, "{indent}        {line}");
+            }
+        }
+    }
 }
 
 pub(crate) fn wrap(text: &str, width: usize) -> Vec<String> {

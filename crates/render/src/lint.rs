@@ -7,24 +7,14 @@ use why401_catalogue::Severity;
 use why401_lint::{LintReport, Location};
 
 use crate::Options;
-use crate::findings::wrap;
+use crate::findings::{headline, help, wrap};
 use crate::style::{self, paint};
 
 /// The report as text.
 pub fn lint(report: &LintReport, opts: Options) -> String {
     let mut out = String::new();
     for f in &report.findings {
-        let label = style::severity_label(f.finding.severity);
-        let _ = writeln!(
-            out,
-            "{}{} {}",
-            paint(
-                style::severity(f.finding.severity),
-                &format!("{label}[{}]", f.finding.id)
-            ),
-            paint(style::BOLD, ":"),
-            paint(style::BOLD, &f.finding.title)
-        );
+        headline(&mut out, &f.finding);
         if let Some(at) = &f.at {
             snippet(&mut out, at, style::severity(f.finding.severity));
         }
@@ -45,20 +35,12 @@ pub fn lint(report: &LintReport, opts: Options) -> String {
                 also.quote.trim()
             );
         }
-        for (n, step) in f.finding.fix.iter().enumerate() {
-            let prefix = if f.finding.fix.len() > 1 {
-                format!("{}. ", n + 1)
-            } else {
-                String::new()
-            };
-            for (j, line) in wrap(&format!("{prefix}{step}"), opts.width.saturating_sub(12))
-                .iter()
-                .enumerate()
-            {
-                let head = if j == 0 { "= help:" } else { "       " };
-                let _ = writeln!(out, "   {} {line}", paint(style::HELP, head));
-            }
-        }
+        help(
+            &mut out,
+            &f.finding.fix,
+            "   ",
+            opts.width.saturating_sub(12),
+        );
         out.push('\n');
     }
     for n in report.notes.iter().take(3) {
