@@ -74,6 +74,12 @@ apache_head() {
   done
 }
 
+# A lint fixture with its placeholders filled in: SRC DST PORT DIR WWW (@PORT@, @DIR@: where the
+# user files are, @WWW@: the document root copy).
+lint_fixture() {
+  sed "s|@WWW@|$5|g; s|@DIR@|$4|g; s|@PORT@|$3|g" "$1" > "$2"
+}
+
 peers_start() {
   local dir=$1
   mkdir -p "$dir/www/basic" "$dir/www/digest" "$dir/nginx-tmp"
@@ -136,7 +142,7 @@ EOF
   # rule predicts and its absence once fixed.
   local lint_bad_port; lint_bad_port=$(peers_free_port)
   local lint_good_port; lint_good_port=$(peers_free_port)
-  local lint_src; lint_src="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/crates/why401/tests/fixtures/lint/nginx"
+  local lint_fixtures; lint_fixtures="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/crates/why401/tests/fixtures/lint"
   mkdir -p "$dir/lint" "$dir/www/nofile" "$dir/www/open"
   echo ok > "$dir/www/nofile/index.html"
   echo ok > "$dir/www/open/index.html"
@@ -144,8 +150,8 @@ EOF
   chmod 644 "$dir/www/nofile/index.html" "$dir/www/open/index.html"
   openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -days 2 \
     -keyout "$dir/lint/key.pem" -out "$dir/lint/cert.pem" >/dev/null 2>&1
-  sed "s|@DIR@|$dir|g; s|@PORT@|$lint_bad_port|g" "$lint_src/bad.conf" > "$dir/lint/bad.conf"
-  sed "s|@DIR@|$dir|g; s|@PORT@|$lint_good_port|g" "$lint_src/good.conf" > "$dir/lint/good.conf"
+  lint_fixture "$lint_fixtures/nginx/bad.conf" "$dir/lint/bad.conf" "$lint_bad_port" "$dir" ""
+  lint_fixture "$lint_fixtures/nginx/good.conf" "$dir/lint/good.conf" "$lint_good_port" "$dir" ""
   cat > "$dir/lint/nginx.conf" <<EOF
 worker_processes 1;
 pid $dir/lint/nginx.pid;
@@ -175,14 +181,12 @@ EOF
   # files included).
   local lint_apache_bad; lint_apache_bad=$(peers_free_port)
   local lint_apache_good; lint_apache_good=$(peers_free_port)
-  local apache_src; apache_src="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/crates/why401/tests/fixtures/lint/apache"
+  local www="$dir/lint/apache/www"
   mkdir -p "$dir/lint/apache"
-  cp -r "$apache_src/www" "$dir/lint/apache/www"
-  find "$dir/lint/apache/www" -name .htaccess -exec sed -i "s|@DIR@|$dir|g" {} +
-  sed "s|@WWW@|$dir/lint/apache/www|g; s|@DIR@|$dir|g; s|@PORT@|$lint_apache_bad|g" \
-    "$apache_src/bad.conf" > "$dir/lint/apache/bad.conf"
-  sed "s|@WWW@|$dir/lint/apache/www|g; s|@DIR@|$dir|g; s|@PORT@|$lint_apache_good|g" \
-    "$apache_src/good.conf" > "$dir/lint/apache/good.conf"
+  cp -r "$lint_fixtures/apache/www" "$www"
+  find "$www" -name .htaccess -exec sed -i "s|@DIR@|$dir|g" {} +
+  lint_fixture "$lint_fixtures/apache/bad.conf" "$dir/lint/apache/bad.conf" "$lint_apache_bad" "$dir" "$www"
+  lint_fixture "$lint_fixtures/apache/good.conf" "$dir/lint/apache/good.conf" "$lint_apache_good" "$dir" "$www"
   apache_head "$dir/lint/apache" "$dir/lint/apache/error.log" mpm_event authn_core authn_file \
     authz_core authz_user authz_host access_compat auth_basic auth_digest dir socache_shmcb ssl \
     > "$dir/lint/apache/apache.conf"
