@@ -138,10 +138,7 @@ impl TicketLeg {
     /// The exchange is recorded as a comparison, not as the attempt.
     pub fn spn_known(&self, kdc: &Kdc, spn: &str) -> Option<bool> {
         let tgt = self.cache.tgt.as_ref()?;
-        let compare = Kdc {
-            comparison: true,
-            ..kdc.clone()
-        };
+        let compare = kdc.for_comparison();
         match kerberos::tgs(
             &compare,
             self.urls(),

@@ -239,10 +239,7 @@ impl<'a> Probe<'a> {
         let kdc = self.kdc_override();
         let mut ctx =
             WindowsContext::new(crate::spec::Scheme::Negotiate, creds, spn, kdc.as_deref()).ok()?;
-        ctx.kdc = crate::kdc::Kdc {
-            comparison: true,
-            ..log.clone()
-        };
+        ctx.kdc = log.for_comparison();
         let worked = ctx.step(None).is_ok() && ctx.mechanism() == "kerberos";
         let unknown = ctx
             .kdc
@@ -489,22 +486,25 @@ impl<'a> Probe<'a> {
         }
         self.ev.kdc.extend(w.kdc.exchanges());
         let kdc_failure =
-            crate::kerberos::last_failure(&log).map(|k| match (k.error_code, &k.unanswered) {
-                (Some(code), _) => format!(
-                    "the Kerberos attempt failed: the KDC answered {} with error {code}{}",
-                    k.request,
-                    k.e_text
-                        .clone()
-                        .map(|t| format!(" ({t})"))
-                        .unwrap_or_default()
-                ),
-                (None, why) => format!(
-                    "the Kerberos attempt failed: {} to {} got no reply: {}",
-                    k.request,
-                    k.kdc,
-                    why.as_deref().unwrap_or("none")
-                ),
-            });
+            log.iter()
+                .rev()
+                .find(|k| k.failed())
+                .map(|k| match (k.error_code, &k.unanswered) {
+                    (Some(code), _) => format!(
+                        "the Kerberos attempt failed: the KDC answered {} with error {code}{}",
+                        k.request,
+                        k.e_text
+                            .clone()
+                            .map(|t| format!(" ({t})"))
+                            .unwrap_or_default()
+                    ),
+                    (None, why) => format!(
+                        "the Kerberos attempt failed: {} to {} got no reply: {}",
+                        k.request,
+                        k.kdc,
+                        why.as_deref().unwrap_or("none")
+                    ),
+                });
         let fallback_reason = (mechanism == "ntlm").then(|| {
             if let Some(why) = kdc_failure {
                 return why;

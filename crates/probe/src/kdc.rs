@@ -35,6 +35,15 @@ impl Kdc {
         }
     }
 
+    /// The same link and log, its exchanges marked as comparisons (another SPN form asked only
+    /// to compare, never the cause of a failure).
+    pub fn for_comparison(&self) -> Kdc {
+        Kdc {
+            comparison: true,
+            ..self.clone()
+        }
+    }
+
     /// The exchanges recorded so far.
     pub fn exchanges(&self) -> Vec<KdcExchange> {
         self.log.lock().map(|l| l.clone()).unwrap_or_default()

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use why401_evidence::{KdcExchange, TicketCacheRecord, TicketRecord};
+use why401_evidence::{TicketCacheRecord, TicketRecord};
 use why401_wire::ccache;
 use why401_wire::krb5::{self, Credential, Krb5Error, Now, Principal};
 
@@ -464,11 +464,6 @@ pub fn tgs(
 
 /// The default timeout for a KDC exchange.
 pub const KDC_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// Whether the last exchange failed at the KDC (for the fallback reason).
-pub fn last_failure(log: &[KdcExchange]) -> Option<&KdcExchange> {
-    log.iter().rev().find(|k| k.failed())
-}
 
 #[cfg(test)]
 mod tests {

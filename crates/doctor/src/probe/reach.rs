@@ -65,7 +65,8 @@ pub(super) fn rules(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
     interception(ev, out);
 }
 
-fn host(ev: &ProbeEvidence) -> String {
+/// The target URL's host (the whole target when it does not parse).
+pub(super) fn host(ev: &ProbeEvidence) -> String {
     url::Url::parse(&ev.target)
         .ok()
         .and_then(|u| u.host_str().map(String::from))

@@ -291,7 +291,7 @@ fn human_offset(s: i64) -> String {
 /// What the SPN was built from, and what each client family would ask.
 fn spn_evidence(ev: &ProbeEvidence, mut f: Finding) -> Finding {
     let Some(n) = &ev.negotiate else { return f };
-    let host = url_host(&ev.target);
+    let host = super::reach::host(ev);
     f = f.evidence(format!(
         "SPN asked: {} (rule: {}); URL host: {host}",
         n.spn, n.spn_rule
@@ -319,19 +319,6 @@ fn spn_evidence(ev: &ProbeEvidence, mut f: Finding) -> Finding {
     f.evidence(
         "Windows clients then fall back to NTLM without a word (or fail where NTLM is disabled)",
     )
-}
-
-fn url_host(target: &str) -> String {
-    let authority = target
-        .split_once("://")
-        .map_or(target, |(_, r)| r)
-        .split(['/', '?', '#'])
-        .next()
-        .unwrap_or_default();
-    authority
-        .rsplit_once('@')
-        .map_or(authority, |(_, h)| h)
-        .to_string()
 }
 
 /// KDC_ERR_S_PRINCIPAL_UNKNOWN for the SPN asked while another way of naming the server has a
