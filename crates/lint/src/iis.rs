@@ -529,10 +529,12 @@ fn application_host(
             });
         }
     }
+    // The root <system.webServer> (read through the configuration element that holds it): the
+    // same for every application, so read once.
+    let mut base = Effective::default();
+    apply(d, root, &mut base, None, out);
     for app in &apps {
-        let mut e = Effective::default();
-        // The root <system.webServer>, read through the configuration element that holds it.
-        apply(d, root, &mut e, None, out);
+        let mut e = base.clone();
         // Locations from the least to the most specific path.
         let mut applicable: Vec<(usize, roxmltree::Node<'_, '_>)> = locations
             .iter()
