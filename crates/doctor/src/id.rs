@@ -113,6 +113,7 @@ finding_ids! {
     ANONYMOUS_IDENTITY_PASSWORD = "anonymous-identity-password",
     ANONYMOUS_WITH_WINDOWS = "anonymous-with-windows",
     APP_POOL_CREDENTIALS_MISMATCH = "app-pool-credentials-mismatch",
+    ASPNET_AUTHORIZATION_BYPASSED = "aspnet-authorization-bypassed",
     BASIC_WITHOUT_SSL = "basic-without-ssl",
     EXTENDED_PROTECTION_BEHIND_PROXY = "extended-protection-behind-proxy",
     IP_RESTRICTION_AS_401 = "ip-restriction-as-401",

@@ -582,8 +582,33 @@ fn digest_files(ctx: &mut Ctx<'_>, s: &Node, report: &mut LintReport) {
     }
 }
 
-/// Nested `<Directory>` or `<Location>` sections: a `Require` in the inner one replaces the
-/// outer one's unless `AuthMerging And|Or` says otherwise.
+/// A `<Directory>`/`<Location>` section's family (`directory`, `location`), the path it covers
+/// and whether it is a regex one (`<DirectoryMatch>`, `<Location ~ …>`): for a regex, the
+/// literal path its `^` anchor starts with (`^/admin/(a|b)` covers `/admin/`), `None` when the
+/// regex is not anchored on a literal.
+fn section_path(s: &Node) -> Option<(&'static str, String, bool)> {
+    let name = s.name.to_ascii_lowercase();
+    let (family, regex) = match name.as_str() {
+        "directory" => ("directory", s.arg(0) == "~"),
+        "location" => ("location", s.arg(0) == "~"),
+        "directorymatch" => ("directory", true),
+        "locationmatch" => ("location", true),
+        _ => return None,
+    };
+    let raw = if s.arg(0) == "~" { s.arg(1) } else { s.arg(0) };
+    if !regex {
+        return Some((family, raw.trim_end_matches('/').to_string(), false));
+    }
+    let body = raw.strip_prefix('^')?;
+    let literal: String = body
+        .chars()
+        .take_while(|c| !"\\.[]()*+?{}|$^".contains(*c))
+        .collect();
+    (!literal.is_empty()).then(|| (family, literal.trim_end_matches('/').to_string(), true))
+}
+
+/// Nested `<Directory>` or `<Location>` sections (and the regex forms, merged after them): a
+/// `Require` in the inner one replaces the outer one's unless `AuthMerging And|Or` says otherwise.
 fn authmerging(ctx: &mut Ctx<'_>, sections: &[&Node]) {
     for inner in sections {
         let Some(req) = inner.kids("Require").next() else {
@@ -592,23 +617,25 @@ fn authmerging(ctx: &mut Ctx<'_>, sections: &[&Node]) {
         if inner.kids("AuthMerging").next().is_some() {
             continue;
         }
-        let kind = inner.name.to_ascii_lowercase();
-        if kind != "directory" && kind != "location" {
+        let Some((family, path, regex)) = section_path(inner) else {
             continue;
-        }
-        let path = inner.arg(0).trim_end_matches('/');
+        };
         let outer = sections
             .iter()
             .filter(|o| !std::ptr::eq(**o, *inner))
             .find(|o| {
-                o.name.eq_ignore_ascii_case(&inner.name)
-                    && {
-                        let op = o.arg(0).trim_end_matches('/');
-                        path.starts_with(op)
-                            && path.len() > op.len()
-                            && path.as_bytes().get(op.len()) == Some(&b'/')
-                            || op.is_empty() && !path.is_empty()
-                    }
+                let Some((f, op, o_regex)) = section_path(o) else {
+                    return false;
+                };
+                // A regex section's path is only what its anchor starts with: it can be the
+                // inner one, merged later, never the outer one.
+                f == family
+                    && !o_regex
+                    && (path.starts_with(&op)
+                        && path.len() > op.len()
+                        && path.as_bytes().get(op.len()) == Some(&b'/')
+                        || op.is_empty() && !path.is_empty()
+                        || regex && path == op)
                     && o.kids("Require")
                         .any(|r| !r.arg(0).eq_ignore_ascii_case("all"))
             });
@@ -620,13 +647,17 @@ fn authmerging(ctx: &mut Ctx<'_>, sections: &[&Node]) {
                         "Require {} in <{} {}> replaces, not adds to, Require {} of <{} {}>",
                         req.args.join(" "),
                         inner.name,
-                        inner.arg(0),
+                        inner.args.join(" "),
                         outer_req.args.join(" "),
                         outer.name,
                         outer.arg(0)
                     ))
-                    .evidence("AuthMerging is Off by default: a section with its own authorization ignores its parent's")
-                    .confidence(0.8),
+                    .evidence(if regex {
+                        "AuthMerging is Off by default, and regex sections are merged after the plain ones: for the paths it matches, its authorization replaces the outer section's"
+                    } else {
+                        "AuthMerging is Off by default: a section with its own authorization ignores its parent's"
+                    })
+                    .confidence(if regex { 0.7 } else { 0.8 }),
                 req,
                 &[outer_req],
             );
@@ -792,6 +823,14 @@ fn htaccess(ctx: &mut Ctx<'_>, root: &[Node], sections: &[&Node], report: &mut L
         )
         .filter(|d| !d.contains(['*', '?', '~']))
         .collect();
+    // Apache reads the access file of every directory on the way to the file served: those
+    // below the configured ones too (a bounded walk; build and VCS folders skipped).
+    let below: Vec<String> = dirs
+        .iter()
+        .flat_map(|d| crate::folders_with(Path::new(d), &name))
+        .map(|p| p.display().to_string())
+        .collect();
+    dirs.extend(below);
     dirs.sort();
     dirs.dedup();
     for dir in dirs {
@@ -925,6 +964,18 @@ mod tests {
                 "{want:?} in {got:?}"
             );
         }
+        // A regex section is merged after the plain ones: anchored on /app/api it replaces
+        // /app's Require there; an unanchored one is not placed under any path.
+        let regex = "<Location /app>\n  AuthType Basic\n  AuthName x\n  AuthUserFile /f\n  Require valid-user\n</Location>\n<LocationMatch \"^/app/api/(v1|v2)\">\n  Require ip 10.0.0.0/8\n</LocationMatch>\n<LocationMatch \"\\.pdf$\">\n  Require ip 10.0.0.0/8\n</LocationMatch>\n";
+        let got = ids_in(dir.path(), regex);
+        assert_eq!(
+            got.iter()
+                .filter(|g| g.0 == "apache-authmerging-replaced")
+                .map(|g| g.2)
+                .collect::<Vec<_>>(),
+            vec![8],
+            "{got:?}"
+        );
         let merged = conf.replace("  Require ip 10", "  AuthMerging And\n  Require ip 10");
         let got = ids_in(dir.path(), &merged);
         assert!(
@@ -937,7 +988,8 @@ mod tests {
     fn htaccess_overrides_and_digest_files() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
-        for sub in ["none", "fileinfo", "ok"] {
+        // Folders below a <Directory> have their access files read too (none/deep/inner).
+        for sub in ["none", "fileinfo", "ok", "none/deep/inner", "ok/sub"] {
             std::fs::create_dir_all(d.join(sub)).unwrap();
             std::fs::write(
                 d.join(sub).join(".htaccess"),
@@ -966,8 +1018,8 @@ mod tests {
         );
         assert_eq!(
             got.iter().filter(|g| g.1 == ".htaccess").count(),
-            2,
-            "{got:?}"
+            3,
+            "none, fileinfo and none/deep/inner: {got:?}"
         );
         assert!(
             got.contains(&(

@@ -61,8 +61,95 @@ struct Effective {
     authorization: Vec<(usize, Rule)>,
     /// How many configuration levels have been applied (root, each location, web.config).
     level: usize,
-    /// `lockAttributes` set in applicationHost.config: (section, attribute).
-    locked_attrs: Vec<(String, String)>,
+    /// What applicationHost.config locks inside the authentication sections: (section, lock).
+    locks: Vec<(String, Lock)>,
+    /// ASP.NET's `system.web/authorization` rules in the order it reads them: the most specific
+    /// level first, then its parents'; first match wins.
+    aspnet: Vec<(usize, Rule)>,
+    /// `system.webServer/modules runAllManagedModulesForAllRequests`.
+    run_all_managed: Set<bool>,
+    /// ASP.NET's UrlAuthorization module in `system.webServer/modules`.
+    aspnet_module: Set<AspNetModule>,
+}
+
+/// How ASP.NET's UrlAuthorization module (the one that applies `system.web/authorization`) is
+/// registered.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum AspNetModule {
+    /// `preCondition="managedHandler"` (applicationHost.config's default): only requests that a
+    /// managed handler serves; static files are not.
+    ManagedOnly,
+    /// Re-added without the precondition: every request.
+    Every,
+    /// `<remove name="UrlAuthorization" />`: `system.web/authorization` is never applied.
+    Removed,
+}
+
+/// A lock on part of a section, from applicationHost.config.
+#[derive(Debug, Clone)]
+enum Lock {
+    /// `lockAttributes`.
+    Attribute(String),
+    /// `lockAllAttributesExcept`.
+    AttributesExcept(Vec<String>),
+    /// `lockElements`.
+    Element(String),
+    /// `lockAllElementsExcept`.
+    ElementsExcept(Vec<String>),
+}
+
+impl Lock {
+    /// The locks a section element declares.
+    fn read(section: roxmltree::Node<'_, '_>) -> Vec<Lock> {
+        let list = |name: &str| -> Vec<String> {
+            section
+                .attribute(name)
+                .unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .map(str::to_string)
+                .collect()
+        };
+        let mut out: Vec<Lock> = list("lockAttributes")
+            .into_iter()
+            .map(Lock::Attribute)
+            .chain(list("lockElements").into_iter().map(Lock::Element))
+            .collect();
+        if section.attribute("lockAllAttributesExcept").is_some() {
+            out.push(Lock::AttributesExcept(list("lockAllAttributesExcept")));
+        }
+        if section.attribute("lockAllElementsExcept").is_some() {
+            out.push(Lock::ElementsExcept(list("lockAllElementsExcept")));
+        }
+        out
+    }
+
+    /// What of `section` (as a web.config sets it) this lock refuses, named for the finding.
+    fn refuses(&self, section: roxmltree::Node<'_, '_>) -> Option<String> {
+        let is = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
+        // The lock attributes themselves and namespaces are not settings.
+        let attrs = || {
+            section
+                .attributes()
+                .filter(|a| !a.name().starts_with("lock") && a.namespace().is_none())
+        };
+        let elements = || section.children().filter(|c| c.is_element());
+        match self {
+            Lock::Attribute(l) => attrs()
+                .find(|a| is(a.name(), l))
+                .map(|a| format!("{}=\"{}\" (lockAttributes)", a.name(), a.value())),
+            Lock::AttributesExcept(keep) => attrs()
+                .find(|a| !keep.iter().any(|k| is(k, a.name())))
+                .map(|a| format!("{}=\"{}\" (lockAllAttributesExcept)", a.name(), a.value())),
+            Lock::Element(l) => elements()
+                .find(|c| is(c.tag_name().name(), l))
+                .map(|c| format!("<{}> (lockElements)", c.tag_name().name())),
+            Lock::ElementsExcept(keep) => elements()
+                .find(|c| !keep.iter().any(|k| is(k, c.tag_name().name())))
+                .map(|c| format!("<{}> (lockAllElementsExcept)", c.tag_name().name())),
+        }
+    }
 }
 
 /// One `<add>` of IIS URL Authorization.
@@ -118,7 +205,13 @@ impl Default for Effective {
             // applicationHost.config's default: <add accessType="Allow" users="*" />.
             authorization: Vec::new(),
             level: 0,
-            locked_attrs: Vec::new(),
+            locks: Vec::new(),
+            // The root web.config's <allow users="*" /> is last in ASP.NET's order; the rules
+            // read here come before it.
+            aspnet: Vec::new(),
+            run_all_managed: Set::default(false),
+            // applicationHost.config's default: UrlAuthorization with preCondition="managedHandler".
+            aspnet_module: Set::default(AspNetModule::ManagedOnly),
         }
     }
 }
@@ -180,29 +273,22 @@ fn apply(
         match locked {
             // applicationHost.config: remember what it locks for the levels below.
             None => {
-                for a in section
-                    .attribute("lockAttributes")
-                    .unwrap_or_default()
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|a| !a.is_empty())
-                {
-                    e.locked_attrs.push((name.to_string(), a.to_string()));
+                for lock in Lock::read(section) {
+                    e.locks.push((name.to_string(), lock));
                 }
             }
-            // A web.config: an attribute locked above is a 500.19 too.
+            // A web.config: an attribute or element locked above is a 500.19 too.
             Some(_) => {
-                if let Some(attr) = section.attributes().find(|a| {
-                    e.locked_attrs
-                        .iter()
-                        .any(|(s, l)| s == name && l.eq_ignore_ascii_case(a.name()))
-                }) {
+                if let Some(what) = e
+                    .locks
+                    .iter()
+                    .filter(|(s, _)| s == name)
+                    .find_map(|(_, l)| l.refuses(section))
+                {
                     out.push(LintFinding {
                         finding: Finding::new(FindingId::SECTION_LOCKED)
                             .title(format!(
-                                "{name} {}=\"{}\" is set in a web.config while applicationHost.config locks that attribute (lockAttributes): 500.19 for everything below",
-                                attr.name(),
-                                attr.value()
+                                "{name} {what} is set in a web.config while applicationHost.config locks it: 500.19 for everything below"
                             ))
                             .confidence(0.9),
                         at: Some(d.at(section)),
@@ -300,18 +386,11 @@ fn apply(
 /// `access` (sslFlags) and the IP restrictions that answer 401.
 fn apply_security(d: &Doc<'_>, holder: roxmltree::Node<'_, '_>, e: &mut Effective) {
     e.level += 1;
+    apply_aspnet(d, holder, e);
     let Some(sec) = descend(holder, "system.webServer/security") else {
         return;
     };
     if let Some(authz) = child(sec, "authorization") {
-        let list = |v: Option<&str>| -> Vec<String> {
-            v.unwrap_or_default()
-                .split(',')
-                .map(str::trim)
-                .filter(|x| !x.is_empty())
-                .map(str::to_string)
-                .collect()
-        };
         for c in authz.children().filter(|c| c.is_element()) {
             match c.tag_name().name() {
                 "clear" => e.authorization.clear(),
@@ -350,6 +429,70 @@ fn apply_security(d: &Doc<'_>, holder: roxmltree::Node<'_, '_>, e: &mut Effectiv
                 .is_some_and(|v| v.eq_ignore_ascii_case("Unauthorized"))
         {
             e.deny_unauthorized.push(d.at(s));
+        }
+    }
+}
+
+/// A comma-separated list attribute (`users`, `roles`, `verbs`).
+fn list(v: Option<&str>) -> Vec<String> {
+    v.unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// ASP.NET's `system.web/authorization` at this level (its rules go before the parents', as
+/// ASP.NET reads them) and whether its module runs for every request (`system.webServer/modules`).
+fn apply_aspnet(d: &Doc<'_>, holder: roxmltree::Node<'_, '_>, e: &mut Effective) {
+    if let Some(authz) = descend(holder, "system.web/authorization") {
+        let here: Vec<(usize, Rule)> = authz
+            .children()
+            .filter(|c| c.has_tag_name("allow") || c.has_tag_name("deny"))
+            .map(|c| {
+                (
+                    e.level,
+                    Rule {
+                        allow: c.has_tag_name("allow"),
+                        users: list(c.attribute("users")),
+                        roles: list(c.attribute("roles")),
+                        verbs: list(c.attribute("verbs")),
+                        at: d.at(c),
+                    },
+                )
+            })
+            .collect();
+        e.aspnet.splice(0..0, here);
+    }
+    if let Some(modules) = descend(holder, "system.webServer/modules") {
+        if let Some(v) = modules.attribute("runAllManagedModulesForAllRequests") {
+            e.run_all_managed = Set {
+                value: truthy(v),
+                at: Some(d.at(modules)),
+            };
+        }
+        for c in modules.children().filter(|c| c.is_element()) {
+            let name = c.attribute("name").unwrap_or_default();
+            if !name.eq_ignore_ascii_case("UrlAuthorization") && !c.has_tag_name("clear") {
+                continue;
+            }
+            let value = match c.tag_name().name() {
+                "add"
+                    if c.attribute("preCondition")
+                        .unwrap_or_default()
+                        .contains("managedHandler") =>
+                {
+                    AspNetModule::ManagedOnly
+                }
+                "add" => AspNetModule::Every,
+                "remove" | "clear" => AspNetModule::Removed,
+                _ => continue,
+            };
+            e.aspnet_module = Set {
+                value,
+                at: Some(d.at(c)),
+            };
         }
     }
 }
@@ -404,12 +547,30 @@ pub(crate) fn lint(
         let mut e = Effective::default();
         let locked = |_: &str| true;
         apply(&d, root, &mut e, Some(&locked), &mut out);
-        for f in &mut out {
+        rules(&d, &e, None, &HashMap::new(), &mut out);
+        // Its <location path=…> elements, each judged at its path.
+        for l in root.children().filter(|c| c.has_tag_name("location")) {
+            let mut here = e.clone();
+            apply(&d, l, &mut here, Some(&locked), &mut out);
+            let app = App {
+                path: l.attribute("path").unwrap_or(".").to_string(),
+                pool: None,
+                physical: None,
+                vdirs: Vec::new(),
+                https: false,
+                http: false,
+                at: d.at(l),
+            };
+            rules(&d, &here, Some(&app), &HashMap::new(), &mut out);
+        }
+        for f in out
+            .iter_mut()
+            .filter(|f| f.finding.id == FindingId::SECTION_LOCKED.as_str())
+        {
             f.finding
                 .title
                 .push_str(" — unless applicationHost.config unlocks it");
         }
-        rules(&d, &e, None, &HashMap::new(), &mut out);
     }
     dedupe(&mut out);
     report.findings.extend(out);
@@ -574,46 +735,48 @@ fn application_host(
             continue;
         };
         // The web.config at the application's physical path, then those of its folders, each
-        // over its parents (IIS's hierarchy), judged at its own URL path.
-        let located = web_config(&dir.join("web.config"), &mut e, &is_locked, out, report);
+        // over its parents (IIS's hierarchy), judged at its own URL path. A parent's
+        // <location path=…> applies at that path and below, before the folder's own web.config.
+        let before = e.clone();
+        let root_config = dir.join("web.config");
+        let located = web_config(&root_config, &mut e, "", &is_locked, out, report);
         rules(d, &e, Some(app), &pools, out);
         for (path, here) in located {
             rules(d, &here, Some(&app.below(&path)), &pools, out);
         }
         // Virtual directories: their own folder's web.config, at their URL path.
         for (vpath, vphys) in app.vdirs.iter().filter(|(_, f)| !f.contains('%')) {
-            let mut here = e.clone();
-            web_config(
-                &Path::new(vphys).join("web.config"),
-                &mut here,
-                &is_locked,
-                out,
-                report,
-            );
+            let mut here = before.clone();
+            let vrel = vpath.trim_matches('/');
+            web_config(&root_config, &mut here, vrel, &is_locked, out, report);
+            let vconfig = Path::new(vphys).join("web.config");
+            web_config(&vconfig, &mut here, "", &is_locked, out, report);
             rules(d, &here, Some(&app.below(vpath)), &pools, out);
         }
-        for sub in sub_configs(dir) {
+        for sub in crate::folders_with(dir, "web.config") {
             let rel = sub
-                .parent()
-                .and_then(|p| p.strip_prefix(dir).ok())
-                .map(Path::to_path_buf)
+                .strip_prefix(dir)
+                .ok()
+                .map(|p| p.to_string_lossy().replace('\\', "/"))
                 .unwrap_or_default();
-            let mut here = e.clone();
+            let mut here = before.clone();
+            web_config(&root_config, &mut here, &rel, &is_locked, out, report);
             let mut walked = dir.to_path_buf();
             let mut located = Vec::new();
-            for part in rel.components() {
+            let parts: Vec<&str> = rel.split('/').filter(|p| !p.is_empty()).collect();
+            for (i, part) in parts.iter().enumerate() {
                 walked.push(part);
-                // Each folder's own <location>s are judged below it; the parents' only apply
-                // deeper and are left out here.
+                let deeper = parts[i + 1..].join("/");
                 located = web_config(
                     &walked.join("web.config"),
                     &mut here,
+                    &deeper,
                     &is_locked,
                     out,
                     report,
                 );
             }
-            let folder = app.below(&rel.to_string_lossy().replace('\\', "/"));
+            let folder = app.below(&rel);
             rules(d, &here, Some(&folder), &pools, out);
             for (path, below) in located {
                 rules(d, &below, Some(&folder.below(&path)), &pools, out);
@@ -637,48 +800,14 @@ impl App {
     }
 }
 
-/// The web.config files in the folders below `dir` (not `dir`'s own), bounded: build output and
-/// packages skipped.
-fn sub_configs(dir: &Path) -> Vec<std::path::PathBuf> {
-    fn walk(d: &Path, depth: usize, out: &mut Vec<std::path::PathBuf>) {
-        if depth > 6 || out.len() > 200 {
-            return;
-        }
-        let Ok(entries) = std::fs::read_dir(d) else {
-            return;
-        };
-        let mut dirs: Vec<std::path::PathBuf> = entries
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.is_dir())
-            .filter(|p| {
-                let n = p
-                    .file_name()
-                    .and_then(|n| n.to_str())
-                    .unwrap_or_default()
-                    .to_ascii_lowercase();
-                !matches!(n.as_str(), "bin" | "obj" | "node_modules" | ".git")
-            })
-            .collect();
-        dirs.sort();
-        for sub in dirs {
-            let w = sub.join("web.config");
-            if w.is_file() {
-                out.push(w);
-            }
-            walk(&sub, depth + 1, out);
-        }
-    }
-    let mut out = Vec::new();
-    walk(dir, 0, &mut out);
-    out
-}
-
-/// Reads one web.config (when there is one) and applies it over `e`; returns what each of its
-/// `<location path=…>` elements makes of it, with the path.
+/// Reads one web.config (when there is one) and applies it over `e`, with its
+/// `<location path=…>` elements that cover `deeper` (the folder judged, relative to this one;
+/// less specific first). When `deeper` is empty, returns what each of its locations makes of
+/// it, with the path.
 fn web_config(
     path: &Path,
     e: &mut Effective,
+    deeper: &str,
     is_locked: &dyn Fn(&str) -> bool,
     out: &mut Vec<LintFinding>,
     report: &mut LintReport,
@@ -700,8 +829,26 @@ fn web_config(
             let wd = Doc { src: &src, doc };
             let root = wd.doc.root_element();
             apply(&wd, root, e, Some(is_locked), out);
-            root.children()
-                .filter(|c| c.has_tag_name("location"))
+            let locations = root.children().filter(|c| c.has_tag_name("location"));
+            if !deeper.is_empty() {
+                let mut covering: Vec<(usize, roxmltree::Node<'_, '_>)> = locations
+                    .filter_map(|l| {
+                        let p = l.attribute("path").unwrap_or_default().trim_matches('/');
+                        let covers = !p.is_empty()
+                            && (deeper.eq_ignore_ascii_case(p)
+                                || deeper
+                                    .to_ascii_lowercase()
+                                    .starts_with(&format!("{}/", p.to_ascii_lowercase())));
+                        covers.then_some((p.len(), l))
+                    })
+                    .collect();
+                covering.sort_by_key(|(len, _)| *len);
+                for (_, l) in covering {
+                    apply(&wd, l, e, Some(is_locked), out);
+                }
+                return Vec::new();
+            }
+            locations
                 .map(|l| {
                     let mut here = e.clone();
                     apply(&wd, l, &mut here, Some(is_locked), out);
@@ -892,6 +1039,90 @@ fn rules(
             also: vec![deny.at.clone()],
         });
     }
+    aspnet_rules(e, &where_, out);
+}
+
+/// Who a rule names, for titles.
+fn who(r: &Rule) -> String {
+    let users = match r.users.as_slice() {
+        [] => String::new(),
+        [u] if u == "*" => "everyone".into(),
+        [u] if u == "?" => "anonymous users".into(),
+        u => format!("users {}", u.join(",")),
+    };
+    match (users.is_empty(), r.roles.is_empty()) {
+        (false, true) => users,
+        (true, _) => format!("roles {}", r.roles.join(",")),
+        (false, false) => format!("{users} and roles {}", r.roles.join(",")),
+    }
+}
+
+/// ASP.NET's `system.web/authorization`: rules it never reaches (first match wins, in the order
+/// written), and rules that do not protect what they seem to (static files, a removed module).
+fn aspnet_rules(e: &Effective, where_: &str, out: &mut Vec<LintFinding>) {
+    for (i, (level, rule)) in e.aspnet.iter().enumerate() {
+        // Only an earlier rule of the same level: a child level's rules coming first is how
+        // ASP.NET lets a folder open what its parent closed, on purpose.
+        let Some((_, first)) = e.aspnet[..i]
+            .iter()
+            .find(|(l, r)| l == level && r.allow != rule.allow && r.covers(rule))
+        else {
+            continue;
+        };
+        let (what, then) = if rule.allow {
+            ("<allow", "they get 401 (anonymous) or 403")
+        } else {
+            ("<deny", "they are let in")
+        };
+        out.push(LintFinding {
+            finding: Finding::new(FindingId::URL_AUTHORIZATION_SHADOWED)
+                .title(format!(
+                    "ASP.NET never reaches {what}> for {}: the <{}> for {} written before it matches first, and {then}",
+                    who(rule),
+                    if first.allow { "allow" } else { "deny" },
+                    who(first),
+                ))
+                .evidence("system.web/authorization reads rules in order, first match wins; IIS URL Authorization (system.webServer/security/authorization) would apply Deny rules first and read the same list differently")
+                .confidence(0.85),
+            at: Some(rule.at.clone()),
+            also: vec![first.at.clone()],
+        });
+    }
+    let Some((_, deny)) = e.aspnet.iter().find(|(_, r)| !r.allow) else {
+        return;
+    };
+    let iis_denies = e.authorization.iter().any(|(_, r)| !r.allow);
+    let module = e.aspnet_module.value;
+    let (title, confidence, also) = match module {
+        AspNetModule::Removed => (
+            format!(
+                "system.web/authorization denies {}{where_}, but the UrlAuthorization module is removed: the rule is never applied",
+                who(deny)
+            ),
+            0.9,
+            e.aspnet_module.at.clone(),
+        ),
+        AspNetModule::ManagedOnly if !e.run_all_managed.value && !iis_denies => (
+            format!(
+                "system.web/authorization denies {}{where_}, but only requests served by ASP.NET see it: static files (.html, .pdf, images) are served to anyone",
+                who(deny)
+            ),
+            0.7,
+            e.aspnet_module
+                .at
+                .clone()
+                .or_else(|| e.run_all_managed.at.clone()),
+        ),
+        _ => return,
+    };
+    out.push(LintFinding {
+        finding: Finding::new(FindingId::ASPNET_AUTHORIZATION_BYPASSED)
+            .title(title)
+            .evidence("in the integrated pipeline ASP.NET's UrlAuthorization module has preCondition=\"managedHandler\" (applicationHost.config): IIS's StaticFileHandler serves without it")
+            .confidence(confidence),
+        at: Some(deny.at.clone()),
+        also: also.into_iter().collect(),
+    });
 }
 
 #[cfg(test)]
@@ -1005,6 +1236,134 @@ mod tests {
         let got = ids("web.config", &narrow);
         assert!(
             !got.iter().any(|g| g.0 == "url-authorization-shadowed"),
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn aspnet_authorization_read_in_order_and_its_reach() {
+        let xml = concat!(
+            "<configuration>\n<system.web><authorization>\n",
+            "<allow users=\"*\" />\n",
+            "<deny users=\"?\" />\n",
+            "</authorization></system.web>\n",
+            "<location path=\"private\"><system.web><authorization><deny users=\"?\" /></authorization></system.web></location>\n",
+            "</configuration>\n",
+        );
+        let got = ids("web.config", xml);
+        // The Deny after <allow users="*"> is never reached: anonymous users are let in.
+        assert!(
+            got.contains(&("url-authorization-shadowed".into(), 4)),
+            "{got:?}"
+        );
+        // The location's Deny is reached, but static files never meet it.
+        assert!(
+            got.contains(&("aspnet-authorization-bypassed".into(), 6)),
+            "{got:?}"
+        );
+        // A child level's rules coming first is ASP.NET's design, not a dead rule.
+        assert!(
+            !got.contains(&("url-authorization-shadowed".into(), 6)),
+            "{got:?}"
+        );
+        // The module made to run for every request: the rules do reach static files.
+        let all = xml.replace(
+            "<location",
+            "<system.webServer><modules><remove name=\"UrlAuthorization\" /><add name=\"UrlAuthorization\" type=\"System.Web.Security.UrlAuthorizationModule\" preCondition=\"\" /></modules></system.webServer>\n<location",
+        );
+        assert!(
+            !ids("web.config", &all)
+                .iter()
+                .any(|g| g.0 == "aspnet-authorization-bypassed"),
+        );
+        // Removed: never applied at all.
+        let removed = xml.replace(
+            "<location",
+            "<system.webServer><modules><remove name=\"UrlAuthorization\" /></modules></system.webServer>\n<location",
+        );
+        let f = lint_inputs(&[Input::text("web.config", removed)]);
+        let f = f
+            .findings
+            .iter()
+            .find(|f| f.finding.id == "aspnet-authorization-bypassed")
+            .expect("the removed module is a finding");
+        assert!(f.finding.title.contains("removed"), "{}", f.finding.title);
+    }
+
+    #[test]
+    fn locked_elements_and_locations_over_folders_below() {
+        let dir = tempfile::tempdir().unwrap();
+        let site = dir.path().join("site");
+        std::fs::create_dir_all(site.join("docs").join("sub")).unwrap();
+        let apphost = format!(
+            concat!(
+                "<configuration>\n",
+                "  <system.applicationHost><sites><site name=\"S\" id=\"1\"><bindings><binding protocol=\"https\" bindingInformation=\"*:443:\" /></bindings><application path=\"/\"><virtualDirectory path=\"/\" physicalPath=\"{}\" /></application></site></sites></system.applicationHost>\n",
+                "  <location path=\"S\" overrideMode=\"Allow\"><system.webServer><security><authentication>\n",
+                "    <windowsAuthentication enabled=\"true\" lockAllAttributesExcept=\"enabled\" lockElements=\"providers\" />\n",
+                "  </authentication></security></system.webServer></location>\n",
+                "</configuration>\n",
+            ),
+            site.display(),
+        );
+        let host = dir.path().join("applicationHost.config");
+        std::fs::write(&host, apphost).unwrap();
+        std::fs::write(
+            site.join("web.config"),
+            concat!(
+                "<configuration>\n",
+                "<system.webServer><security><authentication><windowsAuthentication enabled=\"true\" useAppPoolCredentials=\"true\" /></authentication></security></system.webServer>\n",
+                "<location path=\"docs\"><system.webServer><security><authorization><add accessType=\"Deny\" users=\"*\" /></authorization></security></system.webServer></location>\n",
+                "</configuration>\n",
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            site.join("docs").join("web.config"),
+            "<configuration>\n<system.webServer><security><authentication><windowsAuthentication><providers><clear /><add value=\"Negotiate\" /></providers></windowsAuthentication></authentication></security></system.webServer>\n</configuration>\n",
+        )
+        .unwrap();
+        std::fs::write(
+            site.join("docs").join("sub").join("web.config"),
+            "<configuration>\n<system.webServer><security><authorization>\n<add accessType=\"Allow\" users=\"CORP\\bob\" />\n</authorization></security></system.webServer>\n</configuration>\n",
+        )
+        .unwrap();
+        let r = lint_inputs(&[Input::path(host.display().to_string())]);
+        let got: Vec<(String, String, usize, String)> = r
+            .findings
+            .iter()
+            .map(|f| {
+                let at = f.at.as_ref().unwrap();
+                let rel = at.file.replace(&dir.path().display().to_string(), "");
+                (f.finding.id.clone(), rel, at.line, f.finding.title.clone())
+            })
+            .collect();
+        let has = |id: &str, file: &str, line: usize, says: &str| {
+            got.iter()
+                .any(|g| g.0 == id && g.1 == file && g.2 == line && g.3.contains(says))
+        };
+        assert!(
+            has(
+                "section-locked",
+                "/site/web.config",
+                2,
+                "lockAllAttributesExcept"
+            ),
+            "{got:?}"
+        );
+        assert!(
+            has("section-locked", "/site/docs/web.config", 2, "lockElements"),
+            "{got:?}"
+        );
+        // The root web.config's <location path="docs"> reaches docs/sub: its Deny for everyone
+        // comes first there, so sub's Allow for bob is dead.
+        assert!(
+            has(
+                "url-authorization-shadowed",
+                "/site/docs/sub/web.config",
+                3,
+                "bob"
+            ),
             "{got:?}"
         );
     }

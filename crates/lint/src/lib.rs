@@ -251,6 +251,43 @@ pub(crate) fn code_lines(text: &str, max: usize) -> Vec<&str> {
         .collect()
 }
 
+/// The folders below `dir` (not `dir` itself) that hold a file named `name` (IIS's web.config,
+/// Apache's .htaccess), in path order; bounded (six levels, 200 folders) and skipping build
+/// output, packages and version control, where no server configuration lives.
+pub(crate) fn folders_with(dir: &Path, name: &str) -> Vec<PathBuf> {
+    fn walk(d: &Path, name: &str, depth: usize, out: &mut Vec<PathBuf>) {
+        if depth > 6 || out.len() >= 200 {
+            return;
+        }
+        let Ok(entries) = std::fs::read_dir(d) else {
+            return;
+        };
+        let mut dirs: Vec<PathBuf> = entries
+            .flatten()
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+            .map(|e| e.path())
+            .filter(|p| {
+                let n = p
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or_default()
+                    .to_ascii_lowercase();
+                !matches!(n.as_str(), "bin" | "obj" | "node_modules" | ".git" | ".svn")
+            })
+            .collect();
+        dirs.sort();
+        for sub in dirs {
+            if sub.join(name).is_file() && out.len() < 200 {
+                out.push(sub.clone());
+            }
+            walk(&sub, name, depth + 1, out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, name, 0, &mut out);
+    out
+}
+
 /// Reads a file as text; a non-UTF-8 byte is replaced and said.
 pub(crate) fn read_text(path: &Path) -> Result<(String, bool), String> {
     let bytes = std::fs::read(path).map_err(|e| e.to_string())?;

@@ -968,15 +968,18 @@ impl<'a> Rules<'a> {
         });
         for t in targets {
             let uri = t.arg(0);
-            let mut hit: Option<&Node> = None;
-            find_all(server, &mut |n| {
-                if hit.is_none() && n.name == "location" && location_matches(n, uri) {
-                    hit = n.kids("return").find(|r| {
-                        r.arg(0)
-                            .parse::<u16>()
-                            .is_ok_and(|c| matches!(c, 301 | 302 | 303 | 307 | 308))
-                    });
-                }
+            let path = uri.split('?').next().unwrap_or(uri);
+            let hit = select_location(&server.children, path).and_then(|l| {
+                l.kids("return").find(|r| match r.args.as_slice() {
+                    [code, ..] if code.parse::<u16>().is_ok() => {
+                        matches!(code.parse::<u16>(), Ok(301 | 302 | 303 | 307 | 308))
+                    }
+                    // `return URL`: a 302.
+                    [url] => ["http://", "https://", "$scheme"]
+                        .iter()
+                        .any(|s| url.starts_with(s)),
+                    _ => false,
+                })
             });
             if let Some(r) = hit {
                 self.push(
@@ -1002,13 +1005,57 @@ fn find_all<'a>(n: &'a Node, f: &mut impl FnMut(&'a Node)) {
     }
 }
 
-/// Whether a prefix or exact `location` matches `uri` (regex locations are not evaluated).
-fn location_matches(loc: &Node, uri: &str) -> bool {
-    match loc.args.as_slice() {
-        [op, p] if op == "=" => p == uri,
-        [op, p] if op == "^~" => uri.starts_with(p.as_str()),
-        [p] => uri.starts_with(p.as_str()),
+/// The location nginx picks for `uri` among `nodes` (a server's or a location's children), as
+/// `ngx_http_core_find_location` does: an exact `=` match wins; else the longest prefix, whose
+/// nested locations are searched first; that prefix is final when it is `^~`; else the first
+/// regex (`~`, `~*`) that matches, in the order written; else the longest prefix. A regex nginx's
+/// PCRE accepts and Rust's `regex` does not is taken as not matching.
+fn select_location<'a>(nodes: &'a [Node], uri: &str) -> Option<&'a Node> {
+    find_location(nodes, uri).map(|(l, _)| l)
+}
+
+/// [`select_location`]'s search, saying whether the match is final (exact, `^~` or regex) or a
+/// plain prefix that the regexes of the levels above may still override.
+fn find_location<'a>(nodes: &'a [Node], uri: &str) -> Option<(&'a Node, bool)> {
+    let locations = || nodes.iter().filter(|n| n.name == "location" && n.block);
+    let mut longest: Option<(&Node, usize, bool)> = None;
+    for l in locations() {
+        let (prefix, stop) = match l.args.as_slice() {
+            [op, p] if op == "=" => {
+                if p == uri {
+                    return Some((l, true));
+                }
+                continue;
+            }
+            [op, p] if op == "^~" => (p, true),
+            [p] if !p.starts_with('@') => (p, false),
+            _ => continue,
+        };
+        if uri.starts_with(prefix.as_str()) && longest.is_none_or(|(_, n, _)| prefix.len() > n) {
+            longest = Some((l, prefix.len(), stop));
+        }
+    }
+    let mut found = longest.map(|(l, _, stop)| (l, stop));
+    if let Some((l, stop)) = found {
+        match find_location(&l.children, uri) {
+            Some((inner, true)) => return Some((inner, true)),
+            Some((inner, false)) => found = Some((inner, stop)),
+            None => {}
+        }
+        if stop {
+            return found;
+        }
+    }
+    let regex = locations().find(|l| match l.args.as_slice() {
+        [op, re] if op == "~" || op == "~*" => regex::RegexBuilder::new(re)
+            .case_insensitive(op == "~*")
+            .build()
+            .is_ok_and(|r| r.is_match(uri)),
         _ => false,
+    });
+    match regex {
+        Some(r) => Some(find_location(&r.children, uri).map_or((r, true), |(l, _)| (l, true))),
+        None => found,
     }
 }
 
@@ -1216,6 +1263,21 @@ mod tests {
         let conf = "server {\n listen 80;\n location / {\n  auth_request /auth;\n  auth_basic \"x\";\n }\n location = /auth {\n  return 302 https://login.example/;\n }\n}\n";
         has(conf, "basic-over-http", 2);
         has(conf, "auth-request-redirect", 8);
+    }
+
+    #[test]
+    fn auth_request_targets_are_found_as_nginx_selects_locations() {
+        // A regex location beats the prefix `/` and `return URL` is a 302.
+        let conf = "server {\n listen 443 ssl;\n location / {\n  auth_request /_auth/check?x=1;\n }\n location ~ ^/_auth/ {\n  return https://login.example/;\n }\n}\n";
+        has(conf, "auth-request-redirect", 7);
+        // `^~` stops the regex search: the regex that redirects is never reached.
+        let conf = "server {\n listen 443 ssl;\n location / {\n  auth_request /_auth/check;\n }\n location ^~ /_auth/ {\n  proxy_pass http://127.0.0.1:9091;\n }\n location ~ ^/_auth/ {\n  return 302 https://login.example/;\n }\n}\n";
+        lacks(conf, "auth-request-redirect");
+        // An exact match wins over everything; a nested location is searched in its prefix.
+        let conf = "server {\n listen 443 ssl;\n location / {\n  auth_request /a/b;\n }\n location /a/ {\n  location /a/b {\n   return 307 /login;\n  }\n }\n location ~* ^/A/ {\n  proxy_pass http://127.0.0.1:9091;\n }\n}\n";
+        lacks(conf, "auth-request-redirect");
+        let conf = conf.replace("location ~* ^/A/", "location ~* ^/X/");
+        has(&conf, "auth-request-redirect", 8);
     }
 
     #[test]
