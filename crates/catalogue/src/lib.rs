@@ -179,6 +179,9 @@ pub enum Group {
     Config,
     /// Reaching the server at all: DNS, TCP, TLS, timeouts, captive portals.
     Reach,
+    /// What only a browser capture shows (preflights, prompt loops, cache hits, the browser's
+    /// own auth decisions), and what the capture hides.
+    Capture,
 }
 
 /// A finding id and everything the catalogue says about it.

@@ -109,6 +109,15 @@ finding_ids! {
     UNPARSED_LINES = "unparsed-lines",
     URL_VARIANT = "url-variant",
     WEAK_DIGEST_ALGORITHM = "weak-digest-algorithm",
+    // Browser captures (`why401 har`).
+    AUTH_PROMPT_LOOP = "auth-prompt-loop",
+    CACHED_RESPONSE_HIDES_401 = "cached-response-hides-401",
+    CORS_PREFLIGHT_UNAUTHORIZED = "cors-preflight-unauthorized",
+    EVIDENCE_HIDDEN_BY_EXPORTER = "evidence-hidden-by-exporter",
+    INTEGRATED_AUTH_NOT_ATTEMPTED = "integrated-auth-not-attempted",
+    SSO_REDIRECT_LOOP = "sso-redirect-loop",
+    THIRD_PARTY_COOKIE_BLOCKED = "third-party-cookie-blocked",
+    TOKEN_IN_URL = "token-in-url",
     // Configuration (`why401 lint`).
     ANONYMOUS_IDENTITY_PASSWORD = "anonymous-identity-password",
     ANONYMOUS_WITH_WINDOWS = "anonymous-with-windows",

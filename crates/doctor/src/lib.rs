@@ -47,6 +47,7 @@
 //! assert_eq!(diagnosis.findings[0].id, "no-credentials-sent");
 //! ```
 
+pub mod capture;
 pub mod decode;
 mod finding;
 mod id;

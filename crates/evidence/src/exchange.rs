@@ -126,6 +126,8 @@ pub enum AuthSource {
     Answered,
     /// For the proxy (`--proxy-user`).
     Proxy,
+    /// Seen in a browser capture: the browser (or a script) put them there.
+    Captured,
 }
 
 /// Credentials a request carried.

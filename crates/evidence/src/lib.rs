@@ -39,6 +39,7 @@
 //! assert_eq!(r.header("www-authenticate"), Some("Negotiate"));
 //! ```
 
+pub mod capture;
 mod exchange;
 pub mod logs;
 mod probe;

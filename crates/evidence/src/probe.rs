@@ -160,7 +160,7 @@ pub struct Given {
 }
 
 /// How Negotiate went, when the server offered it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct NegotiateRecord {
     /// The SPN a Kerberos ticket would have been for (`HTTP/canonical.host`).
     pub spn: String,

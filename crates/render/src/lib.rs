@@ -29,6 +29,7 @@
 //! assert!(text.contains("= help:"));
 //! ```
 
+mod capture;
 mod decode;
 mod explain;
 mod findings;
@@ -37,6 +38,7 @@ mod logs;
 mod probe;
 mod style;
 
+pub use capture::{CaptureReport, capture, flow_json};
 pub use decode::decoded;
 pub use explain::{explain, list};
 pub use findings::findings;

@@ -190,7 +190,7 @@ fn kdc_rows(out: &mut String, ev: &ProbeEvidence, verbose: bool) {
     }
 }
 
-fn timeline_row(n: usize, e: &Exchange) -> String {
+pub(crate) fn timeline_row(n: usize, e: &Exchange) -> String {
     let status = match (&e.response, &e.error) {
         (Some(r), _) => format!("{} {}", r.status, r.reason()),
         (None, Some(err)) => format!("— {err}"),
@@ -258,14 +258,14 @@ pub fn shown_header(name: &str, value: &str, show_secrets: bool) -> String {
     }
 }
 
-fn redacted(headers: &Headers, show_secrets: bool) -> Vec<(String, String)> {
+pub(crate) fn redacted(headers: &Headers, show_secrets: bool) -> Vec<(String, String)> {
     headers
         .iter()
         .map(|(n, v)| (n.clone(), shown_header(n, v, show_secrets)))
         .collect()
 }
 
-fn heads(out: &mut String, e: &Exchange, show_secrets: bool) {
+pub(crate) fn heads(out: &mut String, e: &Exchange, show_secrets: bool) {
     let _ = writeln!(
         out,
         "      {} {}",

@@ -26,6 +26,9 @@ pub(crate) enum Command {
     /// Read server auth configuration (nginx or nginx -T, Apache and .htaccess, IIS applicationHost.config and web.config, htpasswd) for the causes of 401s before users meet them
     #[command(after_help = LINT_EXAMPLES)]
     Lint(LintArgs),
+    /// Diagnose every 401/403/407 in a browser capture: a HAR, a Chrome/Edge NetLog, a Fiddler SAZ
+    #[command(after_help = HAR_EXAMPLES)]
+    Har(HarArgs),
     /// Start local servers that reproduce each classic 401 and diagnose them: the tour and the self-test
     Lab(LabArgs),
     /// Explain a code or finding: 401.2, "401 1 2148074254", 0xC000006D, 52e, KRB_AP_ERR_SKEW, "Failure Code: 0x18", a finding id
@@ -58,6 +61,13 @@ const LOGS_EXAMPLES: &str = "Examples:
   why401 logs u_ex261127_x.log --format iis     (a fragment without its #Fields line: IIS's default fields)
 Detector thresholds (defaults): --brute-force 20 failures of one IP against one account, --spray-users 10 accounts
 from one IP, --stuffing-sources 20 and --stuffing-users 20, --stuck-hours 2, --regression-factor 3.";
+
+const HAR_EXAMPLES: &str = "Examples:
+  why401 har session.har                      (DevTools > Network > Export HAR)
+  why401 har chrome-net-export-log.json       (chrome://net-export with \"Include cookies and credentials\": every leg)
+  why401 har capture.saz --flow 3 --verbose   (one flow with its heads, secrets redacted)
+  why401 har session.har --redact-out share.har   (a copy safe to attach to a ticket)
+Secrets stay redacted unless --show-secrets; nothing leaves the machine.";
 
 const LINT_EXAMPLES: &str = "Examples:
   why401 lint /etc/nginx/nginx.conf            (its includes are followed; the password files it names are read)
@@ -251,6 +261,36 @@ pub(crate) struct LabArgs {
     /// Keep the servers running and print their URLs and a command to try on each
     #[arg(long)]
     pub serve: bool,
+    /// Print JSON (see docs/json.md)
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct HarArgs {
+    /// The capture: a HAR, a NetLog (.json) or a SAZ; `-` reads stdin (not a SAZ)
+    pub input: String,
+    /// Show only flow N (numbers as the report gives them)
+    #[arg(long, value_name = "N")]
+    pub flow: Option<usize>,
+    /// Show only flows with a URL containing PATTERN
+    #[arg(long, value_name = "PATTERN")]
+    pub url: Option<String>,
+    /// Show the flows that worked too
+    #[arg(long)]
+    pub all: bool,
+    /// Failing flows shown in full in the text report
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub limit: usize,
+    /// Each leg's request and response heads (secrets redacted)
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// Print credentials, cookies and tokens as captured
+    #[arg(long)]
+    pub show_secrets: bool,
+    /// Write a share-safe copy of the capture to FILE: credentials, cookies and tokens replaced
+    #[arg(long, value_name = "FILE")]
+    pub redact_out: Option<String>,
     /// Print JSON (see docs/json.md)
     #[arg(long)]
     pub json: bool,

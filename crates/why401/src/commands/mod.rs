@@ -2,6 +2,7 @@
 
 mod decode;
 mod explain;
+mod har;
 mod lab;
 mod lint;
 mod logs;
@@ -31,6 +32,7 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
         Command::Curl(args) => probe::run_curl(args),
         Command::Logs(args) => logs::run(args),
         Command::Lint(args) => lint::run(args),
+        Command::Har(args) => har::run(args),
         Command::Lab(args) => lab::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Decode(args) => decode::run(args),

@@ -1,0 +1,798 @@
+//! Chrome/Edge NetLogs (`chrome://net-export`, `--log-net-log`), read event by event. Event and
+//! source types are integers whose meaning changes between versions: they are mapped only
+//! through the file's own `constants`. A file cut short (the browser killed before it closed the
+//! log) is read as netlog-viewer repairs it: every complete event is used and the requests still
+//! open at the cut are handed on with what they had.
+//!
+//! A `URL_REQUEST` source is one request with every leg the network stack sent for it: the auth
+//! restarts and redirects, each a `…SEND_REQUEST_HEADERS` and a `…READ_RESPONSE_HEADERS`. The
+//! auth controller's and the security library's events (`AUTH_*`) are tied to the request they
+//! serve through `source_dependency` links.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::io::Read;
+
+use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::Value;
+use serde_json::value::RawValue;
+use why401_evidence::capture::{
+    AuthDecision, CaptureFormat, CaptureInfo, CapturedLeg, RefusedCookie, Trust,
+};
+use why401_evidence::{
+    AuthSource, Exchange, Headers, Leg, RequestRecord, ResponseRecord, SentAuth,
+};
+
+use crate::Sink;
+use crate::hidden::{HiddenHeader, Hider};
+
+/// Requests kept open at most; beyond, the oldest is handed on as it stands.
+const OPEN_MAX: usize = 4096;
+
+/// Reads a NetLog from `reader`, handing each request's legs to `sink` when it ends.
+pub fn read(reader: impl Read, sink: &mut dyn Sink) -> CaptureInfo {
+    let mut st = State {
+        sink,
+        info: CaptureInfo {
+            format: CaptureFormat::Netlog,
+            creator: "Chrome NetLog".into(),
+            browser: None,
+            mode: String::new(),
+            trust: Trust::RawWire,
+            entries: 0,
+            stopped: None,
+            skipped: Vec::new(),
+            hidden: Vec::new(),
+        },
+        types: Vec::new(),
+        sources: Vec::new(),
+        begin: 1,
+        end: 2,
+        declared_mode: None,
+        open: HashMap::new(),
+        order: Vec::new(),
+        owner: HashMap::new(),
+        hider: Hider::default(),
+        raw_bytes: false,
+        events: 0,
+        unknown_types: 0,
+        orphans: HashMap::new(),
+        orphan_count: 0,
+    };
+    let mut de = serde_json::Deserializer::from_reader(crate::skip_bom(reader));
+    if let Err(e) = (Top { st: &mut st }).deserialize(&mut de) {
+        st.info.stopped = Some(if e.is_eof() {
+            format!(
+                "the log ends in the middle (line {}, column {}): the browser did not close it; the {} complete events before are read, as netlog-viewer repairs such a file",
+                e.line(),
+                e.column(),
+                st.events
+            )
+        } else {
+            format!(
+                "not valid NetLog JSON at line {}, column {}: {e}; the {} complete events before are read",
+                e.line(),
+                e.column(),
+                st.events
+            )
+        });
+    }
+    st.finish()
+}
+
+struct Req {
+    method: String,
+    url: String,
+    started_ms: Option<i64>,
+    /// Legs done.
+    legs: Vec<CapturedLeg>,
+    /// The leg sent, waiting for its response.
+    pending: Option<(RequestRecord, Vec<HiddenHeader>, Option<i64>)>,
+    auth: Vec<AuthDecision>,
+    cookies: Vec<RefusedCookie>,
+    from_cache: bool,
+    socket: Option<u64>,
+}
+
+struct State<'s> {
+    sink: &'s mut dyn Sink,
+    info: CaptureInfo,
+    /// Event type names by id.
+    types: Vec<Option<String>>,
+    /// Source type names by id.
+    sources: Vec<Option<String>>,
+    begin: u64,
+    end: u64,
+    declared_mode: Option<String>,
+    open: HashMap<u64, Req>,
+    order: Vec<u64>,
+    /// Other sources (auth controllers, streams) → the URL_REQUEST they serve.
+    owner: HashMap<u64, u64>,
+    hider: Hider,
+    raw_bytes: bool,
+    events: usize,
+    unknown_types: usize,
+    /// Auth events of a controller not yet bound to its request (the controller is created,
+    /// then bound): replayed when the link appears.
+    orphans: HashMap<u64, Vec<(String, Value)>>,
+    orphan_count: usize,
+}
+
+/// Orphaned auth events kept at most.
+const ORPHANS_MAX: usize = 20_000;
+
+#[derive(Deserialize)]
+struct Event {
+    #[serde(default)]
+    time: Option<Value>,
+    #[serde(rename = "type")]
+    kind: u64,
+    source: EventSource,
+    #[serde(default)]
+    phase: u64,
+    #[serde(default)]
+    params: Option<Box<RawValue>>,
+}
+
+#[derive(Deserialize)]
+struct EventSource {
+    id: u64,
+    #[serde(rename = "type")]
+    kind: u64,
+    #[serde(default)]
+    start_time: Option<Value>,
+}
+
+fn invert(map: Option<&Value>) -> Vec<Option<String>> {
+    let mut out: Vec<Option<String>> = Vec::new();
+    if let Some(Value::Object(m)) = map {
+        for (name, id) in m {
+            if let Some(id) = id.as_u64().filter(|i| *i < 100_000) {
+                let id = id as usize;
+                if out.len() <= id {
+                    out.resize(id + 1, None);
+                }
+                out[id] = Some(name.clone());
+            }
+        }
+    }
+    out
+}
+
+/// NetLog times are milliseconds as strings (ticks, offset by `timeTickOffset`).
+fn ms(v: &Option<Value>) -> Option<i64> {
+    match v.as_ref()? {
+        Value::String(s) => s.parse::<i64>().ok(),
+        Value::Number(n) => n.as_i64(),
+        _ => None,
+    }
+}
+
+impl State<'_> {
+    fn constants(&mut self, c: Value) {
+        self.types = invert(c.get("logEventTypes"));
+        self.sources = invert(c.get("logSourceType"));
+        if let Some(p) = c.get("logEventPhase") {
+            self.begin = p.get("PHASE_BEGIN").and_then(Value::as_u64).unwrap_or(1);
+            self.end = p.get("PHASE_END").and_then(Value::as_u64).unwrap_or(2);
+        }
+        self.declared_mode = c
+            .get("logCaptureMode")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        if let Some(ci) = c.get("clientInfo") {
+            let name = ci.get("name").and_then(Value::as_str).unwrap_or("Chrome");
+            let version = ci
+                .get("version")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            self.info.browser = Some(format!("{name} {version}").trim().to_string());
+            self.info.creator = format!("{name} NetLog");
+        }
+    }
+
+    fn name(&self, id: u64) -> Option<&str> {
+        self.types.get(id as usize)?.as_deref()
+    }
+
+    fn event(&mut self, e: Event) {
+        self.events += 1;
+        let Some(name) = self.name(e.kind).map(str::to_string) else {
+            self.unknown_types += 1;
+            return;
+        };
+        let source_type = self
+            .sources
+            .get(e.source.kind as usize)
+            .and_then(Option::as_deref)
+            .unwrap_or_default()
+            .to_string();
+        let id = e.source.id;
+        let t = ms(&e.time).or_else(|| ms(&e.source.start_time));
+        let interesting = source_type == "URL_REQUEST"
+            || name.starts_with("AUTH")
+            || name.contains("SOCKET_BYTES")
+            || name == "COOKIE_INCLUSION_STATUS";
+        if !interesting {
+            return;
+        }
+        let params: Value = e
+            .params
+            .as_deref()
+            .and_then(|p| serde_json::from_str(p.get()).ok())
+            .unwrap_or(Value::Null);
+        if name.starts_with("SOCKET_BYTES") && params.get("bytes").is_some() {
+            self.raw_bytes = true;
+        }
+        // Links: a URL_REQUEST naming another source, or another naming a URL_REQUEST.
+        if let Some(dep) = params
+            .get("source_dependency")
+            .and_then(|d| d.get("id"))
+            .and_then(Value::as_u64)
+        {
+            if source_type == "URL_REQUEST" {
+                self.owner.insert(dep, id);
+                if let Some(events) = self.orphans.remove(&dep)
+                    && let Some(req) = self.open.get_mut(&id)
+                {
+                    self.orphan_count -= events.len();
+                    for (n, p) in events {
+                        auth_event(&n, &p, req);
+                    }
+                }
+            } else if self.open.contains_key(&dep) {
+                self.owner.insert(id, dep);
+            }
+        }
+        let request = if source_type == "URL_REQUEST" {
+            Some(id)
+        } else {
+            self.owner.get(&id).copied()
+        };
+        let Some(rid) = request else {
+            if name.starts_with("AUTH") && self.orphan_count < ORPHANS_MAX {
+                self.orphan_count += 1;
+                self.orphans.entry(id).or_default().push((name, params));
+            }
+            return;
+        };
+        if source_type == "URL_REQUEST" && !self.open.contains_key(&rid) {
+            if self.open.len() >= OPEN_MAX
+                && let Some(oldest) = self.order.first().copied()
+            {
+                self.close(oldest, None);
+            }
+            self.open.insert(
+                rid,
+                Req {
+                    method: String::new(),
+                    url: String::new(),
+                    started_ms: t,
+                    legs: Vec::new(),
+                    pending: None,
+                    auth: Vec::new(),
+                    cookies: Vec::new(),
+                    from_cache: false,
+                    socket: None,
+                },
+            );
+            self.order.push(rid);
+        }
+        let Some(req) = self.open.get_mut(&rid) else {
+            return;
+        };
+        let s = |k: &str| params.get(k).and_then(Value::as_str).map(str::to_string);
+        match name.as_str() {
+            "URL_REQUEST_START_JOB" => {
+                if let Some(u) = s("url") {
+                    req.url = u;
+                }
+                if let Some(m) = s("method") {
+                    req.method = m;
+                }
+            }
+            "HTTP_TRANSACTION_SEND_REQUEST_HEADERS"
+            | "HTTP_TRANSACTION_HTTP2_SEND_REQUEST_HEADERS"
+            | "HTTP_TRANSACTION_QUIC_SEND_REQUEST_HEADERS"
+            | "HTTP_TRANSACTION_SEND_TUNNEL_HEADERS" => {
+                let mut headers = header_list(params.get("headers"));
+                // HTTP/2 and QUIC pseudo-headers: the method and URL are the request's.
+                headers.retain(|(n, _)| !n.starts_with(':'));
+                let mut hidden = Vec::new();
+                let headers = self.hider.clean(headers, &mut hidden);
+                let tunnel = name.contains("TUNNEL");
+                let req = self.open.get_mut(&rid).expect("present");
+                req.pending = Some((
+                    RequestRecord {
+                        method: if tunnel {
+                            "CONNECT".into()
+                        } else {
+                            req.method.clone()
+                        },
+                        url: req.url.clone(),
+                        headers,
+                        body_len: 0,
+                    },
+                    hidden,
+                    t,
+                ));
+            }
+            "HTTP_TRANSACTION_READ_RESPONSE_HEADERS"
+            | "HTTP_TRANSACTION_READ_TUNNEL_RESPONSE_HEADERS" => {
+                let lines: Vec<String> = params
+                    .get("headers")
+                    .and_then(Value::as_array)
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|v| v.as_str().map(str::to_string))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let (version, status) = lines
+                    .first()
+                    .map(|l| {
+                        let mut it = l.split_whitespace();
+                        (
+                            it.next().unwrap_or("HTTP/1.1").to_string(),
+                            it.next().and_then(|s| s.parse::<u16>().ok()).unwrap_or(0),
+                        )
+                    })
+                    .unwrap_or_else(|| ("HTTP/1.1".into(), 0));
+                let headers: Headers = lines
+                    .iter()
+                    .skip(1)
+                    .filter_map(|l| l.split_once(':'))
+                    .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
+                    .collect();
+                let mut hidden = Vec::new();
+                let headers = self.hider.clean(headers, &mut hidden);
+                let req = self.open.get_mut(&rid).expect("present");
+                let (request, mut req_hidden, sent) = req.pending.take().unwrap_or_else(|| {
+                    (
+                        RequestRecord {
+                            method: req.method.clone(),
+                            url: req.url.clone(),
+                            headers: Vec::new(),
+                            body_len: 0,
+                        },
+                        Vec::new(),
+                        t,
+                    )
+                });
+                req_hidden.extend(hidden);
+                let response = ResponseRecord {
+                    status,
+                    version,
+                    headers,
+                    body: String::new(),
+                    body_len: 0,
+                    body_incomplete: Some("a NetLog does not keep bodies".into()),
+                };
+                let leg = leg_of(req, request, Some(response), None, req_hidden, sent);
+                req.legs.push(leg);
+            }
+            "COOKIE_INCLUSION_STATUS" => {
+                let status = s("status").unwrap_or_default();
+                let reasons: Vec<String> = status
+                    .split([',', ' '])
+                    .map(str::trim)
+                    .filter(|r| r.starts_with("EXCLUDE_"))
+                    .map(str::to_string)
+                    .collect();
+                if !reasons.is_empty() {
+                    req.cookies.push(RefusedCookie {
+                        name: s("name").unwrap_or_default(),
+                        url: req.url.clone(),
+                        operation: s("operation").unwrap_or_else(|| "send".into()),
+                        reasons,
+                    });
+                }
+            }
+            "HTTP_CACHE_GET_BACKEND" | "HTTP_CACHE_OPEN_OR_CREATE_ENTRY" => {}
+            "URL_REQUEST_DELEGATE_RESPONSE_STARTED" => {}
+            "SOCKET_POOL_BOUND_TO_SOCKET" | "HTTP_STREAM_REQUEST_BOUND_TO_JOB" => {
+                req.socket = params
+                    .get("source_dependency")
+                    .and_then(|d| d.get("id"))
+                    .and_then(Value::as_u64)
+                    .or(req.socket);
+            }
+            "REQUEST_ALIVE" if e.phase == self.end && source_type == "URL_REQUEST" => {
+                let err = params
+                    .get("net_error")
+                    .and_then(Value::as_i64)
+                    .filter(|n| *n != 0);
+                self.close(rid, err);
+            }
+            n if n.starts_with("AUTH") => {
+                auth_event(n, &params, req);
+            }
+            _ => {
+                if name.contains("CACHE") && name.contains("READ_INFO") {
+                    req.from_cache = true;
+                }
+            }
+        }
+    }
+
+    /// Hands on a request's legs.
+    fn close(&mut self, rid: u64, err: Option<i64>) {
+        let Some(mut req) = self.open.remove(&rid) else {
+            return;
+        };
+        self.order.retain(|r| *r != rid);
+        if let Some((request, hidden, sent)) = req.pending.take() {
+            let error = Some(match err {
+                Some(n) => format!("no response: net_error {n} ({})", net_error_name(n)),
+                None => "no response before the log ended".into(),
+            });
+            let leg = leg_of(&req, request, None, error, hidden, sent);
+            req.legs.push(leg);
+        }
+        if req.legs.is_empty() {
+            // A request served without the network (cache, data: URLs) or not begun.
+            return;
+        }
+        let url = req.legs[0].exchange.request.url.clone();
+        self.info.entries += 1;
+        let decisions = std::mem::take(&mut req.auth);
+        let cookies = std::mem::take(&mut req.cookies);
+        for leg in req.legs {
+            self.sink.leg(leg);
+        }
+        for d in decisions {
+            self.sink.note(&url, Some(d), None);
+        }
+        for c in cookies {
+            self.sink.note(&url, None, Some(c));
+        }
+    }
+
+    fn finish(mut self) -> CaptureInfo {
+        let open: Vec<u64> = self.order.clone();
+        for rid in open {
+            self.close(rid, None);
+        }
+        let stripped = self.hider.stripped > 0;
+        self.info.mode = match (&self.declared_mode, stripped, self.raw_bytes) {
+            (Some(m), _, _) => m.clone(),
+            (None, _, true) => "Everything (raw bytes)".into(),
+            (None, true, _) => "Default (cookies and credentials stripped)".into(),
+            (None, false, _) => "with cookies and credentials".into(),
+        };
+        if stripped {
+            self.info.trust = Trust::Sanitized;
+            self.info.hidden.push("cookie and credential values: the default capture mode writes \"[N bytes were stripped]\" for them (choose \"Include cookies and credentials\" in net-export)".into());
+        }
+        self.info.hidden.extend(self.hider.report());
+        if self.unknown_types > 0 {
+            self.info.skipped.push(format!(
+                "{} events of types the file's constants do not name",
+                self.unknown_types
+            ));
+        }
+        if self.types.is_empty() && self.events > 0 {
+            self.info.skipped.push(
+                "no logEventTypes in constants before the events: event types cannot be named"
+                    .into(),
+            );
+        }
+        self.info
+    }
+}
+
+/// Chrome's auth scheme score order: the scheme it answers when several are offered.
+const PREFERENCE: &[&str] = &["Negotiate", "NTLM", "Digest", "Basic"];
+
+fn leg_of(
+    req: &Req,
+    request: RequestRecord,
+    response: Option<ResponseRecord>,
+    error: Option<String>,
+    hidden: Vec<HiddenHeader>,
+    sent: Option<i64>,
+) -> CapturedLeg {
+    let mut auth = crate::sent_auth(&request.headers, &hidden);
+    // A credential value stripped by the default mode still shows that one was sent; its
+    // scheme is the auth handler's, or the best one the previous answer offered.
+    if auth.is_none()
+        && let Some(h) = hidden.iter().find(|h| {
+            h.name.eq_ignore_ascii_case("authorization")
+                || h.name.eq_ignore_ascii_case("proxy-authorization")
+        })
+    {
+        let offered = req
+            .legs
+            .last()
+            .and_then(|l| l.exchange.response.as_ref())
+            .map(|r| {
+                r.headers
+                    .iter()
+                    .filter(|(n, _)| {
+                        n.eq_ignore_ascii_case("www-authenticate")
+                            || n.eq_ignore_ascii_case("proxy-authenticate")
+                    })
+                    .map(|(_, v)| v.clone())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .unwrap_or_default();
+        let scheme = req
+            .auth
+            .iter()
+            .rev()
+            .find_map(|d| d.scheme.clone())
+            .map(|s| {
+                PREFERENCE
+                    .iter()
+                    .find(|p| p.eq_ignore_ascii_case(&s))
+                    .map(|p| p.to_string())
+                    .unwrap_or(s)
+            })
+            .or_else(|| {
+                PREFERENCE
+                    .iter()
+                    .find(|p| {
+                        offered
+                            .to_ascii_lowercase()
+                            .contains(&p.to_ascii_lowercase())
+                    })
+                    .map(|p| p.to_string())
+            });
+        if let Some(scheme) = scheme {
+            auth = Some(SentAuth {
+                header: h.name.clone(),
+                scheme,
+                source: AuthSource::Captured,
+            });
+        }
+    }
+    CapturedLeg {
+        entry: 0,
+        started: None,
+        started_ms: sent.or(req.started_ms),
+        exchange: Exchange {
+            leg: Leg::Initial,
+            connection: 0,
+            request,
+            response,
+            error,
+            auth,
+            elapsed_ms: 0.0,
+            via_proxy: false,
+        },
+        trust: if hidden.is_empty() {
+            Trust::RawWire
+        } else {
+            Trust::Sanitized
+        },
+        hidden_headers: hidden.iter().map(HiddenHeader::describe).collect(),
+        from_cache: req.from_cache.then(|| "disk".to_string()),
+        resource_type: None,
+        connection_id: req.socket.map(|s| format!("socket {s}")),
+        transfer_size: None,
+    }
+}
+
+/// The auth controller's and the security library's events.
+fn auth_event(name: &str, p: &Value, req: &mut Req) {
+    let s = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
+    let new = |req: &Req| AuthDecision {
+        url: req.url.clone(),
+        ..AuthDecision::default()
+    };
+    match name {
+        "AUTH_HANDLER_INIT" => {
+            if let (Some(last), Some(adc)) = (
+                req.auth.last_mut(),
+                p.get("allows_default_credentials").and_then(Value::as_bool),
+            ) {
+                last.allows_default_credentials = Some(adc);
+            }
+        }
+        "AUTH_HANDLER_CREATE_RESULT" => {
+            let mut d = new(req);
+            d.scheme = s(p.get("scheme"));
+            d.allows_default_credentials =
+                p.get("allows_default_credentials").and_then(Value::as_bool);
+            if let Some(e) = p
+                .get("net_error")
+                .and_then(Value::as_i64)
+                .filter(|e| *e != 0)
+            {
+                d.status = Some(format!("net_error {e} ({})", net_error_name(e)));
+            }
+            if d.scheme.is_some() || d.allows_default_credentials.is_some() {
+                req.auth.push(d);
+            }
+        }
+        "AUTH_CONTROLLER" => {
+            if let Some(t) = s(p.get("target")) {
+                let mut d = new(req);
+                d.proxy = t == "proxy";
+                if let Some(u) = s(p.get("url")) {
+                    d.url = u;
+                }
+                req.auth.push(d);
+            }
+        }
+        "AUTH_HANDLE_CHALLENGE" => {
+            let result = s(p.get("authorization_result")).or_else(|| s(p.get("result")));
+            if let Some(last) = req.auth.last_mut() {
+                last.challenge = result;
+            } else {
+                let mut d = new(req);
+                d.challenge = result;
+                req.auth.push(d);
+            }
+        }
+        "AUTH_LIBRARY_INIT_SEC_CTX" | "AUTH_LIBRARY_ACQUIRE_CREDS" | "AUTH_LIBRARY_IMPORT_NAME" => {
+            let mut d = req.auth.last().cloned().unwrap_or_else(|| new(req));
+            let context_target = p.get("context").and_then(|c| c.get("target"));
+            if let Some(spn) = s(p.get("spn")).or_else(|| s(context_target)) {
+                d.spn = Some(spn);
+            }
+            if let Some(f) = p.get("flags") {
+                let delegated = f.get("delegated").and_then(Value::as_bool);
+                let by_policy = f.get("delegate_by_kdc_policy").and_then(Value::as_bool);
+                d.delegation = match (delegated, by_policy) {
+                    (Some(true), _) => Some("delegated".into()),
+                    (_, Some(true)) => Some("by_kdc_policy".into()),
+                    (Some(false), _) => Some("none".into()),
+                    _ => d.delegation,
+                };
+            }
+            if let Some(st) = p.get("status") {
+                let err = st.get("net_error").and_then(Value::as_i64).unwrap_or(0);
+                let detail = [
+                    "security_status",
+                    "major_status",
+                    "minor_status",
+                    "function",
+                ]
+                .iter()
+                .filter_map(|k| {
+                    st.get(*k)
+                        .map(|v| format!("{k} {}", v.to_string().trim_matches('"')))
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+                if err != 0 {
+                    d.status = Some(
+                        format!("net_error {err} ({}) {detail}", net_error_name(err))
+                            .trim()
+                            .to_string(),
+                    );
+                }
+            }
+            if let Some(m) = p
+                .get("context")
+                .and_then(|c| c.get("mechanism"))
+                .and_then(|m| m.get("description").or(m.get("oid")).or(Some(m)))
+                .and_then(Value::as_str)
+            {
+                d.mechanism = Some(m.to_string());
+            }
+            // Replace the handler's decision with what it grew into, or add it.
+            match req.auth.last_mut() {
+                Some(last) if last.spn.is_none() || last.spn == d.spn => *last = d,
+                _ => req.auth.push(d),
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The names of the net errors that matter for auth (the full list is in the file's
+/// constants, but only when the exporter wrote them).
+fn net_error_name(n: i64) -> &'static str {
+    match n {
+        -3 => "ERR_ABORTED",
+        -7 => "ERR_TIMED_OUT",
+        -100 => "ERR_CONNECTION_CLOSED",
+        -101 => "ERR_CONNECTION_RESET",
+        -102 => "ERR_CONNECTION_REFUSED",
+        -105 => "ERR_NAME_NOT_RESOLVED",
+        -111 => "ERR_TUNNEL_CONNECTION_FAILED",
+        -115 => "ERR_PROXY_AUTH_REQUESTED",
+        -127 => "ERR_PROXY_AUTH_UNSUPPORTED",
+        -200 => "ERR_CERT_COMMON_NAME_INVALID",
+        -202 => "ERR_CERT_AUTHORITY_INVALID",
+        -310 => "ERR_TOO_MANY_REDIRECTS",
+        -338 => "ERR_INVALID_AUTH_CREDENTIALS",
+        -339 => "ERR_UNSUPPORTED_AUTH_SCHEME",
+        -341 => "ERR_MISSING_AUTH_CREDENTIALS",
+        -342 => "ERR_UNEXPECTED_SECURITY_LIBRARY_STATUS",
+        -343 => "ERR_MISCONFIGURED_AUTH_ENVIRONMENT",
+        -344 => "ERR_UNDOCUMENTED_SECURITY_LIBRARY_STATUS",
+        -367 => "ERR_INCOMPLETE_NTLM_MESSAGE",
+        -369 => "ERR_INVALID_AUTH_CREDENTIALS",
+        -370 => "ERR_INVALID_AUTH_CREDENTIALS",
+        _ => "see chrome://network-errors",
+    }
+}
+
+fn header_list(v: Option<&Value>) -> Headers {
+    match v {
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .filter_map(|l| {
+                // ":method: GET" keeps its leading colon in the name.
+                let (n, v) = if let Some(rest) = l.strip_prefix(':') {
+                    let (n, v) = rest.split_once(':')?;
+                    (format!(":{n}"), v)
+                } else {
+                    let (n, v) = l.split_once(':')?;
+                    (n.to_string(), v)
+                };
+                Some((n.trim().to_string(), v.trim().to_string()))
+            })
+            .collect(),
+        Some(Value::Object(m)) => m
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+struct Top<'a, 's> {
+    st: &'a mut State<'s>,
+}
+
+impl<'de> DeserializeSeed<'de> for Top<'_, '_> {
+    type Value = ();
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Top<'_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a NetLog object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "constants" => {
+                    let c: Value = map.next_value()?;
+                    self.st.constants(c);
+                }
+                "events" => map.next_value_seed(Events { st: &mut *self.st })?,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+struct Events<'a, 's> {
+    st: &'a mut State<'s>,
+}
+
+impl<'de> DeserializeSeed<'de> for Events<'_, '_> {
+    type Value = ();
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Events<'_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("the NetLog events")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(e) = seq.next_element::<Option<Event>>()? {
+            if let Some(e) = e {
+                self.st.event(e);
+            }
+        }
+        Ok(())
+    }
+}

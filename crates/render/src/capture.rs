@@ -1,0 +1,260 @@
+//! `why401 har` output: a line about the capture (what it is, how many flows failed and why,
+//! what it hides), then each failing flow with its ranked findings and its timeline.
+
+use std::fmt::Write;
+
+use serde_json::{Value, json};
+use why401_doctor::Finding;
+use why401_doctor::capture::FlowDiagnosis;
+use why401_doctor::probe::Outcome;
+use why401_evidence::capture::{CaptureFlow, CaptureInfo};
+
+use crate::Options;
+use crate::probe::{heads, redacted, timeline_row};
+use crate::style::{self, paint};
+
+/// One capture's report: its description, the flows to show (with their diagnoses) and the
+/// findings about the capture as a whole.
+pub struct CaptureReport<'a> {
+    /// The file read.
+    pub path: &'a str,
+    /// What the capture is.
+    pub info: &'a CaptureInfo,
+    /// Flows in the capture.
+    pub flows: usize,
+    /// Flows that failed.
+    pub failed: usize,
+    /// Failing flows by their first finding.
+    pub reasons: &'a std::collections::BTreeMap<String, usize>,
+    /// The flows to show, with their verdicts (failing ones, or the ones asked for).
+    pub shown: &'a [(CaptureFlow, FlowDiagnosis)],
+    /// Failing flows not shown (beyond the limit), counted.
+    pub not_shown: usize,
+    /// Findings about the whole capture (cache hits that hide a 401).
+    pub capture_findings: &'a [Finding],
+}
+
+/// The text report.
+pub fn capture(r: &CaptureReport<'_>, verbose: bool, show_secrets: bool, opts: Options) -> String {
+    let mut out = String::new();
+    let i = r.info;
+    let _ = writeln!(
+        out,
+        "{} {} — {}{}, {} entries, {} flows, {} failed",
+        paint(style::BOLD, r.path),
+        paint(style::BOLD, &format!("{:?}", i.format).to_ascii_uppercase()),
+        i.creator,
+        i.browser
+            .as_ref()
+            .filter(|b| !i.creator.contains(b.as_str()))
+            .map(|b| format!(" ({b})"))
+            .unwrap_or_default(),
+        i.entries,
+        r.flows,
+        r.failed
+    );
+    if !r.reasons.is_empty() {
+        let mut by: Vec<(&String, &usize)> = r.reasons.iter().collect();
+        by.sort_by(|a, b| b.1.cmp(a.1));
+        let _ = writeln!(
+            out,
+            "  failed because: {}",
+            by.iter()
+                .map(|(id, n)| format!("{id} ×{n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    let _ = writeln!(out, "  mode: {}", i.mode);
+    for h in &i.hidden {
+        let _ = writeln!(
+            out,
+            "  {} {h}",
+            paint(style::severity(why401_doctor::Severity::Warning), "hidden:")
+        );
+    }
+    if let Some(s) = &i.stopped {
+        let _ = writeln!(
+            out,
+            "  {} {s}",
+            paint(
+                style::severity(why401_doctor::Severity::Warning),
+                "stopped:"
+            )
+        );
+    }
+    for s in i.skipped.iter().take(10) {
+        let _ = writeln!(
+            out,
+            "  {} {s}",
+            paint(
+                style::severity(why401_doctor::Severity::Warning),
+                "skipped:"
+            )
+        );
+    }
+    if i.skipped.len() > 10 {
+        let _ = writeln!(out, "  … and {} more skipped", i.skipped.len() - 10);
+    }
+    out.push('\n');
+    if !r.capture_findings.is_empty() {
+        out.push_str(&crate::findings(r.capture_findings, false, opts));
+    }
+    for (flow, d) in r.shown {
+        let first = flow.legs.first().map(|l| &l.exchange);
+        let word = match d.outcome {
+            Outcome::Authorized => "ok",
+            Outcome::Unauthorized => "unauthorized",
+            Outcome::Forbidden => "forbidden",
+            Outcome::Error => "no response",
+        };
+        let _ = writeln!(
+            out,
+            "{} flow {} — {} {} — {word}{}",
+            paint(
+                if d.outcome == Outcome::Authorized {
+                    style::HELP
+                } else {
+                    style::severity(why401_doctor::Severity::Error)
+                },
+                if d.outcome == Outcome::Authorized {
+                    "✓"
+                } else {
+                    "✗"
+                }
+            ),
+            flow.index,
+            first.map(|e| e.request.method.as_str()).unwrap_or_default(),
+            first.map(|e| e.request.url.as_str()).unwrap_or_default(),
+            flow.final_status()
+                .map(|s| format!(" ({s})"))
+                .unwrap_or_default()
+        );
+        out.push_str(&crate::findings(
+            &d.findings,
+            d.outcome != Outcome::Authorized,
+            opts,
+        ));
+        let _ = writeln!(out, "{}", paint(style::ACCENT, "  timeline"));
+        for (n, l) in flow.legs.iter().enumerate() {
+            let mut extra = Vec::new();
+            if let Some(c) = &l.from_cache {
+                extra.push(format!("from {c}"));
+            }
+            if !l.hidden_headers.is_empty() {
+                extra.push(format!("hidden: {}", l.hidden_headers.join(", ")));
+            }
+            let _ = writeln!(
+                out,
+                "    {}{} [entry {}{}]",
+                timeline_row(n + 1, &l.exchange),
+                if extra.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", extra.join("; "))
+                },
+                l.entry,
+                l.started
+                    .as_ref()
+                    .map(|s| format!(", {s}"))
+                    .unwrap_or_default()
+            );
+            if verbose {
+                heads(&mut out, &l.exchange, show_secrets);
+            }
+        }
+        for a in &flow.auth {
+            let _ = writeln!(
+                out,
+                "    auth: {}{}{}{}{}",
+                a.scheme.as_deref().unwrap_or("handler"),
+                a.allows_default_credentials
+                    .map(|b| format!(
+                        ", default credentials {}",
+                        if b { "allowed" } else { "not allowed" }
+                    ))
+                    .unwrap_or_default(),
+                a.challenge
+                    .as_ref()
+                    .map(|c| format!(", challenge {c}"))
+                    .unwrap_or_default(),
+                a.spn
+                    .as_ref()
+                    .map(|s| format!(", SPN {s}"))
+                    .unwrap_or_default(),
+                a.status
+                    .as_ref()
+                    .map(|s| format!(", {s}"))
+                    .unwrap_or_default()
+            );
+        }
+        out.push('\n');
+    }
+    if r.not_shown > 0 {
+        let _ = writeln!(
+            out,
+            "… {} more failing flows (--flow N or --url PATTERN to see one, --json for all)",
+            r.not_shown
+        );
+    }
+    if r.failed == 0 {
+        let _ = writeln!(
+            out,
+            "{} no flow failed with 401, 403 or 407{}",
+            paint(style::HELP, "✓"),
+            if r.info.trust == why401_evidence::capture::Trust::Sanitized {
+                " (the capture hides credentials and cookies: see above)"
+            } else {
+                ""
+            }
+        );
+    }
+    out
+}
+
+/// One flow in the JSON contract: the probe's exchange shape, plus what the capture says.
+pub fn flow_json(flow: &CaptureFlow, d: &FlowDiagnosis, show_secrets: bool) -> Value {
+    let legs: Vec<Value> = flow
+        .legs
+        .iter()
+        .map(|l| {
+            let e = &l.exchange;
+            json!({
+                "entry": l.entry,
+                "started": l.started,
+                "leg": e.leg,
+                "connection": e.connection,
+                "connection_id": l.connection_id,
+                "trust": l.trust,
+                "hidden_headers": l.hidden_headers,
+                "from_cache": l.from_cache,
+                "resource_type": l.resource_type,
+                "transfer_size": l.transfer_size,
+                "elapsed_ms": (e.elapsed_ms * 1000.0).round() / 1000.0,
+                "credentials": e.auth,
+                "request": {
+                    "method": e.request.method,
+                    "url": e.request.url,
+                    "headers": redacted(&e.request.headers, show_secrets),
+                    "body_len": e.request.body_len,
+                },
+                "response": e.response.as_ref().map(|r| json!({
+                    "status": r.status,
+                    "version": r.version,
+                    "headers": redacted(&r.headers, show_secrets),
+                    "body_len": r.body_len,
+                })),
+                "error": e.error,
+            })
+        })
+        .collect();
+    json!({
+        "flow": flow.index,
+        "target": flow.legs.first().map(|l| l.exchange.request.url.clone()),
+        "outcome": d.outcome,
+        "findings": d.findings,
+        "exchanges": legs,
+        "auth": flow.auth,
+        "refused_cookies": flow.refused_cookies,
+    })
+}

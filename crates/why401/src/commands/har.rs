@@ -1,0 +1,186 @@
+//! `why401 har`: browser captures (HAR, NetLog, SAZ) read as flows and diagnosed.
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, Result, bail};
+use why401_capture::flow::Flows;
+use why401_capture::{Kind, redact};
+use why401_doctor::capture::{FlowDiagnosis, Memory, diagnose};
+use why401_evidence::capture::{CaptureFlow, CaptureFormat, CaptureInfo, Trust};
+
+use crate::cli::HarArgs;
+use crate::output;
+
+/// Failing flows kept in detail at most (the rest are counted by reason).
+const KEEP_MAX: usize = 10_000;
+
+pub(super) fn run(args: HarArgs) -> Result<ExitCode> {
+    if let Some(out) = &args.redact_out {
+        redact_copy(&args.input, out)?;
+    }
+    let head = sniff_path(&args.input)?;
+    // While reading, flows are judged with what is known of the capture so far (its kind); the
+    // ones kept are judged again once the whole capture is known (a sanitized export is only
+    // recognised at its end).
+    let provisional = CaptureInfo {
+        format: match head {
+            Kind::Har => CaptureFormat::Har,
+            Kind::Netlog => CaptureFormat::Netlog,
+            Kind::Saz => CaptureFormat::Saz,
+        },
+        creator: String::new(),
+        browser: None,
+        mode: String::new(),
+        trust: match head {
+            Kind::Har => Trust::BrowserView,
+            _ => Trust::RawWire,
+        },
+        entries: 0,
+        stopped: None,
+        skipped: Vec::new(),
+        hidden: Vec::new(),
+    };
+    let mut memory = Memory::default();
+    let mut kept: Vec<CaptureFlow> = Vec::new();
+    let (mut flows, mut failed, mut not_kept) = (0usize, 0usize, 0usize);
+    let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
+    let url_filter = args.url.as_deref();
+    let info = {
+        let mut sink = Flows::new(|flow: CaptureFlow| {
+            flows += 1;
+            memory.observe(&flow);
+            let d = diagnose(&provisional, &flow);
+            let asked = args.flow == Some(flow.index)
+                || url_filter
+                    .is_some_and(|p| flow.legs.iter().any(|l| l.exchange.request.url.contains(p)));
+            if d.failed() {
+                failed += 1;
+                if let Some(top) = d.findings.first() {
+                    *reasons.entry(top.id.clone()).or_default() += 1;
+                }
+            }
+            let wanted = match (args.flow, url_filter) {
+                (None, None) => d.failed() || args.all,
+                _ => asked && (d.failed() || args.all || args.flow.is_some()),
+            };
+            if wanted {
+                if kept.len() < KEEP_MAX {
+                    kept.push(flow);
+                } else {
+                    not_kept += 1;
+                }
+            }
+        });
+        let info = why401_capture::read_path(&args.input, &mut sink)
+            .with_context(|| format!("reading {}", args.input))?;
+        sink.finish();
+        info
+    };
+    if info.entries == 0
+        && let Some(why) = &info.stopped
+    {
+        bail!("{}: nothing could be read: {why}", args.input);
+    }
+    kept.sort_by_key(|f| f.index);
+    let judged: Vec<(CaptureFlow, FlowDiagnosis)> = kept
+        .into_iter()
+        .map(|f| {
+            let d = diagnose(&info, &f);
+            (f, d)
+        })
+        .collect();
+    let capture_findings = memory.findings();
+    let failed_total = failed;
+    if args.json {
+        let flows_json: Vec<serde_json::Value> = judged
+            .iter()
+            .map(|(f, d)| why401_render::flow_json(f, d, args.show_secrets))
+            .collect();
+        output::json(&serde_json::json!({
+            "version": 1,
+            "capture": info,
+            "flows_total": flows,
+            "failed": failed_total,
+            "reasons": reasons,
+            "capture_findings": capture_findings,
+            "flows": flows_json,
+            "flows_not_included": not_kept,
+        }))?;
+    } else {
+        let limit = if args.flow.is_some() || args.url.is_some() {
+            usize::MAX
+        } else {
+            args.limit
+        };
+        let shown = &judged[..judged.len().min(limit)];
+        let report = why401_render::CaptureReport {
+            path: &args.input,
+            info: &info,
+            flows,
+            failed: failed_total,
+            reasons: &reasons,
+            shown,
+            not_shown: judged.len() - shown.len() + not_kept,
+            capture_findings: &capture_findings,
+        };
+        output::print(&why401_render::capture(
+            &report,
+            args.verbose,
+            args.show_secrets,
+            output::options(),
+        ))?;
+    }
+    let problem = failed_total > 0 || !capture_findings.is_empty();
+    Ok(ExitCode::from(if problem {
+        super::exit::PROBLEM
+    } else {
+        super::exit::OK
+    }))
+}
+
+fn sniff_path(path: &str) -> Result<Kind> {
+    if path == "-" {
+        // stdin: read_path sniffs it itself; a HAR is the common case for the provisional pass.
+        return Ok(Kind::Har);
+    }
+    let mut head = [0u8; 256];
+    let n = {
+        use std::io::Read;
+        let mut f = std::fs::File::open(path).with_context(|| format!("opening {path}"))?;
+        f.read(&mut head)
+            .with_context(|| format!("reading {path}"))?
+    };
+    why401_capture::sniff(&head[..n]).with_context(|| {
+        format!("{path}: not a HAR, a NetLog or a SAZ (a HAR is JSON with \"log\", a NetLog JSON with \"constants\" and \"events\", a SAZ a zip)")
+    })
+}
+
+/// `--redact-out`: the share-safe copy.
+fn redact_copy(input: &str, out: &str) -> Result<()> {
+    if input == "-" {
+        bail!("--redact-out needs the capture as a file, not stdin");
+    }
+    if std::path::Path::new(out) == std::path::Path::new(input) {
+        bail!("--redact-out {out}: that is the capture itself; write the copy elsewhere");
+    }
+    let kind = sniff_path(input)?;
+    let file = std::fs::File::open(input).with_context(|| format!("opening {input}"))?;
+    let target = std::fs::File::create(out).with_context(|| format!("creating {out}"))?;
+    let n = match kind {
+        Kind::Saz => redact::saz_copy(file, target).map_err(anyhow::Error::msg)?,
+        kind => {
+            let mut w = std::io::BufWriter::new(target);
+            let n = redact::json(kind, std::io::BufReader::new(file), &mut w)
+                .map_err(anyhow::Error::msg)?;
+            use std::io::Write;
+            w.flush().with_context(|| format!("writing {out}"))?;
+            n
+        }
+    };
+    eprintln!(
+        "why401: wrote {out}: {} items, {} header values, {} cookies and {} tokens replaced by placeholders",
+        n.items, n.headers, n.cookies, n.tokens
+    );
+    Ok(())
+}
