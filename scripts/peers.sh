@@ -26,6 +26,7 @@ peers_install() {
   command -v faketime >/dev/null || apt+=(faketime)
   command -v hyperfine >/dev/null || apt+=(hyperfine)
   command -v chromium >/dev/null || apt+=(chromium)
+  command -v npm >/dev/null || apt+=(nodejs npm)
   if ((${#apt[@]})); then
     echo "installing ${apt[*]}"
     local sudo=""
@@ -40,6 +41,13 @@ peers_install() {
   if ! python3 -c 'import crossplane' 2>/dev/null; then
     echo "installing crossplane (NGINX's config parser, the oracle for lint's)"
     python3 -m pip install -q crossplane
+  fi
+  # playwright-core drives Debian's Chromium to record HARs and NetLogs (it downloads no browser).
+  local capture
+  capture="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/capture"
+  if [ ! -d "$capture/node_modules/playwright-core" ]; then
+    echo "installing playwright-core (npm) for the browser captures"
+    (cd "$capture" && npm install --no-audit --no-fund --silent) || return 1
   fi
 }
 

@@ -50,6 +50,7 @@ pub fn read(reader: impl Read, sink: &mut dyn Sink) -> CaptureInfo {
         begin: 1,
         end: 2,
         declared_mode: None,
+        tick_offset: None,
         open: HashMap::new(),
         order: Vec::new(),
         owner: HashMap::new(),
@@ -92,7 +93,7 @@ struct Req {
     auth: Vec<AuthDecision>,
     cookies: Vec<RefusedCookie>,
     from_cache: bool,
-    socket: Option<u64>,
+    socket: Option<i64>,
 }
 
 struct State<'s> {
@@ -105,17 +106,20 @@ struct State<'s> {
     begin: u64,
     end: u64,
     declared_mode: Option<String>,
-    open: HashMap<u64, Req>,
-    order: Vec<u64>,
+    /// `timeTickOffset`: event times are milliseconds since an arbitrary tick; this added gives
+    /// Unix milliseconds.
+    tick_offset: Option<i64>,
+    open: HashMap<i64, Req>,
+    order: Vec<i64>,
     /// Other sources (auth controllers, streams) → the URL_REQUEST they serve.
-    owner: HashMap<u64, u64>,
+    owner: HashMap<i64, i64>,
     hider: Hider,
     raw_bytes: bool,
     events: usize,
     unknown_types: usize,
     /// Auth events of a controller not yet bound to its request (the controller is created,
     /// then bound): replayed when the link appears.
-    orphans: HashMap<u64, Vec<(String, Value)>>,
+    orphans: HashMap<i64, Vec<(String, Value)>>,
     orphan_count: usize,
 }
 
@@ -127,19 +131,19 @@ struct Event {
     #[serde(default)]
     time: Option<Value>,
     #[serde(rename = "type")]
-    kind: u64,
+    kind: i64,
     source: EventSource,
     #[serde(default)]
-    phase: u64,
+    phase: i64,
     #[serde(default)]
     params: Option<Box<RawValue>>,
 }
 
 #[derive(Deserialize)]
 struct EventSource {
-    id: u64,
+    id: i64,
     #[serde(rename = "type")]
-    kind: u64,
+    kind: i64,
     #[serde(default)]
     start_time: Option<Value>,
 }
@@ -177,6 +181,7 @@ impl State<'_> {
             self.begin = p.get("PHASE_BEGIN").and_then(Value::as_u64).unwrap_or(1);
             self.end = p.get("PHASE_END").and_then(Value::as_u64).unwrap_or(2);
         }
+        self.tick_offset = ms(&c.get("timeTickOffset").cloned());
         self.declared_mode = c
             .get("logCaptureMode")
             .and_then(Value::as_str)
@@ -192,8 +197,8 @@ impl State<'_> {
         }
     }
 
-    fn name(&self, id: u64) -> Option<&str> {
-        self.types.get(id as usize)?.as_deref()
+    fn name(&self, id: i64) -> Option<&str> {
+        self.types.get(usize::try_from(id).ok()?)?.as_deref()
     }
 
     fn event(&mut self, e: Event) {
@@ -204,12 +209,15 @@ impl State<'_> {
         };
         let source_type = self
             .sources
-            .get(e.source.kind as usize)
+            .get(usize::try_from(e.source.kind).unwrap_or(usize::MAX))
             .and_then(Option::as_deref)
             .unwrap_or_default()
             .to_string();
         let id = e.source.id;
-        let t = ms(&e.time).or_else(|| ms(&e.source.start_time));
+        // Without the offset the ticks say nothing about the date: left unknown.
+        let t = ms(&e.time)
+            .or_else(|| ms(&e.source.start_time))
+            .and_then(|t| Some(t + self.tick_offset?));
         let interesting = source_type == "URL_REQUEST"
             || name.starts_with("AUTH")
             || name.contains("SOCKET_BYTES")
@@ -229,7 +237,7 @@ impl State<'_> {
         if let Some(dep) = params
             .get("source_dependency")
             .and_then(|d| d.get("id"))
-            .and_then(Value::as_u64)
+            .and_then(Value::as_i64)
         {
             if source_type == "URL_REQUEST" {
                 self.owner.insert(dep, id);
@@ -395,10 +403,10 @@ impl State<'_> {
                 req.socket = params
                     .get("source_dependency")
                     .and_then(|d| d.get("id"))
-                    .and_then(Value::as_u64)
+                    .and_then(Value::as_i64)
                     .or(req.socket);
             }
-            "REQUEST_ALIVE" if e.phase == self.end && source_type == "URL_REQUEST" => {
+            "REQUEST_ALIVE" if e.phase == self.end as i64 && source_type == "URL_REQUEST" => {
                 let err = params
                     .get("net_error")
                     .and_then(Value::as_i64)
@@ -417,7 +425,7 @@ impl State<'_> {
     }
 
     /// Hands on a request's legs.
-    fn close(&mut self, rid: u64, err: Option<i64>) {
+    fn close(&mut self, rid: i64, err: Option<i64>) {
         let Some(mut req) = self.open.remove(&rid) else {
             return;
         };
@@ -450,7 +458,7 @@ impl State<'_> {
     }
 
     fn finish(mut self) -> CaptureInfo {
-        let open: Vec<u64> = self.order.clone();
+        let open: Vec<i64> = self.order.clone();
         for rid in open {
             self.close(rid, None);
         }
@@ -788,10 +796,29 @@ impl<'de> Visitor<'de> for Events<'_, '_> {
         f.write_str("the NetLog events")
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(e) = seq.next_element::<Option<Event>>()? {
-            if let Some(e) = e {
-                self.st.event(e);
+        // Each event is taken whole first, so that one of an unexpected shape is counted and
+        // skipped rather than ending the read.
+        let mut bad = 0usize;
+        while let Some(raw) = seq.next_element::<Box<RawValue>>()? {
+            match serde_json::from_str::<Event>(raw.get()) {
+                Ok(e) => self.st.event(e),
+                Err(_) if raw.get() == "null" => {}
+                Err(e) => {
+                    bad += 1;
+                    if bad <= 5 {
+                        self.st.info.skipped.push(format!(
+                            "event {}: not a NetLog event ({e})",
+                            self.st.events + bad
+                        ));
+                    }
+                }
             }
+        }
+        if bad > 5 {
+            self.st
+                .info
+                .skipped
+                .push(format!("… {bad} events of unexpected shape in all"));
         }
         Ok(())
     }

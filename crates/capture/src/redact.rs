@@ -52,6 +52,8 @@ pub struct Redacted {
     pub tokens: usize,
     /// Entries (or events) written.
     pub items: usize,
+    /// The capture ended early (cut short): the copy holds its complete entries, closed.
+    pub truncated: bool,
 }
 
 fn placeholder(len: usize) -> String {
@@ -101,6 +103,30 @@ fn form(query: &str, n: &mut Redacted) -> String {
         })
         .collect::<Vec<_>>()
         .join("&")
+}
+
+/// `scheme://user:password@host` with the user information replaced, wherever it appears.
+fn userinfo(s: &str, n: &mut Redacted) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find("://") {
+        let (head, tail) = rest.split_at(i + 3);
+        out.push_str(head);
+        let end = tail
+            .find(|c: char| c == '/' || c.is_whitespace() || c == '"' || c == '\'')
+            .unwrap_or(tail.len());
+        match tail[..end].rfind('@') {
+            Some(at) => {
+                n.tokens += 1;
+                out.push_str(&placeholder(at).replace(' ', "_"));
+                out.push_str(&tail[at..end]);
+            }
+            None => out.push_str(&tail[..end]),
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// JWTs (three base64url parts, the first `eyJ`) anywhere in a text.
@@ -185,8 +211,10 @@ pub fn value(v: &mut Value, n: &mut Redacted) {
             }
         }
         Value::String(s) if s.starts_with("http://") || s.starts_with("https://") => {
-            *s = jwts(&url(s, n), n);
+            *s = jwts(&url(&userinfo(s, n), n), n);
         }
+        // A command line or a message naming a URL with user:password@ in it.
+        Value::String(s) if s.contains("://") => *s = userinfo(s, n),
         _ => {}
     }
 }
@@ -211,12 +239,22 @@ pub fn json(kind: Kind, reader: impl Read, out: &mut dyn Write) -> Result<Redact
         depth: 0,
     }
     .deserialize(&mut de);
+    match r {
+        Ok(()) => {}
+        // Cut short inside the entries: they were closed with `]`; close the objects around.
+        Err(e) if e.is_eof() && w.n.items > 0 => {
+            w.put(if kind == Kind::Har { b"}}" } else { b"}" });
+            w.n.truncated = true;
+        }
+        Err(e) => {
+            return Err(format!(
+                "the capture could not be read to its end ({e}); the copy is incomplete"
+            ));
+        }
+    }
     if let Some(e) = w.error {
         return Err(format!("writing the copy: {e}"));
     }
-    r.map_err(|e| {
-        format!("the capture could not be read to its end ({e}); the copy is incomplete")
-    })?;
     Ok(n)
 }
 

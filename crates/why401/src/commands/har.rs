@@ -179,8 +179,16 @@ fn redact_copy(input: &str, out: &str) -> Result<()> {
         }
     };
     eprintln!(
-        "why401: wrote {out}: {} items, {} header values, {} cookies and {} tokens replaced by placeholders",
-        n.items, n.headers, n.cookies, n.tokens
+        "why401: wrote {out}: {} items, {} header values, {} cookies and {} tokens replaced by placeholders{}",
+        n.items,
+        n.headers,
+        n.cookies,
+        n.tokens,
+        if n.truncated {
+            " (the capture is cut short: the copy holds its complete entries)"
+        } else {
+            ""
+        }
     );
     Ok(())
 }

@@ -1,0 +1,223 @@
+//! `why401 har` on fresh captures: Debian's headless Chromium, driven by playwright-core
+//! (scripts/capture/capture.js), visits the suite's real peers and records a NetLog in the
+//! default and the "with credentials" modes, Playwright's HAR, and the DevTools frontend's own
+//! HAR export (sanitized and with sensitive data). Each capture is then diagnosed and its top
+//! finding checked: what the browser shows, and what it hides.
+
+use std::path::{Path, PathBuf};
+use std::process::Command as StdCommand;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+mod common;
+use common::{json_of, peer};
+
+/// Records `url` into `dir/name.*`; returns the prefix.
+fn capture(dir: &Path, name: &str, url: &str, extra: &[&str]) -> PathBuf {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/capture/capture.js");
+    let prefix = dir.join(name);
+    let out = StdCommand::new("node")
+        .arg(&script)
+        .arg(url)
+        .arg(&prefix)
+        .args(extra)
+        .output()
+        .expect("node runs (scripts/test.sh installs nodejs and playwright-core)");
+    assert!(
+        out.status.success(),
+        "capture of {url} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    prefix
+}
+
+/// `why401 har FILE --json`: (exit code, report).
+fn har(file: &Path) -> (i32, Value) {
+    json_of(
+        Command::cargo_bin("why401")
+            .unwrap()
+            .arg("har")
+            .arg(file)
+            .arg("--json")
+            .output()
+            .unwrap(),
+    )
+}
+
+/// The first finding of every flow shown.
+fn tops(j: &Value) -> Vec<String> {
+    j["flows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["findings"][0]["id"].as_str().map(str::to_string))
+        .collect()
+}
+
+fn every_id(j: &Value) -> Vec<String> {
+    j["flows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["findings"].as_array().unwrap().iter())
+        .filter_map(|f| f["id"].as_str().map(str::to_string))
+        .collect()
+}
+
+fn file(prefix: &Path, suffix: &str) -> PathBuf {
+    PathBuf::from(format!("{}.{suffix}", prefix.display()))
+}
+
+#[test]
+#[ignore = "needs Chromium, node with playwright-core and the nginx peer (scripts/test.sh)"]
+fn a_wrong_basic_password_as_each_capture_shows_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("{}/basic/", peer("WHY401_NGINX_URL"));
+    let p = capture(
+        dir.path(),
+        "basic-wrong",
+        &url,
+        &["--user", "alice", "--pass", "wrong", "--devtools-har"],
+    );
+    // The NetLog with credentials shows every leg: the password was sent and refused.
+    let (code, j) = har(&file(&p, "sensitive.netlog.json"));
+    assert_eq!(code, 1, "{j:#}");
+    assert_eq!(j["capture"]["mode"], "IncludeSensitive");
+    assert_eq!(tops(&j), vec!["credentials-rejected"], "{j:#}");
+    let legs = j["flows"][0]["exchanges"].as_array().unwrap();
+    assert!(
+        legs.len() >= 2,
+        "the 401 and the retry with credentials: {j:#}"
+    );
+    // The secret is not in the report.
+    assert!(!j.to_string().contains("YWxpY2U6d3Jvbmc="), "{j:#}");
+    // The default NetLog strips the value but not the fact: still a refusal, said to be hidden.
+    let (_, j) = har(&file(&p, "default.netlog.json"));
+    assert_eq!(tops(&j), vec!["credentials-rejected"], "{j:#}");
+    assert!(
+        j["capture"]["hidden"].to_string().contains("stripped"),
+        "{j:#}"
+    );
+    // Every HAR (Playwright's, DevTools' sanitized and sensitive) shows the first request and the
+    // last response: it cannot tell a wrong password from none.
+    for h in [
+        "sensitive.pw.har",
+        "sensitive.devtools.sanitized.har",
+        "sensitive.devtools.sensitive.har",
+    ] {
+        let (code, j) = har(&file(&p, h));
+        assert_eq!(code, 1, "{h}: {j:#}");
+        assert_eq!(tops(&j), vec!["evidence-hidden-by-exporter"], "{h}: {j:#}");
+        assert!(
+            !every_id(&j).contains(&"no-credentials-sent".to_string()),
+            "{h}: {j:#}"
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs Chromium, node with playwright-core and the nginx peer (scripts/test.sh)"]
+fn a_sanitized_export_of_a_working_login_is_not_a_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("{}/basic/", peer("WHY401_NGINX_URL"));
+    let p = capture(
+        dir.path(),
+        "basic-right",
+        &url,
+        &[
+            "--user",
+            "alice",
+            "--pass",
+            "s3cret",
+            "--devtools-har",
+            "--modes",
+            "default",
+        ],
+    );
+    let (code, j) = har(&file(&p, "default.devtools.sanitized.har"));
+    assert_eq!(code, 0, "{j:#}");
+    assert_eq!(j["failed"], 0, "{j:#}");
+    assert!(
+        j["capture"]["mode"]
+            .as_str()
+            .unwrap()
+            .starts_with("sanitized"),
+        "{j:#}"
+    );
+    let (code, j) = har(&file(&p, "default.netlog.json"));
+    assert_eq!((code, j["failed"].as_u64()), (0, Some(0)), "{j:#}");
+}
+
+#[test]
+#[ignore = "needs Chromium, node with playwright-core and the Apache peer (scripts/test.sh)"]
+fn digest_and_no_credentials_on_the_wire() {
+    let dir = tempfile::tempdir().unwrap();
+    // Apache's Digest, wrong password: the NetLog shows the Digest answer refused.
+    let url = format!("{}/digest/", peer("WHY401_APACHE_URL"));
+    let p = capture(
+        dir.path(),
+        "digest-wrong",
+        &url,
+        &["--user", "alice", "--pass", "wrong", "--modes", "sensitive"],
+    );
+    let (_, j) = har(&file(&p, "sensitive.netlog.json"));
+    assert_eq!(tops(&j), vec!["credentials-rejected"], "{j:#}");
+    let legs = j["flows"][0]["exchanges"].as_array().unwrap();
+    assert!(
+        legs.iter().any(|l| l["credentials"]["scheme"] == "Digest"),
+        "{j:#}"
+    );
+    // No credentials at all: on the wire (a NetLog) that is a fact, not a guess.
+    let url = format!("{}/basic/", peer("WHY401_NGINX_URL"));
+    let p = capture(dir.path(), "basic-none", &url, &["--modes", "sensitive"]);
+    let (_, j) = har(&file(&p, "sensitive.netlog.json"));
+    assert_eq!(tops(&j), vec!["no-credentials-sent"], "{j:#}");
+}
+
+#[test]
+#[ignore = "needs Chromium, node with playwright-core and the nginx peer (scripts/test.sh)"]
+fn a_netlog_cut_short_keeps_its_complete_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("{}/basic/", peer("WHY401_NGINX_URL"));
+    let p = capture(
+        dir.path(),
+        "killed",
+        &url,
+        &[
+            "--user",
+            "alice",
+            "--pass",
+            "wrong",
+            "--modes",
+            "sensitive",
+            "--kill",
+        ],
+    );
+    let (code, j) = har(&file(&p, "sensitive.netlog.json"));
+    assert_eq!(code, 1, "{j:#}");
+    assert!(
+        j["capture"]["stopped"]
+            .as_str()
+            .is_some_and(|s| s.contains("did not close")),
+        "{j:#}"
+    );
+    assert_eq!(tops(&j), vec!["credentials-rejected"], "{j:#}");
+    // The share-safe copy of a capture reads back with the secret gone.
+    let copy = dir.path().join("copy.json");
+    let out = Command::cargo_bin("why401")
+        .unwrap()
+        .args(["har"])
+        .arg(file(&p, "sensitive.netlog.json"))
+        .arg("--redact-out")
+        .arg(&copy)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = std::fs::read_to_string(&copy).unwrap();
+    assert!(
+        !text.contains("YWxpY2U6d3Jvbmc="),
+        "the Basic credentials are replaced"
+    );
+}
