@@ -221,3 +221,39 @@ fn a_netlog_cut_short_keeps_its_complete_requests() {
         "the Basic credentials are replaced"
     );
 }
+
+#[test]
+#[ignore = "reads the public captures in ../shared/fixtures (scripts/test.sh)"]
+fn the_public_shared_fixtures_captures_read_without_error() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures");
+    let mut files: Vec<PathBuf> = ["har/httpolice", "har/mitmproxy", "saz"]
+        .iter()
+        .flat_map(|d| std::fs::read_dir(root.join(d)).expect("../shared/fixtures is present"))
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert!(files.len() >= 30, "{files:?}");
+    for f in files {
+        let name = f.file_name().unwrap().to_string_lossy().into_owned();
+        let out = Command::cargo_bin("why401")
+            .unwrap()
+            .arg("har")
+            .arg(&f)
+            .arg("--json")
+            .output()
+            .unwrap();
+        let code = out.status.code().unwrap();
+        // Not captures at all: mitmproxy's deliberately broken file and a test wrapper whose
+        // root is not a HAR. Both are refused with a reason, never a panic.
+        if name == "brokenfile.har" || name == "har_extractor.har" {
+            assert_eq!(code, 2, "{name}");
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(err.contains("nothing could be read"), "{name}: {err}");
+            continue;
+        }
+        let (code, j) = json_of(out);
+        assert!(code == 0 || code == 1, "{name}: exit {code}");
+        assert!(j["capture"]["entries"].as_u64().unwrap() >= 1, "{name}: {j:#}");
+        assert!(j["capture"]["stopped"].is_null(), "{name}: {j:#}");
+    }
+}
