@@ -9,6 +9,9 @@
 // usage: node capture.js URL PREFIX [--user U --pass P] [--modes sensitive,default]
 //                        [--fetch] [--devtools-har] [--kill] [--chromium PATH]
 //   --fetch         URL is a page that fetch()es an API and sets window.__done = true
+//   --api API       once URL has loaded, fetch(API) from it (cross-origin when API is on another
+//                   origin), with each --api-header 'Name: value'; waits for the answer or error
+//   --proxy URL     send everything through this HTTP proxy
 //   --devtools-har  in each run also export DevTools HARs (adds a ws connection to the
 //                   NetLog: the frontend talks CDP over ws://127.0.0.1:<devport>)
 //   --keep-dns      do not pass --host-resolver-rules (see below)
@@ -33,6 +36,9 @@ function parseArgs(argv) {
     else if (a === '--kill') o.kill = true;
     else if (a === '--keep-dns') o.keepDns = true;
     else if (a === '--chromium') o.chromium = argv[++i];
+    else if (a === '--api') o.api = argv[++i];
+    else if (a === '--api-header') (o.apiHeaders = o.apiHeaders || []).push(argv[++i]);
+    else if (a === '--proxy') o.proxy = argv[++i];
     else pos.push(a);
   }
   if (pos.length !== 2) {
@@ -69,7 +75,10 @@ async function captureOnce(o, mode) {
   let devport;
   if (o.devtoolsHar) { devport = await freePort(); args.push(...devtoolsLaunchArgs(devport)); }
 
-  const browser = await chromium.launch({ executablePath: o.chromium, headless: true, args });
+  const launch = { executablePath: o.chromium, headless: true, args };
+  // Loopback is bypassed by default: '<-loopback>' sends it through the proxy too.
+  if (o.proxy) launch.proxy = { server: o.proxy, bypass: '<-loopback>' };
+  const browser = await chromium.launch(launch);
   const ctxOpts = { recordHar: { path: har, content: 'omit' } };
   if (o.user !== undefined) ctxOpts.httpCredentials = { username: o.user, password: o.pass ?? '' };
   const context = await browser.newContext(ctxOpts);
@@ -80,6 +89,24 @@ async function captureOnce(o, mode) {
 
   const resp = await page.goto(o.url, { waitUntil: 'load' }).catch(e => ({ error: e.message }));
   if (o.fetch) await page.waitForFunction(() => window.__done === true, null, { timeout: 10000 });
+  if (o.api) {
+    const headers = {};
+    for (const h of o.apiHeaders || []) {
+      const i = h.indexOf(':');
+      headers[h.slice(0, i).trim()] = h.slice(i + 1).trim();
+    }
+    const apiResult = await page.evaluate(async ({ api, headers }) => {
+      try {
+        // A 401 the page cannot answer may leave the fetch waiting on an auth prompt that
+        // headless Chromium never shows: give up after 5 s, the NetLog has what happened.
+        const r = await fetch(api, { headers, credentials: 'include', signal: AbortSignal.timeout(5000) });
+        return `${r.status}`;
+      } catch (e) {
+        return `error: ${e.message}`;
+      }
+    }, { api: o.api, headers });
+    console.error(`fetch ${o.api}: ${apiResult}`);
+  }
   const status = resp && resp.status ? resp.status() : resp && resp.error;
   const title = await page.title().catch(() => '?');
 

@@ -94,7 +94,16 @@ struct Req {
     cookies: Vec<RefusedCookie>,
     from_cache: bool,
     socket: Option<i64>,
+    /// The request's net error, when it ended with one.
+    net_error: Option<i64>,
+    /// The event count when `REQUEST_ALIVE` ended; `None` while it is alive. Chrome logs that
+    /// end before the last events of a redirect or an auth restart, and reuses the source for
+    /// the next hop: a request is handed on only once quiet for a while after its end.
+    ended_at: Option<usize>,
 }
+
+/// Events after a request's end before it is handed on.
+const QUIET_EVENTS: usize = 2000;
 
 struct State<'s> {
     sink: &'s mut dyn Sink,
@@ -283,15 +292,28 @@ impl State<'_> {
                     cookies: Vec::new(),
                     from_cache: false,
                     socket: None,
+                    net_error: None,
+                    ended_at: None,
                 },
             );
             self.order.push(rid);
         }
+        if self.events.is_multiple_of(1024) {
+            self.sweep();
+        }
         let Some(req) = self.open.get_mut(&rid) else {
             return;
         };
+        if !(name == "REQUEST_ALIVE" && e.phase == self.end as i64) {
+            req.ended_at = None;
+        }
         let s = |k: &str| params.get(k).and_then(Value::as_str).map(str::to_string);
         match name.as_str() {
+            "REQUEST_ALIVE" if e.phase == self.begin as i64 => {
+                if let Some(u) = s("url") {
+                    req.url = u;
+                }
+            }
             "URL_REQUEST_START_JOB" => {
                 if let Some(u) = s("url") {
                     req.url = u;
@@ -407,11 +429,14 @@ impl State<'_> {
                     .or(req.socket);
             }
             "REQUEST_ALIVE" if e.phase == self.end as i64 && source_type == "URL_REQUEST" => {
-                let err = params
+                req.ended_at = Some(self.events);
+                if let Some(n) = params
                     .get("net_error")
                     .and_then(Value::as_i64)
-                    .filter(|n| *n != 0);
-                self.close(rid, err);
+                    .filter(|n| *n != 0)
+                {
+                    req.net_error = Some(n);
+                }
             }
             n if n.starts_with("AUTH") => {
                 auth_event(n, &params, req);
@@ -424,11 +449,31 @@ impl State<'_> {
         }
     }
 
+    /// Hands on the requests that ended and stayed quiet.
+    fn sweep(&mut self) {
+        let now = self.events;
+        let quiet: Vec<i64> = self
+            .order
+            .iter()
+            .copied()
+            .filter(|r| {
+                self.open
+                    .get(r)
+                    .and_then(|q| q.ended_at)
+                    .is_some_and(|at| now - at > QUIET_EVENTS)
+            })
+            .collect();
+        for r in quiet {
+            self.close(r, None);
+        }
+    }
+
     /// Hands on a request's legs.
     fn close(&mut self, rid: i64, err: Option<i64>) {
         let Some(mut req) = self.open.remove(&rid) else {
             return;
         };
+        let err = err.or(req.net_error);
         self.order.retain(|r| *r != rid);
         if let Some((request, hidden, sent)) = req.pending.take() {
             let error = Some(match err {
@@ -443,6 +488,9 @@ impl State<'_> {
             return;
         }
         let url = req.legs[0].exchange.request.url.clone();
+        for leg in &mut req.legs {
+            leg.entry = self.info.entries;
+        }
         self.info.entries += 1;
         let decisions = std::mem::take(&mut req.auth);
         let cookies = std::mem::take(&mut req.cookies);
@@ -600,7 +648,13 @@ fn auth_event(name: &str, p: &Value, req: &mut Req) {
             }
         }
         "AUTH_HANDLER_CREATE_RESULT" => {
-            let mut d = new(req);
+            // The controller's own record (target and URL, no scheme yet) grows into this one.
+            let mut d = match req.auth.last() {
+                Some(last) if last.scheme.is_none() && last.spn.is_none() => {
+                    req.auth.pop().expect("checked")
+                }
+                _ => new(req),
+            };
             d.scheme = s(p.get("scheme"));
             d.allows_default_credentials =
                 p.get("allows_default_credentials").and_then(Value::as_bool);

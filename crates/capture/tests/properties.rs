@@ -72,7 +72,10 @@ fn read_har(bytes: &[u8]) -> usize {
 fn read_netlog(bytes: &[u8]) -> usize {
     let mut c = Collect::default();
     netlog::read(bytes, &mut c);
-    c.legs.iter().filter(|l| l.exchange.response.is_some()).count()
+    c.legs
+        .iter()
+        .filter(|l| l.exchange.response.is_some())
+        .count()
 }
 
 proptest! {

@@ -410,10 +410,20 @@ fn redirect_loop(flow: &CaptureFlow, findings: &mut Vec<Finding>, outcome: &mut 
 
 /// `integrated-auth-not-attempted`, and what the security library said (NetLog).
 fn integrated(flow: &CaptureFlow, findings: &mut Vec<Finding>) {
+    // Only when the flow ended refused without the browser ever answering in a Windows scheme:
+    // a user who typed the password (or a script that supplied it) got past the prompt.
+    let answered_windows = flow.legs.iter().any(|l| {
+        l.exchange.auth.as_ref().is_some_and(|a| {
+            a.scheme.eq_ignore_ascii_case("ntlm") || a.scheme.eq_ignore_ascii_case("negotiate")
+        })
+    });
+    let refused = matches!(flow.final_status(), Some(401 | 407));
     for d in &flow.auth {
         let scheme = d.scheme.as_deref().unwrap_or_default().to_ascii_lowercase();
         if (scheme == "negotiate" || scheme == "ntlm")
             && d.allows_default_credentials == Some(false)
+            && refused
+            && !answered_windows
         {
             findings.push(
                 Finding::new(FindingId::INTEGRATED_AUTH_NOT_ATTEMPTED)

@@ -253,7 +253,135 @@ fn the_public_shared_fixtures_captures_read_without_error() {
         }
         let (code, j) = json_of(out);
         assert!(code == 0 || code == 1, "{name}: exit {code}");
-        assert!(j["capture"]["entries"].as_u64().unwrap() >= 1, "{name}: {j:#}");
+        assert!(
+            j["capture"]["entries"].as_u64().unwrap() >= 1,
+            "{name}: {j:#}"
+        );
         assert!(j["capture"]["stopped"].is_null(), "{name}: {j:#}");
+    }
+}
+
+/// `why401 lab --serve` running for a test: its base URL.
+struct Lab {
+    child: std::process::Child,
+    base: String,
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn lab() -> Lab {
+    use std::io::{BufRead, BufReader};
+    let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("why401"))
+        .args(["lab", "--serve"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let out = BufReader::new(child.stdout.take().unwrap());
+    let mut base = String::new();
+    for line in out.lines() {
+        let line = line.unwrap();
+        if let Some(rest) = line.trim().strip_prefix("why401 http://")
+            && base.is_empty()
+        {
+            let host = rest.split('/').next().unwrap();
+            base = format!("http://{host}");
+        }
+        if !base.is_empty() {
+            break;
+        }
+    }
+    assert!(!base.is_empty(), "the lab printed its URLs");
+    Lab { child, base }
+}
+
+#[test]
+#[ignore = "needs Chromium, node with playwright-core, the lab, nginx and Apache (scripts/test.sh)"]
+fn what_only_a_browser_capture_shows() {
+    let dir = tempfile::tempdir().unwrap();
+    let lab = lab();
+    let nginx = peer("WHY401_NGINX_URL");
+    let apache = peer("WHY401_APACHE_URL");
+    let cases: Vec<(&str, String, Vec<String>, &str)> = vec![
+        // A page on Apache's origin calls nginx's protected API with a token: the preflight is
+        // refused (nginx's auth_basic covers OPTIONS) and the call is never made.
+        (
+            "cors",
+            format!("{apache}/"),
+            vec![
+                "--api".into(),
+                format!("{nginx}/basic/"),
+                "--api-header".into(),
+                "Authorization: Bearer not-a-real-token".into(),
+            ],
+            "cors-preflight-unauthorized",
+        ),
+        // A script's Authorization is dropped by the browser on a cross-origin redirect.
+        (
+            "redirect",
+            format!("{}/", lab.base),
+            vec![
+                "--api".into(),
+                format!("{}/moved", lab.base),
+                "--api-header".into(),
+                "Authorization: Basic YWxpY2U6czNjcmV0".into(),
+            ],
+            "auth-dropped-on-redirect",
+        ),
+        // An API call answered with a redirect to a login page instead of a 401.
+        (
+            "login",
+            format!("{}/", lab.base),
+            vec![
+                "--api".into(),
+                format!("{}/api/reports", lab.base),
+                "--api-header".into(),
+                "Accept: application/json".into(),
+            ],
+            "redirected-to-login",
+        ),
+        // The session cookie's Path does not cover the API: the NetLog says the browser kept it.
+        (
+            "cookie",
+            format!("{}/start", lab.base),
+            vec![],
+            "cookie-not-sent",
+        ),
+        // squid wants its own credentials.
+        (
+            "proxy",
+            format!("{nginx}/"),
+            vec!["--proxy".into(), peer("WHY401_SQUID_URL")],
+            "proxy-auth-required",
+        ),
+        // NTLM against pyspnego's acceptor, a wrong password: every leg of the handshake is
+        // in the NetLog.
+        (
+            "ntlm",
+            format!("{}/", peer("WHY401_PYSPNEGO_URL")),
+            vec![
+                "--user".into(),
+                "CORP\\alice".into(),
+                "--pass".into(),
+                "wrong".into(),
+            ],
+            "credentials-rejected",
+        ),
+    ];
+    for (name, url, extra, want) in cases {
+        let mut args: Vec<&str> = extra.iter().map(String::as_str).collect();
+        args.extend(["--modes", "sensitive"]);
+        let p = capture(dir.path(), name, &url, &args);
+        let (code, j) = har(&file(&p, "sensitive.netlog.json"));
+        assert_eq!(code, 1, "{name}: {j:#}");
+        assert!(
+            tops(&j).iter().any(|t| t == want),
+            "{name}: {want} expected first in a failing flow: {j:#}"
+        );
     }
 }

@@ -256,16 +256,20 @@ fn proxy(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
     }
     let r = e.response.as_ref().expect("status implies a response");
     let wants = challenge::parse(r.headers_named("proxy-authenticate"));
-    let proxy = ev.proxy.clone().unwrap_or_else(|| "the proxy".into());
+    let proxy = ev
+        .proxy
+        .clone()
+        .map(|p| format!("the proxy {p}"))
+        .unwrap_or_else(|| "the proxy".into());
     let sent = e
         .auth
         .as_ref()
         .is_some_and(|a| a.header == "Proxy-Authorization");
     let title = if sent {
-        format!("the proxy {proxy} refused the proxy credentials")
+        format!("{proxy} refused the proxy credentials")
     } else {
         format!(
-            "the proxy {proxy} wants its own credentials ({}) — this is not the server's 401",
+            "{proxy} wants its own credentials ({}) — this is not the server's 401",
             if wants.challenges.is_empty() {
                 "no Proxy-Authenticate header".into()
             } else {
@@ -287,8 +291,9 @@ fn proxy(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
     }
     if !sent {
         f = f.fix_first(format!(
-            "give the proxy its credentials: why401 {} -x {proxy} --proxy-user USER",
-            ev.target
+            "give the proxy its credentials: why401 {} -x {} --proxy-user USER",
+            ev.target,
+            ev.proxy.as_deref().unwrap_or("http://PROXY:PORT")
         ));
     }
     out.push(f);
