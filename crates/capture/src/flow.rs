@@ -21,13 +21,37 @@ pub struct Flows<F: FnMut(CaptureFlow)> {
     next_index: usize,
     seen: usize,
     done: F,
+    /// Notes (NetLog) waiting for the leg of their URL: (url, auth decision, refused cookie).
+    pending: Vec<Note>,
 }
+
+type Note = (String, Option<AuthDecision>, Option<RefusedCookie>);
+
+/// Notes waiting at most.
+const PENDING_MAX: usize = 10_000;
 
 struct Open {
     flow: CaptureFlow,
     last_seen: usize,
     last_ms: Option<i64>,
     connections: Vec<String>,
+    /// Where the last leg redirects to, resolved once (every later leg is compared with it).
+    redirect_to: Option<String>,
+}
+
+/// Where `leg` redirects to, resolved against its URL.
+fn redirect_target(leg: &CapturedLeg) -> Option<String> {
+    let r = leg.exchange.response.as_ref()?;
+    if !matches!(r.status, 301 | 302 | 303 | 307 | 308) {
+        return None;
+    }
+    let loc = r.header("location")?;
+    let to = url::Url::parse(&leg.exchange.request.url)
+        .ok()
+        .and_then(|base| base.join(loc).ok())
+        .map(String::from)
+        .unwrap_or_else(|| loc.to_string());
+    Some(to)
 }
 
 impl<F: FnMut(CaptureFlow)> Flows<F> {
@@ -38,21 +62,31 @@ impl<F: FnMut(CaptureFlow)> Flows<F> {
             next_index: 1,
             seen: 0,
             done,
+            pending: Vec::new(),
         }
     }
 
-    /// Attaches auth decisions and refused cookies (from a NetLog) to the flow holding `url`'s
-    /// latest leg, if one is open.
+    /// Keeps an auth decision or a refused cookie (from a NetLog) for the flow that receives the
+    /// next leg to `url` (a reader notes a request's decisions before its legs).
     fn attach(&mut self, url: &str, auth: Option<AuthDecision>, cookie: Option<RefusedCookie>) {
-        if let Some(o) = self
-            .open
-            .iter_mut()
-            .rev()
-            .find(|o| o.flow.legs.iter().any(|l| l.exchange.request.url == url))
-        {
-            o.flow.auth.extend(auth);
-            o.flow.refused_cookies.extend(cookie);
+        if self.pending.len() < PENDING_MAX {
+            self.pending.push((url.to_string(), auth, cookie));
         }
+    }
+
+    /// Moves the notes waiting for `url` into `flow`.
+    fn take_notes(pending: &mut Vec<Note>, url: &str, flow: &mut CaptureFlow) {
+        if pending.is_empty() {
+            return;
+        }
+        pending.retain_mut(|(u, auth, cookie)| {
+            if u != url {
+                return true;
+            }
+            flow.auth.extend(auth.take());
+            flow.refused_cookies.extend(cookie.take());
+            false
+        });
     }
 
     /// Hands on every flow still open.
@@ -83,18 +117,13 @@ impl<F: FnMut(CaptureFlow)> Flows<F> {
     }
 }
 
-/// How `next` continues a flow whose last leg is `prev`, if it does.
-fn continues(prev: &CapturedLeg, next: &CapturedLeg) -> Option<Leg> {
+/// How `next` continues a flow whose last leg is `prev` (redirecting to `redirect_to`), if it
+/// does.
+fn continues(prev: &CapturedLeg, redirect_to: Option<&str>, next: &CapturedLeg) -> Option<Leg> {
     let (p, n) = (&prev.exchange, &next.exchange);
     let r = p.response.as_ref()?;
     match r.status {
-        301 | 302 | 303 | 307 | 308 => {
-            let loc = r.header("location")?;
-            let to = url::Url::parse(&p.request.url)
-                .ok()
-                .and_then(|base| base.join(loc).ok())?;
-            (to.as_str() == n.request.url || loc == n.request.url).then_some(Leg::Redirect)
-        }
+        301 | 302 | 303 | 307 | 308 => (redirect_to? == n.request.url).then_some(Leg::Redirect),
         401 | 407 => {
             (p.request.url == n.request.url && p.request.method == n.request.method).then(|| {
                 Leg::Auth {
@@ -115,6 +144,83 @@ fn continues(prev: &CapturedLeg, next: &CapturedLeg) -> Option<Leg> {
                 .is_none_or(|m| m.eq_ignore_ascii_case(&n.request.method)))
         .then_some(Leg::Initial),
         _ => None,
+    }
+}
+
+/// What makes two flows the same case for the doctor: per leg the method, the URL without its
+/// query values (the parameter names stay: a token in the URL is a finding), the status, the
+/// credentials' scheme, what the capture hid or served from cache, and the response headers the
+/// rules read. A polling loop that fails a thousand times is one case seen a thousand times.
+pub fn signature(flow: &CaptureFlow) -> u64 {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let mut h = DefaultHasher::new();
+    for l in &flow.legs {
+        let e = &l.exchange;
+        e.request.method.hash(&mut h);
+        let url = &e.request.url;
+        match url.split_once('?') {
+            Some((path, query)) => {
+                path.hash(&mut h);
+                for pair in query.split('&') {
+                    pair.split('=').next().hash(&mut h);
+                }
+            }
+            None => url.hash(&mut h),
+        }
+        e.status().hash(&mut h);
+        e.error.is_some().hash(&mut h);
+        e.auth.as_ref().map(|a| (&a.header, &a.scheme)).hash(&mut h);
+        l.hidden_headers.hash(&mut h);
+        l.from_cache.hash(&mut h);
+        l.resource_type.hash(&mut h);
+        e.leg.hash(&mut h);
+        for (n, v) in &e.request.headers {
+            if n.eq_ignore_ascii_case("access-control-request-method")
+                || n.eq_ignore_ascii_case("accept")
+            {
+                (n.to_ascii_lowercase(), v).hash(&mut h);
+            }
+        }
+        if let Some(r) = &e.response {
+            for (n, v) in &r.headers {
+                let n = n.to_ascii_lowercase();
+                match n.as_str() {
+                    "www-authenticate" | "proxy-authenticate" | "content-type" | "date"
+                    | "server" | "x-powered-by" | "cache-control" => {
+                        // A Date only matters for clock rules: minutes, not seconds.
+                        let v = if n == "date" {
+                            v.get(..22).unwrap_or(v)
+                        } else {
+                            v.as_str()
+                        };
+                        (n, v).hash(&mut h);
+                    }
+                    "location" => (n, v.split('?').next()).hash(&mut h),
+                    // Cookies: the names and attributes, never the values.
+                    "set-cookie" => (
+                        n,
+                        v.split_once('=').map(|(k, _)| k),
+                        v.split_once(';').map(|(_, a)| a),
+                    )
+                        .hash(&mut h),
+                    _ => {}
+                }
+            }
+            r.body.get(..256).unwrap_or(&r.body).hash(&mut h);
+        }
+    }
+    flow.auth.hash(&mut h);
+    flow.refused_cookies.hash(&mut h);
+    h.finish()
+}
+
+/// Whether a flow whose last status is `status` can still grow: a redirect, a challenge, or a
+/// preflight answered yes.
+fn may_continue(status: Option<u16>, flow: &CaptureFlow) -> bool {
+    match status {
+        Some(301 | 302 | 303 | 307 | 308 | 401 | 407) => true,
+        Some(200..=299) => flow.legs.last().is_some_and(is_preflight),
+        _ => false,
     }
 }
 
@@ -141,7 +247,7 @@ impl<F: FnMut(CaptureFlow)> Sink for Flows<F> {
             o.flow
                 .legs
                 .last()
-                .is_some_and(|prev| continues(prev, &leg).is_some())
+                .is_some_and(|prev| continues(prev, o.redirect_to.as_deref(), &leg).is_some())
         });
         let conn = |o: &mut Open, leg: &CapturedLeg| -> u32 {
             let Some(id) = &leg.connection_id else {
@@ -159,11 +265,21 @@ impl<F: FnMut(CaptureFlow)> Sink for Flows<F> {
             Some(i) => {
                 let o = &mut self.open[i];
                 let prev = o.flow.legs.last().expect("continued flows have legs");
-                leg.exchange.leg = continues(prev, &leg).expect("checked above");
+                leg.exchange.leg =
+                    continues(prev, o.redirect_to.as_deref(), &leg).expect("checked above");
                 leg.exchange.connection = conn(o, &leg);
                 o.last_seen = self.seen;
                 o.last_ms = leg.started_ms.or(o.last_ms);
+                o.redirect_to = redirect_target(&leg);
+                let last = leg.exchange.status();
+                Self::take_notes(&mut self.pending, &leg.exchange.request.url, &mut o.flow);
                 o.flow.legs.push(leg);
+                // A flow whose last answer nothing follows (not a redirect, a challenge or a
+                // preflight's yes) is done now.
+                if !may_continue(last, &self.open[i].flow) {
+                    let o = self.open.remove(i);
+                    (self.done)(o.flow);
+                }
             }
             None => {
                 let mut o = Open {
@@ -176,12 +292,19 @@ impl<F: FnMut(CaptureFlow)> Sink for Flows<F> {
                     last_seen: self.seen,
                     last_ms: leg.started_ms,
                     connections: Vec::new(),
+                    redirect_to: redirect_target(&leg),
                 };
                 self.next_index += 1;
                 leg.exchange.leg = Leg::Initial;
                 leg.exchange.connection = conn(&mut o, &leg);
+                let last = leg.exchange.status();
+                Self::take_notes(&mut self.pending, &leg.exchange.request.url, &mut o.flow);
                 o.flow.legs.push(leg);
-                self.open.push(o);
+                if may_continue(last, &o.flow) {
+                    self.open.push(o);
+                } else {
+                    (self.done)(o.flow);
+                }
             }
         }
     }

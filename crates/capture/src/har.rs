@@ -17,6 +17,7 @@ use why401_evidence::capture::{CaptureFormat, CaptureInfo, CapturedLeg, Trust};
 use why401_evidence::{Exchange, Headers, Leg, RequestRecord, ResponseRecord};
 
 use crate::hidden::{HiddenHeader, Hider};
+use crate::scan::{Item, Scanner};
 use crate::{BODY_KEPT, Sink};
 
 /// Reads a HAR from `reader`, handing each entry to `sink` as a leg. Returns what the capture
@@ -39,7 +40,55 @@ pub fn read(reader: impl Read, sink: &mut dyn Sink) -> CaptureInfo {
         secrets_seen: false,
         saw_log: false,
     };
-    let mut de = serde_json::Deserializer::from_reader(crate::skip_bom(reader));
+    let mut scanner = Scanner::new(crate::skip_bom(reader));
+    if let Ok(Some(head)) = scanner.find_array(&["log", "entries"]) {
+        state.saw_log = true;
+        state.head(&head);
+        let mut bad = 0usize;
+        loop {
+            match scanner.next_item() {
+                Ok(Item::Value) => match serde_json::from_slice::<RawEntry>(scanner.item()) {
+                    Ok(e) => state.entry(e),
+                    Err(e) => {
+                        bad += 1;
+                        let n = state.info.entries + bad;
+                        if bad <= 5 {
+                            state
+                                .info
+                                .skipped
+                                .push(format!("entry {n}: not a HAR entry ({e})"));
+                        } else if bad == 6 {
+                            state
+                                .info
+                                .skipped
+                                .push("… more entries of unexpected shape (not listed)".into());
+                        }
+                    }
+                },
+                Ok(Item::End) => break,
+                Ok(Item::Eof) => {
+                    state.info.stopped = Some(format!(
+                        "the file ends in the middle (byte {}): it was cut short; the {} complete entries before are read",
+                        scanner.offset(),
+                        state.info.entries
+                    ));
+                    break;
+                }
+                Err(e) => {
+                    state.info.stopped = Some(format!(
+                        "reading stopped at byte {}: {e}; the {} complete entries before are read",
+                        scanner.offset(),
+                        state.info.entries
+                    ));
+                    break;
+                }
+            }
+        }
+        return state.finish();
+    }
+    // Not the usual shape (no top-level log.entries found): the streaming parser says why, or
+    // reads what it can.
+    let mut de = serde_json::Deserializer::from_reader(scanner.into_rest());
     if let Err(e) = (TopSeed { state: &mut state }).deserialize(&mut de) {
         state.info.stopped = Some(if e.is_eof() {
             format!(
@@ -71,6 +120,29 @@ struct State<'s> {
 }
 
 impl State<'_> {
+    /// The log's own fields before its entries (the creator, the browser), from the bytes that
+    /// precede the entries array.
+    fn head(&mut self, head: &[u8]) {
+        let mut doc = head.to_vec();
+        doc.extend_from_slice(b"[]}}");
+        let Ok(v) = serde_json::from_slice::<serde_json::Value>(&doc) else {
+            return;
+        };
+        let named = |k: &str| {
+            let n = v.get("log")?.get(k)?;
+            let name = n.get("name").and_then(|x| x.as_str()).unwrap_or_default();
+            let version = n
+                .get("version")
+                .and_then(|x| x.as_str())
+                .unwrap_or_default();
+            Some(format!("{name} {version}").trim().to_string())
+        };
+        if let Some(c) = named("creator") {
+            self.info.creator = c;
+        }
+        self.info.browser = named("browser").filter(|b| !b.is_empty());
+    }
+
     fn entry(&mut self, raw: RawEntry) {
         let index = self.info.entries;
         self.info.entries += 1;

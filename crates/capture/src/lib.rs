@@ -20,6 +20,7 @@ pub mod hidden;
 pub mod netlog;
 pub mod redact;
 pub mod saz;
+mod scan;
 
 /// Bytes of a response body kept (enough to tell a login page); the rest is counted, not held.
 pub const BODY_KEPT: usize = 4096;
@@ -29,8 +30,8 @@ pub trait Sink {
     /// One leg, in capture order.
     fn leg(&mut self, leg: CapturedLeg);
 
-    /// What the browser decided about `url`'s latest request (NetLog): an auth decision, a
-    /// refused cookie.
+    /// What the browser decided about the request whose first leg (to `url`) comes next
+    /// (NetLog): an auth decision, a refused cookie.
     fn note(&mut self, url: &str, auth: Option<AuthDecision>, cookie: Option<RefusedCookie>) {
         let _ = (url, auth, cookie);
     }

@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read};
 
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -61,7 +61,32 @@ pub fn read(reader: impl Read, sink: &mut dyn Sink) -> CaptureInfo {
         orphans: HashMap::new(),
         orphan_count: 0,
     };
-    let mut de = serde_json::Deserializer::from_reader(crate::skip_bom(reader));
+    let mut r = BufReader::with_capacity(1 << 20, crate::skip_bom(reader));
+    // Chrome writes `{"constants":{…},` on the first line, `"events": [` on the second, then one
+    // event per line: such a file is read line by line, each event parsed in place. Any other
+    // layout (pretty-printed, re-saved) goes through the streaming parser.
+    let mut head = Vec::new();
+    let _ = r.read_until(b'\n', &mut head);
+    let second = head.len();
+    let _ = r.read_until(b'\n', &mut head);
+    let first_line = std::str::from_utf8(&head[..second])
+        .unwrap_or_default()
+        .trim_end();
+    let second_line = std::str::from_utf8(&head[second..])
+        .unwrap_or_default()
+        .trim();
+    if let (Some(constants), true) = (
+        first_line
+            .strip_prefix("{\"constants\":")
+            .and_then(|c| c.strip_suffix(',')),
+        second_line == "\"events\": [" || second_line == "\"events\":[",
+    ) && let Ok(c) = serde_json::from_str::<Value>(constants)
+    {
+        st.constants(c);
+        lines(&mut st, r);
+        return st.finish();
+    }
+    let mut de = serde_json::Deserializer::from_reader(std::io::Cursor::new(head).chain(r));
     if let Err(e) = (Top { st: &mut st }).deserialize(&mut de) {
         st.info.stopped = Some(if e.is_eof() {
             format!(
@@ -136,25 +161,26 @@ struct State<'s> {
 const ORPHANS_MAX: usize = 20_000;
 
 #[derive(Deserialize)]
-struct Event {
-    #[serde(default)]
-    time: Option<Value>,
+struct Event<'a> {
+    #[serde(default, borrow)]
+    time: Option<&'a RawValue>,
     #[serde(rename = "type")]
     kind: i64,
-    source: EventSource,
+    #[serde(borrow)]
+    source: EventSource<'a>,
     #[serde(default)]
     phase: i64,
-    #[serde(default)]
-    params: Option<Box<RawValue>>,
+    #[serde(default, borrow)]
+    params: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize)]
-struct EventSource {
+struct EventSource<'a> {
     id: i64,
     #[serde(rename = "type")]
     kind: i64,
-    #[serde(default)]
-    start_time: Option<Value>,
+    #[serde(default, borrow)]
+    start_time: Option<&'a RawValue>,
 }
 
 fn invert(map: Option<&Value>) -> Vec<Option<String>> {
@@ -174,12 +200,8 @@ fn invert(map: Option<&Value>) -> Vec<Option<String>> {
 }
 
 /// NetLog times are milliseconds as strings (ticks, offset by `timeTickOffset`).
-fn ms(v: &Option<Value>) -> Option<i64> {
-    match v.as_ref()? {
-        Value::String(s) => s.parse::<i64>().ok(),
-        Value::Number(n) => n.as_i64(),
-        _ => None,
-    }
+fn ms(v: Option<&RawValue>) -> Option<i64> {
+    v?.get().trim_matches('"').parse::<i64>().ok()
 }
 
 impl State<'_> {
@@ -190,7 +212,11 @@ impl State<'_> {
             self.begin = p.get("PHASE_BEGIN").and_then(Value::as_u64).unwrap_or(1);
             self.end = p.get("PHASE_END").and_then(Value::as_u64).unwrap_or(2);
         }
-        self.tick_offset = ms(&c.get("timeTickOffset").cloned());
+        self.tick_offset = match c.get("timeTickOffset") {
+            Some(Value::String(s)) => s.parse::<i64>().ok(),
+            Some(Value::Number(n)) => n.as_i64(),
+            _ => None,
+        };
         self.declared_mode = c
             .get("logCaptureMode")
             .and_then(Value::as_str)
@@ -210,7 +236,7 @@ impl State<'_> {
         self.types.get(usize::try_from(id).ok()?)?.as_deref()
     }
 
-    fn event(&mut self, e: Event) {
+    fn event(&mut self, e: Event<'_>) {
         self.events += 1;
         let Some(name) = self.name(e.kind).map(str::to_string) else {
             self.unknown_types += 1;
@@ -224,8 +250,8 @@ impl State<'_> {
             .to_string();
         let id = e.source.id;
         // Without the offset the ticks say nothing about the date: left unknown.
-        let t = ms(&e.time)
-            .or_else(|| ms(&e.source.start_time))
+        let t = ms(e.time)
+            .or_else(|| ms(e.source.start_time))
             .and_then(|t| Some(t + self.tick_offset?));
         let interesting = source_type == "URL_REQUEST"
             || name.starts_with("AUTH")
@@ -236,7 +262,6 @@ impl State<'_> {
         }
         let params: Value = e
             .params
-            .as_deref()
             .and_then(|p| serde_json::from_str(p.get()).ok())
             .unwrap_or(Value::Null);
         if name.starts_with("SOCKET_BYTES") && params.get("bytes").is_some() {
@@ -494,14 +519,15 @@ impl State<'_> {
         self.info.entries += 1;
         let decisions = std::mem::take(&mut req.auth);
         let cookies = std::mem::take(&mut req.cookies);
-        for leg in req.legs {
-            self.sink.leg(leg);
-        }
+        // The decisions first: the flow that takes the request's first leg takes them.
         for d in decisions {
             self.sink.note(&url, Some(d), None);
         }
         for c in cookies {
             self.sink.note(&url, None, Some(c));
+        }
+        for leg in req.legs {
+            self.sink.leg(leg);
         }
     }
 
@@ -797,6 +823,62 @@ fn header_list(v: Option<&Value>) -> Headers {
             .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
             .collect(),
         _ => Vec::new(),
+    }
+}
+
+/// The events of a line-per-event NetLog, after its first two lines.
+fn lines(st: &mut State<'_>, mut r: impl BufRead) {
+    let mut buf = Vec::new();
+    let mut line_no = 2usize;
+    let mut bad = 0usize;
+    loop {
+        buf.clear();
+        match r.read_until(b'\n', &mut buf) {
+            Ok(0) => {
+                st.info.stopped = Some(format!(
+                    "the log ends after line {line_no} without closing its events: the browser did not close it; the {} complete events before are read, as netlog-viewer repairs such a file",
+                    st.events
+                ));
+                return;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                st.info.stopped = Some(format!("reading stopped at line {line_no}: {e}"));
+                return;
+            }
+        }
+        line_no += 1;
+        let complete = buf.last() == Some(&b'\n');
+        let line = buf.trim_ascii();
+        if line.is_empty() {
+            continue;
+        }
+        if line.starts_with(b"]") || line.starts_with(b"{}]") {
+            return;
+        }
+        let event = line.strip_suffix(b",").unwrap_or(line);
+        match serde_json::from_slice::<Event>(event) {
+            Ok(e) => st.event(e),
+            Err(_) if !complete => {
+                st.info.stopped = Some(format!(
+                    "the log ends in the middle of line {line_no}: the browser did not close it; the {} complete events before are read, as netlog-viewer repairs such a file",
+                    st.events
+                ));
+                return;
+            }
+            Err(e) => {
+                bad += 1;
+                if bad <= 5 {
+                    st.info
+                        .skipped
+                        .push(format!("line {line_no}: not a NetLog event ({e})"));
+                } else if bad == 6 {
+                    st.info
+                        .skipped
+                        .push("… more events of unexpected shape (not listed)".into());
+                }
+            }
+        }
     }
 }
 

@@ -94,7 +94,7 @@ pub struct CapturedLeg {
 }
 
 /// What Chrome's HTTP auth controller decided, from a NetLog.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize)]
 pub struct AuthDecision {
     /// The URL being authenticated.
     pub url: String,
@@ -125,7 +125,7 @@ pub struct AuthDecision {
 }
 
 /// A cookie the browser would not send or store, and why (a NetLog's cookie inclusion status).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct RefusedCookie {
     /// The cookie's name; its value is never recorded.
     pub name: String,

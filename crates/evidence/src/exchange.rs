@@ -91,7 +91,7 @@ impl ResponseRecord {
 }
 
 /// Why a leg was sent.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Leg {
     /// The request as the user gave it.

@@ -13,6 +13,16 @@ use crate::Options;
 use crate::probe::{heads, redacted, timeline_row};
 use crate::style::{self, paint};
 
+/// Later flows just like a shown one (the same requests, answers and credentials): one case
+/// seen again, as a polling loop repeats its failure.
+#[derive(Debug, Clone, Default)]
+pub struct Similar {
+    /// How many.
+    pub count: usize,
+    /// The first of their numbers.
+    pub flows: Vec<usize>,
+}
+
 /// One capture's report: its description, the flows to show (with their diagnoses) and the
 /// findings about the capture as a whole.
 pub struct CaptureReport<'a> {
@@ -26,8 +36,9 @@ pub struct CaptureReport<'a> {
     pub failed: usize,
     /// Failing flows by their first finding.
     pub reasons: &'a std::collections::BTreeMap<String, usize>,
-    /// The flows to show, with their verdicts (failing ones, or the ones asked for).
-    pub shown: &'a [(CaptureFlow, FlowDiagnosis)],
+    /// The flows to show, with their verdicts (failing ones, or the ones asked for), each with
+    /// the later flows of the same case.
+    pub shown: &'a [(CaptureFlow, FlowDiagnosis, Similar)],
     /// Failing flows not shown (beyond the limit), counted.
     pub not_shown: usize,
     /// Findings about the whole capture (cache hits that hide a 401).
@@ -100,7 +111,7 @@ pub fn capture(r: &CaptureReport<'_>, verbose: bool, show_secrets: bool, opts: O
     if !r.capture_findings.is_empty() {
         out.push_str(&crate::findings(r.capture_findings, false, opts));
     }
-    for (flow, d) in r.shown {
+    for (flow, d, similar) in r.shown {
         let first = flow.legs.first().map(|l| &l.exchange);
         let word = match d.outcome {
             Outcome::Authorized => "ok",
@@ -130,6 +141,25 @@ pub fn capture(r: &CaptureReport<'_>, verbose: bool, show_secrets: bool, opts: O
                 .map(|s| format!(" ({s})"))
                 .unwrap_or_default()
         );
+        if similar.count > 0 {
+            let _ = writeln!(
+                out,
+                "  {} more flow{} just like it: {}{}",
+                similar.count,
+                if similar.count == 1 { "" } else { "s" },
+                similar
+                    .flows
+                    .iter()
+                    .map(|n| n.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if similar.count > similar.flows.len() {
+                    ", …"
+                } else {
+                    ""
+                }
+            );
+        }
         out.push_str(&crate::findings(
             &d.findings,
             d.outcome != Outcome::Authorized,
@@ -213,7 +243,12 @@ pub fn capture(r: &CaptureReport<'_>, verbose: bool, show_secrets: bool, opts: O
 }
 
 /// One flow in the JSON contract: the probe's exchange shape, plus what the capture says.
-pub fn flow_json(flow: &CaptureFlow, d: &FlowDiagnosis, show_secrets: bool) -> Value {
+pub fn flow_json(
+    flow: &CaptureFlow,
+    d: &FlowDiagnosis,
+    similar: &Similar,
+    show_secrets: bool,
+) -> Value {
     let legs: Vec<Value> = flow
         .legs
         .iter()
@@ -256,5 +291,6 @@ pub fn flow_json(flow: &CaptureFlow, d: &FlowDiagnosis, show_secrets: bool) -> V
         "exchanges": legs,
         "auth": flow.auth,
         "refused_cookies": flow.refused_cookies,
+        "similar": {"count": similar.count, "flows": similar.flows},
     })
 }

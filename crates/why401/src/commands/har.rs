@@ -1,19 +1,30 @@
 //! `why401 har`: browser captures (HAR, NetLog, SAZ) read as flows and diagnosed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::process::ExitCode;
 
 use anyhow::{Context as _, Result, bail};
-use why401_capture::flow::Flows;
+use why401_capture::flow::{Flows, signature};
 use why401_capture::{Kind, redact};
 use why401_doctor::capture::{FlowDiagnosis, Memory, diagnose};
 use why401_evidence::capture::{CaptureFlow, CaptureFormat, CaptureInfo, Trust};
 
+use why401_render::Similar;
+
 use crate::cli::HarArgs;
 use crate::output;
 
-/// Failing flows kept in detail at most (the rest are counted by reason).
+/// Cases (failing flows of one signature) kept in detail at most; the rest are counted.
 const KEEP_MAX: usize = 10_000;
+/// Flow signatures remembered with their verdict at most.
+const SEEN_MAX: usize = 200_000;
+
+/// One case: the first flow of a signature, and the later flows just like it.
+struct Group {
+    index: usize,
+    flow: CaptureFlow,
+    similar: Similar,
+}
 
 pub(super) fn run(args: HarArgs) -> Result<ExitCode> {
     if let Some(out) = &args.redact_out {
@@ -42,7 +53,9 @@ pub(super) fn run(args: HarArgs) -> Result<ExitCode> {
         hidden: Vec::new(),
     };
     let mut memory = Memory::default();
-    let mut kept: Vec<CaptureFlow> = Vec::new();
+    let mut groups: Vec<Group> = Vec::new();
+    // Each case (flow signature) is judged once: (failed, first finding, its group).
+    let mut seen: HashMap<u64, (bool, Option<String>, Option<usize>)> = HashMap::new();
     let (mut flows, mut failed, mut not_kept) = (0usize, 0usize, 0usize);
     let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
     let url_filter = args.url.as_deref();
@@ -50,26 +63,58 @@ pub(super) fn run(args: HarArgs) -> Result<ExitCode> {
         let mut sink = Flows::new(|flow: CaptureFlow| {
             flows += 1;
             memory.observe(&flow);
-            let d = diagnose(&provisional, &flow);
             let asked = args.flow == Some(flow.index)
                 || url_filter
                     .is_some_and(|p| flow.legs.iter().any(|l| l.exchange.request.url.contains(p)));
-            if d.failed() {
+            let filtered = args.flow.is_some() || url_filter.is_some();
+            // A flow asked for by number is shown as itself, never folded into its case.
+            let sig = (args.flow != Some(flow.index)).then(|| signature(&flow));
+            let known = sig.and_then(|s| seen.get(&s).cloned());
+            let (is_failed, top, group) = match known {
+                Some(k) => k,
+                None => {
+                    let d = diagnose(&provisional, &flow);
+                    (d.failed(), d.findings.first().map(|f| f.id.clone()), None)
+                }
+            };
+            if is_failed {
                 failed += 1;
-                if let Some(top) = d.findings.first() {
-                    *reasons.entry(top.id.clone()).or_default() += 1;
+                if let Some(top) = &top {
+                    *reasons.entry(top.clone()).or_default() += 1;
                 }
             }
-            let wanted = match (args.flow, url_filter) {
-                (None, None) => d.failed() || args.all,
-                _ => asked && (d.failed() || args.all || args.flow.is_some()),
+            let wanted = if filtered {
+                asked && (is_failed || args.all || args.flow.is_some())
+            } else {
+                is_failed || args.all
             };
-            if wanted {
-                if kept.len() < KEEP_MAX {
-                    kept.push(flow);
-                } else {
-                    not_kept += 1;
+            let group = match (group, wanted) {
+                (Some(g), true) => {
+                    let g = &mut groups[g];
+                    g.similar.count += 1;
+                    if g.similar.flows.len() < 20 {
+                        g.similar.flows.push(flow.index);
+                    }
+                    Some(g.index)
                 }
+                (None, true) if groups.len() < KEEP_MAX => {
+                    groups.push(Group {
+                        index: groups.len(),
+                        flow,
+                        similar: Similar::default(),
+                    });
+                    Some(groups.len() - 1)
+                }
+                (None, true) => {
+                    not_kept += 1;
+                    None
+                }
+                (g, false) => g,
+            };
+            if let Some(sig) = sig
+                && seen.len() < SEEN_MAX
+            {
+                seen.insert(sig, (is_failed, top, group));
             }
         });
         let info = why401_capture::read_path(&args.input, &mut sink)
@@ -82,12 +127,11 @@ pub(super) fn run(args: HarArgs) -> Result<ExitCode> {
     {
         bail!("{}: nothing could be read: {why}", args.input);
     }
-    kept.sort_by_key(|f| f.index);
-    let judged: Vec<(CaptureFlow, FlowDiagnosis)> = kept
+    let judged: Vec<(CaptureFlow, FlowDiagnosis, Similar)> = groups
         .into_iter()
-        .map(|f| {
-            let d = diagnose(&info, &f);
-            (f, d)
+        .map(|g| {
+            let d = diagnose(&info, &g.flow);
+            (g.flow, d, g.similar)
         })
         .collect();
     let capture_findings = memory.findings();
@@ -95,7 +139,7 @@ pub(super) fn run(args: HarArgs) -> Result<ExitCode> {
     if args.json {
         let flows_json: Vec<serde_json::Value> = judged
             .iter()
-            .map(|(f, d)| why401_render::flow_json(f, d, args.show_secrets))
+            .map(|(f, d, similar)| why401_render::flow_json(f, d, similar, args.show_secrets))
             .collect();
         output::json(&serde_json::json!({
             "version": 1,
