@@ -14,6 +14,9 @@ const WINDOW_LEGS: usize = 256;
 const WINDOW_MS: i64 = 120_000;
 /// Open flows at most; the oldest is handed on first.
 const OPEN_MAX: usize = 128;
+/// Legs of one flow at most: browsers stop following redirects at 20 and give up an auth
+/// handshake long before; beyond, a flow is handed on and the next leg starts another.
+const MAX_LEGS: usize = 32;
 
 /// Groups legs into flows and hands each finished flow to `done`.
 pub struct Flows<F: FnMut(CaptureFlow)> {
@@ -124,21 +127,22 @@ fn continues(prev: &CapturedLeg, redirect_to: Option<&str>, next: &CapturedLeg) 
     let r = p.response.as_ref()?;
     match r.status {
         301 | 302 | 303 | 307 | 308 => (redirect_to? == n.request.url).then_some(Leg::Redirect),
-        401 | 407 => {
-            (p.request.url == n.request.url && p.request.method == n.request.method).then(|| {
-                Leg::Auth {
-                    scheme: n
-                        .auth
-                        .as_ref()
-                        .map(|a| a.scheme.clone())
-                        .unwrap_or_else(|| "none".into()),
-                    step: match &p.leg {
-                        Leg::Auth { step, .. } => step.saturating_add(1),
-                        _ => 1,
-                    },
-                }
-            })
-        }
+        // An auth restart carries credentials (or a value the capture hid): the same URL
+        // asked again without them is a new request, as a polling page makes.
+        401 | 407 => (p.request.url == n.request.url
+            && p.request.method == n.request.method
+            && (n.auth.is_some() || !next.hidden_headers.is_empty()))
+        .then(|| Leg::Auth {
+            scheme: n
+                .auth
+                .as_ref()
+                .map(|a| a.scheme.clone())
+                .unwrap_or_else(|| "none".into()),
+            step: match &p.leg {
+                Leg::Auth { step, .. } => step.saturating_add(1),
+                _ => 1,
+            },
+        }),
         200..=299 if is_preflight(prev) => (p.request.url == n.request.url
             && header(&p.request.headers, "access-control-request-method")
                 .is_none_or(|m| m.eq_ignore_ascii_case(&n.request.method)))
@@ -218,6 +222,7 @@ pub fn signature(flow: &CaptureFlow) -> u64 {
 /// preflight answered yes.
 fn may_continue(status: Option<u16>, flow: &CaptureFlow) -> bool {
     match status {
+        _ if flow.legs.len() >= MAX_LEGS => false,
         Some(301 | 302 | 303 | 307 | 308 | 401 | 407) => true,
         Some(200..=299) => flow.legs.last().is_some_and(is_preflight),
         _ => false,

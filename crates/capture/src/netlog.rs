@@ -27,8 +27,9 @@ use why401_evidence::{
 use crate::Sink;
 use crate::hidden::{HiddenHeader, Hider};
 
-/// Requests kept open at most; beyond, the oldest is handed on as it stands.
-const OPEN_MAX: usize = 4096;
+/// Requests kept open at most; beyond, the oldest is handed on as it stands (long-lived ones,
+/// event streams and sockets never ending in the log, would otherwise pile up).
+const OPEN_MAX: usize = 1024;
 
 /// Reads a NetLog from `reader`, handing each request's legs to `sink` when it ends.
 pub fn read(reader: impl Read, sink: &mut dyn Sink) -> CaptureInfo {
@@ -54,6 +55,7 @@ pub fn read(reader: impl Read, sink: &mut dyn Sink) -> CaptureInfo {
         open: HashMap::new(),
         order: Vec::new(),
         owner: HashMap::new(),
+        owner_limit: 100_000,
         hider: Hider::default(),
         raw_bytes: false,
         events: 0,
@@ -147,6 +149,8 @@ struct State<'s> {
     order: Vec<i64>,
     /// Other sources (auth controllers, streams) → the URL_REQUEST they serve.
     owner: HashMap<i64, i64>,
+    /// When `owner` grows past this, the links of requests handed on are dropped.
+    owner_limit: usize,
     hider: Hider,
     raw_bytes: bool,
     events: usize,
@@ -474,8 +478,13 @@ impl State<'_> {
         }
     }
 
-    /// Hands on the requests that ended and stayed quiet.
+    /// Hands on the requests that ended and stayed quiet, and forgets their links.
     fn sweep(&mut self) {
+        if self.owner.len() > self.owner_limit {
+            let open = &self.open;
+            self.owner.retain(|_, r| open.contains_key(r));
+            self.owner_limit = (self.owner.len() * 2).max(100_000);
+        }
         let now = self.events;
         let quiet: Vec<i64> = self
             .order

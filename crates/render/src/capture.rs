@@ -294,3 +294,112 @@ pub fn flow_json(
         "similar": {"count": similar.count, "flows": similar.flows},
     })
 }
+
+/// The self-contained HTML report of a capture: its description, the capture-wide findings,
+/// then each failing case with its findings and timeline. Every value from the capture is
+/// escaped; secrets are redacted as in the text report.
+pub fn capture_html(r: &CaptureReport<'_>, show_secrets: bool) -> String {
+    use crate::logs::{esc, finding_html, html_head};
+    let i = r.info;
+    let mut out = html_head(&format!("why401 har — {}", r.path));
+    let _ = write!(
+        out,
+        "<h1>why401 har — {}</h1><p>{} {}{}: {} entries, {} flows, <b>{} failed</b>; mode: {}</p>",
+        esc(r.path),
+        esc(&format!("{:?}", i.format).to_ascii_uppercase()),
+        esc(&i.creator),
+        i.browser
+            .as_ref()
+            .map(|b| format!(" ({})", esc(b)))
+            .unwrap_or_default(),
+        i.entries,
+        r.flows,
+        r.failed,
+        esc(&i.mode)
+    );
+    if !r.reasons.is_empty() {
+        out.push_str("<p>failed because: ");
+        for (id, n) in r.reasons {
+            let _ = write!(out, "<span class=\"id\">{}</span> ×{n} ", esc(id));
+        }
+        out.push_str("</p>");
+    }
+    for (label, lines) in [("hidden", &i.hidden), ("skipped", &i.skipped)] {
+        if !lines.is_empty() {
+            let _ = write!(out, "<div class=\"finding warning\"><b>{label}</b><ul>");
+            for l in lines {
+                let _ = write!(out, "<li>{}</li>", esc(l));
+            }
+            out.push_str("</ul></div>");
+        }
+    }
+    if let Some(s) = &i.stopped {
+        let _ = write!(
+            out,
+            "<div class=\"finding warning\"><b>stopped</b>: {}</div>",
+            esc(s)
+        );
+    }
+    for f in r.capture_findings {
+        finding_html(&mut out, f);
+    }
+    for (flow, d, similar) in r.shown {
+        let first = flow.legs.first().map(|l| &l.exchange);
+        let _ = write!(
+            out,
+            "<section id=\"flow-{}\"><h2>flow {} — {} {} — {:?}{}</h2>",
+            flow.index,
+            flow.index,
+            esc(first.map(|e| e.request.method.as_str()).unwrap_or_default()),
+            esc(first.map(|e| e.request.url.as_str()).unwrap_or_default()),
+            d.outcome,
+            if similar.count > 0 {
+                format!(" (and {} more like it)", similar.count)
+            } else {
+                String::new()
+            }
+        );
+        for f in &d.findings {
+            finding_html(&mut out, f);
+        }
+        out.push_str("<table><tr><th>#</th><th>request</th><th>answer</th><th>credentials</th><th>capture</th></tr>");
+        for (n, l) in flow.legs.iter().enumerate() {
+            let e = &l.exchange;
+            let auth = e
+                .auth
+                .as_ref()
+                .map(|a| {
+                    let value = why401_evidence::header(&e.request.headers, &a.header)
+                        .map(|v| crate::shown_header(&a.header, v, show_secrets))
+                        .unwrap_or_else(|| format!("{} (value hidden)", a.scheme));
+                    format!("{}: {value}", a.header)
+                })
+                .unwrap_or_else(|| "none".into());
+            let mut notes = Vec::new();
+            if let Some(c) = &l.from_cache {
+                notes.push(format!("from {c}"));
+            }
+            notes.extend(l.hidden_headers.iter().map(|h| format!("hidden: {h}")));
+            let _ = write!(
+                out,
+                "<tr><td>{}</td><td>{} {}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                n + 1,
+                esc(&e.request.method),
+                esc(&e.request.url),
+                e.response
+                    .as_ref()
+                    .map(|r| format!("{} {}", r.status, r.reason()))
+                    .or_else(|| e.error.as_ref().map(|x| esc(x)))
+                    .unwrap_or_default(),
+                esc(&auth),
+                esc(&notes.join("; "))
+            );
+        }
+        out.push_str("</table></section>\n");
+    }
+    if r.failed == 0 {
+        out.push_str("<p>No flow failed with 401, 403 or 407.</p>");
+    }
+    out.push_str("</body></html>\n");
+    out
+}

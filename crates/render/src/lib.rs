@@ -38,7 +38,7 @@ mod logs;
 mod probe;
 mod style;
 
-pub use capture::{CaptureReport, Similar, capture, flow_json};
+pub use capture::{CaptureReport, Similar, capture, capture_html, flow_json};
 pub use decode::decoded;
 pub use explain::{explain, list};
 pub use findings::findings;

@@ -359,17 +359,48 @@ fn chart(s: &LogSummary) -> String {
     out
 }
 
-/// The self-contained HTML report.
-pub fn logs_html(s: &LogSummary, findings: &[Finding]) -> String {
-    let mut out = String::from(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>why401 logs report</title>\
-<meta name=\"viewport\" content=\"width=device-width\">\
-<style>body{font:14px system-ui,sans-serif;margin:24px;color:#111;max-width:1100px}h1{font-size:20px}h2{font-size:16px;margin-top:28px}\
+/// The start of a self-contained HTML report: the head with its styles, the body opened.
+pub(crate) fn html_head(title: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title>\
+<meta name=\"viewport\" content=\"width=device-width\"><style>{STYLE}</style></head><body>",
+        esc(title)
+    )
+}
+
+/// The reports' styles.
+const STYLE: &str = "body{font:14px system-ui,sans-serif;margin:24px;color:#111;max-width:1100px}h1{font-size:20px}h2{font-size:16px;margin-top:28px}\
 table{border-collapse:collapse;width:100%}th,td{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}th{background:#f4f4f5}\
 td:nth-child(2){font-variant-numeric:tabular-nums}.finding{border-left:4px solid #dc2626;padding:6px 12px;margin:10px 0;background:#fef2f2}\
 .finding.warning{border-color:#f59e0b;background:#fffbeb}.finding.info{border-color:#2563eb;background:#eff6ff}.id{font-family:monospace}\
-.kpi{display:inline-block;margin-right:28px}.kpi b{font-size:20px;display:block}</style></head><body>",
+.kpi{display:inline-block;margin-right:28px}.kpi b{font-size:20px;display:block}";
+
+/// One finding as an HTML block: its id, title, evidence and first fix, all escaped.
+pub(crate) fn finding_html(out: &mut String, f: &Finding) {
+    let class = match f.severity {
+        why401_doctor::Severity::Error => "error",
+        why401_doctor::Severity::Warning => "warning",
+        why401_doctor::Severity::Info => "info",
+    };
+    let _ = write!(
+        out,
+        "<div class=\"finding {class}\"><span class=\"id\">{}</span>: <b>{}</b><ul>",
+        esc(&f.id),
+        esc(&f.title)
     );
+    for e in &f.evidence {
+        let _ = write!(out, "<li>{}</li>", esc(e));
+    }
+    out.push_str("</ul>");
+    if let Some(first) = f.fix.first() {
+        let _ = write!(out, "<p>help: {}</p>", esc(first));
+    }
+    out.push_str("</div>");
+}
+
+/// The self-contained HTML report.
+pub fn logs_html(s: &LogSummary, findings: &[Finding]) -> String {
+    let mut out = html_head("why401 logs report");
     let _ = write!(out, "<h1>why401 logs — {}</h1>", esc(&headline(s)));
     let _ = write!(
         out,
@@ -395,25 +426,7 @@ td:nth-child(2){font-variant-numeric:tabular-nums}.finding{border-left:4px solid
         out.push_str("<p>Nothing to report.</p>");
     }
     for f in findings {
-        let class = match f.severity {
-            why401_doctor::Severity::Error => "error",
-            why401_doctor::Severity::Warning => "warning",
-            why401_doctor::Severity::Info => "info",
-        };
-        let _ = write!(
-            out,
-            "<div class=\"finding {class}\"><span class=\"id\">{}</span>: <b>{}</b><ul>",
-            esc(&f.id),
-            esc(&f.title)
-        );
-        for e in &f.evidence {
-            let _ = write!(out, "<li>{}</li>", esc(e));
-        }
-        out.push_str("</ul>");
-        if let Some(first) = f.fix.first() {
-            let _ = write!(out, "<p>help: {}</p>", esc(first));
-        }
-        out.push_str("</div>");
+        finding_html(&mut out, f);
     }
     out.push_str("</section><section id=\"over-time\"><h2>Over time</h2>");
     out.push_str(&chart(s));

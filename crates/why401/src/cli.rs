@@ -291,6 +291,9 @@ pub(crate) struct HarArgs {
     /// Write a share-safe copy of the capture to FILE: credentials, cookies and tokens replaced
     #[arg(long, value_name = "FILE")]
     pub redact_out: Option<String>,
+    /// Also write a self-contained HTML report
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<std::path::PathBuf>,
     /// Print JSON (see docs/json.md)
     #[arg(long)]
     pub json: bool,

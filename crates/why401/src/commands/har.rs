@@ -136,6 +136,23 @@ pub(super) fn run(args: HarArgs) -> Result<ExitCode> {
         .collect();
     let capture_findings = memory.findings();
     let failed_total = failed;
+    if let Some(path) = &args.html {
+        let report = why401_render::CaptureReport {
+            path: &args.input,
+            info: &info,
+            flows,
+            failed: failed_total,
+            reasons: &reasons,
+            shown: &judged,
+            not_shown: not_kept,
+            capture_findings: &capture_findings,
+        };
+        std::fs::write(
+            path,
+            why401_render::capture_html(&report, args.show_secrets),
+        )
+        .with_context(|| format!("writing {}", path.display()))?;
+    }
     if args.json {
         let flows_json: Vec<serde_json::Value> = judged
             .iter()
