@@ -220,6 +220,25 @@ fn a_netlog_cut_short_keeps_its_complete_requests() {
         !text.contains("YWxpY2U6d3Jvbmc="),
         "the Basic credentials are replaced"
     );
+    // The copy reads back, and the HTML report says the same without the secret.
+    let (code, j) = har(&copy);
+    assert_eq!(code, 1, "{j:#}");
+    assert_eq!(tops(&j), vec!["credentials-rejected"], "{j:#}");
+    let html = dir.path().join("report.html");
+    Command::cargo_bin("why401")
+        .unwrap()
+        .arg("har")
+        .arg(file(&p, "sensitive.netlog.json"))
+        .arg("--html")
+        .arg(&html)
+        .output()
+        .unwrap();
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("<h1>why401 har") && page.contains("credentials-rejected"));
+    assert!(
+        !page.contains("YWxpY2U6d3Jvbmc="),
+        "the report redacts the credentials"
+    );
 }
 
 #[test]
