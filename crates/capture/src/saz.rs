@@ -223,7 +223,14 @@ fn metadata(xml: &[u8]) -> (Option<String>, Option<String>, bool) {
             .and_then(|n| n.attribute("V"))
             .map(str::to_string)
     };
-    let connection = flag("x-clientport").map(|p| format!("client port {p}"));
+    // Both sides: the browser's connection to Fiddler and Fiddler's to the server (NTLM is
+    // bound to the latter); a change of either is a new connection.
+    let connection = match (flag("x-clientport"), flag("x-egressport")) {
+        (Some(c), Some(e)) => Some(format!("client port {c}, egress port {e}")),
+        (Some(c), None) => Some(format!("client port {c}")),
+        (None, Some(e)) => Some(format!("egress port {e}")),
+        (None, None) => None,
+    };
     let via_proxy = flag("x-overrideGateway").is_some();
     (started, connection, via_proxy)
 }
@@ -238,14 +245,17 @@ mod tests {
             0,
             b"GET /private HTTP/1.1\r\nHost: intranet.test\r\nAuthorization: NTLM TlRMTVNTUAABAAAA\r\n\r\n",
             Some(b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Negotiate\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"),
-            Some(b"\xef\xbb\xbf<?xml version=\"1.0\"?><Session><SessionTimers ClientBeginRequest=\"2025-08-30T11:33:40.0256586-07:00\" /><SessionFlags><SessionFlag N=\"x-clientport\" V=\"64971\" /></SessionFlags></Session>"),
+            Some(b"\xef\xbb\xbf<?xml version=\"1.0\"?><Session><SessionTimers ClientBeginRequest=\"2025-08-30T11:33:40.0256586-07:00\" /><SessionFlags><SessionFlag N=\"x-clientport\" V=\"64971\" /><SessionFlag N=\"x-egressport\" V=\"64982\" /></SessionFlags></Session>"),
         )
         .unwrap();
         assert_eq!(leg.exchange.request.url, "http://intranet.test/private");
         assert_eq!(leg.exchange.auth.as_ref().unwrap().scheme, "NTLM");
         let r = leg.exchange.response.as_ref().unwrap();
         assert_eq!((r.status, r.body.as_str()), (401, "hello"));
-        assert_eq!(leg.connection_id.as_deref(), Some("client port 64971"));
+        assert_eq!(
+            leg.connection_id.as_deref(),
+            Some("client port 64971, egress port 64982")
+        );
         assert!(leg.started_ms.is_some());
         assert!(session(0, b"\x00\x01garbage", None, None).is_err());
     }

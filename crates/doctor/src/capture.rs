@@ -649,6 +649,41 @@ mod tests {
     const BASIC: (&str, &str) = ("WWW-Authenticate", "Basic realm=\"lab\"");
 
     #[test]
+    fn safari_s_merged_challenges_and_refused_third_party_cookies() {
+        // Safari writes repeated headers as one comma-separated value: still two schemes.
+        let f = flow(vec![leg(
+            "GET",
+            "http://intranet.test/",
+            Some("Basic YTpi"),
+            401,
+            &[("WWW-Authenticate", "Negotiate, Basic realm=\"corp\"")],
+        )]);
+        let d = diagnose(&info(CaptureFormat::Har, Trust::BrowserView), &f);
+        assert_eq!(d.findings[0].id, "credentials-rejected", "{d:#?}");
+        let mut f = flow(vec![leg(
+            "GET",
+            "https://app.test/callback",
+            None,
+            401,
+            &[BASIC],
+        )]);
+        f.refused_cookies
+            .push(why401_evidence::capture::RefusedCookie {
+                name: "state".into(),
+                url: "https://app.test/callback".into(),
+                operation: "store".into(),
+                reasons: vec!["EXCLUDE_SAMESITE_NONE_INSECURE".into()],
+            });
+        let d = diagnose(&info(CaptureFormat::Netlog, Trust::RawWire), &f);
+        let t = d
+            .findings
+            .iter()
+            .find(|f| f.id == "third-party-cookie-blocked")
+            .expect("the refusal is a finding");
+        assert!(t.title.contains("store cookie state"), "{}", t.title);
+    }
+
+    #[test]
     fn a_har_never_proves_no_credentials_a_raw_capture_does() {
         let f = flow(vec![leg("GET", "http://a.test/", None, 401, &[BASIC])]);
         assert_eq!(
