@@ -12,6 +12,10 @@
 //   --api API       once URL has loaded, fetch(API) from it (cross-origin when API is on another
 //                   origin), with each --api-header 'Name: value'; waits for the answer or error
 //   --proxy URL     send everything through this HTTP proxy
+//   --map HOST      resolve HOST to 127.0.0.1 (a test realm's names: web.lab.test)
+//   --allow-auth P  --auth-server-allowlist=P: Negotiate/NTLM with the session's credentials
+//   --chrome-arg A  one more Chromium flag
+//   --persistent    a normal profile instead of Playwright's private context (ambient auth)
 //   --devtools-har  in each run also export DevTools HARs (adds a ws connection to the
 //                   NetLog: the frontend talks CDP over ws://127.0.0.1:<devport>)
 //   --keep-dns      do not pass --host-resolver-rules (see below)
@@ -39,6 +43,10 @@ function parseArgs(argv) {
     else if (a === '--api') o.api = argv[++i];
     else if (a === '--api-header') (o.apiHeaders = o.apiHeaders || []).push(argv[++i]);
     else if (a === '--proxy') o.proxy = argv[++i];
+    else if (a === '--map') (o.map = o.map || []).push(argv[++i]);
+    else if (a === '--allow-auth') o.allowAuth = argv[++i];
+    else if (a === '--persistent') o.persistent = true;
+    else if (a === '--chrome-arg') (o.chromeArgs = o.chromeArgs || []).push(argv[++i]);
     else pos.push(a);
   }
   if (pos.length !== 2) {
@@ -68,7 +76,10 @@ async function captureOnce(o, mode) {
   // update.googleapis.com (component updater).  Resolve every non-loopback name to
   // NXDOMAIN locally, so no DNS query leaves the box; the attempts stay in the NetLog
   // as URL_REQUESTs failing with net_error -105 (realistic noise).
-  if (!o.keepDns) args.push('--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1 , EXCLUDE localhost');
+  const maps = (o.map || []).map(h => `MAP ${h} 127.0.0.1 , `).join('');
+  if (!o.keepDns) args.push(`--host-resolver-rules=${maps}MAP * ~NOTFOUND , EXCLUDE 127.0.0.1 , EXCLUDE localhost`);
+  if (o.allowAuth) args.push(`--auth-server-allowlist=${o.allowAuth}`);
+  args.push(...(o.chromeArgs || []));
   if (mode === 'sensitive') args.push('--net-log-capture-mode=IncludeSensitive');
   else if (mode === 'everything') args.push('--net-log-capture-mode=Everything');
   // 'default' = no capture-mode flag (Chromium's NetLogCaptureMode::kDefault)
@@ -78,10 +89,19 @@ async function captureOnce(o, mode) {
   const launch = { executablePath: o.chromium, headless: true, args };
   // Loopback is bypassed by default: '<-loopback>' sends it through the proxy too.
   if (o.proxy) launch.proxy = { server: o.proxy, bypass: '<-loopback>' };
-  const browser = await chromium.launch(launch);
   const ctxOpts = { recordHar: { path: har, content: 'omit' } };
   if (o.user !== undefined) ctxOpts.httpCredentials = { username: o.user, password: o.pass ?? '' };
-  const context = await browser.newContext(ctxOpts);
+  let browser, context;
+  if (o.persistent) {
+    // A normal profile, not an off-the-record one: ambient authentication (Negotiate with the
+    // user's Kerberos tickets) is off in private contexts.
+    const profile = fs.mkdtempSync(path.join(require('os').tmpdir(), 'why401-profile-'));
+    context = await chromium.launchPersistentContext(profile, { ...launch, ...ctxOpts });
+    browser = { close: () => context.close() };
+  } else {
+    browser = await chromium.launch(launch);
+    context = await browser.newContext(ctxOpts);
+  }
   const page = await context.newPage();
 
   let frontend;

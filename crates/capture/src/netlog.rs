@@ -866,8 +866,21 @@ fn lines(st: &mut State<'_>, mut r: impl BufRead) {
             return;
         }
         let event = line.strip_suffix(b",").unwrap_or(line);
+        // The last event carries the array's end: `{…}]`, `{…}],` (then polledData), `{…}]}`.
+        let (event, last) = match event
+            .strip_suffix(b"]}")
+            .or_else(|| event.strip_suffix(b"]"))
+        {
+            Some(e) if e.ends_with(b"}") => (e, true),
+            _ => (event, false),
+        };
         match serde_json::from_slice::<Event>(event) {
-            Ok(e) => st.event(e),
+            Ok(e) => {
+                st.event(e);
+                if last {
+                    return;
+                }
+            }
             Err(_) if !complete => {
                 st.info.stopped = Some(format!(
                     "the log ends in the middle of line {line_no}: the browser did not close it; the {} complete events before are read, as netlog-viewer repairs such a file",

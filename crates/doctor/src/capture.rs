@@ -436,6 +436,29 @@ fn integrated(flow: &CaptureFlow, findings: &mut Vec<Finding>) {
                     .confidence(0.85),
             );
         }
+        // The handler could not be made at all: the browser says so itself.
+        if (scheme == "negotiate" || scheme == "ntlm")
+            && d.spn.is_none()
+            && refused
+            && !answered_windows
+            && let Some(status) = d
+                .status
+                .as_deref()
+                .filter(|s| s.contains("-339") || s.contains("-343") || s.contains("-342"))
+        {
+            findings.retain(|f| f.id != "no-credentials-sent");
+            findings.push(
+                Finding::new(FindingId::INTEGRATED_AUTH_NOT_ATTEMPTED)
+                    .title(format!(
+                        "the server offered {} and the browser could not use it: {status}",
+                        d.scheme.as_deref().unwrap_or_default()
+                    ))
+                    .evidence(format!("NetLog AUTH_HANDLER_CREATE_RESULT: scheme {scheme}, {status}"))
+                    .evidence("ERR_UNSUPPORTED_AUTH_SCHEME: the scheme is turned off (AuthSchemes policy, --auth-schemes), the GSSAPI library could not be loaded (Linux, macOS: GSSAPILibraryName), or the window is private (incognito, a test browser's context), where ambient authentication is off unless AmbientAuthenticationInPrivateModesEnabled allows it")
+                    .fix_first("in a normal window, with the GSSAPI library installed (libgssapi_krb5.so.2 on Linux) and the scheme allowed, try again; for automated browsers use a persistent profile")
+                    .confidence(0.92),
+            );
+        }
         if let (Some(spn), Some(status)) = (&d.spn, &d.status) {
             findings.push(
                 Finding::new(FindingId::KERBEROS_SPN_UNKNOWN)
