@@ -318,8 +318,8 @@ impl<F: FnMut(CaptureFlow)> Sink for Flows<F> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use why401_evidence::Exchange;
     use why401_evidence::capture::Trust;
-    use why401_evidence::{Exchange, RequestRecord, ResponseRecord};
 
     pub(crate) fn leg(
         method: &str,
@@ -333,40 +333,9 @@ mod tests {
                 .map(|(n, v)| (n.to_string(), v.to_string()))
                 .collect::<Vec<_>>()
         };
-        let request_headers = headers(req);
-        CapturedLeg {
-            entry: 0,
-            started: None,
-            started_ms: None,
-            exchange: Exchange {
-                leg: Leg::Initial,
-                connection: 0,
-                auth: crate::sent_auth(&request_headers, &[]),
-                request: RequestRecord {
-                    method: method.into(),
-                    url: url.into(),
-                    headers: request_headers,
-                    body_len: 0,
-                },
-                response: Some(ResponseRecord {
-                    status,
-                    version: "HTTP/1.1".into(),
-                    headers: headers(resp),
-                    body: String::new(),
-                    body_len: 0,
-                    body_incomplete: None,
-                }),
-                error: None,
-                elapsed_ms: 1.0,
-                via_proxy: false,
-            },
-            trust: Trust::RawWire,
-            hidden_headers: vec![],
-            from_cache: None,
-            resource_type: None,
-            connection_id: None,
-            transfer_size: None,
-        }
+        let mut e = Exchange::answered(method, url, headers(req), status, headers(resp));
+        e.auth = crate::sent_auth(&e.request.headers, &[]);
+        CapturedLeg::new(0, e, Trust::RawWire)
     }
 
     #[test]

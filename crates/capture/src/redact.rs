@@ -7,6 +7,8 @@ use std::io::{Read, Write};
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
+use why401_wire::token::is_secret_param;
+
 use crate::Kind;
 
 /// Headers whose values are secrets.
@@ -21,24 +23,6 @@ const SECRET_HEADERS: &[&str] = &[
     "x-csrf-token",
     "x-xsrf-token",
     "ocp-apim-subscription-key",
-];
-
-/// Query and form parameters whose values are secrets.
-const SECRET_PARAMS: &[&str] = &[
-    "access_token",
-    "id_token",
-    "refresh_token",
-    "token",
-    "code",
-    "api_key",
-    "apikey",
-    "password",
-    "passwd",
-    "client_secret",
-    "sig",
-    "key",
-    "assertion",
-    "samlresponse",
 ];
 
 /// What was replaced.
@@ -93,9 +77,7 @@ fn form(query: &str, n: &mut Redacted) -> String {
     query
         .split('&')
         .map(|pair| match pair.split_once('=') {
-            Some((k, v))
-                if SECRET_PARAMS.iter().any(|p| k.eq_ignore_ascii_case(p)) && !v.is_empty() =>
-            {
+            Some((k, v)) if is_secret_param(k) && !v.is_empty() => {
                 n.tokens += 1;
                 format!("{k}={}", placeholder(v.len()).replace(' ', "%20"))
             }
@@ -166,9 +148,7 @@ pub fn value(v: &mut Value, n: &mut Redacted) {
                 if is_secret_header(name) {
                     n.headers += 1;
                     *val = header_value(val);
-                } else if SECRET_PARAMS.iter().any(|p| name.eq_ignore_ascii_case(p))
-                    && !val.is_empty()
-                {
+                } else if is_secret_param(name) && !val.is_empty() {
                     n.tokens += 1;
                     *val = placeholder(val.len());
                 }

@@ -497,20 +497,6 @@ fn host(url: &str) -> String {
         .unwrap_or_else(|| url.to_string())
 }
 
-/// Query parameters that carry credentials.
-const TOKEN_PARAMS: &[&str] = &[
-    "access_token",
-    "id_token",
-    "refresh_token",
-    "token",
-    "code",
-    "api_key",
-    "apikey",
-    "password",
-    "client_secret",
-    "sig",
-];
-
 /// `token-in-url`.
 fn token_in_url(flow: &CaptureFlow, findings: &mut Vec<Finding>) {
     for l in &flow.legs {
@@ -531,7 +517,7 @@ fn token_in_url(flow: &CaptureFlow, findings: &mut Vec<Finding>) {
             .chain(fragment_pairs)
             .find(|(k, v)| {
                 v.len() >= 8
-                    && (TOKEN_PARAMS.iter().any(|t| k.eq_ignore_ascii_case(t))
+                    && (why401_wire::token::is_secret_param(k)
                         || v.starts_with("eyJ") && v.matches('.').count() == 2)
             });
         if let Some((k, v)) = hit {
@@ -587,7 +573,7 @@ fn cookies(flow: &CaptureFlow, findings: &mut Vec<Finding>) {
 mod tests {
     use super::*;
     use why401_evidence::capture::AuthDecision;
-    use why401_evidence::{AuthSource, Exchange, RequestRecord, ResponseRecord, SentAuth};
+    use why401_evidence::{AuthSource, Exchange, SentAuth};
 
     fn leg(
         method: &str,
@@ -596,50 +582,22 @@ mod tests {
         status: u16,
         resp: &[(&str, &str)],
     ) -> CapturedLeg {
-        let mut headers = vec![];
-        if let Some(a) = auth {
-            headers.push(("Authorization".to_string(), a.to_string()));
-        }
-        CapturedLeg {
-            entry: 0,
-            started: None,
-            started_ms: Some(1_765_015_200_000),
-            exchange: Exchange {
-                leg: Leg::Initial,
-                connection: 0,
-                auth: auth.map(|a| SentAuth {
-                    header: "Authorization".into(),
-                    scheme: a.split(' ').next().unwrap().into(),
-                    source: AuthSource::Captured,
-                }),
-                request: RequestRecord {
-                    method: method.into(),
-                    url: url.into(),
-                    headers,
-                    body_len: 0,
-                },
-                response: Some(ResponseRecord {
-                    status,
-                    version: "HTTP/1.1".into(),
-                    headers: resp
-                        .iter()
-                        .map(|(n, v)| (n.to_string(), v.to_string()))
-                        .collect(),
-                    body: String::new(),
-                    body_len: 0,
-                    body_incomplete: None,
-                }),
-                error: None,
-                elapsed_ms: 1.0,
-                via_proxy: false,
-            },
-            trust: Trust::RawWire,
-            hidden_headers: vec![],
-            from_cache: None,
-            resource_type: None,
-            connection_id: None,
-            transfer_size: None,
-        }
+        let request = auth
+            .map(|a| vec![("Authorization".to_string(), a.to_string())])
+            .unwrap_or_default();
+        let response = resp
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect();
+        let mut e = Exchange::answered(method, url, request, status, response);
+        e.auth = auth.map(|a| SentAuth {
+            header: "Authorization".into(),
+            scheme: a.split(' ').next().unwrap().into(),
+            source: AuthSource::Captured,
+        });
+        let mut l = CapturedLeg::new(0, e, Trust::RawWire);
+        l.started_ms = Some(1_765_015_200_000);
+        l
     }
 
     fn info(format: CaptureFormat, trust: Trust) -> CaptureInfo {

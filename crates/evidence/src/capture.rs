@@ -93,6 +93,24 @@ pub struct CapturedLeg {
     pub transfer_size: Option<i64>,
 }
 
+impl CapturedLeg {
+    /// A leg with only its exchange known: nothing hidden, nothing from a cache, no time.
+    pub fn new(entry: usize, exchange: Exchange, trust: Trust) -> Self {
+        CapturedLeg {
+            entry,
+            started: None,
+            started_ms: None,
+            exchange,
+            trust,
+            hidden_headers: Vec::new(),
+            from_cache: None,
+            resource_type: None,
+            connection_id: None,
+            transfer_size: None,
+        }
+    }
+}
+
 /// What Chrome's HTTP auth controller decided, from a NetLog.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize)]
 pub struct AuthDecision {

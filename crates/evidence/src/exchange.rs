@@ -168,6 +168,40 @@ pub struct Exchange {
 }
 
 impl Exchange {
+    /// A first leg as a capture or a test records it: `method url` with `request_headers`,
+    /// answered `status` with `response_headers` (HTTP/1.1, no body); the credentials are the
+    /// caller's to set.
+    pub fn answered(
+        method: &str,
+        url: &str,
+        request_headers: Headers,
+        status: u16,
+        response_headers: Headers,
+    ) -> Self {
+        Exchange {
+            leg: Leg::Initial,
+            connection: 0,
+            request: RequestRecord {
+                method: method.into(),
+                url: url.into(),
+                headers: request_headers,
+                body_len: 0,
+            },
+            response: Some(ResponseRecord {
+                status,
+                version: "HTTP/1.1".into(),
+                headers: response_headers,
+                body: String::new(),
+                body_len: 0,
+                body_incomplete: None,
+            }),
+            error: None,
+            auth: None,
+            elapsed_ms: 0.0,
+            via_proxy: false,
+        }
+    }
+
     /// The response status, if any.
     pub fn status(&self) -> Option<u16> {
         self.response.as_ref().map(|r| r.status)

@@ -10,7 +10,7 @@ use why401_doctor::probe::Outcome;
 use why401_evidence::capture::{CaptureFlow, CaptureInfo};
 
 use crate::Options;
-use crate::probe::{heads, redacted, timeline_row};
+use crate::probe::{exchange_json, heads, timeline_row};
 use crate::style::{self, paint};
 
 /// Later flows just like a shown one (the same requests, answers and credentials): one case
@@ -253,34 +253,20 @@ pub fn flow_json(
         .legs
         .iter()
         .map(|l| {
-            let e = &l.exchange;
-            json!({
-                "entry": l.entry,
-                "started": l.started,
-                "leg": e.leg,
-                "connection": e.connection,
-                "connection_id": l.connection_id,
-                "trust": l.trust,
-                "hidden_headers": l.hidden_headers,
-                "from_cache": l.from_cache,
-                "resource_type": l.resource_type,
-                "transfer_size": l.transfer_size,
-                "elapsed_ms": (e.elapsed_ms * 1000.0).round() / 1000.0,
-                "credentials": e.auth,
-                "request": {
-                    "method": e.request.method,
-                    "url": e.request.url,
-                    "headers": redacted(&e.request.headers, show_secrets),
-                    "body_len": e.request.body_len,
-                },
-                "response": e.response.as_ref().map(|r| json!({
-                    "status": r.status,
-                    "version": r.version,
-                    "headers": redacted(&r.headers, show_secrets),
-                    "body_len": r.body_len,
-                })),
-                "error": e.error,
-            })
+            let mut v = exchange_json(&l.exchange, show_secrets);
+            for (k, x) in [
+                ("entry", json!(l.entry)),
+                ("started", json!(l.started)),
+                ("connection_id", json!(l.connection_id)),
+                ("trust", json!(l.trust)),
+                ("hidden_headers", json!(l.hidden_headers)),
+                ("from_cache", json!(l.from_cache)),
+                ("resource_type", json!(l.resource_type)),
+                ("transfer_size", json!(l.transfer_size)),
+            ] {
+                v[k] = x;
+            }
+            v
         })
         .collect();
     json!({

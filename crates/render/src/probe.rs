@@ -354,39 +354,43 @@ fn extras(out: &mut String, ev: &ProbeEvidence) {
     }
 }
 
+/// One exchange in the JSON contract (the probe's and each captured leg's), secrets redacted
+/// unless `show_secrets`.
+pub(crate) fn exchange_json(e: &Exchange, show_secrets: bool) -> Value {
+    json!({
+        "leg": e.leg,
+        "connection": e.connection,
+        "via_proxy": e.via_proxy,
+        "elapsed_ms": (e.elapsed_ms * 1000.0).round() / 1000.0,
+        "credentials": e.auth,
+        "request": {
+            "method": e.request.method,
+            "url": e.request.url,
+            "headers": redacted(&e.request.headers, show_secrets),
+            "body_len": e.request.body_len,
+        },
+        "response": e.response.as_ref().map(|r| {
+            let mut resp = json!({
+                "status": r.status,
+                "version": r.version,
+                "headers": redacted(&r.headers, show_secrets),
+                "body_len": r.body_len,
+            });
+            if let Some(why) = &r.body_incomplete {
+                resp["body_incomplete"] = json!(why);
+            }
+            resp
+        }),
+        "error": e.error,
+    })
+}
+
 /// The JSON document of `docs/json.md`.
 pub fn probe_json(ev: &ProbeEvidence, d: &Diagnosis, show_secrets: bool) -> Value {
     let exchanges: Vec<Value> = ev
         .exchanges
         .iter()
-        .map(|e| {
-            json!({
-                "leg": e.leg,
-                "connection": e.connection,
-                "via_proxy": e.via_proxy,
-                "elapsed_ms": (e.elapsed_ms * 1000.0).round() / 1000.0,
-                "credentials": e.auth,
-                "request": {
-                    "method": e.request.method,
-                    "url": e.request.url,
-                    "headers": redacted(&e.request.headers, show_secrets),
-                    "body_len": e.request.body_len,
-                },
-                "response": e.response.as_ref().map(|r| {
-                    let mut resp = json!({
-                        "status": r.status,
-                        "version": r.version,
-                        "headers": redacted(&r.headers, show_secrets),
-                        "body_len": r.body_len,
-                    });
-                    if let Some(why) = &r.body_incomplete {
-                        resp["body_incomplete"] = json!(why);
-                    }
-                    resp
-                }),
-                "error": e.error,
-            })
-        })
+        .map(|e| exchange_json(e, show_secrets))
         .collect();
     json!({
         "version": 1,

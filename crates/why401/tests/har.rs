@@ -11,7 +11,7 @@ use assert_cmd::Command;
 use serde_json::Value;
 
 mod common;
-use common::{json_of, peer};
+use common::{json_of, kinit, peer};
 
 /// Records `url` into `dir/name.*`; returns the prefix.
 fn capture(dir: &Path, name: &str, url: &str, extra: &[&str]) -> PathBuf {
@@ -414,14 +414,7 @@ fn negotiate_as_the_browser_decided_it() {
         .next()
         .unwrap()
         .to_string();
-    let cache = dir.path().join("cc");
-    Command::new("kinit")
-        .arg("alice@LAB.TEST")
-        .env("KRB5_CONFIG", peer("WHY401_KRB5_CONFIG"))
-        .env("KRB5CCNAME", format!("FILE:{}", cache.display()))
-        .write_stdin("s3cret\n")
-        .assert()
-        .success();
+    let cache = kinit(dir.path(), "cc", &[]);
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/capture/capture.js");
     let prefix = dir.path().join("nego");
     let out = StdCommand::new("node")

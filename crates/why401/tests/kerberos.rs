@@ -2,13 +2,13 @@
 //! makes (LAB.TEST: an MIT KDC, a second KDC ten minutes ahead under libfaketime, Apache with
 //! mod_auth_gssapi, dnsmasq with CNAMEs). Each checks the top finding and the exit code.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use assert_cmd::Command;
 use serde_json::Value;
 
 mod common;
-use common::{json_of, peer};
+use common::{json_of, kinit, peer};
 
 fn port() -> String {
     peer("WHY401_APACHE_GSSAPI_URL")
@@ -20,20 +20,6 @@ fn port() -> String {
 
 fn top(j: &Value) -> String {
     j["findings"][0]["id"].as_str().unwrap_or("").to_string()
-}
-
-/// `kinit` into a cache of the test's own (`FILE:`), with `extra` options.
-fn kinit(dir: &Path, name: &str, extra: &[&str]) -> PathBuf {
-    let cache = dir.join(name);
-    Command::new("kinit")
-        .args(extra)
-        .arg("alice@LAB.TEST")
-        .env("KRB5_CONFIG", peer("WHY401_KRB5_CONFIG"))
-        .env("KRB5CCNAME", format!("FILE:{}", cache.display()))
-        .write_stdin("s3cret\n")
-        .assert()
-        .success();
-    cache
 }
 
 /// The probe with the user's tickets (`--negotiate`, no `-u`) from `cache`.

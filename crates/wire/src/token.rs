@@ -5,6 +5,30 @@ use serde::Serialize;
 
 use crate::{b64, jwt, ntlm};
 
+/// Query and form parameters whose values are credentials (OAuth's `access_token`, `code`,
+/// API keys, SAML responses): a URL carrying one leaks it to logs, history and Referer.
+pub const SECRET_PARAMS: &[&str] = &[
+    "access_token",
+    "id_token",
+    "refresh_token",
+    "token",
+    "code",
+    "api_key",
+    "apikey",
+    "key",
+    "password",
+    "passwd",
+    "client_secret",
+    "sig",
+    "assertion",
+    "samlresponse",
+];
+
+/// Whether query or form parameter `name` carries a credential.
+pub fn is_secret_param(name: &str) -> bool {
+    SECRET_PARAMS.iter().any(|p| name.eq_ignore_ascii_case(p))
+}
+
 /// What a bare token most likely is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]

@@ -136,17 +136,22 @@ pub(super) fn run(args: HarArgs) -> Result<ExitCode> {
         .collect();
     let capture_findings = memory.findings();
     let failed_total = failed;
-    if let Some(path) = &args.html {
-        let report = why401_render::CaptureReport {
+    // The report of the first `limit` cases (the rest counted as not shown).
+    let report = |limit: usize| {
+        let shown = &judged[..judged.len().min(limit)];
+        why401_render::CaptureReport {
             path: &args.input,
             info: &info,
             flows,
             failed: failed_total,
             reasons: &reasons,
-            shown: &judged,
-            not_shown: not_kept,
+            shown,
+            not_shown: judged.len() - shown.len() + not_kept,
             capture_findings: &capture_findings,
-        };
+        }
+    };
+    if let Some(path) = &args.html {
+        let report = report(usize::MAX);
         std::fs::write(
             path,
             why401_render::capture_html(&report, args.show_secrets),
@@ -174,17 +179,7 @@ pub(super) fn run(args: HarArgs) -> Result<ExitCode> {
         } else {
             args.limit
         };
-        let shown = &judged[..judged.len().min(limit)];
-        let report = why401_render::CaptureReport {
-            path: &args.input,
-            info: &info,
-            flows,
-            failed: failed_total,
-            reasons: &reasons,
-            shown,
-            not_shown: judged.len() - shown.len() + not_kept,
-            capture_findings: &capture_findings,
-        };
+        let report = report(limit);
         output::print(&why401_render::capture(
             &report,
             args.verbose,

@@ -287,3 +287,18 @@ pub(crate) fn json_of(out: std::process::Output) -> (i32, serde_json::Value) {
     });
     (out.status.code().unwrap_or(-1), json)
 }
+
+/// `kinit alice@LAB.TEST` (password s3cret) against the suite's MIT KDC into a cache of the
+/// test's own (`FILE:dir/name`), with `extra` options.
+pub(crate) fn kinit(dir: &std::path::Path, name: &str, extra: &[&str]) -> std::path::PathBuf {
+    let cache = dir.join(name);
+    assert_cmd::Command::new("kinit")
+        .args(extra)
+        .arg("alice@LAB.TEST")
+        .env("KRB5_CONFIG", peer("WHY401_KRB5_CONFIG"))
+        .env("KRB5CCNAME", format!("FILE:{}", cache.display()))
+        .write_stdin("s3cret\n")
+        .assert()
+        .success();
+    cache
+}
