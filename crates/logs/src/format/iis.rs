@@ -159,7 +159,9 @@ pub fn parse<'a>(
 ) -> Result<Record<'a>, &'static str> {
     // The common line: the listed fields one space apart, no quote. Anything else (runs of
     // blanks, quoted values, missing or extra fields) is split again.
-    if seps.len() == layout.seps {
+    // The count alone can mislead: quotes (recorded as offsets) and tabs (not recorded) may
+    // balance out, so the offsets must all be spaces.
+    if seps.len() == layout.seps && seps.iter().all(|&s| line.get(s as usize) == Some(&b' ')) {
         read(layout, Spaced { line, seps }, cache)
     } else {
         parse_uneven(layout, line, seps, cache)
@@ -640,6 +642,18 @@ mod tests {
                 .map(String::from)
                 .to_vec()
             })
+    }
+
+    #[test]
+    fn quotes_and_tabs_that_balance_out_are_still_split() {
+        // As many quotes (recorded as offsets) as tabs (not recorded): the offset count matches
+        // the layout's, but the line is not the plain one-space-apart kind.
+        let l = Layout::parse(FIELDS);
+        let mut c = DayCache::default();
+        let plain = "2026-11-27 00:00:00 10.0.0.5 _AA / - 443 - 10.1.2.3 ( - 200 0 0 15";
+        let odd = "\t2026-11-27  00:00:00 10.0.0.5\t\"_AA\"\t/\t-\t443  \"-\"\t10.1.2.3\t( \"-\" 200\t0\t0 15";
+        let want = fields(&parse_line(&l, plain.as_bytes(), &mut c).unwrap());
+        assert_eq!(fields(&parse_line(&l, odd.as_bytes(), &mut c).unwrap()), want);
     }
 
     proptest! {
