@@ -750,8 +750,13 @@ fn auth_event(name: &str, p: &Value, req: &mut Req) {
                 ]
                 .iter()
                 .filter_map(|k| {
-                    st.get(*k)
-                        .map(|v| format!("{k} {}", v.to_string().trim_matches('"')))
+                    st.get(*k).map(|v| match v.as_i64() {
+                        // SSPI's SECURITY_STATUS is logged as a signed int: as Windows writes it.
+                        Some(n) if *k == "security_status" && n < 0 => {
+                            format!("{k} 0x{:08X}", n as i32 as u32)
+                        }
+                        _ => format!("{k} {}", v.to_string().trim_matches('"')),
+                    })
                 })
                 .collect::<Vec<_>>()
                 .join(", ");
@@ -979,5 +984,64 @@ impl<'de> Visitor<'de> for Events<'_, '_> {
                 .push(format!("… {bad} events of unexpected shape in all"));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::Flows;
+
+    /// A Windows NetLog of a Negotiate attempt whose SPN the KDC does not know: the request's
+    /// legs on its URL_REQUEST source, the auth controller's events on a source of its own bound
+    /// to it, the security library's BEGIN (SPN, flags) and END (SSPI status).
+    const SPN_UNKNOWN: &str = concat!(
+        "{\"constants\":{\"logEventTypes\":{\"REQUEST_ALIVE\":2,\"URL_REQUEST_START_JOB\":7,",
+        "\"HTTP_TRANSACTION_SEND_REQUEST_HEADERS\":150,\"HTTP_TRANSACTION_READ_RESPONSE_HEADERS\":160,",
+        "\"AUTH_BOUND_TO_CONTROLLER\":170,\"AUTH_CONTROLLER\":171,\"AUTH_HANDLER_CREATE_RESULT\":172,",
+        "\"AUTH_LIBRARY_INIT_SEC_CTX\":173},",
+        "\"logSourceType\":{\"URL_REQUEST\":1,\"HTTP_AUTH_CONTROLLER\":40},",
+        "\"logEventPhase\":{\"PHASE_BEGIN\":1,\"PHASE_END\":2,\"PHASE_NONE\":0},",
+        "\"timeTickOffset\":\"1765015200000\",\"logCaptureMode\":\"IncludeSensitive\"},\n",
+        "\"events\": [\n",
+        "{\"phase\":1,\"source\":{\"id\":9,\"type\":1},\"time\":\"1\",\"type\":2,\"params\":{\"url\":\"http://intranet.corp.example/\"}},\n",
+        "{\"phase\":1,\"source\":{\"id\":9,\"type\":1},\"time\":\"1\",\"type\":7,\"params\":{\"method\":\"GET\",\"url\":\"http://intranet.corp.example/\"}},\n",
+        "{\"phase\":0,\"source\":{\"id\":9,\"type\":1},\"time\":\"2\",\"type\":150,\"params\":{\"headers\":[\"Host: intranet.corp.example\"]}},\n",
+        "{\"phase\":0,\"source\":{\"id\":9,\"type\":1},\"time\":\"3\",\"type\":160,\"params\":{\"headers\":[\"HTTP/1.1 401 Unauthorized\",\"WWW-Authenticate: Negotiate\"]}},\n",
+        "{\"phase\":1,\"source\":{\"id\":12,\"type\":40},\"time\":\"3\",\"type\":171,\"params\":{\"target\":\"server\",\"url\":\"http://intranet.corp.example/\"}},\n",
+        "{\"phase\":0,\"source\":{\"id\":9,\"type\":1},\"time\":\"3\",\"type\":170,\"params\":{\"source_dependency\":{\"id\":12,\"type\":40}}},\n",
+        "{\"phase\":0,\"source\":{\"id\":12,\"type\":40},\"time\":\"3\",\"type\":172,\"params\":{\"scheme\":\"negotiate\",\"allows_default_credentials\":true}},\n",
+        "{\"phase\":1,\"source\":{\"id\":12,\"type\":40},\"time\":\"4\",\"type\":173,\"params\":{\"spn\":\"HTTP/intranet.corp.example\",\"flags\":{\"value\":\"0x00000000\",\"delegated\":false,\"mutual\":false}}},\n",
+        "{\"phase\":2,\"source\":{\"id\":12,\"type\":40},\"time\":\"5\",\"type\":173,\"params\":{\"status\":{\"net_error\":-343,\"security_status\":-2146893053}}},\n",
+        "{\"phase\":2,\"source\":{\"id\":9,\"type\":1},\"time\":\"6\",\"type\":2,\"params\":{\"net_error\":-343}}]}\n",
+    );
+
+    #[test]
+    fn the_security_library_s_spn_and_status_reach_the_request() {
+        let mut flows = Vec::new();
+        let mut sink = Flows::new(|f| flows.push(f));
+        let info = read(SPN_UNKNOWN.as_bytes(), &mut sink);
+        sink.finish();
+        assert!(
+            info.stopped.is_none() && info.skipped.is_empty(),
+            "{info:?}"
+        );
+        assert_eq!(flows.len(), 1, "{flows:#?}");
+        let d = &flows[0].auth[0];
+        assert_eq!(d.scheme.as_deref(), Some("negotiate"));
+        assert_eq!(d.spn.as_deref(), Some("HTTP/intranet.corp.example"));
+        assert_eq!(d.delegation.as_deref(), Some("none"));
+        let status = d.status.as_deref().unwrap();
+        assert!(
+            status.contains("-343") && status.contains("0x80090303"),
+            "{status}"
+        );
+        let diagnosis = why401_doctor::capture::diagnose(&info, &flows[0]);
+        let spn = diagnosis
+            .findings
+            .iter()
+            .find(|f| f.id == "kerberos-spn-unknown")
+            .expect("the SPN the KDC does not know is the finding");
+        assert!(spn.confidence >= 0.85, "{spn:?}");
     }
 }

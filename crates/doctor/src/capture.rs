@@ -26,6 +26,12 @@ pub struct FlowDiagnosis {
 }
 
 impl FlowDiagnosis {
+    /// Whether the flow is worth showing: failed, or a credential leaked into its URL even if
+    /// it worked.
+    pub fn notable(&self) -> bool {
+        self.failed() || self.findings.iter().any(|f| f.id == "token-in-url")
+    }
+
     /// Whether the flow failed for an auth reason (what `why401 har` reports): refused, or an
     /// error-level finding (a preflight refused, a redirect loop). A request that got no response
     /// (blocked, offline) is not an auth failure by itself.

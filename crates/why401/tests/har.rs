@@ -392,6 +392,16 @@ fn what_only_a_browser_capture_shows() {
             "credentials-rejected",
         ),
     ];
+    // A token in the URL is reported even though the flow worked.
+    let p = capture(
+        dir.path(),
+        "token",
+        &format!("{}/?access_token=not-a-real-token-1234", lab.base),
+        &["--modes", "sensitive"],
+    );
+    let (_, j) = har(&file(&p, "sensitive.netlog.json"));
+    assert!(every_id(&j).contains(&"token-in-url".to_string()), "{j:#}");
+    assert!(!j.to_string().contains("not-a-real-token-1234"), "{j:#}");
     for (name, url, extra, want) in cases {
         let mut args: Vec<&str> = extra.iter().map(String::as_str).collect();
         args.extend(["--modes", "sensitive"]);

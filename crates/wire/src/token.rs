@@ -29,6 +29,52 @@ pub fn is_secret_param(name: &str) -> bool {
     SECRET_PARAMS.iter().any(|p| name.eq_ignore_ascii_case(p))
 }
 
+/// `text` with the values of secret parameters in any URL or query string it holds (`?code=…`,
+/// `&access_token=…`, `#id_token=…`) replaced by `…(redacted)`: for output that quotes URLs.
+pub fn redact_url_secrets(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains('=') {
+        return text.into();
+    }
+    let b = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    let mut i = 0;
+    while i < b.len() {
+        if matches!(b[i], b'?' | b'&' | b'#' | b';') {
+            let name_start = i + 1;
+            let mut j = name_start;
+            while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_' || b[j] == b'-') {
+                j += 1;
+            }
+            if j < b.len() && b[j] == b'=' && is_secret_param(&text[name_start..j]) {
+                let value_start = j + 1;
+                let mut k = value_start;
+                while k < b.len()
+                    && !matches!(
+                        b[k],
+                        b'&' | b'#' | b'"' | b'\'' | b' ' | b'\n' | b'\t' | b')' | b'<'
+                    )
+                {
+                    k += 1;
+                }
+                if k > value_start {
+                    out.push_str(&text[last..value_start]);
+                    out.push_str("…(redacted)");
+                    last = k;
+                }
+                i = k;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    if last == 0 {
+        return text.into();
+    }
+    out.push_str(&text[last..]);
+    out.into()
+}
+
 /// What a bare token most likely is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -94,5 +140,24 @@ mod tests {
         );
         assert_eq!(classify("%%%"), TokenKind::Unknown);
         assert_eq!(classify(""), TokenKind::Unknown);
+    }
+}
+
+#[cfg(test)]
+mod secret_param_tests {
+    use super::redact_url_secrets;
+
+    #[test]
+    fn secrets_in_urls_are_redacted_and_the_rest_kept() {
+        assert_eq!(
+            redact_url_secrets("GET https://a.test/cb?code=SplxlOBe&state=xyz → 302"),
+            "GET https://a.test/cb?code=…(redacted)&state=xyz → 302"
+        );
+        assert_eq!(
+            redact_url_secrets("\"url\":\"https://a.test/#id_token=eyJx.y.z\""),
+            "\"url\":\"https://a.test/#id_token=…(redacted)\""
+        );
+        assert_eq!(redact_url_secrets("a=b&keyring=1"), "a=b&keyring=1");
+        assert_eq!(redact_url_secrets("é?key=ü&x=1"), "é?key=…(redacted)&x=1");
     }
 }

@@ -653,7 +653,10 @@ mod tests {
         let plain = "2026-11-27 00:00:00 10.0.0.5 _AA / - 443 - 10.1.2.3 ( - 200 0 0 15";
         let odd = "\t2026-11-27  00:00:00 10.0.0.5\t\"_AA\"\t/\t-\t443  \"-\"\t10.1.2.3\t( \"-\" 200\t0\t0 15";
         let want = fields(&parse_line(&l, plain.as_bytes(), &mut c).unwrap());
-        assert_eq!(fields(&parse_line(&l, odd.as_bytes(), &mut c).unwrap()), want);
+        assert_eq!(
+            fields(&parse_line(&l, odd.as_bytes(), &mut c).unwrap()),
+            want
+        );
     }
 
     proptest! {

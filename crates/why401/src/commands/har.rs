@@ -55,7 +55,7 @@ pub(super) fn run(args: HarArgs) -> Result<ExitCode> {
     let mut memory = Memory::default();
     let mut groups: Vec<Group> = Vec::new();
     // Each case (flow signature) is judged once: (failed, first finding, its group).
-    let mut seen: HashMap<u64, (bool, Option<String>, Option<usize>)> = HashMap::new();
+    let mut seen: HashMap<u64, (bool, bool, Option<String>, Option<usize>)> = HashMap::new();
     let (mut flows, mut failed, mut not_kept) = (0usize, 0usize, 0usize);
     let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
     let url_filter = args.url.as_deref();
@@ -70,11 +70,16 @@ pub(super) fn run(args: HarArgs) -> Result<ExitCode> {
             // A flow asked for by number is shown as itself, never folded into its case.
             let sig = (args.flow != Some(flow.index)).then(|| signature(&flow));
             let known = sig.and_then(|s| seen.get(&s).cloned());
-            let (is_failed, top, group) = match known {
+            let (is_failed, notable, top, group) = match known {
                 Some(k) => k,
                 None => {
                     let d = diagnose(&provisional, &flow);
-                    (d.failed(), d.findings.first().map(|f| f.id.clone()), None)
+                    (
+                        d.failed(),
+                        d.notable(),
+                        d.findings.first().map(|f| f.id.clone()),
+                        None,
+                    )
                 }
             };
             if is_failed {
@@ -84,9 +89,9 @@ pub(super) fn run(args: HarArgs) -> Result<ExitCode> {
                 }
             }
             let wanted = if filtered {
-                asked && (is_failed || args.all || args.flow.is_some())
+                asked && (notable || args.all || args.flow.is_some())
             } else {
-                is_failed || args.all
+                notable || args.all
             };
             let group = match (group, wanted) {
                 (Some(g), true) => {
@@ -114,7 +119,7 @@ pub(super) fn run(args: HarArgs) -> Result<ExitCode> {
             if let Some(sig) = sig
                 && seen.len() < SEEN_MAX
             {
-                seen.insert(sig, (is_failed, top, group));
+                seen.insert(sig, (is_failed, notable, top, group));
             }
         });
         let info = why401_capture::read_path(&args.input, &mut sink)
@@ -135,6 +140,7 @@ pub(super) fn run(args: HarArgs) -> Result<ExitCode> {
         })
         .collect();
     let capture_findings = memory.findings();
+    let shown = |text: &str| shown_with(args.show_secrets, text).into_owned();
     let failed_total = failed;
     // The report of the first `limit` cases (the rest counted as not shown).
     let report = |limit: usize| {
@@ -154,7 +160,7 @@ pub(super) fn run(args: HarArgs) -> Result<ExitCode> {
         let report = report(usize::MAX);
         std::fs::write(
             path,
-            why401_render::capture_html(&report, args.show_secrets),
+            shown(&why401_render::capture_html(&report, args.show_secrets)).as_bytes(),
         )
         .with_context(|| format!("writing {}", path.display()))?;
     }
@@ -163,7 +169,7 @@ pub(super) fn run(args: HarArgs) -> Result<ExitCode> {
             .iter()
             .map(|(f, d, similar)| why401_render::flow_json(f, d, similar, args.show_secrets))
             .collect();
-        output::json(&serde_json::json!({
+        let doc = serde_json::json!({
             "version": 1,
             "capture": info,
             "flows_total": flows,
@@ -172,7 +178,9 @@ pub(super) fn run(args: HarArgs) -> Result<ExitCode> {
             "capture_findings": capture_findings,
             "flows": flows_json,
             "flows_not_included": not_kept,
-        }))?;
+        });
+        let text = serde_json::to_string_pretty(&doc)?;
+        output::print(&format!("{}\n", shown(&text)))?;
     } else {
         let limit = if args.flow.is_some() || args.url.is_some() {
             usize::MAX
@@ -180,12 +188,9 @@ pub(super) fn run(args: HarArgs) -> Result<ExitCode> {
             args.limit
         };
         let report = report(limit);
-        output::print(&why401_render::capture(
-            &report,
-            args.verbose,
-            args.show_secrets,
-            output::options(),
-        ))?;
+        let text =
+            why401_render::capture(&report, args.verbose, args.show_secrets, output::options());
+        output::print(&shown(&text))?;
     }
     let problem = failed_total > 0 || !capture_findings.is_empty();
     Ok(ExitCode::from(if problem {
@@ -193,6 +198,17 @@ pub(super) fn run(args: HarArgs) -> Result<ExitCode> {
     } else {
         super::exit::OK
     }))
+}
+
+/// The output as it may be shown: tokens in quoted URLs (`?code=…`, `#access_token=…`)
+/// redacted, unless `--show-secrets`. Captured URLs reach titles, evidence and timelines alike,
+/// so the whole text is filtered once here.
+fn shown_with(show_secrets: bool, text: &str) -> std::borrow::Cow<'_, str> {
+    if show_secrets {
+        text.into()
+    } else {
+        why401_wire::token::redact_url_secrets(text)
+    }
 }
 
 fn sniff_path(path: &str) -> Result<Kind> {
