@@ -77,32 +77,22 @@ pub fn capture(r: &CaptureReport<'_>, verbose: bool, show_secrets: bool, opts: O
         );
     }
     let _ = writeln!(out, "  mode: {}", i.mode);
-    for h in &i.hidden {
+    // What the capture hides, where reading stopped, what was skipped: labelled warnings.
+    let warn = |out: &mut String, label: &str, line: &str| {
         let _ = writeln!(
             out,
-            "  {} {h}",
-            paint(style::severity(why401_doctor::Severity::Warning), "hidden:")
+            "  {} {line}",
+            paint(style::severity(why401_doctor::Severity::Warning), label)
         );
+    };
+    for h in &i.hidden {
+        warn(&mut out, "hidden:", h);
     }
     if let Some(s) = &i.stopped {
-        let _ = writeln!(
-            out,
-            "  {} {s}",
-            paint(
-                style::severity(why401_doctor::Severity::Warning),
-                "stopped:"
-            )
-        );
+        warn(&mut out, "stopped:", s);
     }
     for s in i.skipped.iter().take(10) {
-        let _ = writeln!(
-            out,
-            "  {} {s}",
-            paint(
-                style::severity(why401_doctor::Severity::Warning),
-                "skipped:"
-            )
-        );
+        warn(&mut out, "skipped:", s);
     }
     if i.skipped.len() > 10 {
         let _ = writeln!(out, "  … and {} more skipped", i.skipped.len() - 10);
