@@ -93,6 +93,23 @@ fn a_wrong_basic_password_as_each_capture_shows_it() {
     );
     // The secret is not in the report.
     assert!(!j.to_string().contains("YWxpY2U6d3Jvbmc="), "{j:#}");
+    // "Everything" adds the raw bytes: the same diagnosis, the mode said.
+    let raw = capture(
+        dir.path(),
+        "basic-wrong-raw",
+        &url,
+        &[
+            "--user",
+            "alice",
+            "--pass",
+            "wrong",
+            "--modes",
+            "everything",
+        ],
+    );
+    let (_, j) = har(&file(&raw, "everything.netlog.json"));
+    assert_eq!(j["capture"]["mode"], "Everything", "{j:#}");
+    assert_eq!(tops(&j), vec!["credentials-rejected"], "{j:#}");
     // The default NetLog strips the value but not the fact: still a refusal, said to be hidden.
     let (_, j) = har(&file(&p, "default.netlog.json"));
     assert_eq!(tops(&j), vec!["credentials-rejected"], "{j:#}");
