@@ -85,6 +85,10 @@ fn route(req: &Req, other: &str, nonces: &Mutex<NonceCounter>) -> Resp {
             Some(_) => Resp::new(200).body("application/json", r#"{"user":"alice"}"#),
             None => Resp::new(401).body("application/json", r#"{"error":"not signed in"}"#),
         },
+        // A sign-in loop: the portal sends the browser to the "identity provider", which sends it
+        // back without anything the portal recognises, and again (browsers stop after 20).
+        "/portal" => Resp::new(302).header("Location", "/oauth/authorize?return=%2Fportal"),
+        "/oauth/authorize" => Resp::new(302).header("Location", "/portal"),
         "/iis/reports/" | "/iis/reports" => iis_401_2(),
         "/ntlm" => windows(req, false),
         "/negotiate" => windows(req, true),

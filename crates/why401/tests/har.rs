@@ -393,6 +393,13 @@ fn what_only_a_browser_capture_shows() {
             vec![],
             "cookie-not-sent",
         ),
+        // The portal and its sign-in send the browser back and forth until it gives up.
+        (
+            "loop",
+            format!("{}/portal", lab.base),
+            vec![],
+            "sso-redirect-loop",
+        ),
         // squid wants its own credentials.
         (
             "proxy",
