@@ -47,6 +47,7 @@ pub fn read(reader: impl Read, sink: &mut dyn Sink) -> CaptureInfo {
             hidden: Vec::new(),
         },
         types: Vec::new(),
+        net_errors: HashMap::new(),
         sources: Vec::new(),
         begin: 1,
         end: 2,
@@ -137,6 +138,8 @@ struct State<'s> {
     info: CaptureInfo,
     /// Event type names by id.
     types: Vec<Option<String>>,
+    /// Net error names by number (`constants.netError`).
+    net_errors: HashMap<i64, String>,
     /// Source type names by id.
     sources: Vec<Option<String>>,
     begin: u64,
@@ -212,6 +215,12 @@ impl State<'_> {
     fn constants(&mut self, c: Value) {
         self.types = invert(c.get("logEventTypes"));
         self.sources = invert(c.get("logSourceType"));
+        if let Some(Value::Object(m)) = c.get("netError") {
+            self.net_errors = m
+                .iter()
+                .filter_map(|(name, n)| Some((n.as_i64()?, name.clone())))
+                .collect();
+        }
         if let Some(p) = c.get("logEventPhase") {
             self.begin = p.get("PHASE_BEGIN").and_then(Value::as_u64).unwrap_or(1);
             self.end = p.get("PHASE_END").and_then(Value::as_u64).unwrap_or(2);
@@ -284,7 +293,7 @@ impl State<'_> {
                 {
                     self.orphan_count -= events.len();
                     for (n, p) in events {
-                        auth_event(&n, &p, req);
+                        auth_event(&n, &p, req, &self.net_errors);
                     }
                 }
             } else if self.open.contains_key(&dep) {
@@ -468,7 +477,7 @@ impl State<'_> {
                 }
             }
             n if n.starts_with("AUTH") => {
-                auth_event(n, &params, req);
+                auth_event(n, &params, req, &self.net_errors);
             }
             _ => {
                 if name.contains("CACHE") && name.contains("READ_INFO") {
@@ -511,7 +520,7 @@ impl State<'_> {
         self.order.retain(|r| *r != rid);
         if let Some((request, hidden, sent)) = req.pending.take() {
             let error = Some(match err {
-                Some(n) => format!("no response: net_error {n} ({})", net_error_name(n)),
+                Some(n) => format!("no response: {}", net_error(&self.net_errors, n)),
                 None => "no response before the log ended".into(),
             });
             let leg = leg_of(&req, request, None, error, hidden, sent);
@@ -667,7 +676,7 @@ fn leg_of(
 }
 
 /// The auth controller's and the security library's events.
-fn auth_event(name: &str, p: &Value, req: &mut Req) {
+fn auth_event(name: &str, p: &Value, req: &mut Req, names: &HashMap<i64, String>) {
     let s = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
     let new = |req: &Req| AuthDecision {
         url: req.url.clone(),
@@ -698,7 +707,7 @@ fn auth_event(name: &str, p: &Value, req: &mut Req) {
                 .and_then(Value::as_i64)
                 .filter(|e| *e != 0)
             {
-                d.status = Some(format!("net_error {e} ({})", net_error_name(e)));
+                d.status = Some(net_error(names, e));
             }
             if d.scheme.is_some() || d.allows_default_credentials.is_some() {
                 req.auth.push(d);
@@ -762,7 +771,7 @@ fn auth_event(name: &str, p: &Value, req: &mut Req) {
                 .join(", ");
                 if err != 0 {
                     d.status = Some(
-                        format!("net_error {err} ({}) {detail}", net_error_name(err))
+                        format!("{} {detail}", net_error(names, err))
                             .trim()
                             .to_string(),
                     );
@@ -786,32 +795,12 @@ fn auth_event(name: &str, p: &Value, req: &mut Req) {
     }
 }
 
-/// The names of the net errors that matter for auth (the full list is in the file's
-/// constants, but only when the exporter wrote them).
-fn net_error_name(n: i64) -> &'static str {
-    match n {
-        -3 => "ERR_ABORTED",
-        -7 => "ERR_TIMED_OUT",
-        -100 => "ERR_CONNECTION_CLOSED",
-        -101 => "ERR_CONNECTION_RESET",
-        -102 => "ERR_CONNECTION_REFUSED",
-        -105 => "ERR_NAME_NOT_RESOLVED",
-        -111 => "ERR_TUNNEL_CONNECTION_FAILED",
-        -115 => "ERR_PROXY_AUTH_REQUESTED",
-        -127 => "ERR_PROXY_AUTH_UNSUPPORTED",
-        -200 => "ERR_CERT_COMMON_NAME_INVALID",
-        -202 => "ERR_CERT_AUTHORITY_INVALID",
-        -310 => "ERR_TOO_MANY_REDIRECTS",
-        -338 => "ERR_INVALID_AUTH_CREDENTIALS",
-        -339 => "ERR_UNSUPPORTED_AUTH_SCHEME",
-        -341 => "ERR_MISSING_AUTH_CREDENTIALS",
-        -342 => "ERR_UNEXPECTED_SECURITY_LIBRARY_STATUS",
-        -343 => "ERR_MISCONFIGURED_AUTH_ENVIRONMENT",
-        -344 => "ERR_UNDOCUMENTED_SECURITY_LIBRARY_STATUS",
-        -367 => "ERR_INCOMPLETE_NTLM_MESSAGE",
-        -369 => "ERR_INVALID_AUTH_CREDENTIALS",
-        -370 => "ERR_INVALID_AUTH_CREDENTIALS",
-        _ => "see chrome://network-errors",
+/// `net_error N (ERR_NAME)`, named through the file's own `constants.netError` (the numbers are
+/// Chrome's, the names whatever that build calls them); the bare number when the file has none.
+fn net_error(names: &HashMap<i64, String>, n: i64) -> String {
+    match names.get(&n) {
+        Some(name) => format!("net_error {n} ({name})"),
+        None => format!("net_error {n}"),
     }
 }
 
