@@ -1,5 +1,6 @@
-//! HAR 1.1/1.2 read entry by entry: `log.entries` is visited as a sequence and each entry handed
-//! on as soon as it is complete, so a file of any size is read in bounded memory. Tolerant of
+//! HAR 1.1/1.2 read entry by entry: `log.entries` is found by a byte scan ([`crate::scan`]) and
+//! each entry parsed from its slice and handed on, so a file of any size is read in bounded
+//! memory; a file without `log.entries` is only parsed to say why. Tolerant of
 //! what real exports contain: a UTF-8 BOM, a file cut short (every complete entry is read, the
 //! stop is reported), headers as `{name, value}` objects, as `"Name: value"` strings or as one
 //! object, numeric dates, missing fields.
@@ -38,11 +39,9 @@ pub fn read(reader: impl Read, sink: &mut dyn Sink) -> CaptureInfo {
         },
         hider: Hider::default(),
         secrets_seen: false,
-        saw_log: false,
     };
     let mut scanner = Scanner::new(crate::skip_bom(reader));
     if let Ok(Some(head)) = scanner.find_array(&["log", "entries"]) {
-        state.saw_log = true;
         state.head(&head);
         let mut bad = 0usize;
         loop {
@@ -86,26 +85,22 @@ pub fn read(reader: impl Read, sink: &mut dyn Sink) -> CaptureInfo {
         }
         return state.finish();
     }
-    // Not the usual shape (no top-level log.entries found): the streaming parser says why, or
-    // reads what it can.
-    let mut de = serde_json::Deserializer::from_reader(scanner.into_rest());
-    if let Err(e) = (TopSeed { state: &mut state }).deserialize(&mut de) {
-        state.info.stopped = Some(if e.is_eof() {
-            format!(
-                "the file ends in the middle (line {}, column {}): it was cut short; the {} complete entries before are read",
-                e.line(),
-                e.column(),
-                state.info.entries
-            )
-        } else {
-            format!(
-                "not valid HAR JSON at line {}, column {}: {e}; the {} complete entries before are read",
-                e.line(),
-                e.column(),
-                state.info.entries
-            )
-        });
-    }
+    // No top-level `log.entries`: say why (not JSON, cut short before any entry, or JSON of
+    // another shape). Nothing was handed on.
+    let rest = scanner.into_rest();
+    state.info.stopped = Some(match serde_json::from_reader::<_, IgnoredAny>(rest) {
+        Err(e) if e.is_eof() => format!(
+            "the file ends in the middle (line {}, column {}) before its first entry: it was cut short",
+            e.line(),
+            e.column()
+        ),
+        Err(e) => format!(
+            "not valid JSON at line {}, column {}: {e}",
+            e.line(),
+            e.column()
+        ),
+        Ok(_) => "no \"log\" object with \"entries\" at the top of the file: not a HAR (a HAR is {\"log\": {\"entries\": […]}})".into(),
+    });
     state.finish()
 }
 
@@ -115,8 +110,6 @@ struct State<'s> {
     hider: Hider,
     /// An Authorization, Cookie or Set-Cookie value was seen somewhere.
     secrets_seen: bool,
-    /// The top-level `log` was found.
-    saw_log: bool,
 }
 
 impl State<'_> {
@@ -298,11 +291,6 @@ impl State<'_> {
 
     fn finish(mut self) -> CaptureInfo {
         let chrome = self.chrome();
-        if !self.saw_log && self.info.stopped.is_none() {
-            self.info.stopped = Some(
-                "no \"log\" object at the top of the file: not a HAR (a HAR is {\"log\": {\"entries\": […]}})".into(),
-            );
-        }
         let sanitized = self.hider.stripped > 0 || self.hider.gaps > 0;
         self.info.mode = if chrome && !self.secrets_seen && self.info.entries > 0 {
             "sanitized: no Cookie, Authorization or Set-Cookie anywhere (Chrome 130+'s default export, or none were used)".into()
@@ -318,119 +306,6 @@ impl State<'_> {
         self.info.hidden.extend(self.hider.report());
         self.info.hidden.push("the legs of a browser auth handshake: a HAR shows the first request's headers and the final response, not the 401/407 legs in between nor the Authorization the browser added".into());
         self.info
-    }
-}
-
-/// The top-level object: only `log` matters.
-struct TopSeed<'a, 's> {
-    state: &'a mut State<'s>,
-}
-
-impl<'de> DeserializeSeed<'de> for TopSeed<'_, '_> {
-    type Value = ();
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for TopSeed<'_, '_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a HAR object with a \"log\"")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key::<String>()? {
-            if key == "log" {
-                self.state.saw_log = true;
-                map.next_value_seed(LogSeed {
-                    state: &mut *self.state,
-                })?;
-            } else {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-        Ok(())
-    }
-}
-
-struct LogSeed<'a, 's> {
-    state: &'a mut State<'s>,
-}
-
-impl<'de> DeserializeSeed<'de> for LogSeed<'_, '_> {
-    type Value = ();
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-#[derive(Deserialize, Default)]
-struct Named {
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    version: String,
-}
-
-impl<'de> Visitor<'de> for LogSeed<'_, '_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("the HAR log object")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key::<String>()? {
-            match key.as_str() {
-                "creator" => {
-                    let c: Named = map.next_value().unwrap_or_default();
-                    self.state.info.creator =
-                        format!("{} {}", c.name, c.version).trim().to_string();
-                }
-                "browser" => {
-                    let b: Named = map.next_value().unwrap_or_default();
-                    let b = format!("{} {}", b.name, b.version).trim().to_string();
-                    self.state.info.browser = (!b.is_empty()).then_some(b);
-                }
-                "entries" => map.next_value_seed(EntriesSeed {
-                    state: &mut *self.state,
-                })?,
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-struct EntriesSeed<'a, 's> {
-    state: &'a mut State<'s>,
-}
-
-impl<'de> DeserializeSeed<'de> for EntriesSeed<'_, '_> {
-    type Value = ();
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
-    }
-}
-
-impl<'de> Visitor<'de> for EntriesSeed<'_, '_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("the HAR entries array")
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        loop {
-            match seq.next_element::<RawEntry>() {
-                Ok(Some(e)) => self.state.entry(e),
-                Ok(None) => return Ok(()),
-                Err(e) => {
-                    // A shape error inside one entry (a number where a string belongs) loses
-                    // that entry only when the parser can go on; serde_json cannot resume a
-                    // sequence after an error, so the rest is reported as not read.
-                    return Err(e);
-                }
-            }
-        }
     }
 }
 
