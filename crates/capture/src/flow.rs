@@ -143,7 +143,7 @@ fn continues(prev: &CapturedLeg, redirect_to: Option<&str>, next: &CapturedLeg) 
                 _ => 1,
             },
         }),
-        200..=299 if is_preflight(prev) => (p.request.url == n.request.url
+        200..=299 if prev.is_preflight() => (p.request.url == n.request.url
             && header(&p.request.headers, "access-control-request-method")
                 .is_none_or(|m| m.eq_ignore_ascii_case(&n.request.method)))
         .then_some(Leg::Initial),
@@ -224,20 +224,9 @@ fn may_continue(status: Option<u16>, flow: &CaptureFlow) -> bool {
     match status {
         _ if flow.legs.len() >= MAX_LEGS => false,
         Some(301 | 302 | 303 | 307 | 308 | 401 | 407) => true,
-        Some(200..=299) => flow.legs.last().is_some_and(is_preflight),
+        Some(200..=299) => flow.legs.last().is_some_and(CapturedLeg::is_preflight),
         _ => false,
     }
-}
-
-/// Whether a leg is a CORS preflight.
-pub fn is_preflight(leg: &CapturedLeg) -> bool {
-    leg.resource_type.as_deref() == Some("preflight")
-        || leg.exchange.request.method == "OPTIONS"
-            && header(
-                &leg.exchange.request.headers,
-                "access-control-request-method",
-            )
-            .is_some()
 }
 
 impl<F: FnMut(CaptureFlow)> Sink for Flows<F> {

@@ -26,17 +26,7 @@ use crate::{BODY_KEPT, Sink};
 pub fn read(reader: impl Read, sink: &mut dyn Sink) -> CaptureInfo {
     let mut state = State {
         sink,
-        info: CaptureInfo {
-            format: CaptureFormat::Har,
-            creator: String::new(),
-            browser: None,
-            mode: String::new(),
-            trust: Trust::BrowserView,
-            entries: 0,
-            stopped: None,
-            skipped: Vec::new(),
-            hidden: Vec::new(),
-        },
+        info: CaptureInfo::new(CaptureFormat::Har, "", "", Trust::BrowserView),
         hider: Hider::default(),
         secrets_seen: false,
     };

@@ -35,17 +35,7 @@ const OPEN_MAX: usize = 1024;
 pub fn read(reader: impl Read, sink: &mut dyn Sink) -> CaptureInfo {
     let mut st = State {
         sink,
-        info: CaptureInfo {
-            format: CaptureFormat::Netlog,
-            creator: "Chrome NetLog".into(),
-            browser: None,
-            mode: String::new(),
-            trust: Trust::RawWire,
-            entries: 0,
-            stopped: None,
-            skipped: Vec::new(),
-            hidden: Vec::new(),
-        },
+        info: CaptureInfo::new(CaptureFormat::Netlog, "Chrome NetLog", "", Trust::RawWire),
         types: Vec::new(),
         net_errors: HashMap::new(),
         sources: Vec::new(),

@@ -25,17 +25,12 @@ pub fn read<R: Read + Seek>(reader: R, sink: &mut dyn Sink) -> Result<CaptureInf
         })
         .collect();
     sessions.sort();
-    let mut info = CaptureInfo {
-        format: CaptureFormat::Saz,
-        creator: "Fiddler".into(),
-        browser: None,
-        mode: "raw request and response bytes".into(),
-        trust: Trust::RawWire,
-        entries: 0,
-        stopped: None,
-        skipped: Vec::new(),
-        hidden: Vec::new(),
-    };
+    let mut info = CaptureInfo::new(
+        CaptureFormat::Saz,
+        "Fiddler",
+        "raw request and response bytes",
+        Trust::RawWire,
+    );
     if sessions.is_empty() {
         return Err("a zip without raw/N_c.txt sessions: not a Fiddler SAZ".into());
     }

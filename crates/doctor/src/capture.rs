@@ -11,7 +11,7 @@ use why401_evidence::{
 };
 use why401_wire::challenge;
 
-use crate::probe::{self, Outcome};
+use crate::probe::{self, Outcome, url_host};
 use crate::{Finding, FindingId, Severity, rank};
 
 /// The verdict on one flow of a capture.
@@ -254,7 +254,7 @@ fn preflight(flow: &CaptureFlow, findings: &mut Vec<Finding>, outcome: &mut Outc
     let Some(pf) = flow
         .legs
         .iter()
-        .find(|l| is_preflight(l) && matches!(l.exchange.status(), Some(401 | 403 | 407)))
+        .find(|l| l.is_preflight() && matches!(l.exchange.status(), Some(401 | 403 | 407)))
     else {
         return;
     };
@@ -287,12 +287,6 @@ fn preflight(flow: &CaptureFlow, findings: &mut Vec<Finding>, outcome: &mut Outc
     } else {
         Outcome::Unauthorized
     };
-}
-
-fn is_preflight(l: &CapturedLeg) -> bool {
-    l.resource_type.as_deref() == Some("preflight")
-        || l.exchange.request.method == "OPTIONS"
-            && header(&l.exchange.request.headers, "access-control-request-method").is_some()
 }
 
 /// `auth-prompt-loop`: credentials re-sent for the same realm and refused again.
@@ -436,7 +430,7 @@ fn integrated(flow: &CaptureFlow, findings: &mut Vec<Finding>) {
                     .title(format!(
                         "the server offered {} and the browser did not log on with the Windows session: {} is not allowed to receive default credentials",
                         d.scheme.as_deref().unwrap_or_default(),
-                        host(&d.url)
+                        url_host(&d.url)
                     ))
                     .evidence("NetLog: allows_default_credentials: false")
                     .confidence(0.85),
@@ -488,19 +482,12 @@ fn integrated(flow: &CaptureFlow, findings: &mut Vec<Finding>) {
             findings.push(
                 Finding::new(FindingId::KERBEROS_ERROR)
                     .severity(Severity::Info)
-                    .title(format!("the browser did not ask for delegation to {}: a back end behind it (double hop) gets no credentials", host(&d.url)))
+                    .title(format!("the browser did not ask for delegation to {}: a back end behind it (double hop) gets no credentials", url_host(&d.url)))
                     .evidence("NetLog AUTH_LIBRARY_INIT_SEC_CTX flags: delegated false")
                     .confidence(0.3),
             );
         }
     }
-}
-
-fn host(url: &str) -> String {
-    url::Url::parse(url)
-        .ok()
-        .and_then(|u| u.host_str().map(str::to_string))
-        .unwrap_or_else(|| url.to_string())
 }
 
 /// `token-in-url`.
@@ -563,7 +550,7 @@ fn cookies(flow: &CaptureFlow, findings: &mut Vec<Finding>) {
                     "the browser refused to {} cookie {} for {}: {}",
                     c.operation,
                     c.name,
-                    host(&c.url),
+                    url_host(&c.url),
                     c.reasons.join(", ")
                 ))
                 .evidence(format!(
@@ -607,17 +594,9 @@ mod tests {
     }
 
     fn info(format: CaptureFormat, trust: Trust) -> CaptureInfo {
-        CaptureInfo {
-            format,
-            creator: "test".into(),
-            browser: None,
-            mode: "test".into(),
-            trust,
-            entries: 1,
-            stopped: None,
-            skipped: vec![],
-            hidden: vec![],
-        }
+        let mut i = CaptureInfo::new(format, "test", "test", trust);
+        i.entries = 1;
+        i
     }
 
     fn flow(legs: Vec<CapturedLeg>) -> CaptureFlow {

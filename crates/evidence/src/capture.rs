@@ -109,6 +109,36 @@ impl CapturedLeg {
             transfer_size: None,
         }
     }
+
+    /// Whether it is a CORS preflight: so marked by the browser, or an `OPTIONS` asking
+    /// `Access-Control-Request-Method`.
+    pub fn is_preflight(&self) -> bool {
+        self.resource_type.as_deref() == Some("preflight")
+            || self.exchange.request.method == "OPTIONS"
+                && crate::header(
+                    &self.exchange.request.headers,
+                    "access-control-request-method",
+                )
+                .is_some()
+    }
+}
+
+impl CaptureInfo {
+    /// What is known of a capture before it is read: its kind, who wrote it, how far it can be
+    /// trusted; the readers fill in the rest as they go.
+    pub fn new(format: CaptureFormat, creator: &str, mode: &str, trust: Trust) -> Self {
+        CaptureInfo {
+            format,
+            creator: creator.to_string(),
+            browser: None,
+            mode: mode.to_string(),
+            trust,
+            entries: 0,
+            stopped: None,
+            skipped: Vec::new(),
+            hidden: Vec::new(),
+        }
+    }
 }
 
 /// What Chrome's HTTP auth controller decided, from a NetLog.

@@ -4,6 +4,8 @@ mod access;
 mod farm;
 mod navigation;
 mod reach;
+
+pub(crate) use reach::url_host;
 mod server;
 mod token;
 mod windows;

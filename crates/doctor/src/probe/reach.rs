@@ -67,10 +67,15 @@ pub(super) fn rules(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
 
 /// The target URL's host (the whole target when it does not parse).
 pub(super) fn host(ev: &ProbeEvidence) -> String {
-    url::Url::parse(&ev.target)
+    url_host(&ev.target)
+}
+
+/// A URL's host (the whole text when it does not parse).
+pub(crate) fn url_host(url: &str) -> String {
+    url::Url::parse(url)
         .ok()
         .and_then(|u| u.host_str().map(String::from))
-        .unwrap_or_else(|| ev.target.clone())
+        .unwrap_or_else(|| url.to_string())
 }
 
 /// A certificate chain issued by a known inspection CA: something between the client and the

@@ -34,23 +34,10 @@ pub(super) fn run(args: HarArgs) -> Result<ExitCode> {
     // While reading, flows are judged with what is known of the capture so far (its kind); the
     // ones kept are judged again once the whole capture is known (a sanitized export is only
     // recognised at its end).
-    let provisional = CaptureInfo {
-        format: match head {
-            Kind::Har => CaptureFormat::Har,
-            Kind::Netlog => CaptureFormat::Netlog,
-            Kind::Saz => CaptureFormat::Saz,
-        },
-        creator: String::new(),
-        browser: None,
-        mode: String::new(),
-        trust: match head {
-            Kind::Har => Trust::BrowserView,
-            _ => Trust::RawWire,
-        },
-        entries: 0,
-        stopped: None,
-        skipped: Vec::new(),
-        hidden: Vec::new(),
+    let provisional = match head {
+        Kind::Har => CaptureInfo::new(CaptureFormat::Har, "", "", Trust::BrowserView),
+        Kind::Netlog => CaptureInfo::new(CaptureFormat::Netlog, "", "", Trust::RawWire),
+        Kind::Saz => CaptureInfo::new(CaptureFormat::Saz, "", "", Trust::RawWire),
     };
     let mut memory = Memory::default();
     let mut groups: Vec<Group> = Vec::new();
