@@ -21,9 +21,18 @@ const SEEN_MAX: usize = 200_000;
 
 /// One case: the first flow of a signature, and the later flows just like it.
 struct Group {
-    index: usize,
     flow: CaptureFlow,
     similar: Similar,
+}
+
+/// The verdict on a flow signature, kept so that flows just like it are not judged again.
+struct Case {
+    failed: bool,
+    notable: bool,
+    /// The first finding's id.
+    top: Option<String>,
+    /// Its group among those shown, once one is kept.
+    group: Option<usize>,
 }
 
 pub(super) fn run(args: HarArgs) -> Result<ExitCode> {
@@ -41,8 +50,8 @@ pub(super) fn run(args: HarArgs) -> Result<ExitCode> {
     };
     let mut memory = Memory::default();
     let mut groups: Vec<Group> = Vec::new();
-    // Each case (flow signature) is judged once: (failed, first finding, its group).
-    let mut seen: HashMap<u64, (bool, bool, Option<String>, Option<usize>)> = HashMap::new();
+    // Each case (flow signature) is judged once.
+    let mut seen: HashMap<u64, Case> = HashMap::new();
     let (mut flows, mut failed, mut not_kept) = (0usize, 0usize, 0usize);
     let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
     let url_filter = args.url.as_deref();
@@ -56,57 +65,58 @@ pub(super) fn run(args: HarArgs) -> Result<ExitCode> {
             let filtered = args.flow.is_some() || url_filter.is_some();
             // A flow asked for by number is shown as itself, never folded into its case.
             let sig = (args.flow != Some(flow.index)).then(|| signature(&flow));
-            let known = sig.and_then(|s| seen.get(&s).cloned());
-            let (is_failed, notable, top, group) = match known {
-                Some(k) => k,
+            let mut fresh = None;
+            let case: &mut Case = match sig.and_then(|s| seen.get_mut(&s)) {
+                Some(c) => c,
                 None => {
                     let d = diagnose(&provisional, &flow);
-                    (
-                        d.failed(),
-                        d.notable(),
-                        d.findings.first().map(|f| f.id.clone()),
-                        None,
-                    )
+                    fresh.insert(Case {
+                        failed: d.failed(),
+                        notable: d.notable(),
+                        top: d.findings.first().map(|f| f.id.clone()),
+                        group: None,
+                    })
                 }
             };
-            if is_failed {
+            if case.failed {
                 failed += 1;
-                if let Some(top) = &top {
-                    *reasons.entry(top.clone()).or_default() += 1;
+                if let Some(top) = &case.top {
+                    match reasons.get_mut(top) {
+                        Some(n) => *n += 1,
+                        None => {
+                            reasons.insert(top.clone(), 1);
+                        }
+                    }
                 }
             }
             let wanted = if filtered {
-                asked && (notable || args.all || args.flow.is_some())
+                asked && (case.notable || args.all || args.flow.is_some())
             } else {
-                notable || args.all
+                case.notable || args.all
             };
-            let group = match (group, wanted) {
-                (Some(g), true) => {
-                    let g = &mut groups[g];
-                    g.similar.count += 1;
-                    if g.similar.flows.len() < 20 {
-                        g.similar.flows.push(flow.index);
+            if wanted {
+                match case.group {
+                    Some(g) => {
+                        let similar = &mut groups[g].similar;
+                        similar.count += 1;
+                        if similar.flows.len() < 20 {
+                            similar.flows.push(flow.index);
+                        }
                     }
-                    Some(g.index)
+                    None if groups.len() < KEEP_MAX => {
+                        groups.push(Group {
+                            flow,
+                            similar: Similar::default(),
+                        });
+                        case.group = Some(groups.len() - 1);
+                    }
+                    None => not_kept += 1,
                 }
-                (None, true) if groups.len() < KEEP_MAX => {
-                    groups.push(Group {
-                        index: groups.len(),
-                        flow,
-                        similar: Similar::default(),
-                    });
-                    Some(groups.len() - 1)
-                }
-                (None, true) => {
-                    not_kept += 1;
-                    None
-                }
-                (g, false) => g,
-            };
-            if let Some(sig) = sig
+            }
+            if let (Some(sig), Some(case)) = (sig, fresh)
                 && seen.len() < SEEN_MAX
             {
-                seen.insert(sig, (is_failed, notable, top, group));
+                seen.insert(sig, case);
             }
         });
         let info = why401_capture::read_path(&args.input, &mut sink)
