@@ -23,6 +23,9 @@ log "starting the peers on loopback"
 peers_start "$WHY401_TEST_DIR"
 
 # --- the suite ------------------------------------------------------------------------
+# A one-off build gains nothing from incremental state, which would double the target directory.
+export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
+log "disk: $(df -h --output=avail . | tail -1 | tr -d ' ') free where the build goes"
 log "cargo fmt --check"
 cargo fmt --all -- --check
 log "cargo clippy"
