@@ -92,6 +92,10 @@ pub struct Code {
     /// for `KDC_ERR_ETYPE_NOSUPP`, RFC 4556's name for a code RFC 4120 names differently.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub aliases: Vec<String>,
+    /// A few words for tables (`wrong password`, `account disabled`): what an event log's
+    /// reason column shows. [`Code::short`] falls back to the symbolic name in words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub short: Option<String>,
     /// One line saying what the code reports: the heading of its `explain` page, and the short
     /// form lists and the logs table show.
     pub title: String,
@@ -118,6 +122,26 @@ pub struct Code {
 }
 
 impl Code {
+    /// A few words for tables: `short`, else the symbolic name without its prefix, in lower
+    /// case (`STATUS_NO_SUCH_USER` → `no such user`).
+    pub fn short(&self) -> String {
+        if let Some(s) = &self.short {
+            return s.clone();
+        }
+        let name = [
+            "STATUS_",
+            "ERROR_",
+            "KDC_ERR_",
+            "KRB_AP_ERR_",
+            "KRB_ERR_",
+            "SEC_E_",
+        ]
+        .iter()
+        .find_map(|p| self.name.strip_prefix(p))
+        .unwrap_or(&self.name);
+        name.replace('_', " ").to_lowercase()
+    }
+
     /// The numeric value, where the code is a number (not for IIS substatus or LDAP).
     pub fn value(&self) -> Option<u64> {
         match self.kind {
@@ -259,6 +283,64 @@ pub struct Combo {
     pub findings: Vec<String>,
 }
 
+/// A Windows event why401 knows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventInfo {
+    /// The event id (`4625`).
+    pub id: u32,
+    /// The log it is written to: `Security` or `System`.
+    pub log: String,
+    /// The source that gives a System event's id its meaning (ids below 4096 are reused by
+    /// every source).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+    /// What it records, as Event Viewer's task names it.
+    pub title: String,
+    /// What it says about a 401, and where to look.
+    pub meaning: String,
+    /// Whether `why401 logs` analyses it (the others are counted by id).
+    pub read: bool,
+    /// Related finding ids.
+    #[serde(default)]
+    pub findings: Vec<String>,
+}
+
+/// A `LogonType` of events 4624/4625.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogonType {
+    /// The number the event writes.
+    #[serde(rename = "type")]
+    pub number: u32,
+    /// Its name (`Network`).
+    pub name: String,
+    /// What makes such a logon.
+    pub meaning: String,
+}
+
+/// A `%%` parameter string of msobjs.dll, as events write FailureReason and friends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventMessage {
+    /// `%%2313`.
+    pub id: String,
+    /// The text Event Viewer shows in its place.
+    pub text: String,
+}
+
+/// A Kerberos encryption type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Etype {
+    /// The number (`23`; events write it in hex, `0x17`).
+    pub value: u32,
+    /// Its name (`RC4-HMAC`).
+    pub name: String,
+    /// RC4 and DES: deprecated, disabled by default or on the way out.
+    pub weak: bool,
+}
+
 /// Everything the catalogue knows.
 #[derive(Debug)]
 pub struct Catalogue {
@@ -271,6 +353,23 @@ pub struct Catalogue {
     pub inspection_cas: Vec<InspectionCa>,
     /// Known IIS `status substatus win32` triples, from `combos.toml`.
     pub combos: Vec<Combo>,
+    /// Windows events, from `events.toml`.
+    pub events: Vec<EventInfo>,
+    /// Logon types, from `events.toml`.
+    pub logon_types: Vec<LogonType>,
+    /// `%%` message strings, from `events.toml`.
+    pub messages: Vec<EventMessage>,
+    /// Kerberos encryption types, from `events.toml`.
+    pub etypes: Vec<Etype>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EventsFile {
+    event: Vec<EventInfo>,
+    logon_type: Vec<LogonType>,
+    message: Vec<EventMessage>,
+    etype: Vec<Etype>,
 }
 
 #[derive(Deserialize)]
@@ -313,11 +412,17 @@ static CATALOGUE: LazyLock<Catalogue> = LazyLock::new(|| {
         .expect("data/inspection_cas.toml");
     let combos: CombosFile =
         toml::from_str(include_str!("../data/combos.toml")).expect("data/combos.toml");
+    let events: EventsFile =
+        toml::from_str(include_str!("../data/events.toml")).expect("data/events.toml");
     Catalogue {
         codes,
         findings: findings.finding,
         inspection_cas: cas.ca,
         combos: combos.combo,
+        events: events.event,
+        logon_types: events.logon_type,
+        messages: events.message,
+        etypes: events.etype,
     }
 });
 
@@ -359,6 +464,26 @@ impl Catalogue {
         self.combos
             .iter()
             .find(|c| c.status == status && c.substatus == substatus && c.win32 == win32)
+    }
+
+    /// The Windows event `id` (Security events, and the System events of `events.toml`).
+    pub fn event(&self, id: u32) -> Option<&EventInfo> {
+        self.events.iter().find(|e| e.id == id)
+    }
+
+    /// A `LogonType` by number.
+    pub fn logon_type(&self, number: u32) -> Option<&LogonType> {
+        self.logon_types.iter().find(|t| t.number == number)
+    }
+
+    /// A `%%` message string (`%%2313`).
+    pub fn message(&self, id: &str) -> Option<&EventMessage> {
+        self.messages.iter().find(|m| m.id == id.trim())
+    }
+
+    /// A Kerberos encryption type by number.
+    pub fn etype(&self, value: u32) -> Option<&Etype> {
+        self.etypes.iter().find(|e| e.value == value)
     }
 
     /// The inspection CA whose pattern appears in `issuer`.

@@ -40,6 +40,7 @@
 //! ```
 
 pub mod capture;
+pub mod events;
 mod exchange;
 pub mod logs;
 mod probe;
