@@ -41,6 +41,9 @@ macro_rules! finding_ids {
 finding_ids! {
     ACCESS_GRANTED = "access-granted",
     ACCOUNT_LOCKOUT = "account-lockout",
+    LOCKOUT_SOURCE = "lockout-source",
+    ACCOUNT_STATE = "account-state",
+    NTLM_INSTEAD_OF_KERBEROS = "ntlm-instead-of-kerberos",
     AUTH_DROPPED_ON_REDIRECT = "auth-dropped-on-redirect",
     AUTH_REGRESSION = "auth-regression",
     BACKEND_DIFFERS = "backend-differs",

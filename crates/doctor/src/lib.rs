@@ -49,6 +49,7 @@
 
 pub mod capture;
 pub mod decode;
+pub mod events;
 mod finding;
 mod id;
 pub mod logs;

@@ -2,7 +2,7 @@
 //! regressions — and the handshake noise that is none of these.
 
 use serde::Serialize;
-use why401_evidence::logs::{KeyCount, LogSummary, Mix, PairStats, Scattered};
+use why401_evidence::logs::{KeyCount, LogSummary, Mix, PairStats, Scattered, SourceStats};
 
 use crate::time::{duration, timestamp};
 use crate::{Finding, FindingId, Severity, rank};
@@ -45,14 +45,58 @@ pub fn diagnose(s: &LogSummary, t: &Thresholds) -> Vec<Finding> {
     let mut out = Vec::new();
     unparsed(s, &mut out);
     noise(s, &mut out);
-    brute_force(s, t, &mut out);
-    spray(s, t, &mut out);
-    stuffing(s, t, &mut out);
+    out.extend(attacks(&Failures::of_log(s), t).into_iter().map(|(_, f)| f));
     lockouts(s, &mut out);
-    stuck(s, t, &mut out);
     regression(s, t, &mut out);
     rank(&mut out);
     out
+}
+
+/// What the attack detectors read: failures by (source, account) and by source, from an
+/// access log (sources are client addresses) or from Windows events (addresses, else
+/// workstations).
+pub(crate) struct Failures<'a> {
+    pub pairs: &'a [PairStats],
+    pub sources: &'a [SourceStats],
+    pub scattered: &'a Scattered,
+    pub distinct_sources: u64,
+    pub approximate: bool,
+    /// How an example is introduced: `first line` or `first event`.
+    pub example: &'static str,
+    /// What a failure is, counted: `failures` or `failure events`.
+    pub unit: &'static str,
+}
+
+impl<'a> Failures<'a> {
+    pub(crate) fn of_log(s: &'a LogSummary) -> Self {
+        Failures {
+            pairs: &s.user_ip,
+            sources: &s.sources,
+            scattered: &s.scattered,
+            distinct_sources: s.distinct_failing_ips,
+            approximate: s.approximate,
+            example: "first line",
+            unit: "failures",
+        }
+    }
+}
+
+/// Brute force, spray, stuffing and stuck clients, each with the key of what it is about
+/// (`brute-force 203.0.113.7 admin`), so that what two sources found about one thing can be
+/// told as one finding.
+pub(crate) fn attacks(v: &Failures, t: &Thresholds) -> Vec<(String, Finding)> {
+    let mut out = Vec::new();
+    brute_force(v, t, &mut out);
+    spray(v, t, &mut out);
+    stuffing(v, t, &mut out);
+    stuck(v, t, &mut out);
+    out
+}
+
+/// The account without its domain, lower case: `CORP\JSmith` and `jsmith` are one account.
+pub(crate) fn account_key(user: &str) -> String {
+    let u = user.rsplit('\\').next().unwrap_or(user);
+    u.split('@').next().unwrap_or(u).to_lowercase()
 }
 
 fn unparsed(s: &LogSummary, out: &mut Vec<Finding>) {
@@ -129,35 +173,37 @@ fn rate(p: &PairStats) -> f64 {
     p.failures as f64 / (elapsed(p.first, p.last).unwrap_or(0).max(60) as f64 / 60.0)
 }
 
-fn brute_force(s: &LogSummary, t: &Thresholds, out: &mut Vec<Finding>) {
+fn brute_force(s: &Failures, t: &Thresholds, out: &mut Vec<(String, Finding)>) {
     for p in s
-        .user_ip
+        .pairs
         .iter()
         .filter(|p| p.failures >= t.brute_force && rate(p) >= t.brute_force_rate)
         .take(5)
     {
         let rate = rate(p);
-        out.push(
+        out.push((
+            format!("brute-force {} {}", p.ip, account_key(&p.user)),
             Finding::new(FindingId::BRUTE_FORCE)
                 .title(format!(
                     "{} failed {} times against account {}",
                     p.ip, p.failures, p.user
                 ))
                 .evidence(format!(
-                    "{} failures, {} successes, {}",
+                    "{} {}, {} successes, {}",
                     p.failures,
+                    s.unit,
                     p.successes,
                     span(p.first, p.last)
                 ))
                 .evidence(format!("{rate:.1} attempts per minute"))
-                .evidence(format!("first line: {}", p.example))
+                .evidence(format!("{}: {}", s.example, p.example))
                 .severity(Severity::Error)
                 .confidence(if p.successes > 0 { 0.85 } else { 0.8 }),
-        );
+        ));
     }
 }
 
-fn spray(s: &LogSummary, t: &Thresholds, out: &mut Vec<Finding>) {
+fn spray(s: &Failures, t: &Thresholds, out: &mut Vec<(String, Finding)>) {
     for src in s
         .sources
         .iter()
@@ -169,52 +215,56 @@ fn spray(s: &LogSummary, t: &Thresholds, out: &mut Vec<Finding>) {
         if per_account > 5.0 {
             continue;
         }
-        out.push(
+        out.push((
+            format!("password-spray {}", src.ip),
             Finding::new(FindingId::PASSWORD_SPRAY)
                 .title(format!(
                     "{} failed against {} different accounts ({:.1} tries each)",
                     src.ip, src.users, per_account
                 ))
                 .evidence(format!(
-                    "{} failures, {} successes, {}",
+                    "{} {}, {} successes, {}",
                     src.failures,
+                    s.unit,
                     src.successes,
                     span(src.first, src.last)
                 ))
                 .evidence(format!("accounts include: {}", src.sample_users.join(", ")))
                 .severity(Severity::Error)
                 .confidence(0.8),
-        );
+        ));
     }
 }
 
-fn stuffing(s: &LogSummary, t: &Thresholds, out: &mut Vec<Finding>) {
+fn stuffing(s: &Failures, t: &Thresholds, out: &mut Vec<(String, Finding)>) {
     // Many sources, many accounts, each source trying few: a botnet with a leaked list.
     let few = &s.scattered;
     if few.sources < t.stuffing_sources || few.users < t.stuffing_users {
         return;
     }
     let (failures, first, last) = (few.failures, few.first, few.last);
-    out.push(
+    out.push((
+        "credential-stuffing".to_string(),
         Finding::new(FindingId::CREDENTIAL_STUFFING)
             .title(format!(
                 "{} sources tried {} accounts, a few attempts each: credential stuffing",
                 few.sources, few.users
             ))
             .evidence(format!(
-                "{failures} failures from {} addresses (at most {} each), {}",
+                "{failures} {} from {} sources (at most {} each), {}",
+                s.unit,
                 few.sources,
                 Scattered::MAX_FAILURES,
                 span(first, last)
             ))
             .evidence(format!(
-                "distinct failing addresses in the log: {}{}",
-                s.distinct_failing_ips,
+                "distinct failing sources: {}{}",
+                s.distinct_sources,
                 if s.approximate { " (at least)" } else { "" }
             ))
             .severity(Severity::Error)
             .confidence(0.7),
-    );
+    ));
 }
 
 fn lockouts(s: &LogSummary, out: &mut Vec<Finding>) {
@@ -242,9 +292,9 @@ fn lockouts(s: &LogSummary, out: &mut Vec<Finding>) {
     }
 }
 
-fn stuck(s: &LogSummary, t: &Thresholds, out: &mut Vec<Finding>) {
+fn stuck(s: &Failures, t: &Thresholds, out: &mut Vec<(String, Finding)>) {
     let mut n = 0;
-    for p in &s.user_ip {
+    for p in s.pairs {
         // Without times nothing shows a client failing steadily over hours.
         let Some(secs) = elapsed(p.first, p.last) else {
             continue;
@@ -261,7 +311,8 @@ fn stuck(s: &LogSummary, t: &Thresholds, out: &mut Vec<Finding>) {
         if per_hour > 600.0 {
             continue;
         }
-        out.push(
+        out.push((
+            format!("stuck-client {} {}", p.ip, account_key(&p.user)),
             Finding::new(FindingId::STUCK_CLIENT)
                 .title(format!(
                     "{} ({}) has failed steadily for {} without one success",
@@ -270,13 +321,13 @@ fn stuck(s: &LogSummary, t: &Thresholds, out: &mut Vec<Finding>) {
                     duration(secs)
                 ))
                 .evidence(format!(
-                    "{} failures in {} of the hours, {per_hour:.1} per hour",
-                    p.failures, p.failing_hours
+                    "{} {} in {} of the hours, {per_hour:.1} per hour",
+                    p.failures, s.unit, p.failing_hours
                 ))
-                .evidence(format!("first line: {}", p.example))
+                .evidence(format!("{}: {}", s.example, p.example))
                 .severity(Severity::Warning)
                 .confidence(0.75),
-        );
+        ));
         n += 1;
         if n == 5 {
             break;
@@ -375,7 +426,7 @@ fn what_changed(mix: &[Mix], at: i64) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use why401_evidence::logs::{CodeCount, Lockout, PairStats, Series, SourceStats};
+    use why401_evidence::logs::{CodeCount, Lockout, Series};
 
     fn ids(f: &[Finding]) -> Vec<&str> {
         f.iter().map(|f| f.id.as_str()).collect()

@@ -48,7 +48,19 @@ fn place(e: &EvtxError) -> String {
     match e {
         EvtxError::FailedToParseChunk { chunk_id, .. } => format!("chunk {chunk_id}"),
         EvtxError::FailedToParseRecord { record_id, .. } => format!("record {record_id}"),
-        _ => "file".into(),
+        // Other errors name the chunk in their text ("… of chunk 7 (file offset 0x73060)").
+        other => {
+            let text = chain(other);
+            text.find("chunk ")
+                .map(|i| &text[i + 6..])
+                .map(|rest| {
+                    rest.chars()
+                        .take_while(char::is_ascii_digit)
+                        .collect::<String>()
+                })
+                .filter(|n| !n.is_empty())
+                .map_or_else(|| "file".into(), |n| format!("chunk {n}"))
+        }
     }
 }
 

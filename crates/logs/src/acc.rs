@@ -69,6 +69,29 @@ fn is_lockout(win32: u64) -> bool {
     win32 == 1909 || win32 == 0xC000_0234
 }
 
+/// Win32 statuses IIS logs for a refused Windows logon (with substatus 1): wrong password,
+/// locked out, disabled, password expired, account expired, must change password, account
+/// restriction, logon hours, workstation, logon type not granted, and SEC_E_LOGON_DENIED.
+pub fn is_logon_failure(status: u16, substatus: u32, win32: u64) -> bool {
+    status == 401
+        && substatus == 1
+        && matches!(
+            win32,
+            1326 | 1909 | 1331 | 1330 | 1793 | 1907 | 1327 | 1328 | 1329 | 1385 | 0x8009_030C
+        )
+}
+
+/// A logon-failure line kept for the join with event logs.
+#[derive(Debug, Clone)]
+pub struct LogonLine {
+    pub time: i64,
+    pub loc: Loc,
+    pub ip: Box<[u8]>,
+    pub user: Box<[u8]>,
+    pub agent: Box<[u8]>,
+    pub win32: u64,
+}
+
 /// A sample of an unparsable line.
 #[derive(Debug, Clone)]
 pub struct BadLine {
@@ -87,6 +110,9 @@ pub struct Caps {
     pub table: usize,
     /// (client IP, user) pairs kept: brute force and stuffing are judged on these.
     pub pairs: usize,
+    /// Logon-failure lines (`401 1 1326` and the like) kept whole, to be joined with the
+    /// Windows events that say why; 0 keeps none (no event logs given).
+    pub logons: usize,
 }
 
 impl Default for Caps {
@@ -94,6 +120,7 @@ impl Default for Caps {
         Caps {
             table: 4096,
             pairs: 16_384,
+            logons: 0,
         }
     }
 }
@@ -130,6 +157,11 @@ pub struct Acc {
     pub noise: u64,
     pub unparsed: u64,
     pub bad: Vec<BadLine>,
+    /// Logon-failure lines, in file order, up to `caps.logons`.
+    pub logons: Vec<LogonLine>,
+    /// Logon-failure lines past the cap: counted, not kept.
+    pub logons_dropped: u64,
+    logons_cap: usize,
     pub reasons: FxHashMap<&'static str, u64>,
     /// Open handshake legs by client. Entries are emptied, not removed, so a busy client does
     /// not allocate on every handshake; `open` counts the legs.
@@ -173,6 +205,9 @@ impl Acc {
             noise: 0,
             unparsed: 0,
             bad: Vec::new(),
+            logons: Vec::new(),
+            logons_dropped: 0,
+            logons_cap: caps.logons,
             reasons: FxHashMap::default(),
             pending: Table::default(),
             open: 0,
@@ -256,6 +291,9 @@ impl Acc {
     fn failure(&mut self, r: &Record, time: Option<i64>, loc: Loc, at: Option<u64>) {
         if let Some(t) = time {
             self.minutes.slot(t.div_euclid(60))[2] += 1;
+            if self.logons_cap > 0 && is_logon_failure(r.status, r.substatus, r.win32) {
+                self.logon_line(r, t, loc);
+            }
         }
         self.plus_for_space |= r.plus_for_space;
         let hip = key_hash(r.ip);
@@ -318,6 +356,22 @@ impl Acc {
         }
     }
 
+    #[cold]
+    fn logon_line(&mut self, r: &Record, time: i64, loc: Loc) {
+        if self.logons.len() >= self.logons_cap {
+            self.logons_dropped += 1;
+            return;
+        }
+        self.logons.push(LogonLine {
+            time,
+            loc,
+            ip: r.ip.into(),
+            user: r.user.into(),
+            agent: r.agent.into(),
+            win32: r.win32,
+        });
+    }
+
     /// Absorbs the chunk that follows this one in the file.
     pub fn merge(&mut self, mut next: Acc) {
         self.absorb(&mut next);
@@ -359,6 +413,13 @@ impl Acc {
         self.noise += next.noise;
         self.plus_for_space |= next.plus_for_space;
         self.unparsed += next.unparsed;
+        // Chunks are absorbed in file order, so the lines stay in it; the cap holds for the
+        // whole pass.
+        let room = self.logons_cap.saturating_sub(self.logons.len());
+        let take = next.logons.len().min(room);
+        self.logons_dropped += next.logons_dropped + (next.logons.len() - take) as u64;
+        self.logons.extend(next.logons.drain(..take));
+        next.logons.clear();
         for b in next.bad.drain(..) {
             if self.bad.len() < BAD_EXAMPLES {
                 self.bad.push(b);
@@ -396,6 +457,8 @@ impl Acc {
         self.noise = 0;
         self.unparsed = 0;
         self.bad.clear();
+        self.logons.clear();
+        self.logons_dropped = 0;
         self.reasons.clear();
         self.pending.clear();
         self.open = 0;

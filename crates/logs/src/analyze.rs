@@ -12,6 +12,7 @@ mod scan;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU64;
 
+use why401_evidence::events::AccessFailure;
 use why401_evidence::logs::{InputInfo, LogSummary, Unreadable};
 
 use crate::acc::{Acc, Caps, Window};
@@ -111,6 +112,30 @@ impl Pass {
         let mut acc = self.acc.clone();
         acc.finish();
         self.fold(&acc)
+    }
+
+    /// The logon-failure lines kept (when `caps.logons` asked for them), at their real
+    /// `file:line`, and how many more there were past the cap.
+    pub fn logon_failures(&self) -> (Vec<AccessFailure>, u64) {
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        let lines = self
+            .acc
+            .logons
+            .iter()
+            .map(|l| AccessFailure {
+                time: l.time,
+                ip: text(&l.ip),
+                user: text(&l.user),
+                agent: if self.acc.plus_for_space {
+                    text(&l.agent).replace('+', " ")
+                } else {
+                    text(&l.agent)
+                },
+                win32: l.win32,
+                at: summary::place(Some(l.loc), &self.offsets, &self.names),
+            })
+            .collect();
+        (lines, self.acc.logons_dropped)
     }
 
     /// Folds the pass into a summary, consuming it.

@@ -41,6 +41,6 @@ pub mod split;
 mod summary;
 pub mod time;
 
-pub use acc::{Caps, Window};
+pub use acc::{Caps, Window, is_logon_failure};
 pub use analyze::{Input, LogError, Options, Pass, analyze};
 pub use summary::bucket_for;

@@ -42,7 +42,7 @@ fn agents(keys: Vec<KeyCount>, plus: bool) -> Vec<KeyCount> {
         .collect()
 }
 
-fn place(loc: Option<Loc>, offsets: &[Vec<u64>], names: &[String]) -> String {
+pub(crate) fn place(loc: Option<Loc>, offsets: &[Vec<u64>], names: &[String]) -> String {
     let Some(l) = loc else { return String::new() };
     let base = offsets
         .get(l.file)

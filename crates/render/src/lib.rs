@@ -31,6 +31,7 @@
 
 mod capture;
 mod decode;
+mod events;
 mod explain;
 mod findings;
 mod lint;
@@ -40,6 +41,7 @@ mod style;
 
 pub use capture::{CaptureReport, Similar, capture, capture_html, flow_json};
 pub use decode::decoded;
+pub use events::events;
 pub use explain::{explain, list};
 pub use findings::findings;
 pub use lint::lint;

@@ -6,12 +6,13 @@ use std::fmt::Write;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use why401_doctor::time::{duration, timestamp};
 use why401_doctor::{Finding, Severity};
+use why401_evidence::events::EventSummary;
 use why401_evidence::logs::{KeyCount, LogSummary};
 
 use crate::Options;
 use crate::style::{self, paint};
 
-fn thousands(n: u64) -> String {
+pub(crate) fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
@@ -23,7 +24,7 @@ fn thousands(n: u64) -> String {
     out
 }
 
-fn pct(a: u64, b: u64) -> String {
+pub(crate) fn pct(a: u64, b: u64) -> String {
     if b == 0 {
         "0%".into()
     } else {
@@ -31,7 +32,7 @@ fn pct(a: u64, b: u64) -> String {
     }
 }
 
-fn table(header: &[&str], width: usize) -> Table {
+pub(crate) fn table(header: &[&str], width: usize) -> Table {
     let mut t = Table::new();
     t.load_style(UTF8_FULL_CONDENSED)
         .set_header(header.iter().copied())
@@ -214,7 +215,7 @@ pub fn logs(s: &LogSummary, findings: &[Finding], opts: Options) -> String {
     out
 }
 
-fn spark(v: &[u64]) -> String {
+pub(crate) fn spark(v: &[u64]) -> String {
     const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
     let max = v.iter().copied().max().unwrap_or(0).max(1);
     v.iter()
@@ -253,7 +254,13 @@ pub fn esc(s: &str) -> String {
     out
 }
 
-fn html_table(out: &mut String, id: &str, title: &str, header: &[&str], rows: Vec<Vec<String>>) {
+pub(crate) fn html_table(
+    out: &mut String,
+    id: &str,
+    title: &str,
+    header: &[&str],
+    rows: Vec<Vec<String>>,
+) {
     let _ = write!(
         out,
         "<section id=\"{id}\"><h2>{}</h2><table><thead><tr>",
@@ -280,18 +287,50 @@ fn key_rows(v: &[KeyCount]) -> Vec<Vec<String>> {
 }
 
 /// The chart: requests and failures per bucket, as inline SVG.
-fn chart(s: &LogSummary) -> String {
+/// One line of a chart: its values, colour, dash pattern and name.
+type Line<'a> = (&'a [u64], &'a str, &'a str, &'a str);
+
+fn chart(s: &LogSummary, events: Option<&EventSummary>) -> String {
     let ser = &s.series;
-    let n = ser.requests.len();
+    let mut lines: Vec<Line> = Vec::new();
+    let (start, bucket) = if ser.requests.is_empty() {
+        match events {
+            Some(ev) => (ev.series.start, ev.series.bucket_secs),
+            None => return String::new(),
+        }
+    } else {
+        lines.push((&ser.requests, "#2563eb", "", "requests"));
+        lines.push((&ser.unauthorized, "#dc2626", "", "401 responses"));
+        lines.push((
+            &ser.failures,
+            "#f59e0b",
+            " stroke-dasharray=\"4 3\"",
+            "real failures",
+        ));
+        (ser.start, ser.bucket_secs)
+    };
+    // The events share the access log's axis (the pass put them on it), or have their own.
+    if let Some(ev) = events
+        && ev.series.start == start
+        && ev.series.bucket_secs == bucket
+        && !ev.series.failures.is_empty()
+    {
+        lines.push((&ev.series.failures, "#7c3aed", "", "logon failure events"));
+        lines.push((
+            &ev.series.lockouts,
+            "#111827",
+            " stroke-dasharray=\"2 2\"",
+            "lockouts (4740)",
+        ));
+    }
+    let n = lines.iter().map(|l| l.0.len()).max().unwrap_or(0);
     if n == 0 {
         return String::new();
     }
     let (w, h) = (960.0, 220.0);
-    let max = ser
-        .requests
+    let max = lines
         .iter()
-        .chain(&ser.unauthorized)
-        .copied()
+        .flat_map(|l| l.0.iter().copied())
         .max()
         .unwrap_or(1)
         .max(1) as f64;
@@ -319,16 +358,7 @@ fn chart(s: &LogSummary) -> String {
         h - 20.0,
         h - 20.0
     );
-    for (points, color, dash, title) in [
-        (&ser.requests, "#2563eb", "", "requests"),
-        (&ser.unauthorized, "#dc2626", "", "401 responses"),
-        (
-            &ser.failures,
-            "#f59e0b",
-            " stroke-dasharray=\"4 3\"",
-            "real failures",
-        ),
-    ] {
+    for (points, color, dash, title) in &lines {
         let _ = write!(
             out,
             "<polyline fill=\"none\" stroke=\"{color}\"{dash} stroke-width=\"2\" points=\"{}\"><title>{title}</title></polyline>",
@@ -339,15 +369,15 @@ fn chart(s: &LogSummary) -> String {
         out,
         "<text x=\"40\" y=\"14\" font-size=\"12\">max {} per {}</text>",
         thousands(max as u64),
-        esc(&duration(ser.bucket_secs))
+        esc(&duration(bucket))
     );
     let _ = write!(
         out,
         "<text x=\"40\" y=\"{}\" font-size=\"11\">{}</text>",
         h - 4.0,
-        esc(&timestamp(ser.start))
+        esc(&timestamp(start))
     );
-    let end = ser.start + ser.bucket_secs * n as i64;
+    let end = start + bucket * n as i64;
     let _ = write!(
         out,
         "<text x=\"{}\" y=\"{}\" font-size=\"11\" text-anchor=\"end\">{}</text>",
@@ -355,7 +385,12 @@ fn chart(s: &LogSummary) -> String {
         h - 4.0,
         esc(&timestamp(end))
     );
-    out.push_str("</svg>");
+    out.push_str("</svg><p>");
+    for (_, color, dash, title) in &lines {
+        let mark = if dash.is_empty() { "—" } else { "- -" };
+        let _ = write!(out, "<span style=\"color:{color}\">{mark} {title}</span> ");
+    }
+    out.push_str("</p>");
     out
 }
 
@@ -398,10 +433,41 @@ pub(crate) fn finding_html(out: &mut String, f: &Finding) {
     out.push_str("</div>");
 }
 
-/// The self-contained HTML report.
-pub fn logs_html(s: &LogSummary, findings: &[Finding]) -> String {
+/// The self-contained HTML report: the access logs' summary `s` (empty when only event logs
+/// were given), the events when any were given, on one time axis.
+pub fn logs_html(s: &LogSummary, events: Option<&EventSummary>, findings: &[Finding]) -> String {
     let mut out = html_head("why401 logs report");
-    let _ = write!(out, "<h1>why401 logs — {}</h1>", esc(&headline(s)));
+    let access = !s.inputs.is_empty() || events.is_none();
+    let title = match (access, events) {
+        (true, _) => headline(s),
+        (false, Some(ev)) => crate::events::headline(ev),
+        (false, None) => unreachable!("access is true without events"),
+    };
+    let _ = write!(out, "<h1>why401 logs — {}</h1>", esc(&title));
+    if access {
+        access_kpis(&mut out, s);
+    }
+    out.push_str("<section id=\"findings\"><h2>Findings</h2>");
+    if findings.is_empty() {
+        out.push_str("<p>Nothing to report.</p>");
+    }
+    for f in findings {
+        finding_html(&mut out, f);
+    }
+    out.push_str("</section><section id=\"over-time\"><h2>Over time</h2>");
+    out.push_str(&chart(s, events));
+    out.push_str("</section>\n");
+    if let Some(ev) = events {
+        crate::events::events_html(&mut out, ev);
+    }
+    if access {
+        access_tables(&mut out, s);
+    }
+    out.push_str("</body></html>\n");
+    out
+}
+
+fn access_kpis(out: &mut String, s: &LogSummary) {
     let _ = write!(
         out,
         "<div id=\"kpis\"><span class=\"kpi\" id=\"kpi-requests\"><b>{}</b>requests</span><span class=\"kpi\" id=\"kpi-denials\"><b>{}</b>401/403/407</span>\
@@ -421,18 +487,11 @@ pub fn logs_html(s: &LogSummary, findings: &[Finding]) -> String {
         }
         out.push_str("</ul></section>");
     }
-    out.push_str("<section id=\"findings\"><h2>Findings</h2>");
-    if findings.is_empty() {
-        out.push_str("<p>Nothing to report.</p>");
-    }
-    for f in findings {
-        finding_html(&mut out, f);
-    }
-    out.push_str("</section><section id=\"over-time\"><h2>Over time</h2>");
-    out.push_str(&chart(s));
-    out.push_str("<p><span style=\"color:#2563eb\">— requests</span> <span style=\"color:#dc2626\">— 401s</span> <span style=\"color:#f59e0b\">- - real failures</span></p></section>\n");
+}
+
+fn access_tables(out: &mut String, s: &LogSummary) {
     html_table(
-        &mut out,
+        out,
         "codes",
         "Denials by status, substatus and win32 status",
         &["status", "count", "handshake legs", "meaning"],
@@ -450,7 +509,7 @@ pub fn logs_html(s: &LogSummary, findings: &[Finding]) -> String {
     );
     if !s.reasons.is_empty() {
         html_table(
-            &mut out,
+            out,
             "reasons",
             "Why, from the error log",
             &["reason", "401s"],
@@ -461,35 +520,35 @@ pub fn logs_html(s: &LogSummary, findings: &[Finding]) -> String {
         );
     }
     html_table(
-        &mut out,
+        out,
         "users",
         "Failing users",
         &["user", "failures"],
         key_rows(&s.by_user),
     );
     html_table(
-        &mut out,
+        out,
         "ips",
         "Failing client IPs",
         &["client IP", "failures"],
         key_rows(&s.by_ip),
     );
     html_table(
-        &mut out,
+        out,
         "urls",
         "Failing URLs",
         &["URL", "failures"],
         key_rows(&s.by_url),
     );
     html_table(
-        &mut out,
+        out,
         "agents",
         "Failing user agents",
         &["user agent", "failures"],
         key_rows(&s.by_agent),
     );
     html_table(
-        &mut out,
+        out,
         "user-ip",
         "User × client IP",
         &[
@@ -516,7 +575,7 @@ pub fn logs_html(s: &LogSummary, findings: &[Finding]) -> String {
             .collect(),
     );
     html_table(
-        &mut out,
+        out,
         "status",
         "Requests by status",
         &["status", "requests"],
@@ -527,7 +586,7 @@ pub fn logs_html(s: &LogSummary, findings: &[Finding]) -> String {
     );
     if !s.unparsed_examples.is_empty() {
         html_table(
-            &mut out,
+            out,
             "unparsed",
             "Unparsed lines (first examples)",
             &["where", "why", "line"],
@@ -544,7 +603,7 @@ pub fn logs_html(s: &LogSummary, findings: &[Finding]) -> String {
         );
     }
     html_table(
-        &mut out,
+        out,
         "inputs",
         "Inputs",
         &["file", "format", "bytes", "lines", "unparsed"],
@@ -561,8 +620,6 @@ pub fn logs_html(s: &LogSummary, findings: &[Finding]) -> String {
             })
             .collect(),
     );
-    out.push_str("</body></html>\n");
-    out
 }
 
 #[cfg(test)]
@@ -601,7 +658,7 @@ mod tests {
             key: "a\"onmouseover=\"x".into(),
             count: 1,
         });
-        let html = logs_html(&s, &[]);
+        let html = logs_html(&s, None, &[]);
         assert!(!html.contains("<script>alert"), "{html}");
         assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
         assert!(html.contains("a&quot;onmouseover=&quot;x"));
@@ -644,7 +701,7 @@ mod tests {
             text.contains("warning: logs/<loop> could not be read"),
             "{text}"
         );
-        let html = logs_html(&s, &[]);
+        let html = logs_html(&s, None, &[]);
         assert!(html.contains("id=\"input-problems\""), "{html}");
         assert!(
             html.contains("logs/&lt;loop&gt; could not be read"),

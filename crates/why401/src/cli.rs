@@ -204,7 +204,7 @@ pub(crate) struct CurlArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct LogsArgs {
-    /// Log files, globs or directories; none or `-` reads stdin. Error logs are recognised and joined
+    /// Log files, globs or directories; none or `-` reads stdin. Error logs are recognised and joined; so are Windows event logs (.evtx, Event Viewer / wevtutil XML exports), whose 4625/4776 say why each 401.1 happened
     pub inputs: Vec<String>,
     /// The format: iis (or w3c), combined, common, json, caddy, traefik, in any case; or the server's own format string
     #[arg(long, value_name = "FORMAT")]
@@ -251,6 +251,15 @@ pub(crate) struct LogsArgs {
     /// How many times the failure rate must rise to call it a regression
     #[arg(long, default_value_t = 3.0, value_name = "F")]
     pub regression_factor: f64,
+    /// Event logs: only events of this account (any domain, any case)
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
+    /// Event logs: only events from this client address
+    #[arg(long, value_name = "ADDRESS")]
+    pub ip: Option<String>,
+    /// A 401.1 line and the event that explains it are at most this many seconds apart (one server's clock)
+    #[arg(long, default_value_t = 2, value_name = "SECS")]
+    pub match_window: i64,
     /// Bytes per scanned chunk of a plain file (0: chosen from the size); for tuning and tests
     #[arg(long, default_value_t = 0, value_name = "BYTES", hide = true)]
     pub chunk_size: usize,
