@@ -49,6 +49,25 @@ pub fn diagnose(ev: &EventSummary, logs: Option<&LogSummary>, t: &Thresholds) ->
             }
             None => true,
         });
+        // The reasons the Security log gave for each attacking client's refused requests.
+        if let Some(c) = &ev.correlation {
+            for (key, &i) in &log_attacks {
+                let Some(ip) = key.split(' ').nth(1) else {
+                    continue;
+                };
+                let why: Vec<String> = c
+                    .by_client
+                    .iter()
+                    .filter(|e| e.key == ip)
+                    .map(|e| format!("{} × {}", e.count, e.reason))
+                    .collect();
+                if !why.is_empty() {
+                    log_findings[i]
+                        .evidence
+                        .push(format!("the Security log says why: {}", why.join(", ")));
+                }
+            }
+        }
         // A lockout the access log shows (1909) is the same one the DC logged: keep the
         // event's finding, which names the source, with the log's lines.
         log_findings.retain(|g| {

@@ -120,6 +120,8 @@ struct Lock {
 
 #[derive(Debug, Default, Clone)]
 struct Issue {
+    /// The name as first seen (the key is its lower case).
+    name: String,
     code: String,
     count: u64,
     clients: BTreeSet<String>,
@@ -276,6 +278,7 @@ impl Acc {
             .issues
             .entry((kind, target.to_lowercase()))
             .or_insert_with(|| Issue {
+                name: target.clone(),
                 first: r.time,
                 last: r.time,
                 ..Issue::default()
@@ -362,19 +365,39 @@ impl Acc {
         });
         self.logons
             .sort_unstable_by_key(|l| (l.time, l.user, l.source));
-        let counted = self.counted();
+        let keep = self.counted();
+        // The join first: the failures an access log shows were judged there, with every
+        // request of the client that succeeded after; the attack detectors here read the
+        // failures it does not show (a DC's 4771s, logons through other servers).
+        let (correlation, matched) = if access.is_empty() {
+            (None, vec![false; self.fails.len()])
+        } else {
+            let (c, used) = correlate::run(access, &self.fails, |i| self.names.get(i), window_secs);
+            (Some(c), used)
+        };
+        let pick = |also: &dyn Fn(usize) -> bool| -> Vec<Fail> {
+            self.fails
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| keep[*i] && also(*i))
+                .map(|(_, f)| *f)
+                .collect()
+        };
+        let counted = pick(&|_| true);
+        let unseen = pick(&|i| !matched[i]);
         let mut s = EventSummary {
             records: self.records,
             filtered_out: self.filtered,
             first: self.first,
             last: self.last,
+            correlation,
             ..EventSummary::default()
         };
         s.by_id = self.id_table();
         s.failures = counted.len() as u64;
         s.reasons = self.reasons(&counted);
         s.by_user = self.by_user(&counted);
-        let (pairs, sources, scattered, distinct) = self.detector_tables(&counted);
+        let (pairs, sources, scattered, distinct) = self.detector_tables(&unseen);
         s.user_ip = pairs;
         s.sources = sources;
         s.scattered = scattered;
@@ -386,43 +409,31 @@ impl Acc {
                 .filter(|k| !k.is_empty()),
             20,
         );
-        s.lockouts = self.lockouts(access);
+        s.lockouts = self.lockouts(&counted, access);
         s.kerberos = self.kerberos();
         s.ntlm = self.ntlm_use();
         s.account_states = self.account_states(&counted);
         s.series = self.series(&counted, axis);
-        if !access.is_empty() {
-            s.correlation = Some(correlate::run(
-                access,
-                &self.fails,
-                |i| self.names.get(i),
-                window_secs,
-            ));
-        }
         s
     }
 
-    /// The failures the tables count: a 4776 logged by a domain controller for a logon that
-    /// the server it came through logged as a 4625 (same account, within two seconds) is the
-    /// same attempt, counted once.
-    fn counted(&self) -> Vec<Fail> {
-        let mut by_user: HashMap<u32, Vec<(i64, u32)>> = HashMap::new();
+    /// Which failures the tables count: a 4776 for a logon that a server logged as a 4625
+    /// too (same account, within two seconds) is the same attempt, counted once: the DC's
+    /// check of an NTLM logon passed through by a web server, or a server's check of its own
+    /// local account.
+    fn counted(&self) -> Vec<bool> {
+        let mut by_user: HashMap<u32, Vec<i64>> = HashMap::new();
         for f in self.fails.iter().filter(|f| f.id == 4625) {
-            by_user
-                .entry(f.user)
-                .or_default()
-                .push((f.time, f.computer));
+            by_user.entry(f.user).or_default().push(f.time);
         }
         self.fails
             .iter()
-            .filter(|f| {
+            .map(|f| {
                 f.id != 4776
-                    || !by_user.get(&f.user).is_some_and(|v| {
-                        v.iter()
-                            .any(|(t, c)| (t - f.time).abs() <= 2 && *c != f.computer)
-                    })
+                    || !by_user
+                        .get(&f.user)
+                        .is_some_and(|v| v.iter().any(|t| (t - f.time).abs() <= 2))
             })
-            .copied()
             .collect()
     }
 
@@ -533,10 +544,16 @@ impl Acc {
         }
         let mut pairs: HashMap<(u32, u32), P> = HashMap::new();
         let mut srcs: HashMap<u32, S> = HashMap::new();
-        for f in fails
+        // A source that is itself one of the computers whose log was read (a 4776's Workstation
+        // naming the web server) is a server passing its clients' logons on, not a client.
+        let servers: HashSet<String> = fails
             .iter()
-            .filter(|f| !self.names.get(f.source).is_empty())
-        {
+            .map(|f| short_name(self.names.get(f.computer)))
+            .collect();
+        for f in fails.iter().filter(|f| {
+            let src = self.names.get(f.source);
+            !src.is_empty() && !servers.contains(&short_name(src))
+        }) {
             let p = pairs.entry((f.source, f.user)).or_insert_with(|| P {
                 first: f.time,
                 example: format!("{}#{}", self.files[f.file as usize], f.record),
@@ -627,7 +644,7 @@ impl Acc {
         (pv, sv, scattered, srcs.len() as u64)
     }
 
-    fn lockouts(&self, access: &[AccessFailure]) -> Vec<LockoutEvent> {
+    fn lockouts(&self, fails: &[Fail], access: &[AccessFailure]) -> Vec<LockoutEvent> {
         let mut by_user: BTreeMap<u32, Vec<&Lock>> = BTreeMap::new();
         for l in &self.locks {
             by_user.entry(l.user).or_default().push(l);
@@ -641,7 +658,7 @@ impl Acc {
                 let mut seen = HashSet::new();
                 let mut culprits: BTreeMap<u32, Culprit> = BTreeMap::new();
                 for l in &ls {
-                    for (i, f) in self.fails.iter().enumerate().filter(|(_, f)| {
+                    for (i, f) in fails.iter().enumerate().filter(|(_, f)| {
                         f.user == l.user
                             && f.time <= l.time
                             && f.time >= l.time - LockoutEvent::WINDOW
@@ -719,10 +736,10 @@ impl Acc {
         let mut v: Vec<KerberosIssue> = self
             .issues
             .iter()
-            .map(|((kind, target), i)| KerberosIssue {
+            .map(|((kind, _), i)| KerberosIssue {
                 kind: kind.to_string(),
                 code: i.code.clone(),
-                target: target.clone(),
+                target: i.name.clone(),
                 count: i.count,
                 clients: i.clients.iter().cloned().collect(),
                 accounts: i.accounts.iter().cloned().collect(),
@@ -850,6 +867,11 @@ impl Acc {
         }
         s
     }
+}
+
+/// `WEB01.corp.example` → `web01`.
+fn short_name(name: &str) -> String {
+    name.split('.').next().unwrap_or(name).to_lowercase()
 }
 
 /// The most frequent keys, most first (ties by key).

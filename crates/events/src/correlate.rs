@@ -20,13 +20,14 @@ const OTHER_TIME: &str = "the account's failure events are at other times";
 const OTHER_ADDRESS: &str = "the account's events at that time came from another address";
 const TAKEN: &str = "more refused requests than failure events for the account at that time";
 
-/// Matches `access` with the 4625/4776 of `fails`; `name` reads an interned name.
+/// Matches `access` with the 4625/4776 of `fails`; `name` reads an interned name. Returns the
+/// correlation and, per failure, whether a line matched it.
 pub(crate) fn run<'a>(
     access: &[AccessFailure],
     fails: &[Fail],
     name: impl Fn(u32) -> &'a str,
     window: i64,
-) -> Correlation {
+) -> (Correlation, Vec<bool>) {
     let mut lines: Vec<&AccessFailure> = access.iter().collect();
     lines.sort_by(|a, b| {
         (a.time, &a.ip, &a.user, &a.at, a.win32).cmp(&(b.time, &b.ip, &b.user, &b.at, b.win32))
@@ -150,7 +151,7 @@ pub(crate) fn run<'a>(
     c.reasons = rv;
     c.by_user = explained(by_user_reason);
     c.by_client = explained(by_client_reason);
-    c
+    (c, used)
 }
 
 fn explained(m: HashMap<(String, String), u64>) -> Vec<Explained> {

@@ -173,28 +173,30 @@ impl Record {
                 // "The KDC encountered duplicate names while processing a Kerberos
                 // authentication request. The duplicate name is %1 (of type %2)."
                 r.service = clean(raw.nth(0).unwrap_or(""));
-                r.detail = raw
-                    .data
-                    .iter()
-                    .skip(1)
-                    .map(|(_, v)| clean(v.as_ref()))
-                    .filter(|v| !v.is_empty())
-                    .collect::<Vec<_>>()
-                    .join(", ");
+                let kind = clean(raw.nth(1).unwrap_or(""));
+                if !kind.is_empty() {
+                    r.detail = format!("name type {kind}");
+                }
             }
             14 | 16 | 26 | 27 => {
                 // "While processing a[n AS|TGS] request for the target service %1, the account
-                // %2 did not have a suitable key ..." and the encryption types after.
+                // %2 did not have a suitable key for generating a Kerberos ticket (the missing
+                // key has an ID of %3). The requested etypes were %4. The accounts available
+                // etypes were %5." Encryption types in decimal.
                 r.service = clean(raw.nth(0).unwrap_or(""));
                 r.user = clean(raw.nth(1).unwrap_or(""));
-                r.detail = raw
-                    .data
-                    .iter()
-                    .skip(2)
-                    .map(|(_, v)| clean(v.as_ref()))
-                    .filter(|v| !v.is_empty())
-                    .collect::<Vec<_>>()
-                    .join("; ");
+                let etypes = |i: usize| names(raw.nth(i).unwrap_or(""));
+                let mut parts = Vec::new();
+                if let Some(id) = raw.nth(2).map(clean).filter(|v| !v.is_empty()) {
+                    parts.push(format!("missing key ID {id}"));
+                }
+                if let Some(req) = etypes(3) {
+                    parts.push(format!("requested {req}"));
+                }
+                if let Some(have) = etypes(4) {
+                    parts.push(format!("the account has {have}"));
+                }
+                r.detail = parts.join("; ");
             }
             _ => {}
         }
@@ -245,6 +247,25 @@ impl Record {
             self.status
         }
     }
+}
+
+/// `23 18 17` (decimal, as KDC events write them) → `RC4-HMAC, AES256-CTS-HMAC-SHA1-96, …`.
+fn names(list: &str) -> Option<String> {
+    let v: Vec<String> = list
+        .split([' ', ','])
+        .filter(|t| !t.is_empty())
+        .map(|t| {
+            match t
+                .parse::<u32>()
+                .ok()
+                .and_then(|n| why401_catalogue::catalogue().etype(n))
+            {
+                Some(e) => e.name.clone(),
+                None => t.to_string(),
+            }
+        })
+        .collect();
+    (!v.is_empty()).then(|| v.join(", "))
 }
 
 /// `-` and surrounding space mean nothing.

@@ -28,6 +28,9 @@
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufWriter, Write};
 
+mod events;
+
+pub use events::Sinks;
 use rand::rngs::SmallRng;
 use rand::{RngExt, SeedableRng};
 use serde_json::json;
@@ -76,15 +79,15 @@ pub fn size(s: &str) -> Result<u64, String> {
 
 /// One request, before formatting.
 #[derive(Clone, Copy)]
-struct Line<'a> {
-    t: i64,
-    ip: &'a str,
-    user: &'a str,
+pub(crate) struct Line<'a> {
+    pub(crate) t: i64,
+    pub(crate) ip: &'a str,
+    pub(crate) user: &'a str,
     method: &'a str,
     uri: &'a str,
-    status: u16,
-    sub: u32,
-    win32: u64,
+    pub(crate) status: u16,
+    pub(crate) sub: u32,
+    pub(crate) win32: u64,
     agent: &'a str,
 }
 
@@ -204,7 +207,7 @@ impl Truth {
     }
 }
 
-const AGENTS: &[&str] = &[
+pub(crate) const AGENTS: &[&str] = &[
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0",
     "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_6) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15",
@@ -319,7 +322,7 @@ impl<W: Write> Writer<W> {
 }
 
 /// Days since the epoch to (year, month, day) (H. Hinnant's `civil_from_days`).
-fn civil(z: i64) -> (i64, u32, u32) {
+pub(crate) fn civil(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
@@ -333,6 +336,13 @@ fn civil(z: i64) -> (i64, u32, u32) {
 
 /// Writes the log to `out` and returns the true counts (JSON).
 pub fn generate(cfg: &Config, out: impl Write) -> serde_json::Value {
+    generate_joined(cfg, out, None)
+}
+
+/// Writes the log to `out` and, for an IIS log, the Windows events behind it to `events`
+/// (see [`Sinks`]); returns the true counts, the events' under `"events"`. The log is the same
+/// bytes as [`generate`] writes.
+pub fn generate_joined(cfg: &Config, out: impl Write, events: Option<Sinks>) -> serde_json::Value {
     let target = cfg.size;
     let mut rng = SmallRng::seed_from_u64(cfg.seed);
     let iis = cfg.format == Format::Iis;
@@ -344,6 +354,10 @@ pub fn generate(cfg: &Config, out: impl Write) -> serde_json::Value {
         .map(|i| format!("/app{}/page{}.aspx", i % 12, i))
         .collect();
     let start: i64 = 1_795_132_800; // 2026-11-20 00:00:00 UTC
+    let mut ev = match events {
+        Some(sinks) if iis => Some(events::Events::new(sinks, start)),
+        _ => None,
+    };
     let span = cfg.days * 86_400;
     // Lines are ~180 bytes; time advances evenly so the log fills the span.
     let expected_lines = (target / 190).max(1000);
@@ -379,9 +393,17 @@ pub fn generate(cfg: &Config, out: impl Write) -> serde_json::Value {
     let mut switched = false;
     let mut clock = start as f64;
 
-    let emit = |w: &mut Writer<_>, truth: &mut Truth, rng: &mut SmallRng, l: Line| {
+    let emit = |w: &mut Writer<_>,
+                truth: &mut Truth,
+                rng: &mut SmallRng,
+                ev: &mut Option<events::Events>,
+                l: Line,
+                handshake_ok: bool| {
         w.line(&l, rng);
         truth.add(&l);
+        if let Some(e) = ev {
+            e.line(&l, handshake_ok);
+        }
     };
 
     while w.written < target {
@@ -413,7 +435,7 @@ pub fn generate(cfg: &Config, out: impl Write) -> serde_json::Value {
             brute_done = true;
             for i in 0..500 {
                 let l = Line::owa_guess(t + i / 2, brute.0, brute.1, "python-requests/2.32.3");
-                emit(&mut w, &mut truth, &mut rng, l);
+                emit(&mut w, &mut truth, &mut rng, &mut ev, l, false);
             }
             truth.injected.insert(
                 "brute_force".into(),
@@ -431,7 +453,7 @@ pub fn generate(cfg: &Config, out: impl Write) -> serde_json::Value {
                         u,
                         "Mozilla/5.0 (compatible)",
                     );
-                    emit(&mut w, &mut truth, &mut rng, l);
+                    emit(&mut w, &mut truth, &mut rng, &mut ev, l, false);
                 }
             }
             truth.injected.insert(
@@ -448,7 +470,7 @@ pub fn generate(cfg: &Config, out: impl Write) -> serde_json::Value {
                 for k in 0..2 {
                     let u = format!("leaked{:03}", (i * 7 + k * 13) % 400);
                     let l = Line::owa_guess(t + i as i64, &ip, &u, "Mozilla/5.0");
-                    emit(&mut w, &mut truth, &mut rng, l);
+                    emit(&mut w, &mut truth, &mut rng, &mut ev, l, false);
                     n += 1;
                 }
             }
@@ -473,7 +495,7 @@ pub fn generate(cfg: &Config, out: impl Write) -> serde_json::Value {
                     win32: if i < 10 { 1326 } else { 1909 },
                     agent: AGENTS[3],
                 };
-                emit(&mut w, &mut truth, &mut rng, l);
+                emit(&mut w, &mut truth, &mut rng, &mut ev, l, false);
             }
             truth.injected.insert(
                 "account_lockout".into(),
@@ -497,7 +519,7 @@ pub fn generate(cfg: &Config, out: impl Write) -> serde_json::Value {
                 win32,
                 agent: "Go-http-client/1.1",
             };
-            emit(&mut w, &mut truth, &mut rng, l);
+            emit(&mut w, &mut truth, &mut rng, &mut ev, l, false);
             continue;
         }
         // A client is mostly one person's machine: its own user fails now and then (a typo, an
@@ -533,7 +555,14 @@ pub fn generate(cfg: &Config, out: impl Write) -> serde_json::Value {
                 agent: "OrderSync/2.0",
                 ..hit
             };
-            emit(&mut w, &mut truth, &mut rng, l.answered(user, bad_password));
+            emit(
+                &mut w,
+                &mut truth,
+                &mut rng,
+                &mut ev,
+                l.answered(user, bad_password),
+                false,
+            );
         } else if iis && roll < 250 {
             // A full NTLM handshake: anonymous, NEGOTIATE, AUTHENTICATE.
             for (user, code) in [
@@ -541,12 +570,27 @@ pub fn generate(cfg: &Config, out: impl Write) -> serde_json::Value {
                 ("", (401, 1, 2_148_074_254)),
                 (user, (200, 0, 0)),
             ] {
-                emit(&mut w, &mut truth, &mut rng, hit.answered(user, code));
+                let done = code.0 == 200;
+                emit(
+                    &mut w,
+                    &mut truth,
+                    &mut rng,
+                    &mut ev,
+                    hit.answered(user, code),
+                    done,
+                );
             }
         } else if !iis && roll < 60 {
             // A browser's first visit to a Basic site: the challenge, then the credentials.
             for (user, code) in [("", (401, 0, 0)), (user, (200, 0, 0))] {
-                emit(&mut w, &mut truth, &mut rng, hit.answered(user, code));
+                emit(
+                    &mut w,
+                    &mut truth,
+                    &mut rng,
+                    &mut ev,
+                    hit.answered(user, code),
+                    false,
+                );
             }
         } else if (iis && roll < 290) || (!iis && (250..280).contains(&roll)) {
             // Background failures: bad passwords, an ACL, an anonymous request nobody followed
@@ -561,25 +605,37 @@ pub fn generate(cfg: &Config, out: impl Write) -> serde_json::Value {
                 &mut w,
                 &mut truth,
                 &mut rng,
+                &mut ev,
                 hit.answered(user, (401, sub, win32)),
+                false,
             );
         } else if (290..300).contains(&roll) {
             let code = (403, if iis { 14 } else { 0 }, 0);
-            emit(&mut w, &mut truth, &mut rng, hit.answered(user, code));
+            emit(
+                &mut w,
+                &mut truth,
+                &mut rng,
+                &mut ev,
+                hit.answered(user, code),
+                false,
+            );
         } else {
             let status = [200, 200, 200, 200, 304, 302, 404, 500][rng.random_range(0..8)];
             emit(
                 &mut w,
                 &mut truth,
                 &mut rng,
+                &mut ev,
                 hit.answered(user, (status, 0, 0)),
+                false,
             );
         }
     }
     w.out.flush().expect("flush");
     truth.finish();
+    let events_truth = ev.map(events::Events::finish);
     let t = &truth;
-    let doc = json!({
+    let mut doc = json!({
         "format": format!("{:?}", cfg.format).to_lowercase(),
         "seed": cfg.seed,
         "bytes": w.written,
@@ -597,6 +653,9 @@ pub fn generate(cfg: &Config, out: impl Write) -> serde_json::Value {
         "regression_at": regression_at,
         "injected": t.injected,
     });
+    if let Some(e) = events_truth {
+        doc["events"] = e;
+    }
     doc
 }
 

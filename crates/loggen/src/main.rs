@@ -4,7 +4,7 @@ use std::fs::File;
 use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
-use why401_loggen::{Config, Format, generate, size};
+use why401_loggen::{Config, Format, Sinks, generate, generate_joined, size};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Kind {
@@ -32,6 +32,10 @@ struct Args {
     /// Where to write the true counts (JSON).
     #[arg(long)]
     truth: PathBuf,
+    /// IIS only: also write the Windows events behind the log into this directory
+    /// (WEB01-Security.xml, DC01-Security.xml, System.xml); their truth goes under "events"
+    #[arg(long, value_name = "DIR")]
+    events: Option<PathBuf>,
 }
 
 fn main() {
@@ -48,7 +52,31 @@ fn main() {
         days: args.days,
     };
     let file = File::create(&args.out).expect("create the output file");
-    let truth = generate(&cfg, file);
+    let truth = match &args.events {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).expect("create the events directory");
+            let open = |name: &str| {
+                std::io::BufWriter::new(
+                    File::create(dir.join(name)).expect("create an events file"),
+                )
+            };
+            let (mut web, mut dc, mut system) = (
+                open("WEB01-Security.xml"),
+                open("DC01-Security.xml"),
+                open("System.xml"),
+            );
+            generate_joined(
+                &cfg,
+                file,
+                Some(Sinks {
+                    web: &mut web,
+                    dc: &mut dc,
+                    system: &mut system,
+                }),
+            )
+        }
+        None => generate(&cfg, file),
+    };
     std::fs::write(
         &args.truth,
         serde_json::to_string_pretty(&truth).expect("json"),
