@@ -42,6 +42,12 @@ peers_install() {
     echo "installing crossplane (NGINX's config parser, the oracle for lint's)"
     python3 -m pip install -q crossplane
   fi
+  # evtx_dump (the evtx crate's CLI) is the oracle for event counts and the events benchmark's
+  # baseline; cargo builds it from crates.io.
+  if ! command -v evtx_dump >/dev/null; then
+    echo "installing evtx_dump (cargo install evtx)"
+    cargo install --quiet --locked evtx --version 0.15.1 || return 1
+  fi
   # playwright-core drives Debian's Chromium to record HARs and NetLogs (it downloads no browser).
   local capture
   capture="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/capture"
