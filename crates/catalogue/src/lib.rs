@@ -310,8 +310,8 @@ pub struct EventInfo {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogonType {
-    /// The number the event writes.
-    #[serde(rename = "type")]
+    /// The number the event writes (`type` in the data file).
+    #[serde(rename(deserialize = "type"))]
     pub number: u32,
     /// Its name (`Network`).
     pub name: String,
@@ -504,6 +504,25 @@ mod tests {
     fn data_files_parse_and_are_consistent() {
         let c = catalogue();
         assert!(c.codes.len() > 80, "{} codes", c.codes.len());
+        // Every event's findings exist, every id once, every read System event has its source.
+        let mut ids = HashSet::new();
+        for e in &c.events {
+            assert!(ids.insert(e.id), "event {} twice", e.id);
+            assert!(
+                e.log == "Security" || e.provider.is_some(),
+                "event {}",
+                e.id
+            );
+            for f in &e.findings {
+                assert!(c.finding(f).is_some(), "event {} names {f}", e.id);
+            }
+        }
+        assert_eq!(
+            c.message("%%2313").map(|m| m.text.as_str()),
+            Some("Unknown user name or bad password.")
+        );
+        assert_eq!(c.logon_type(3).map(|t| t.name.as_str()), Some("Network"));
+        assert!(c.etype(23).is_some_and(|e| e.weak));
         let mut seen = HashSet::new();
         for code in &c.codes {
             assert!(seen.insert(code.key()), "duplicate code {}", code.key());

@@ -4,7 +4,10 @@
 
 use serde::Serialize;
 
-use crate::{Catalogue, Code, CodeKind, FindingInfo, LogTriple, catalogue};
+use crate::{
+    Catalogue, Code, CodeKind, EventInfo, EventMessage, FindingInfo, LogTriple, LogonType,
+    catalogue,
+};
 
 /// One catalogue entry a query resolved to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -14,6 +17,12 @@ pub enum Match<'a> {
     Code(&'a Code),
     /// A finding id.
     Finding(&'a FindingInfo),
+    /// A Windows event id (`4625`, `event 4740`).
+    Event(&'a EventInfo),
+    /// A `%%` message string of an event (`%%2313`).
+    Message(&'a EventMessage),
+    /// A LogonType of 4624/4625 (`logon type 3`).
+    LogonType(&'a LogonType),
 }
 
 impl Match<'_> {
@@ -22,6 +31,9 @@ impl Match<'_> {
         match self {
             Match::Code(c) => c.key(),
             Match::Finding(f) => f.id.clone(),
+            Match::Event(e) => format!("event:{}", e.id),
+            Match::Message(m) => m.id.clone(),
+            Match::LogonType(t) => format!("logon-type:{}", t.number),
         }
     }
 
@@ -30,6 +42,9 @@ impl Match<'_> {
         match self {
             Match::Code(c) => &c.title,
             Match::Finding(f) => &f.title,
+            Match::Event(e) => &e.title,
+            Match::Message(m) => &m.text,
+            Match::LogonType(t) => &t.name,
         }
     }
 }
@@ -205,7 +220,51 @@ fn candidates<'a>(cat: &'a Catalogue, q: &str) -> Vec<Match<'a>> {
     for c in numeric(cat, &lower) {
         add(Match::Code(c));
     }
+    for m in windows(cat, &lower) {
+        add(m);
+    }
     found
+}
+
+/// Windows event ids (`4625`, `event 4625`, `event id 4625`, `event:4625`, `EventID 4625`), `%%`
+/// message strings, and logon types (`logon type 3`, `Logon Type: 3`, `logon-type:3`).
+fn windows<'a>(cat: &'a Catalogue, q: &str) -> Vec<Match<'a>> {
+    let mut out = Vec::new();
+    // `%%2313`, or pasted with its label (`FailureReason: %%2313`).
+    if let Some(i) = q.find("%%") {
+        if let Some(m) = cat.message(q[i..].split_whitespace().next().unwrap_or("")) {
+            out.push(Match::Message(m));
+        }
+        return out;
+    }
+    let words = q.replace([':', '-'], " ");
+    let words: Vec<&str> = words.split_whitespace().collect();
+    match words.as_slice() {
+        ["logon", "type", n] | ["logontype", n] => {
+            if let Some(t) = n.parse().ok().and_then(|n| cat.logon_type(n)) {
+                out.push(Match::LogonType(t));
+            }
+        }
+        ["event", "id", n] | ["event", n] | ["eventid", n] => {
+            if let Some(e) = n.parse().ok().and_then(|n| cat.event(n)) {
+                out.push(Match::Event(e));
+            }
+        }
+        // A bare number names an event only when it is a Security event id (4624…4776): low
+        // numbers are too common (HTTP statuses, Win32 errors, Kerberos codes) to guess.
+        [n] => {
+            if let Some(e) = n
+                .parse::<u32>()
+                .ok()
+                .filter(|n| *n >= 4096)
+                .and_then(|n| cat.event(n))
+            {
+                out.push(Match::Event(e));
+            }
+        }
+        _ => {}
+    }
+    out
 }
 
 /// Codes whose name or alias is `q`; MIT krb5's `KRB5` prefix (`KRB5KDC_ERR_PREAUTH_FAILED`,
@@ -350,6 +409,22 @@ mod tests {
             Lookup::One { entry } => entry.query(),
             other => panic!("{q}: {other:?}"),
         }
+    }
+
+    #[test]
+    fn windows_events_messages_and_logon_types() {
+        let one = |q: &str| match lookup(q) {
+            Ok(Lookup::One { entry }) => entry.query(),
+            other => panic!("{q}: {other:?}"),
+        };
+        assert_eq!(one("4625"), "event:4625");
+        assert_eq!(one("Event ID 4740"), "event:4740");
+        assert_eq!(one("event 11"), "event:11");
+        assert_eq!(one("%%2313"), "%%2313");
+        assert_eq!(one("FailureReason:\t%%2307"), "%%2307");
+        assert_eq!(one("Logon Type: 8"), "logon-type:8");
+        // A bare low number is still a code, not an event.
+        assert_eq!(one("401"), "http:401");
     }
 
     #[test]

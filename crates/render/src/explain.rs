@@ -18,6 +18,37 @@ pub fn explain(l: &Lookup, opts: Options) -> String {
         Lookup::One {
             entry: Match::Finding(f),
         } => finding(&mut out, f, opts),
+        Lookup::One {
+            entry: Match::Event(e),
+        } => event(&mut out, e, opts),
+        Lookup::One {
+            entry: Match::Message(m),
+        } => {
+            let _ = writeln!(
+                out,
+                "{} {}",
+                paint(style::BOLD, &format!("Event message {}", m.id)),
+                m.text
+            );
+            para(
+                &mut out,
+                "A parameter string of msobjs.dll: events store the id (FailureReason, \
+                 ImpersonationLevel, ElevatedToken) and Event Viewer shows this text in its place.",
+                "  ",
+                opts,
+            );
+        }
+        Lookup::One {
+            entry: Match::LogonType(t),
+        } => {
+            let _ = writeln!(
+                out,
+                "{} {}",
+                paint(style::BOLD, &format!("Logon type {}", t.number)),
+                t.name
+            );
+            para(&mut out, &t.meaning, "  ", opts);
+        }
         Lookup::LogTriple { triple } => log_triple(&mut out, triple, opts),
         Lookup::Ambiguous { candidates } => {
             let _ = writeln!(
@@ -31,6 +62,41 @@ pub fn explain(l: &Lookup, opts: Options) -> String {
         }
     }
     out
+}
+
+fn event(out: &mut String, e: &why401_catalogue::EventInfo, opts: Options) {
+    let _ = writeln!(
+        out,
+        "{} {}",
+        paint(
+            style::BOLD,
+            &format!(
+                "Event {} ({} log{})",
+                e.id,
+                e.log,
+                e.provider
+                    .as_deref()
+                    .map(|p| format!(", {p}"))
+                    .unwrap_or_default()
+            )
+        ),
+        e.title
+    );
+    out.push('\n');
+    para(out, &e.meaning, "  ", opts);
+    if !e.read {
+        let _ = writeln!(out, "\n  why401 logs counts it and leaves it alone.");
+    }
+    if !e.findings.is_empty() {
+        heading(out, "Findings that read it");
+        for id in &e.findings {
+            let title = catalogue()
+                .finding(id)
+                .map(|f| f.title.as_str())
+                .unwrap_or("");
+            let _ = writeln!(out, "  {id:<30} {title}");
+        }
+    }
 }
 
 fn heading(out: &mut String, text: &str) {
@@ -293,6 +359,10 @@ pub fn list() -> String {
             let _ = writeln!(out, "\n{}", paint(style::ACCENT, c.kind.label()));
         }
         let _ = writeln!(out, "  {:<26} {:<38} {}", c.key(), c.name, c.title);
+    }
+    let _ = writeln!(out, "\n{}", paint(style::ACCENT, "Windows events"));
+    for e in &cat.events {
+        let _ = writeln!(out, "  event:{:<20} {:<38} {}", e.id, e.log, e.title);
     }
     out
 }
