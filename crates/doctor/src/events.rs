@@ -120,6 +120,9 @@ pub fn diagnose(ev: &EventSummary, logs: Option<&LogSummary>, t: &Thresholds) ->
         if !a.processes.is_empty() {
             f = f.evidence(format!("asked by: {}", a.processes.join(", ")));
         }
+        if !a.logon_types.is_empty() {
+            f = f.evidence(format!("logon type: {}", a.logon_types.join(", ")));
+        }
         out.push(f);
     }
     rank(&mut out);
@@ -408,6 +411,7 @@ mod tests {
                 last: 8 * 3600,
                 sources: vec!["10.5.5.5".into()],
                 processes: vec!["w3wp.exe".into()],
+                logon_types: vec!["3 (Network)".into()],
             }],
             ntlm: NtlmUse {
                 network_logons: 100,

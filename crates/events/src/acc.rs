@@ -100,6 +100,8 @@ pub(crate) struct Fail {
     /// The status that says why, and whether it is a Kerberos code.
     pub why: u32,
     pub kerberos: bool,
+    /// 4625's LogonType (0 for the others).
+    pub logon_type: u8,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -213,6 +215,7 @@ impl Acc {
                     process: self.names.id(&r.process),
                     why: r.why(),
                     kerberos: r.id == 4771,
+                    logon_type: r.logon_type.min(255) as u8,
                 };
                 self.fails.push(f);
                 if r.id == 4771 {
@@ -813,10 +816,15 @@ impl Acc {
                     s.truncate(5);
                     s
                 };
+                let mut types: Vec<u8> =
+                    fs.iter().map(|f| f.logon_type).filter(|t| *t > 0).collect();
+                types.sort_unstable();
+                types.dedup();
                 AccountState {
                     user: self.names.get(account).to_string(),
                     state: state.to_string(),
                     code,
+                    logon_types: types.iter().map(|t| logon_type(*t)).collect(),
                     count: fs.len() as u64,
                     first: fs.iter().map(|f| f.time).min().unwrap_or(0),
                     last: fs.iter().map(|f| f.time).max().unwrap_or(0),
@@ -866,6 +874,14 @@ impl Acc {
             }
         }
         s
+    }
+}
+
+/// `3` → `3 (Network)`, through the catalogue.
+fn logon_type(t: u8) -> String {
+    match why401_catalogue::catalogue().logon_type(u32::from(t)) {
+        Some(lt) => format!("{t} ({})", lt.name),
+        None => t.to_string(),
     }
 }
 

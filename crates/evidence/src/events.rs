@@ -200,6 +200,8 @@ pub struct AccountState {
     pub sources: Vec<String>,
     /// The processes that asked (a service, `w3wp.exe`), the first few.
     pub processes: Vec<String>,
+    /// The logon types asked for, with their names: `5 (Service)`, `3 (Network)`.
+    pub logon_types: Vec<String>,
 }
 
 /// A reason and how often it explained a key's refused requests.
