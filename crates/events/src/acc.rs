@@ -142,8 +142,8 @@ struct Ntlm {
     kerberos: u64,
     ntlm: u64,
     v1: u64,
-    accounts: HashMap<String, u64>,
-    clients: HashMap<String, u64>,
+    accounts: HashMap<u32, u64>,
+    clients: HashMap<u32, u64>,
     v1_who: HashMap<String, u64>,
     servers: BTreeSet<String>,
 }
@@ -321,16 +321,23 @@ impl Acc {
         }
         let n = &mut self.ntlm;
         n.logons += 1;
-        n.servers.insert(r.computer.clone());
+        if !n.servers.contains(&r.computer) {
+            n.servers.insert(r.computer.clone());
+        }
         let ntlm = r.package.eq_ignore_ascii_case("NTLM")
-            || (!r.lm.is_empty() && r.lm.to_ascii_uppercase().starts_with("NTLM"))
+            || r.lm
+                .get(..4)
+                .is_some_and(|p| p.eq_ignore_ascii_case("NTLM"))
             || r.lm.eq_ignore_ascii_case("LM");
         if r.package.eq_ignore_ascii_case("Kerberos") {
             n.kerberos += 1;
         } else if ntlm {
             n.ntlm += 1;
-            *n.accounts.entry(r.account()).or_default() += 1;
-            *n.clients.entry(r.source().to_string()).or_default() += 1;
+            // Counted by interned name: most logons repeat a few accounts and clients.
+            let (account, source) = (self.names.id(&r.account()), self.names.id(r.source()));
+            let n = &mut self.ntlm;
+            *n.accounts.entry(account).or_default() += 1;
+            *n.clients.entry(source).or_default() += 1;
             if r.lm.eq_ignore_ascii_case("NTLM V1") || r.lm.eq_ignore_ascii_case("LM") {
                 n.v1 += 1;
                 *n.v1_who
@@ -768,26 +775,23 @@ impl Acc {
 
     fn ntlm_use(&self) -> NtlmUse {
         let n = &self.ntlm;
-        let table = |m: &HashMap<String, u64>| {
-            let mut v: Vec<KeyCount> = m
-                .iter()
-                .map(|(k, c)| KeyCount {
-                    key: k.clone(),
-                    count: *c,
-                })
-                .collect();
+        let table = |m: &mut dyn Iterator<Item = (String, u64)>| {
+            let mut v: Vec<KeyCount> = m.map(|(key, count)| KeyCount { key, count }).collect();
             v.sort_by(|a, b| b.count.cmp(&a.count).then(a.key.cmp(&b.key)));
             v.truncate(20);
             v
+        };
+        let named = |m: &HashMap<u32, u64>| {
+            table(&mut m.iter().map(|(k, c)| (self.names.get(*k).to_string(), *c)))
         };
         NtlmUse {
             network_logons: n.logons,
             kerberos: n.kerberos,
             ntlm: n.ntlm,
             ntlm_v1: n.v1,
-            accounts: table(&n.accounts),
-            clients: table(&n.clients),
-            v1: table(&n.v1_who),
+            accounts: named(&n.accounts),
+            clients: named(&n.clients),
+            v1: table(&mut n.v1_who.iter().map(|(k, c)| (k.clone(), *c))),
             servers: n.servers.iter().cloned().collect(),
         }
     }
