@@ -16,6 +16,9 @@
 //   --allow-auth P  --auth-server-allowlist=P: Negotiate/NTLM with the session's credentials
 //   --chrome-arg A  one more Chromium flag
 //   --persistent    a normal profile instead of Playwright's private context (ambient auth)
+//   --negotiate-ready  with --persistent: the profile's Local State as after a first Negotiate
+//                   challenge (Linux Chromium refuses the first one of a profile) and with the
+//                   SPN taken from the URL's host, not a canonical-name lookup
 //   --devtools-har  in each run also export DevTools HARs (adds a ws connection to the
 //                   NetLog: the frontend talks CDP over ws://127.0.0.1:<devport>)
 //   --keep-dns      do not pass --host-resolver-rules (see below)
@@ -46,6 +49,7 @@ function parseArgs(argv) {
     else if (a === '--map') (o.map = o.map || []).push(argv[++i]);
     else if (a === '--allow-auth') o.allowAuth = argv[++i];
     else if (a === '--persistent') o.persistent = true;
+    else if (a === '--negotiate-ready') o.negotiateReady = true;
     else if (a === '--chrome-arg') (o.chromeArgs = o.chromeArgs || []).push(argv[++i]);
     else pos.push(a);
   }
@@ -96,6 +100,17 @@ async function captureOnce(o, mode) {
     // A normal profile, not an off-the-record one: ambient authentication (Negotiate with the
     // user's Kerberos tickets) is off in private contexts.
     const profile = fs.mkdtempSync(path.join(require('os').tmpdir(), 'why401-profile-'));
+    if (o.negotiateReady) {
+      // Chromium on Linux loads the GSSAPI library only once Local State records that a
+      // Negotiate challenge was seen (net.received_http_auth_negotiate_headers): a fresh
+      // profile answers its first challenge with ERR_UNSUPPORTED_AUTH_SCHEME. And behind
+      // --host-resolver-rules the canonical name is the address, so the SPN would be
+      // HTTP@127.0.0.1 unless the CNAME lookup is off (policy DisableAuthNegotiateCnameLookup).
+      fs.writeFileSync(path.join(profile, 'Local State'), JSON.stringify({
+        net: { received_http_auth_negotiate_headers: true },
+        auth: { disable_negotiate_cname_lookup: true },
+      }));
+    }
     context = await chromium.launchPersistentContext(profile, { ...launch, ...ctxOpts });
     browser = { close: () => context.close() };
   } else {

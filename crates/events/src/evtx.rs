@@ -96,7 +96,7 @@ fn scan(json: &[u8], id: u32, record_id: u64, time: Option<i64>) -> Option<Item>
         plain_string(json, at)?.0
     };
     let mut p = EVENT_DATA.find(json)? + EVENT_DATA.needle().len();
-    let mut data = Vec::with_capacity(24);
+    let mut data = Vec::with_capacity(WANTED.len());
     loop {
         match *json.get(p)? {
             b'}' => break,
@@ -104,11 +104,17 @@ fn scan(json: &[u8], id: u32, record_id: u64, time: Option<i64>) -> Option<Item>
             b'"' => {}
             _ => return None,
         }
-        let (key, after) = plain_string(json, p + 1)?;
-        if json.get(after) != Some(&b':') {
+        let key_end = p + 1 + memchr::memchr(b'"', json.get(p + 1..)?)?;
+        let key = &json[p + 1..key_end];
+        if json.get(key_end + 1) != Some(&b':') {
             return None;
         }
-        p = after + 1;
+        p = key_end + 2;
+        // The fields no rule reads are stepped over, not decoded.
+        let Some(key) = WANTED.iter().find(|w| w.as_bytes() == key) else {
+            p = skip_value(json, p)?;
+            continue;
+        };
         let value: Cow<'_, str> = match *json.get(p)? {
             b'"' => {
                 let (v, end) = string(json, p + 1)?;
@@ -130,7 +136,7 @@ fn scan(json: &[u8], id: u32, record_id: u64, time: Option<i64>) -> Option<Item>
             }
             _ => return None,
         };
-        data.push((Some(key), value));
+        data.push((Some(*key), value));
     }
     let raw = Raw {
         id,
@@ -141,6 +147,48 @@ fn scan(json: &[u8], id: u32, record_id: u64, time: Option<i64>) -> Option<Item>
         data,
     };
     Some(Item::Read(Box::new(Record::build(&raw, time))))
+}
+
+/// The EventData fields [`Record::build`] reads from Security events.
+const WANTED: [&str; 15] = [
+    "TargetUserName",
+    "TargetDomainName",
+    "IpAddress",
+    "WorkstationName",
+    "LogonType",
+    "AuthenticationPackageName",
+    "LmPackageName",
+    "Status",
+    "SubStatus",
+    "ProcessName",
+    "TargetServerName",
+    "ServiceName",
+    "TicketEncryptionType",
+    "Workstation",
+    "PackageName",
+];
+
+/// The position after the flat JSON value (string, number, literal) at `p`; `None` for a
+/// nested one.
+fn skip_value(json: &[u8], mut p: usize) -> Option<usize> {
+    if *json.get(p)? == b'"' {
+        p += 1;
+        loop {
+            let i = memchr::memchr2(b'"', b'\\', json.get(p..)?)?;
+            if json[p + i] == b'"' {
+                return Some(p + i + 1);
+            }
+            p += i + 2;
+        }
+    }
+    let n = json[p..]
+        .iter()
+        .take_while(|b| !matches!(b, b',' | b'}' | b'{' | b'['))
+        .count();
+    match json.get(p + n)? {
+        b',' | b'}' => Some(p + n),
+        _ => None,
+    }
 }
 
 /// EventData's `LogonType` (a number or a string of digits).
