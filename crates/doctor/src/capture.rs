@@ -454,7 +454,7 @@ fn integrated(flow: &CaptureFlow, findings: &mut Vec<Finding>) {
                         d.scheme.as_deref().unwrap_or_default()
                     ))
                     .evidence(format!("NetLog AUTH_HANDLER_CREATE_RESULT: scheme {scheme}, {status}"))
-                    .evidence("ERR_UNSUPPORTED_AUTH_SCHEME: the scheme is turned off (AuthSchemes policy, --auth-schemes), the GSSAPI library could not be loaded (Linux, macOS: GSSAPILibraryName), or the window is private (incognito, a test browser's context), where ambient authentication is off unless AmbientAuthenticationInPrivateModesEnabled allows it")
+                    .evidence("ERR_UNSUPPORTED_AUTH_SCHEME: on Linux, Chrome refuses a profile's first Negotiate challenge and loads the GSSAPI library only after it (Local State net.received_http_auth_negotiate_headers; a reload then works); otherwise the scheme is turned off (AuthSchemes policy), the GSSAPI library could not be loaded (GSSAPILibraryName), or the window is private (incognito, a test browser's context), where ambient authentication is off unless AmbientAuthenticationInPrivateModesEnabled allows it")
                     .fix_first("in a normal window, with the GSSAPI library installed (libgssapi_krb5.so.2 on Linux) and the scheme allowed, try again; for automated browsers use a persistent profile")
                     .confidence(0.92),
             );

@@ -521,7 +521,12 @@ fn negotiate_refused_by_a_fresh_profile_then_done_with_kerberos() {
         .output()
         .unwrap();
     let j: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let flow = &j["flows"][0];
+    let flow = j["flows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["target"].as_str().is_some_and(|t| t.contains("/krb/")))
+        .unwrap_or_else(|| panic!("the /krb/ flow: {j:#}"));
     let auth = flow["auth"].as_array().unwrap();
     assert!(
         auth.iter().any(|a| a["spn"]
@@ -529,11 +534,11 @@ fn negotiate_refused_by_a_fresh_profile_then_done_with_kerberos() {
             .is_some_and(|s| s.contains("web.lab.test"))),
         "{flow:#}"
     );
-    let legs = flow["legs"].as_array().unwrap();
+    let legs = flow["exchanges"].as_array().unwrap();
     let sent = legs
         .iter()
         .find(|l| l["response"]["status"] == 200)
-        .expect("a leg answered 200");
+        .unwrap_or_else(|| panic!("a leg answered 200: {flow:#}"));
     assert!(
         sent["request"]["headers"]
             .as_array()
