@@ -26,7 +26,14 @@ pub enum Item {
 
 /// Reads `path`, calling `sink` for every record in file order. An unreadable file header is
 /// an error; a bad chunk or record is an [`Item::Problem`] and the reading goes on.
-pub fn read(path: &Path, threads: usize, sink: &mut dyn FnMut(Item)) -> Result<(), String> {
+/// `all_times`: every record's time is wanted (a --since/--until to apply); else the events not
+/// read give theirs only at each chunk's ends, which is all the first and last times need.
+pub fn read(
+    path: &Path,
+    threads: usize,
+    all_times: bool,
+    sink: &mut dyn FnMut(Item),
+) -> Result<(), String> {
     let settings = ParserSettings::default().num_threads(threads).indent(false);
     let mut parser = EvtxParser::from_path(path)
         .map_err(|e| format!("not a readable .evtx file: {}", chain(&e)))?
@@ -41,8 +48,9 @@ pub fn read(path: &Path, threads: usize, sink: &mut dyn FnMut(Item)) -> Result<(
                 sink(Item::Problem(place(e), chain(e)));
             }
         }
-        for (id, json) in chunk.records() {
-            sink(classify(json, id));
+        let last = chunk.records().count().saturating_sub(1);
+        for (i, (id, json)) in chunk.records().enumerate() {
+            sink(classify(json, id, all_times || i == 0 || i == last));
         }
     }
     Ok(())
@@ -50,10 +58,15 @@ pub fn read(path: &Path, threads: usize, sink: &mut dyn FnMut(Item)) -> Result<(
 
 /// One rendered record: only its id and time for the events not read; a Security event read
 /// through [`scan`]; anything else (System events, an escaped or nested value) parsed.
-fn classify(json: &[u8], record_id: u64) -> Item {
+fn classify(json: &[u8], record_id: u64, want_time: bool) -> Item {
+    let event = event_id(json);
+    if let Some(event) = event
+        && !maybe_read(event)
+    {
+        return Item::Other(event, if want_time { system_time(json) } else { None });
+    }
     let time = system_time(json);
-    match event_id(json) {
-        Some(event) if !maybe_read(event) => Item::Other(event, time),
+    match event {
         Some(event) if let Some(item) = scan(json, event, record_id, time) => item,
         _ => match serde_json::from_slice::<Doc>(json) {
             Ok(doc) => doc.reduce(record_id, time.unwrap_or(0)),

@@ -192,7 +192,9 @@ impl Pass {
                 let file = self.start(name, "evtx");
                 let before = self.acc.records;
                 let threads = self.opts.threads;
-                let result = evtx::read(path, threads, &mut |item| match item {
+                let all_times =
+                    self.opts.filter.since.is_some() || self.opts.filter.until.is_some();
+                let result = evtx::read(path, threads, all_times, &mut |item| match item {
                     evtx::Item::Read(r) => self.record(&r, file),
                     evtx::Item::Other(id, t) => self.other(id, t),
                     evtx::Item::Problem(place, e) => self.problem(name, place, e),
