@@ -61,6 +61,8 @@ pub enum CodeKind {
     Ldap,
     /// A Kerberos error number (RFC 4120 §7.5.9), in decimal: `37` (`KRB_AP_ERR_SKEW`).
     Kerberos,
+    /// A Microsoft Entra ID (Azure AD) error, its number without the `AADSTS` prefix: `50076`.
+    Aadsts,
 }
 
 impl CodeKind {
@@ -74,6 +76,7 @@ impl CodeKind {
             CodeKind::Ntstatus => "NTSTATUS",
             CodeKind::Ldap => "LDAP data code",
             CodeKind::Kerberos => "Kerberos error",
+            CodeKind::Aadsts => "Entra ID error",
         }
     }
 }
@@ -145,7 +148,9 @@ impl Code {
     /// The numeric value, where the code is a number (not for IIS substatus or LDAP).
     pub fn value(&self) -> Option<u64> {
         match self.kind {
-            CodeKind::Http | CodeKind::Win32 | CodeKind::Kerberos => self.code.parse().ok(),
+            CodeKind::Http | CodeKind::Win32 | CodeKind::Kerberos | CodeKind::Aadsts => {
+                self.code.parse().ok()
+            }
             CodeKind::Hresult | CodeKind::Ntstatus => u64::from_str_radix(
                 self.code.trim_start_matches("0x").trim_start_matches("0X"),
                 16,
@@ -170,6 +175,7 @@ fn kind_slug(k: CodeKind) -> &'static str {
         CodeKind::Ntstatus => "ntstatus",
         CodeKind::Ldap => "ldap",
         CodeKind::Kerberos => "kerberos",
+        CodeKind::Aadsts => "aadsts",
     }
 }
 

@@ -223,7 +223,24 @@ fn candidates<'a>(cat: &'a Catalogue, q: &str) -> Vec<Match<'a>> {
     for m in windows(cat, &lower) {
         add(m);
     }
+    // `AADSTS50076`, or an error_description pasted whole ("AADSTS700082: The refresh token
+    // has expired…"): the first code named.
+    if let Some(code) = first_aadsts(q)
+        && let Some(c) = cat.code_by_value(CodeKind::Aadsts, u64::from(code))
+    {
+        add(Match::Code(c));
+    }
     found
+}
+
+/// The first `AADSTSnnnnn` of a text (the catalogue does not depend on the wire parsers).
+fn first_aadsts(q: &str) -> Option<u32> {
+    let i = q.to_ascii_uppercase().find("AADSTS")?;
+    let digits: String = q[i + 6..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
 }
 
 /// Windows event ids (`4625`, `event 4625`, `event id 4625`, `event:4625`, `EventID 4625`), `%%`
@@ -367,6 +384,8 @@ fn numeric<'a>(cat: &'a Catalogue, q: &str) -> Vec<&'a Code> {
                 CodeKind::Http => same && written == Written::Decimal,
                 // Windows events print Kerberos codes in hex (0x18), RFCs in decimal (24).
                 CodeKind::Kerberos => same,
+                // `50076` alone: Entra's codes are five to seven digits, no other kind's are.
+                CodeKind::Aadsts => same && written == Written::Decimal && v >= 10_000,
                 CodeKind::IisSubstatus | CodeKind::Ldap => false,
             };
             if hit && !out.contains(&c) {

@@ -99,6 +99,8 @@ finding_ids! {
     SHOULD_BE_403 = "should-be-403",
     STALE_NONCE = "stale-nonce",
     STEP_UP_REQUIRED = "step-up-required",
+    TOKEN_REVOKED_CAE = "token-revoked-cae",
+    CONDITIONAL_ACCESS_BLOCKED = "conditional-access-blocked",
     STUCK_CLIENT = "stuck-client",
     TIMEOUT = "timeout",
     TLS_FAILURE = "tls-failure",

@@ -182,6 +182,7 @@ fn display_code(c: &Code) -> String {
     match (&c.decimal, c.kind, c.value()) {
         (Some(d), _, _) => format!("{} = {d}", c.code),
         (None, CodeKind::Kerberos, Some(v)) => format!("{} = {v:#X}", c.code),
+        (None, CodeKind::Aadsts, _) => format!("AADSTS{}", c.code),
         _ => c.code.clone(),
     }
 }

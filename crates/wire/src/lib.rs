@@ -46,6 +46,7 @@ pub mod challenge;
 pub mod cookie;
 pub mod credentials;
 pub mod digest;
+pub mod entra;
 pub mod iis;
 pub mod jwt;
 pub mod keytab;

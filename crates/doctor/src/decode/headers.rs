@@ -4,6 +4,7 @@ use why401_catalogue::Severity;
 use why401_wire::bearer::{BearerChallenge, BearerErrorCode};
 use why401_wire::challenge::{self, Challenge};
 use why401_wire::digest::DigestChallenge;
+use why401_wire::entra::ClaimsChallenge;
 use why401_wire::{basic, credentials, jwt as wire_jwt};
 
 use super::{Context, Item, jwt, secret, windows};
@@ -92,6 +93,14 @@ const PARAMS: &[(&str, &str)] = &[
         "the Entra ID application the token must be issued for (its audience)",
     ),
     ("trusted_issuers", "the token issuers this resource accepts"),
+    (
+        "claims",
+        "the claims the next token must carry, base64 JSON (Entra ID Continuous Access Evaluation or an authentication context)",
+    ),
+    (
+        "client_id",
+        "the Entra ID application that answered (the resource's app id)",
+    ),
 ];
 
 fn param_note(name: &str) -> Option<&'static str> {
@@ -314,6 +323,9 @@ fn bearer_challenge(b: &BearerChallenge, c: &Challenge, findings: &mut Vec<Findi
                 .evidence(quoted)
                 .confidence(0.6),
         ),
+        Some(BearerErrorCode::Other(code)) if code == "insufficient_claims" => {
+            claims_challenge(b, quoted, findings)
+        }
         Some(BearerErrorCode::Other(code)) => findings.push(
             Finding::new(FindingId::SERVER_REJECTED_TOKEN)
                 .title(format!("the server refused with error={code}"))
@@ -328,6 +340,62 @@ fn bearer_challenge(b: &BearerChallenge, c: &Challenge, findings: &mut Vec<Findi
         ),
         None => {}
     }
+}
+
+/// Entra ID's `error="insufficient_claims"` with a `claims` parameter: Continuous Access
+/// Evaluation revoked the token (a `nbf` claim), or conditional access wants an authentication
+/// context (an `acrs` claim).
+fn claims_challenge(b: &BearerChallenge, quoted: String, findings: &mut Vec<Finding>) {
+    let claims = b
+        .extra
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("claims"))
+        .map(|(_, v)| v.as_str());
+    let Some(c) = claims.and_then(ClaimsChallenge::parse) else {
+        findings.push(
+            Finding::new(FindingId::TOKEN_REVOKED_CAE)
+                .title(match claims {
+                    Some(_) => "the resource wants more claims, and its claims value cannot be read",
+                    None => "the resource wants more claims (insufficient_claims) but sent no claims value",
+                })
+                .evidence(quoted)
+                .confidence(0.6),
+        );
+        return;
+    };
+    let app = b
+        .extra
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("client_id"))
+        .map(|(_, v)| v.clone());
+    if !c.auth_contexts.is_empty() {
+        findings.push(
+            Finding::new(FindingId::STEP_UP_REQUIRED)
+                .title(format!(
+                    "conditional access wants the authentication context {}: sign in again to meet it",
+                    c.auth_contexts.join(", ")
+                ))
+                .evidence(quoted)
+                .evidence(format!("claims: {}", c.json))
+                .confidence(0.85),
+        );
+        return;
+    }
+    let mut f = Finding::new(FindingId::TOKEN_REVOKED_CAE)
+        .title(match c.not_before {
+            Some(t) => format!(
+                "the token was revoked by Continuous Access Evaluation: tokens issued before {} are refused",
+                crate::time::timestamp(t)
+            ),
+            None => "the resource refused the token until it carries the claims it names".into(),
+        })
+        .evidence(quoted)
+        .evidence(format!("claims (decoded): {}", c.json))
+        .confidence(0.9);
+    if let Some(app) = app {
+        f = f.evidence(format!("answered by the application {app}"));
+    }
+    findings.push(f);
 }
 
 /// Decodes credentials.

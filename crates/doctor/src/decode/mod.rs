@@ -3,6 +3,7 @@
 
 mod bytes;
 mod cookie;
+mod entra;
 mod headers;
 mod jwt;
 mod windows;
@@ -110,6 +111,14 @@ pub struct Decoded {
 /// Decodes every non-empty line of `text` (several lines = several headers).
 pub fn decode_text(text: &str, ctx: &Context) -> Decoded {
     let mut out = Decoded::default();
+    // A JSON body pasted whole (a token endpoint's or an API's error), pretty-printed or not.
+    if text.trim_start().starts_with('{')
+        && let Some(item) = entra::body(text, &mut out.findings)
+    {
+        out.items.push(item);
+        rank(&mut out.findings);
+        return out;
+    }
     for (n, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {

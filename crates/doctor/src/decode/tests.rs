@@ -153,6 +153,75 @@ fn bearer_error_challenges() {
 }
 
 #[test]
+fn entra_claims_challenges() {
+    // Microsoft Graph's CAE challenge, as Learn's "Claims challenges" page quotes it.
+    let d = decode_text(
+        r#"WWW-Authenticate: Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000", error="insufficient_claims", claims="eyJhY2Nlc3NfdG9rZW4iOnsibmJmIjp7ImVzc2VudGlhbCI6dHJ1ZSwgInZhbHVlIjoiMTYwNDEwNjY1MSJ9fX0=""#,
+        &ctx(),
+    );
+    // Graph's empty realm is only a note after it.
+    assert_eq!(ids(&d), ["token-revoked-cae", "malformed-challenge"]);
+    assert_eq!(d.findings[1].severity, crate::Severity::Info);
+    let f = &d.findings[0];
+    assert!(f.title.contains("2020-10-31 01:10:51 UTC"), "{}", f.title);
+    assert!(
+        f.evidence.iter().any(|e| e.contains(r#""nbf""#)),
+        "{:?}",
+        f.evidence
+    );
+    // An authentication context (conditional access step-up) is a step-up, not a revocation.
+    let acrs =
+        why401_wire::b64::encode(br#"{"access_token":{"acrs":{"essential":true,"value":"c1"}}}"#);
+    let d = decode_text(
+        &format!(r#"Bearer error="insufficient_claims", claims="{acrs}""#),
+        &ctx(),
+    );
+    assert_eq!(ids(&d), ["step-up-required"]);
+    assert!(d.findings[0].title.contains("c1"));
+}
+
+#[test]
+fn entra_token_errors_and_api_error_bodies() {
+    // A token endpoint's conditional-access refusal, as Entra writes it (pretty-printed).
+    let d = decode_text(
+        r#"{
+  "error": "interaction_required",
+  "error_description": "AADSTS53003: Access has been blocked by Conditional Access policies. The access policy does not allow token issuance. Trace ID: 0c1 Correlation ID: 9f2 Timestamp: 2026-12-06 10:00:00Z",
+  "error_codes": [53003],
+  "timestamp": "2026-12-06 10:00:00Z",
+  "trace_id": "0c1",
+  "correlation_id": "9f2",
+  "suberror": "message_only"
+}"#,
+        &ctx(),
+    );
+    assert_eq!(ids(&d), ["conditional-access-blocked"]);
+    assert!(
+        d.findings[0].title.starts_with("AADSTS53003"),
+        "{}",
+        d.findings[0].title
+    );
+    assert!(
+        d.findings[0]
+            .evidence
+            .iter()
+            .any(|e| e == "correlation_id: 9f2")
+    );
+    // Microsoft Graph's body for an expired token.
+    let d = decode_text(
+        r#"{"error":{"code":"InvalidAuthenticationToken","message":"Lifetime validation failed, the token is expired.","innerError":{"date":"2026-12-06T10:00:00","request-id":"8e1","client-request-id":"8e1"}}}"#,
+        &ctx(),
+    );
+    assert_eq!(ids(&d), ["server-rejected-token"]);
+    assert!(
+        d.findings[0]
+            .evidence
+            .iter()
+            .any(|e| e == "request-id: 8e1")
+    );
+}
+
+#[test]
 fn ntlm_challenge_shows_server_clock() {
     let m = ntlm::encode_challenge(
         0xe2898215,
