@@ -347,6 +347,50 @@ pub struct Etype {
     pub weak: bool,
 }
 
+/// A Microsoft first-party application (Entra ID), so a token's `aud`, `appid` or a challenge's
+/// `client_id` can be named.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct App {
+    /// The application id, lower case.
+    pub id: String,
+    /// Its name (`Microsoft Graph`).
+    pub name: String,
+    /// The resource URIs it is known by (v1 tokens' `aud`); `*` stands for one DNS label.
+    pub resources: Vec<String>,
+    /// `resource` (an API), `client` (a first-party client) or `both`.
+    pub kind: String,
+}
+
+impl App {
+    /// Whether `aud` (an app id or a resource URI, any case, with or without a trailing `/`)
+    /// names this application.
+    pub fn matches(&self, aud: &str) -> bool {
+        let aud = aud.trim().trim_end_matches('/').to_ascii_lowercase();
+        if aud == self.id {
+            return true;
+        }
+        self.resources.iter().any(|r| {
+            let r = r.trim_end_matches('/').to_ascii_lowercase();
+            match r.split_once('*') {
+                // One DNS label: `https://*.sharepoint.com`.
+                Some((pre, post)) => {
+                    aud.len() > pre.len() + post.len()
+                        && aud.starts_with(pre)
+                        && aud.ends_with(post)
+                        && !aud[pre.len()..aud.len() - post.len()].contains(['.', '/'])
+                }
+                None => aud == r,
+            }
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct AppsFile {
+    app: Vec<App>,
+}
+
 /// Everything the catalogue knows.
 #[derive(Debug)]
 pub struct Catalogue {
@@ -367,6 +411,8 @@ pub struct Catalogue {
     pub messages: Vec<EventMessage>,
     /// Kerberos encryption types, from `events.toml`.
     pub etypes: Vec<Etype>,
+    /// Microsoft first-party applications, from `apps.toml`.
+    pub apps: Vec<App>,
 }
 
 #[derive(Deserialize)]
@@ -399,10 +445,11 @@ struct CombosFile {
 }
 
 /// The files that hold `[[code]]` tables, by name (for the panic message) and content.
-const CODE_FILES: [(&str, &str); 3] = [
+const CODE_FILES: [(&str, &str); 4] = [
     ("data/codes.toml", include_str!("../data/codes.toml")),
     ("data/iis.toml", include_str!("../data/iis.toml")),
     ("data/kerberos.toml", include_str!("../data/kerberos.toml")),
+    ("data/aadsts.toml", include_str!("../data/aadsts.toml")),
 ];
 
 static CATALOGUE: LazyLock<Catalogue> = LazyLock::new(|| {
@@ -429,6 +476,9 @@ static CATALOGUE: LazyLock<Catalogue> = LazyLock::new(|| {
         logon_types: events.logon_type,
         messages: events.message,
         etypes: events.etype,
+        apps: toml::from_str::<AppsFile>(include_str!("../data/apps.toml"))
+            .expect("data/apps.toml")
+            .app,
     }
 });
 
@@ -487,6 +537,11 @@ impl Catalogue {
         self.messages.iter().find(|m| m.id == id.trim())
     }
 
+    /// The Microsoft application an `aud`, `appid` or `client_id` names.
+    pub fn app(&self, aud: &str) -> Option<&App> {
+        self.apps.iter().find(|a| a.matches(aud))
+    }
+
     /// A Kerberos encryption type by number.
     pub fn etype(&self, value: u32) -> Option<&Etype> {
         self.etypes.iter().find(|e| e.value == value)
@@ -529,6 +584,21 @@ mod tests {
         );
         assert_eq!(c.logon_type(3).map(|t| t.name.as_str()), Some("Network"));
         assert!(c.etype(23).is_some_and(|e| e.weak));
+        // Microsoft's applications by id and by resource URI, one label of wildcard.
+        let graph = c.app("00000003-0000-0000-C000-000000000000").unwrap();
+        assert_eq!(graph.name, "Microsoft Graph");
+        assert_eq!(c.app("https://graph.microsoft.com/").unwrap().id, graph.id);
+        assert!(c.app("https://contoso.sharepoint.com").is_some());
+        assert!(
+            c.app("https://a.b.sharepoint.com")
+                .is_none_or(|a| a.name != "SharePoint Online")
+        );
+        let aadsts = c
+            .codes
+            .iter()
+            .filter(|x| x.kind == CodeKind::Aadsts)
+            .count();
+        assert!(aadsts >= 150, "{aadsts} AADSTS codes");
         let mut seen = HashSet::new();
         for code in &c.codes {
             assert!(seen.insert(code.key()), "duplicate code {}", code.key());

@@ -51,6 +51,7 @@ pub mod capture;
 pub mod decode;
 pub mod events;
 mod finding;
+pub mod freb;
 mod id;
 pub mod logs;
 pub mod probe;

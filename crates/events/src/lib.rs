@@ -31,6 +31,7 @@
 mod acc;
 mod correlate;
 pub mod evtx;
+pub mod freb;
 pub mod reason;
 pub mod record;
 pub mod xml;

@@ -15,7 +15,10 @@ use crate::record::Raw;
 const MAX_EVENT: usize = 4 << 20;
 
 /// The first child element of `parent` named `name`.
-fn child<'a, 'i>(parent: roxmltree::Node<'a, 'i>, name: &str) -> Option<roxmltree::Node<'a, 'i>> {
+pub(crate) fn child<'a, 'i>(
+    parent: roxmltree::Node<'a, 'i>,
+    name: &str,
+) -> Option<roxmltree::Node<'a, 'i>> {
     parent
         .children()
         .find(|c| c.is_element() && c.tag_name().name() == name)

@@ -63,3 +63,19 @@ proptest! {
         prop_assert_eq!(bad.len(), usize::from(tail.contains("<Event")));
     }
 }
+
+proptest! {
+    #[test]
+    fn any_text_read_as_a_trace_never_panics(s in ".{0,400}", parts in proptest::collection::vec(
+        prop_oneof![
+            Just("<failedRequest statusCode=\"401.2\">".to_string()), Just("</failedRequest>".to_string()),
+            Just("<Event><RenderingInfo><Opcode>MODULE_SET_RESPONSE_ERROR_STATUS</Opcode></RenderingInfo>".to_string()),
+            Just("<EventData><Data Name=\"ErrorCode\">99999999999999999999</Data></EventData></Event>".to_string()),
+            "[ -~]{0,20}",
+        ], 0..20)) {
+        let _ = why401_events::freb::read(&s, "x");
+        if let Ok(t) = why401_events::freb::read(&parts.concat(), "y") {
+            let _ = why401_events::freb::summarize(vec![t], vec![]);
+        }
+    }
+}

@@ -42,6 +42,7 @@
 pub mod capture;
 pub mod events;
 mod exchange;
+pub mod freb;
 pub mod logs;
 mod probe;
 

@@ -449,3 +449,104 @@ pub(crate) fn events_html(out: &mut String, ev: &EventSummary) {
     );
     out.push_str("</section>\n");
 }
+
+/// The text section of IIS Failed Request Tracing files. With `findings`, the report is the
+/// traces alone: a title line and the findings first.
+pub fn freb(
+    s: &why401_evidence::freb::FrebSummary,
+    findings: Option<&[Finding]>,
+    opts: Options,
+) -> String {
+    let mut out = String::new();
+    let line = format!(
+        "{} Failed Request Tracing file(s){}",
+        thousands(s.traces),
+        if s.unreadable.is_empty() {
+            String::new()
+        } else {
+            format!(", {} unreadable", s.unreadable.len())
+        }
+    );
+    if let Some(f) = findings {
+        let _ = writeln!(
+            out,
+            "{}",
+            paint(style::BOLD, &format!("why401 logs — {line}"))
+        );
+        out.push('\n');
+        out.push_str(&crate::findings(f, false, opts));
+    } else {
+        let _ = writeln!(
+            out,
+            "{}",
+            paint(
+                style::ACCENT,
+                &format!("IIS Failed Request Tracing — {line}")
+            )
+        );
+    }
+    if !s.examples.is_empty() {
+        let mut t = table(&["status", "traces", "set by", "error", "URL"], opts.width);
+        for (e, n) in s.examples.iter().zip(&s.example_counts) {
+            t.add_row(vec![
+                e.status.clone(),
+                thousands(*n),
+                format!(
+                    "{}{}",
+                    e.module.clone().unwrap_or_default(),
+                    e.notification
+                        .as_deref()
+                        .map(|n| format!(" ({n})"))
+                        .unwrap_or_default()
+                ),
+                e.error_code.clone().unwrap_or_default(),
+                e.url.clone(),
+            ]);
+        }
+        let _ = writeln!(out, "{t}\n");
+    }
+    out
+}
+
+/// The HTML section of Failed Request Tracing files.
+pub(crate) fn freb_html(out: &mut String, s: &why401_evidence::freb::FrebSummary) {
+    let _ = write!(
+        out,
+        "<section id=\"freb\"><h2>IIS Failed Request Tracing</h2><p>{} traces</p>",
+        thousands(s.traces)
+    );
+    html_table(
+        out,
+        "freb-traces",
+        "Failing requests, one row per status, module and error",
+        &[
+            "status",
+            "traces",
+            "module",
+            "notification",
+            "error",
+            "URL",
+            "file",
+        ],
+        s.examples
+            .iter()
+            .zip(&s.example_counts)
+            .map(|(e, n)| {
+                vec![
+                    e.status.clone(),
+                    thousands(*n),
+                    e.module.clone().unwrap_or_default(),
+                    e.notification.clone().unwrap_or_default(),
+                    format!(
+                        "{} {}",
+                        e.error_code.clone().unwrap_or_default(),
+                        e.error_text.clone().unwrap_or_default()
+                    ),
+                    e.url.clone(),
+                    e.file.clone(),
+                ]
+            })
+            .collect(),
+    );
+    out.push_str("</section>\n");
+}

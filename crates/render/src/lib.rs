@@ -41,7 +41,7 @@ mod style;
 
 pub use capture::{CaptureReport, Similar, capture, capture_html, flow_json};
 pub use decode::decoded;
-pub use events::events;
+pub use events::{events, freb};
 pub use explain::{explain, list};
 pub use findings::findings;
 pub use lint::lint;

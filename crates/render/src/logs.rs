@@ -435,13 +435,18 @@ pub(crate) fn finding_html(out: &mut String, f: &Finding) {
 
 /// The self-contained HTML report: the access logs' summary `s` (empty when only event logs
 /// were given), the events when any were given, on one time axis.
-pub fn logs_html(s: &LogSummary, events: Option<&EventSummary>, findings: &[Finding]) -> String {
+pub fn logs_html(
+    s: &LogSummary,
+    events: Option<&EventSummary>,
+    freb: Option<&why401_evidence::freb::FrebSummary>,
+    findings: &[Finding],
+) -> String {
     let mut out = html_head("why401 logs report");
-    let access = !s.inputs.is_empty() || events.is_none();
-    let title = match (access, events) {
-        (true, _) => headline(s),
-        (false, Some(ev)) => crate::events::headline(ev),
-        (false, None) => unreachable!("access is true without events"),
+    let access = !s.inputs.is_empty() || (events.is_none() && freb.is_none());
+    let title = match (access, events, freb) {
+        (false, Some(ev), _) => crate::events::headline(ev),
+        (false, None, Some(f)) => format!("{} Failed Request Tracing files", f.traces),
+        _ => headline(s),
     };
     let _ = write!(out, "<h1>why401 logs — {}</h1>", esc(&title));
     if access {
@@ -459,6 +464,9 @@ pub fn logs_html(s: &LogSummary, events: Option<&EventSummary>, findings: &[Find
     out.push_str("</section>\n");
     if let Some(ev) = events {
         crate::events::events_html(&mut out, ev);
+    }
+    if let Some(f) = freb {
+        crate::events::freb_html(&mut out, f);
     }
     if access {
         access_tables(&mut out, s);
@@ -658,7 +666,7 @@ mod tests {
             key: "a\"onmouseover=\"x".into(),
             count: 1,
         });
-        let html = logs_html(&s, None, &[]);
+        let html = logs_html(&s, None, None, &[]);
         assert!(!html.contains("<script>alert"), "{html}");
         assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
         assert!(html.contains("a&quot;onmouseover=&quot;x"));
@@ -701,7 +709,7 @@ mod tests {
             text.contains("warning: logs/<loop> could not be read"),
             "{text}"
         );
-        let html = logs_html(&s, None, &[]);
+        let html = logs_html(&s, None, None, &[]);
         assert!(html.contains("id=\"input-problems\""), "{html}");
         assert!(
             html.contains("logs/&lt;loop&gt; could not be read"),

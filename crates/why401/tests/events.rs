@@ -216,3 +216,71 @@ fn event_logs_alone_and_bad_event_input() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--follow"));
 }
+
+#[test]
+fn failed_request_traces_become_iis_401_findings() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/freb");
+    let files: Vec<String> = [
+        "fr000001.xml",
+        "fr000002.xml",
+        "fr000003.xml",
+        "fr000004.xml",
+        "freb.xsl",
+    ]
+    .iter()
+    .map(|f| dir.join(f).display().to_string())
+    .collect();
+    let args: Vec<&str> = files.iter().map(String::as_str).collect();
+    let (code, j, stderr) = why401(&args);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(j["freb"]["traces"], 4, "freb.xsl is not a trace");
+    let findings = j["findings"].as_array().unwrap();
+    let by_id = |id: &str| {
+        findings
+            .iter()
+            .find(|f| f["id"] == id)
+            .unwrap_or_else(|| panic!("{id}: {findings:#?}"))
+    };
+    let f = by_id("iis-401.2-config");
+    assert!(f["title"].as_str().unwrap().ends_with("(2 traces)"), "{f}");
+    let evidence: Vec<&str> = f["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap())
+        .collect();
+    assert!(
+        evidence.contains(&"set by IIS Web Core in AUTHENTICATE_REQUEST"),
+        "{evidence:?}"
+    );
+    assert!(
+        evidence.contains(&"AUTH_REQUEST_AUTH_TYPE: RequestAuthType Anonymous"),
+        "{evidence:?}"
+    );
+    let f = by_id("iis-401.1-logon-failed");
+    assert!(
+        f["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e.as_str().unwrap().starts_with("error code 0x8007052E")),
+        "{f}"
+    );
+    by_id("iis-401.3-acl");
+    // A trace that is not one is named, and makes the run exit 2.
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("fr000009.xml");
+    std::fs::write(
+        &bad,
+        "<?xml version=\"1.0\"?><failedRequest url=\"x\"><Event>",
+    )
+    .unwrap();
+    let (code, j, _) = why401(&[bad.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        j["freb"]["unreadable"][0][1]
+            .as_str()
+            .unwrap()
+            .contains("not well-formed")
+    );
+}

@@ -393,7 +393,11 @@ fn claims_challenge(b: &BearerChallenge, quoted: String, findings: &mut Vec<Find
         .evidence(format!("claims (decoded): {}", c.json))
         .confidence(0.9);
     if let Some(app) = app {
-        f = f.evidence(format!("answered by the application {app}"));
+        let name = why401_catalogue::catalogue()
+            .app(&app)
+            .map(|a| format!("{} ({app})", a.name))
+            .unwrap_or(app);
+        f = f.evidence(format!("answered by {name}"));
     }
     findings.push(f);
 }

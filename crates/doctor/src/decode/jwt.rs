@@ -51,6 +51,73 @@ const MEANINGS: &[(&str, &str)] = &[
     ),
 ];
 
+/// What an Entra ID claim's value says, where the catalogue knows more than the claim's name.
+fn entra_note(name: &str, v: &Value) -> Option<String> {
+    let cat = why401_catalogue::catalogue();
+    let text = v.as_str().unwrap_or_default();
+    match name {
+        "aud" | "appid" | "azp" => {
+            let app = cat.app(text)?;
+            Some(format!(
+                "{}: {}",
+                meaning(name).unwrap_or_default(),
+                app.name
+            ))
+        }
+        "iss" if text.starts_with("https://sts.windows.net/") => Some(
+            "Entra ID v1 issuer (sts.windows.net/{tenant}/): an API expecting v2 tokens refuses it (accessTokenAcceptedVersion)".into(),
+        ),
+        "iss" if text.starts_with("https://login.microsoftonline.com/") && text.ends_with("/v2.0") => {
+            Some("Entra ID v2 issuer (login.microsoftonline.com/{tenant}/v2.0)".into())
+        }
+        "amr" => {
+            let methods: Vec<&str> = v
+                .as_array()
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            Some(if methods.contains(&"mfa") {
+                "authentication methods: MFA was done".into()
+            } else {
+                "authentication methods: no MFA (a policy that requires it refuses this token)".into()
+            })
+        }
+        "xms_cc" => Some(
+            "client capabilities: cp1 = the client handles CAE claims challenges (and may get long-lived tokens)".into(),
+        ),
+        "idtyp" => Some(format!(
+            "token for {}",
+            if text == "app" { "an application (no user)" } else { "a user" }
+        )),
+        "acrs" => Some("authentication contexts the sign-in met (conditional access step-up)".into()),
+        "wids" => Some("the user's Entra directory roles (template ids)".into()),
+        _ => None,
+    }
+}
+
+/// An Entra ID access token in one line: resource, tenant, version, permission kind.
+fn entra_summary(j: &Jws) -> Option<(String, String)> {
+    let iss = j.str_claim("iss")?;
+    if !(iss.contains("sts.windows.net") || iss.contains("login.microsoftonline.com")) {
+        return None;
+    }
+    let cat = why401_catalogue::catalogue();
+    let aud = j.str_claim("aud").unwrap_or_default();
+    let resource = cat.app(aud).map_or(aud.to_string(), |a| a.name.clone());
+    let version = j.str_claim("ver").unwrap_or_default();
+    let kind = if j.claims.contains_key("scp") {
+        "delegated permissions (scp): a user's token"
+    } else if j.claims.contains_key("roles") {
+        "application permissions (roles): an app's own token"
+    } else {
+        "no permissions"
+    };
+    let tenant = j.str_claim("tid").unwrap_or_default();
+    Some((
+        format!("access token for {resource}, tenant {tenant}, v{version}"),
+        kind.to_string(),
+    ))
+}
+
 fn meaning(name: &str) -> Option<&'static str> {
     MEANINGS.iter().find(|(n, _)| *n == name).map(|(_, m)| *m)
 }
@@ -145,10 +212,13 @@ fn signed(j: &Jws, shown: String, ctx: &Context, findings: &mut Vec<Finding>) ->
             );
             continue;
         }
-        match meaning(k) {
+        match entra_note(k, v).or_else(|| meaning(k).map(String::from)) {
             Some(m) => item.noted(k, show(v), m),
             None => item.field(k, show(v)),
         }
+    }
+    if let Some(summary) = entra_summary(j) {
+        item.noted("Entra ID", summary.0, summary.1);
     }
     item.field("signature", format!("{} bytes", j.signature_len));
     judge(j, ctx, findings);

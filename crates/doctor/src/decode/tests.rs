@@ -181,6 +181,47 @@ fn entra_claims_challenges() {
 }
 
 #[test]
+fn an_entra_access_token_is_named() {
+    let t = jwt(
+        r#"{"alg":"RS256","typ":"JWT"}"#,
+        r#"{"aud":"https://graph.microsoft.com","iss":"https://sts.windows.net/72f988bf-86f1-41af-91ab-2d7cd011db47/","appid":"04b07795-8ddb-461a-bbee-02f9e1bf7b46","roles":["User.Read.All"],"tid":"72f988bf-86f1-41af-91ab-2d7cd011db47","ver":"1.0","idtyp":"app","exp":4102444800}"#,
+    );
+    let d = decode_text(&format!("Authorization: Bearer {t}"), &ctx());
+    let jwt = &d.items[0].children[0];
+    let field = |name: &str| jwt.fields.iter().find(|f| f.name == name).unwrap();
+    assert!(
+        field("aud")
+            .note
+            .as_deref()
+            .unwrap()
+            .ends_with("Microsoft Graph")
+    );
+    assert!(
+        field("appid")
+            .note
+            .as_deref()
+            .unwrap()
+            .ends_with("Microsoft Azure CLI")
+    );
+    assert!(field("iss").note.as_deref().unwrap().contains("v1 issuer"));
+    let summary = field("Entra ID");
+    assert!(
+        summary
+            .value
+            .starts_with("access token for Microsoft Graph"),
+        "{}",
+        summary.value
+    );
+    assert!(
+        summary
+            .note
+            .as_deref()
+            .unwrap()
+            .starts_with("application permissions")
+    );
+}
+
+#[test]
 fn entra_token_errors_and_api_error_bodies() {
     // A token endpoint's conditional-access refusal, as Entra writes it (pretty-printed).
     let d = decode_text(

@@ -10,6 +10,7 @@ use why401_doctor::Severity;
 use why401_doctor::logs::Thresholds;
 
 use why401_evidence::events::EventSummary;
+use why401_evidence::freb::FrebSummary;
 use why401_evidence::logs::LogSummary;
 use why401_logs::{Caps, Input, Options, Window, analyze};
 
@@ -25,16 +26,26 @@ pub(super) fn run(args: LogsArgs) -> Result<ExitCode> {
     };
     // Event logs go to their own reader; everything else is an access or error log.
     let expanded = why401_logs::analyze::expand(&given)?;
-    let (events, inputs): (Vec<Input>, Vec<Input>) = expanded
-        .files
-        .into_iter()
-        .partition(|i| matches!(i, Input::Path(p) if why401_events::is_event_log(Path::new(p))));
+    // IIS Failed Request Tracing files (their folder's freb.xsl is left alone) and event logs
+    // go to their own readers; everything else is an access or error log.
+    let mut traces = Vec::new();
+    let mut events = Vec::new();
+    let mut inputs = Vec::new();
+    for i in expanded.files {
+        match &i {
+            Input::Path(p) if p.to_ascii_lowercase().ends_with("freb.xsl") => {}
+            Input::Path(p) if is_freb(Path::new(p)) => traces.push(p.clone()),
+            Input::Path(p) if why401_events::is_event_log(Path::new(p)) => events.push(i),
+            _ => inputs.push(i),
+        }
+    }
     if args.follow && inputs.contains(&Input::Stdin) {
         bail!("--follow needs files, not stdin");
     }
-    if args.follow && !events.is_empty() {
-        bail!("--follow reads access logs as they grow; give event logs without it");
+    if args.follow && !(events.is_empty() && traces.is_empty()) {
+        bail!("--follow reads access logs as they grow; give event logs and traces without it");
     }
+    let freb = (!traces.is_empty()).then(|| read_traces(&traces));
     if args.match_window < 0 {
         bail!("--match-window must be 0 seconds or more");
     }
@@ -90,9 +101,16 @@ pub(super) fn run(args: LogsArgs) -> Result<ExitCode> {
     } else {
         Some(analyze(&inputs, &opts, &progress)?)
     };
-    if events.is_empty() {
+    if events.is_empty() && (freb.is_none() || pass.is_none()) {
         let Some(mut pass) = pass.take() else {
-            bail!("no input");
+            let sources = Sources {
+                freb: freb.as_ref(),
+                ..Sources::default()
+            };
+            if freb.is_none() {
+                bail!("no input");
+            }
+            return report(&sources, &thresholds, &args);
         };
         if let Some(b) = bar {
             b.finish_and_clear();
@@ -101,11 +119,19 @@ pub(super) fn run(args: LogsArgs) -> Result<ExitCode> {
             let mut summary = pass.into_summary();
             summary.unreadable.extend(expanded.unreadable);
             warn_input_problems(&summary)?;
-            return report(Some(&summary), None, &thresholds, &args);
+            let sources = Sources {
+                logs: Some(&summary),
+                ..Sources::default()
+            };
+            return report(&sources, &thresholds, &args);
         }
         let summary = pass.summary();
         warn_input_problems(&summary)?;
-        report(Some(&summary), None, &thresholds, &args)?;
+        let sources = Sources {
+            logs: Some(&summary),
+            ..Sources::default()
+        };
+        report(&sources, &thresholds, &args)?;
         loop {
             std::thread::sleep(Duration::from_secs(2));
             if pass.poll(&opts)? {
@@ -114,7 +140,12 @@ pub(super) fn run(args: LogsArgs) -> Result<ExitCode> {
                 } else {
                     output::print("\n---\n")?;
                 }
-                report(Some(&pass.summary()), None, &thresholds, &args)?;
+                let summary = pass.summary();
+                let sources = Sources {
+                    logs: Some(&summary),
+                    ..Sources::default()
+                };
+                report(&sources, &thresholds, &args)?;
             }
         }
     }
@@ -155,7 +186,7 @@ pub(super) fn run(args: LogsArgs) -> Result<ExitCode> {
             s.series.requests.len(),
         ))
     });
-    let ev = ev_pass.finish(&access, axis);
+    let ev = (!events.is_empty()).then(|| ev_pass.finish(&access, axis));
     if dropped > 0 {
         output::warning(&format!(
             "{dropped} logon-failure lines past the first {} were not joined with events",
@@ -169,24 +200,63 @@ pub(super) fn run(args: LogsArgs) -> Result<ExitCode> {
             output::warning(&format!("{}: not read: {}", u.path, u.error))?;
         }
     }
-    report(summary.as_ref(), Some(&ev), &thresholds, &args)
+    let sources = Sources {
+        logs: summary.as_ref(),
+        events: ev.as_ref(),
+        freb: freb.as_ref(),
+    };
+    report(&sources, &thresholds, &args)
 }
 
-fn report(
-    summary: Option<&LogSummary>,
-    events: Option<&EventSummary>,
-    thresholds: &Thresholds,
-    args: &LogsArgs,
-) -> Result<ExitCode> {
-    let findings = match events {
-        Some(ev) => why401_doctor::events::diagnose(ev, summary, thresholds),
-        None => why401_doctor::logs::diagnose(summary.expect("logs or events"), thresholds),
+/// What one run read.
+#[derive(Default)]
+struct Sources<'a> {
+    logs: Option<&'a LogSummary>,
+    events: Option<&'a EventSummary>,
+    freb: Option<&'a FrebSummary>,
+}
+
+/// Whether the file starts as an IIS Failed Request Tracing file.
+fn is_freb(path: &Path) -> bool {
+    let mut head = [0u8; 1024];
+    std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+        .is_ok_and(|n| why401_events::freb::is_trace(&head[..n]))
+}
+
+/// Reads the traces; one that cannot be read is kept with why.
+fn read_traces(paths: &[String]) -> FrebSummary {
+    let mut traces = Vec::new();
+    let mut bad = Vec::new();
+    for p in paths {
+        match std::fs::read(p)
+            .map_err(|e| e.to_string())
+            .and_then(|b| String::from_utf8(b).map_err(|_| "not UTF-8 text".to_string()))
+            .and_then(|t| why401_events::freb::read(&t, p))
+        {
+            Ok(t) => traces.push(t),
+            Err(e) => bad.push((p.clone(), e)),
+        }
+    }
+    why401_events::freb::summarize(traces, bad)
+}
+
+fn report(sources: &Sources, thresholds: &Thresholds, args: &LogsArgs) -> Result<ExitCode> {
+    let (summary, events) = (sources.logs, sources.events);
+    let mut findings = match (events, summary) {
+        (Some(ev), _) => why401_doctor::events::diagnose(ev, summary, thresholds),
+        (None, Some(s)) => why401_doctor::logs::diagnose(s, thresholds),
+        (None, None) => Vec::new(),
     };
+    if let Some(f) = sources.freb {
+        findings.extend(why401_doctor::freb::diagnose(f));
+        why401_doctor::rank(&mut findings);
+    }
     let empty = LogSummary::default();
     if let Some(path) = &args.html {
         std::fs::write(
             path,
-            why401_render::logs_html(summary.unwrap_or(&empty), events, &findings),
+            why401_render::logs_html(summary.unwrap_or(&empty), events, sources.freb, &findings),
         )
         .with_context(|| format!("writing {}", path.display()))?;
     }
@@ -197,6 +267,8 @@ fn report(
             summary: Option<&'a LogSummary>,
             #[serde(skip_serializing_if = "Option::is_none")]
             events: Option<&'a EventSummary>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            freb: Option<&'a FrebSummary>,
             findings: &'a [why401_doctor::Finding],
             thresholds: &'a Thresholds,
         }
@@ -204,21 +276,26 @@ fn report(
             version: 1,
             summary,
             events,
+            freb: sources.freb,
             findings: &findings,
             thresholds,
         })?;
     } else {
         let opts = output::options();
-        let text = match (summary, events) {
-            (Some(s), None) => why401_render::logs(s, &findings, opts),
-            (Some(s), Some(ev)) => {
-                why401_render::logs(s, &findings, opts)
-                    + "\n"
-                    + &why401_render::events(ev, None, opts)
-            }
-            (None, Some(ev)) => why401_render::events(ev, Some(&findings), opts),
-            (None, None) => String::new(),
+        let mut text = match (summary, events, sources.freb) {
+            (Some(s), _, _) => why401_render::logs(s, &findings, opts),
+            (None, Some(ev), _) => why401_render::events(ev, Some(&findings), opts),
+            (None, None, Some(f)) => why401_render::freb(f, Some(&findings), opts),
+            (None, None, None) => String::new(),
         };
+        if let (Some(_), Some(ev)) = (summary, events) {
+            text = text + "\n" + &why401_render::events(ev, None, opts);
+        }
+        if let Some(f) = sources.freb
+            && (summary.is_some() || events.is_some())
+        {
+            text = text + "\n" + &why401_render::freb(f, None, opts);
+        }
         output::print(&text)?;
     }
     // Input not read in full (or an entry of a directory not read) makes every count a lower
@@ -226,7 +303,8 @@ fn report(
     // unreadable input (2), whatever was found in what was read (as `decode` does with input
     // it cannot read). So is an event log with chunks or records that could not be read.
     let unreadable = summary.is_some_and(|s| s.requests == 0 && s.unparsed > 0 || input_problem(s))
-        || events.is_some_and(|e| e.unreadable > 0);
+        || events.is_some_and(|e| e.unreadable > 0)
+        || sources.freb.is_some_and(|f| !f.unreadable.is_empty());
     if unreadable {
         return Ok(ExitCode::from(exit::USAGE));
     }
