@@ -58,6 +58,91 @@ pub(crate) fn token(scope: &str, offset: i64, lifetime: i64) -> String {
     .unwrap_or_default()
 }
 
+/// An Entra-shaped access token for `aud` (a Microsoft resource), as Microsoft Graph tokens
+/// look to a client: v1 issuer, a tenant, delegated scopes. Signed with the lab's key (the lab's
+/// Microsoft-style APIs judge the audience, not the signature).
+pub(crate) fn entra_token(aud: &str) -> String {
+    #[derive(serde::Serialize)]
+    struct Entra<'a> {
+        aud: &'a str,
+        iss: &'a str,
+        tid: &'a str,
+        appid: &'a str,
+        scp: &'a str,
+        ver: &'a str,
+        exp: i64,
+        nbf: i64,
+        iat: i64,
+    }
+    let iat = now();
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &Entra {
+            aud,
+            iss: "https://sts.windows.net/72f988bf-86f1-41af-91ab-2d7cd011db47/",
+            tid: "72f988bf-86f1-41af-91ab-2d7cd011db47",
+            appid: "04b07795-8ddb-461a-bbee-02f9e1bf7b46",
+            scp: "User.Read Sites.Read.All",
+            ver: "1.0",
+            exp: iat + 3600,
+            nbf: iat,
+            iat,
+        },
+        &EncodingKey::from_secret(SECRET),
+    )
+    .unwrap_or_default()
+}
+
+/// Microsoft Graph's answer to a token Continuous Access Evaluation revoked (the challenge and
+/// body Learn's "Claims challenges" and Graph's error pages show).
+fn graph_cae() -> Resp {
+    Resp::new(401)
+        .header(
+            "WWW-Authenticate",
+            r#"Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000", error="insufficient_claims", claims="eyJhY2Nlc3NfdG9rZW4iOnsibmJmIjp7ImVzc2VudGlhbCI6dHJ1ZSwgInZhbHVlIjoiMTYwNDEwNjY1MSJ9fX0=""#,
+        )
+        .header("request-id", "7f3c2b1e-lab0-4c1d-9d2e-0123456789ab")
+        .header("client-request-id", "7f3c2b1e-lab0-4c1d-9d2e-0123456789ab")
+        .body(
+            "application/json",
+            r#"{"error":{"code":"InvalidAuthenticationToken","message":"Continuous access evaluation resulted in challenge with result: InteractionRequired and code: TokenIssuedBeforeRevocationTimestamp","innerError":{"date":"2026-12-06T10:00:00","request-id":"7f3c2b1e-lab0-4c1d-9d2e-0123456789ab","client-request-id":"7f3c2b1e-lab0-4c1d-9d2e-0123456789ab"}}}"#,
+        )
+}
+
+/// An Entra-like token endpoint refusing by conditional access (AADSTS53003, as Entra writes it).
+fn entra_blocked() -> Resp {
+    Resp::new(400).body(
+        "application/json; charset=utf-8",
+        r#"{"error":"interaction_required","error_description":"AADSTS53003: Access has been blocked by Conditional Access policies. The access policy does not allow token issuance. Trace ID: 0d1e2f3a-lab0-4b5c-8d9e-112233445566 Correlation ID: 9a8b7c6d-lab0-4e5f-a1b2-665544332211 Timestamp: 2026-12-06 10:00:00Z","error_codes":[53003],"timestamp":"2026-12-06 10:00:00Z","trace_id":"0d1e2f3a-lab0-4b5c-8d9e-112233445566","correlation_id":"9a8b7c6d-lab0-4e5f-a1b2-665544332211","suberror":"message_only"}"#,
+    )
+}
+
+/// SharePoint Online's refusal of a token issued for another resource: its challenge names its
+/// own app id, `x-ms-diagnostics` the audience it did not accept.
+fn sharepoint(req: &Req) -> Resp {
+    let aud = req
+        .header("authorization")
+        .map(credentials::parse)
+        .and_then(|c| c.token68)
+        .and_then(|t| why401_wire::jwt::decode(&t).ok())
+        .and_then(|j| match j {
+            why401_wire::jwt::Jwt::Signed(j) => j.audiences().first().cloned(),
+            _ => None,
+        })
+        .unwrap_or_default();
+    Resp::new(401)
+        .header(
+            "WWW-Authenticate",
+            r#"Bearer realm="72f988bf-86f1-41af-91ab-2d7cd011db47",client_id="00000003-0000-0ff1-ce00-000000000000",trusted_issuers="00000001-0000-0000-c000-000000000000@*,https://sts.windows.net/*/",authorization_uri="https://login.windows.net/common/oauth2/authorize""#,
+        )
+        .header(
+            "x-ms-diagnostics",
+            format!(r#"2000003;reason="Invalid audience Uri '{aud}'.";category="invalid_client""#),
+        )
+        .header("SPRequestGuid", "a1b2c3d4-lab0-4000-8000-0000000000aa")
+        .body("application/json", r#"{"error_description":"Invalid issuer or signature."}"#)
+}
+
 /// Builds the handler; `other_origin` is the base URL of the second lab origin.
 pub(crate) fn handler(other_origin: String) -> Handler {
     let nonces = Arc::new(Mutex::new(NonceCounter::default()));
@@ -90,6 +175,9 @@ fn route(req: &Req, other: &str, nonces: &Mutex<NonceCounter>) -> Resp {
         "/portal" => Resp::new(302).header("Location", "/oauth/authorize?return=%2Fportal"),
         "/oauth/authorize" => Resp::new(302).header("Location", "/portal"),
         "/iis/reports/" | "/iis/reports" => iis_401_2(),
+        "/ms/graph/v1.0/me" => graph_cae(),
+        "/ms/oauth2/v2.0/token" => entra_blocked(),
+        "/ms/sharepoint/_api/web" => sharepoint(req),
         "/ntlm" => windows(req, false),
         "/negotiate" => windows(req, true),
         _ => Resp::new(404).body("text/plain", "no such lab route\n"),

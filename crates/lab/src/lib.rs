@@ -17,7 +17,7 @@
 //! let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
 //! let lab = runtime.block_on(Lab::start())?; // loopback, ephemeral ports
 //! let scenarios = commands(&lab);
-//! assert_eq!(scenarios.len(), 16);
+//! assert_eq!(scenarios.len(), 19);
 //! let (name, title, command) = &scenarios[0];
 //! assert_eq!((*name, *title), ("basic-no-credentials", "Basic site, no credentials"));
 //! assert_eq!(*command, format!("why401 http://{}/basic", lab.a));

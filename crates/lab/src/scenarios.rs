@@ -286,5 +286,42 @@ pub(crate) fn all() -> Vec<Scenario> {
                 )
             },
         },
+        Scenario {
+            name: "graph-cae-revoked",
+            title: "Microsoft Graph: token revoked by CAE",
+            expect: "token-revoked-cae",
+            spec: |l| {
+                with_bearer(
+                    spec(l, "/ms/graph/v1.0/me"),
+                    app::token("User.Read", 0, 3600),
+                )
+            },
+            command: |l| format!("why401 {} --bearer <any token>", l.url("/ms/graph/v1.0/me")),
+        },
+        Scenario {
+            name: "entra-conditional-access",
+            title: "Entra ID token endpoint: AADSTS53003",
+            expect: "conditional-access-blocked",
+            spec: |l| spec(l, "/ms/oauth2/v2.0/token"),
+            command: |l| format!("why401 {}", l.url("/ms/oauth2/v2.0/token")),
+        },
+        Scenario {
+            name: "sharepoint-graph-token",
+            title: "SharePoint Online given a Graph token",
+            expect: "token-audience-mismatch",
+            spec: |l| {
+                with_bearer(
+                    spec(l, "/ms/sharepoint/_api/web"),
+                    app::entra_token("https://graph.microsoft.com"),
+                )
+            },
+            command: |l| {
+                format!(
+                    "why401 {} --bearer {}",
+                    l.url("/ms/sharepoint/_api/web"),
+                    app::entra_token("https://graph.microsoft.com")
+                )
+            },
+        },
     ]
 }

@@ -30,7 +30,7 @@ fn the_table_shows_each_scenario() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("ntlm-wrong-password"), "{text}");
     assert!(
-        text.contains("16/16 scenarios diagnosed as expected"),
+        text.contains("19/19 scenarios diagnosed as expected"),
         "{text}"
     );
 }

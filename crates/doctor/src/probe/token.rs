@@ -33,6 +33,10 @@ pub(super) fn rules(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
     {
         judge_token(ev, t, server_date, r.status, explained, out);
     }
+    if let Some(t) = sent_bearer.as_ref().and_then(credentials::intended_token) {
+        microsoft_resource(ev, t, out);
+    }
+    microsoft_answer(ev, e, r, out);
     // What the server said about the token, on the final response.
     for v in r.headers_named("www-authenticate") {
         for ch in challenge::parse_one(v).challenges {
@@ -134,6 +138,39 @@ fn against_challenge(ev: &ProbeEvidence, token: &str, b: &BearerChallenge, out: 
             }
         }
     }
+    // A Microsoft API's challenge names its own application (`client_id`): a token issued for
+    // another Microsoft application is for the wrong resource.
+    let cat = why401_catalogue::catalogue();
+    if let Some(api) = extra("client_id").as_deref().and_then(|id| cat.app(id)) {
+        let auds = j.audiences();
+        let named: Vec<&why401_catalogue::App> = auds.iter().filter_map(|a| cat.app(a)).collect();
+        if let Some(other) = named.first()
+            && !named.iter().any(|a| a.id == api.id)
+        {
+            out.push(
+                Finding::new(FindingId::TOKEN_AUDIENCE_MISMATCH)
+                    .title(format!(
+                        "the token is for {}, but the API is {}",
+                        other.name, api.name
+                    ))
+                    .evidence(format!(
+                        "WWW-Authenticate: … client_id=\"{}\" ({})",
+                        api.id, api.name
+                    ))
+                    .evidence(format!("token aud = {}", auds.join(", ")))
+                    .fix_first(format!(
+                        "Request the token for {} (its resource {}), not for {}.",
+                        api.name,
+                        api.resources
+                            .first()
+                            .map_or(api.id.as_str(), String::as_str),
+                        other.name
+                    ))
+                    .severity(Severity::Error)
+                    .confidence(0.92),
+            );
+        }
+    }
     if let Some(resource) = extra("resource_id").or_else(|| extra("resource")) {
         let auds = j.audiences();
         let matches = auds.iter().any(|a| {
@@ -153,6 +190,113 @@ fn against_challenge(ev: &ProbeEvidence, token: &str, b: &BearerChallenge, out: 
                     .confidence(0.9),
             );
         }
+    }
+}
+
+/// A token for one Microsoft resource sent to another: Graph's token to SharePoint, Exchange's
+/// to Graph. Both are named through the catalogue's first-party applications.
+fn microsoft_resource(ev: &ProbeEvidence, token: &str, out: &mut Vec<Finding>) {
+    let Ok(jwt::Jwt::Signed(j)) = jwt::decode(token) else {
+        return;
+    };
+    let Ok(target) = url::Url::parse(&ev.target) else {
+        return;
+    };
+    let cat = why401_catalogue::catalogue();
+    let origin = format!("{}://{}", target.scheme(), target.host_str().unwrap_or(""));
+    let Some(api) = cat.app(&origin) else {
+        return;
+    };
+    let auds = j.audiences();
+    let named: Vec<&why401_catalogue::App> = auds.iter().filter_map(|a| cat.app(a)).collect();
+    if auds.is_empty() || named.iter().any(|a| a.id == api.id) || named.is_empty() {
+        return;
+    }
+    out.push(
+        Finding::new(FindingId::TOKEN_AUDIENCE_MISMATCH)
+            .title(format!(
+                "the token is for {}, but it was sent to {} ({origin})",
+                named[0].name, api.name
+            ))
+            .evidence(format!("token aud = {}", auds.join(", ")))
+            .evidence(format!(
+                "{} accepts tokens issued for itself ({})",
+                api.name,
+                api.resources
+                    .first()
+                    .map_or(api.id.as_str(), String::as_str)
+            ))
+            .fix_first(format!(
+                "Request the token for {}: scope {}/.default (v2) or resource {} (v1), not {}.",
+                api.name,
+                api.resources
+                    .first()
+                    .map_or(api.id.as_str(), |r| r.trim_end_matches('/')),
+                api.resources
+                    .first()
+                    .map_or(api.id.as_str(), String::as_str),
+                named[0].name
+            ))
+            .severity(Severity::Error)
+            .confidence(0.9),
+    );
+}
+
+/// What a Microsoft API or token endpoint said besides its challenge: a JSON error body
+/// (Graph's `InvalidAuthenticationToken`, a token endpoint's AADSTS code), SharePoint's
+/// `x-ms-diagnostics`, and the request ids support asks for.
+fn microsoft_answer(
+    ev: &ProbeEvidence,
+    e: &why401_evidence::Exchange,
+    r: &why401_evidence::ResponseRecord,
+    out: &mut Vec<Finding>,
+) {
+    if !matches!(r.status, 400 | 401 | 403) {
+        return;
+    }
+    let on = format!("on {} {} → {}", e.request.method, e.request.url, r.status);
+    let ids: Vec<String> = [
+        "request-id",
+        "client-request-id",
+        "x-ms-request-id",
+        "sprequestguid",
+    ]
+    .iter()
+    .filter_map(|h| r.header(h).map(|v| format!("{h}: {v}")))
+    .collect();
+    if r.body.trim_start().starts_with('{') {
+        let d = decode_text(
+            &r.body,
+            &Context {
+                now: ev.now,
+                ..Context::default()
+            },
+        );
+        for mut f in d.findings {
+            f = f.evidence(on.clone());
+            for id in &ids {
+                f = f.evidence(id.clone());
+            }
+            out.push(f.confidence(0.75));
+        }
+    }
+    if let Some(d) = r
+        .header("x-ms-diagnostics")
+        .and_then(why401_wire::entra::Diagnostics::parse)
+    {
+        let mut f = Finding::new(FindingId::SERVER_REJECTED_TOKEN)
+            .title(format!("SharePoint refused the token: {}", d.reason))
+            .evidence(format!(
+                "x-ms-diagnostics: {} ({})",
+                d.code,
+                d.category.as_deref().unwrap_or("no category")
+            ))
+            .evidence(on)
+            .confidence(0.8);
+        for id in &ids {
+            f = f.evidence(id.clone());
+        }
+        out.push(f);
     }
 }
 
