@@ -73,6 +73,25 @@ fn explain_iis_substatus() {
 }
 
 #[test]
+fn explain_a_sample_of_aadsts_codes() {
+    // MFA required, conditional access, consent, an expired refresh token, a wrong password,
+    // and one pasted as Entra's error_description.
+    let mut pages = Vec::new();
+    for q in [
+        "AADSTS50076",
+        "53003",
+        "AADSTS65001",
+        "AADSTS700082: The refresh token has expired due to inactivity.",
+        "aadsts:50126",
+    ] {
+        let (code, j) = json(&["explain", q, "--json"], &[], &[]);
+        assert_eq!(code, 0, "{q}: {j}");
+        pages.push(j);
+    }
+    insta::assert_json_snapshot!(pages);
+}
+
+#[test]
 fn explain_log_triple() {
     let (code, j) = json(&["explain", "401 1 2148074254", "--json"], &[], &[]);
     assert_eq!(code, 0);
