@@ -336,13 +336,40 @@ fn expectations(j: &Jws, ctx: &Context, findings: &mut Vec<Finding>) {
     if let Some(want) = &ctx.expect.issuer {
         let iss = j.str_claim("iss").unwrap_or("(absent)");
         if iss.trim_end_matches('/') != want.trim_end_matches('/') {
-            findings.push(
-                Finding::new(FindingId::TOKEN_ISSUER_MISMATCH)
-                    .title(format!("the token was issued by {iss}, not {want}"))
-                    .evidence(format!("iss = {iss}"))
-                    .evidence(format!("expected (--expect-issuer) = {want}"))
-                    .confidence(0.9),
-            );
+            let mut f = Finding::new(FindingId::TOKEN_ISSUER_MISMATCH)
+                .title(format!("the token was issued by {iss}, not {want}"))
+                .evidence(format!("iss = {iss}"))
+                .evidence(format!("expected (--expect-issuer) = {want}"))
+                .confidence(0.9);
+            // Entra ID's two token versions for the same tenant: the API's app registration
+            // decides which one it gets.
+            let version = |i: &str| {
+                if i.starts_with("https://sts.windows.net/") {
+                    Some(1)
+                } else if i.starts_with("https://login.microsoftonline.com/")
+                    && i.trim_end_matches('/').ends_with("/v2.0")
+                {
+                    Some(2)
+                } else {
+                    None
+                }
+            };
+            let tenant = |i: &str| i.split('/').nth(3).map(str::to_ascii_lowercase);
+            if let (Some(have), Some(want_v)) = (version(iss), version(want))
+                && have != want_v
+                && tenant(iss) == tenant(want)
+            {
+                f = f
+                    .title(format!(
+                        "the token is an Entra ID v{have} token, the API expects v{want_v} tokens (same tenant)"
+                    ))
+                    .fix_first(format!(
+                        "In the API's app registration (Manifest), set \"accessTokenAcceptedVersion\": {} (v{} tokens are issued to it), or make the API accept the v{have} issuer {iss}.",
+                        if want_v == 2 { "2" } else { "null or 1" },
+                        want_v
+                    ));
+            }
+            findings.push(f);
         }
     }
     let granted = j.scopes();
@@ -353,6 +380,17 @@ fn expectations(j: &Jws, ctx: &Context, findings: &mut Vec<Finding>) {
         .iter()
         .filter(|s| !granted.contains(s) && !roles.contains(s))
         .collect();
+    // Delegated permissions travel in scp (a user's token), application permissions in roles
+    // (an app's own token): an API checks one or the other.
+    let kind = match (granted.is_empty(), roles.is_empty()) {
+        (false, _) => {
+            "a delegated token (scp: the permissions the user consented to the app using on their behalf)"
+        }
+        (true, false) => {
+            "an application token (roles: the app's own permissions, no user; it never carries scp)"
+        }
+        (true, true) => "a token with neither scp nor roles",
+    };
     if !missing.is_empty() {
         let missing_list = missing
             .iter()
@@ -371,11 +409,45 @@ fn expectations(j: &Jws, ctx: &Context, findings: &mut Vec<Finding>) {
                     }
                 ))
                 .evidence(format!(
+                    "roles: {}",
+                    if roles.is_empty() {
+                        "(none)".into()
+                    } else {
+                        roles.join(" ")
+                    }
+                ))
+                .evidence(format!("this is {kind}"))
+                .evidence(format!(
                     "expected (--expect-scope): {}",
                     ctx.expect.scopes.join(" ")
                 ))
                 .severity(Severity::Error)
                 .confidence(0.9),
+        );
+    }
+    // Present, but as an application permission: an API that checks scp refuses it.
+    let as_role: Vec<&String> = ctx
+        .expect
+        .scopes
+        .iter()
+        .filter(|s| roles.contains(s) && !granted.contains(s))
+        .collect();
+    if !as_role.is_empty() && granted.is_empty() {
+        let list = as_role
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        findings.push(
+            Finding::new(FindingId::INSUFFICIENT_SCOPE)
+                .title(format!(
+                    "{list} is in the token as an application permission (roles), not a delegated scope (scp)"
+                ))
+                .evidence(format!("roles: {}", roles.join(" ")))
+                .evidence(format!("this is {kind}"))
+                .fix_first("If the API acts for a signed-in user, get a delegated token (authorization code or on-behalf-of flow) with that scope; if it is meant for daemons, the API must check roles, not scp.")
+                .severity(Severity::Warning)
+                .confidence(0.5),
         );
     }
 }

@@ -222,6 +222,54 @@ fn an_entra_access_token_is_named() {
 }
 
 #[test]
+fn delegated_and_application_permissions_are_told_apart() {
+    let app_token = jwt(
+        r#"{"alg":"RS256"}"#,
+        r#"{"aud":"https://graph.microsoft.com","iss":"https://sts.windows.net/t/","roles":["Sites.Read.All"],"exp":4102444800}"#,
+    );
+    let mut c = ctx();
+    c.expect.scopes = vec!["Sites.Read.All".into()];
+    let d = decode_text(&format!("Authorization: Bearer {app_token}"), &c);
+    assert_eq!(ids(&d), ["insufficient-scope"]);
+    assert!(
+        d.findings[0]
+            .title
+            .contains("application permission (roles)"),
+        "{}",
+        d.findings[0].title
+    );
+    c.expect.scopes = vec!["Mail.Send".into()];
+    let d = decode_text(&format!("Authorization: Bearer {app_token}"), &c);
+    assert!(
+        d.findings[0]
+            .evidence
+            .iter()
+            .any(|e| e.starts_with("this is an application token")),
+        "{:?}",
+        d.findings[0].evidence
+    );
+}
+
+#[test]
+fn an_entra_v1_token_for_an_api_that_expects_v2() {
+    let t = jwt(
+        r#"{"alg":"RS256"}"#,
+        r#"{"aud":"api://orders","iss":"https://sts.windows.net/72f988bf-86f1-41af-91ab-2d7cd011db47/","exp":4102444800}"#,
+    );
+    let mut c = ctx();
+    c.expect.issuer =
+        Some("https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0".into());
+    let d = decode_text(&format!("Authorization: Bearer {t}"), &c);
+    assert_eq!(ids(&d), ["token-issuer-mismatch"]);
+    assert!(
+        d.findings[0].title.contains("v1 token, the API expects v2"),
+        "{}",
+        d.findings[0].title
+    );
+    assert!(d.findings[0].fix[0].contains("accessTokenAcceptedVersion"));
+}
+
+#[test]
 fn entra_token_errors_and_api_error_bodies() {
     // A token endpoint's conditional-access refusal, as Entra writes it (pretty-printed).
     let d = decode_text(
