@@ -468,11 +468,7 @@ pub fn freb(
         }
     );
     if let Some(f) = findings {
-        let _ = writeln!(
-            out,
-            "{}",
-            paint(style::BOLD, &format!("why401 logs — {line}"))
-        );
+        let _ = writeln!(out, "{}", paint(style::BOLD, &format!("why401 — {line}")));
         out.push('\n');
         out.push_str(&crate::findings(f, false, opts));
     } else {

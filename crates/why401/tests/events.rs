@@ -284,3 +284,18 @@ fn failed_request_traces_become_iis_401_findings() {
             .contains("not well-formed")
     );
 }
+
+#[test]
+fn decode_reads_one_failed_request_trace() {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/freb/fr000004.xml");
+    let out = Command::cargo_bin("why401")
+        .unwrap()
+        .args(["decode", file.to_str().unwrap(), "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j["findings"][0]["id"], "iis-401.3-acl");
+    assert_eq!(j["trace"]["module"], "StaticFileModule");
+    assert_eq!(j["trace"]["notification"], "EXECUTE_REQUEST_HANDLER");
+}

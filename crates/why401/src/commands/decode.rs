@@ -15,6 +15,10 @@ use crate::cli::DecodeArgs;
 use crate::output;
 
 pub(super) fn run(args: DecodeArgs) -> Result<ExitCode> {
+    let name = match args.input.as_slice() {
+        [one] if one != "-" => one.to_string_lossy().into_owned(),
+        _ => "(stdin)".to_string(),
+    };
     // Bytes, not text: the doctor reads what is not UTF-8 as ISO-8859-1 and says where.
     let input = if args.input.is_empty() || (args.input.len() == 1 && args.input[0] == "-") {
         let mut b = Vec::new();
@@ -37,6 +41,10 @@ pub(super) fn run(args: DecodeArgs) -> Result<ExitCode> {
     };
     if input.trim_ascii().is_empty() {
         bail!("nothing to decode: give a header line or token, or pipe them on stdin");
+    }
+    // An IIS Failed Request Tracing file: read by the events source, judged by its rules.
+    if why401_events::freb::is_trace(&input) {
+        return trace(&input, &name, args.json);
     }
     let ctx = Context {
         now: match &args.at {
@@ -85,6 +93,35 @@ pub(super) fn run(args: DecodeArgs) -> Result<ExitCode> {
         output::print(&why401_render::decoded(&decoded, output::options()))?;
     }
     Ok(ExitCode::from(code))
+}
+
+/// `why401 decode fr000001.xml`: the trace's finding, and its request, module and events.
+fn trace(input: &[u8], name: &str, json_out: bool) -> Result<ExitCode> {
+    let text = std::str::from_utf8(input).context("the trace is not UTF-8 text")?;
+    let t = why401_events::freb::read(text, name).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    let summary = why401_events::freb::summarize(vec![t], vec![]);
+    let findings = why401_doctor::freb::diagnose(&summary);
+    if json_out {
+        output::json(&json!({
+            "version": 1,
+            "outcome": if findings.is_empty() { "ok" } else { "problem" },
+            "trace": summary.examples.first(),
+            "findings": findings,
+        }))?;
+    } else {
+        output::print(&why401_render::freb(
+            &summary,
+            Some(&findings),
+            output::options(),
+        ))?;
+    }
+    Ok(ExitCode::from(
+        if findings.iter().any(|f| f.severity != Severity::Info) {
+            exit::PROBLEM
+        } else {
+            exit::OK
+        },
+    ))
 }
 
 /// An argument's bytes as the shell passed them.
