@@ -309,16 +309,26 @@ fn lifetime(j: &Jws) -> String {
 fn expectations(j: &Jws, ctx: &Context, findings: &mut Vec<Finding>) {
     if let Some(want) = &ctx.expect.audience {
         let auds = j.audiences();
-        if !auds.iter().any(|a| a == want) {
+        // Microsoft's resources are known by app id and by URI: either names the same one.
+        let cat = why401_catalogue::catalogue();
+        let want_app = cat.app(want);
+        let same_app =
+            |a: &String| want_app.is_some_and(|w| cat.app(a).is_some_and(|x| x.id == w.id));
+        let name = |a: &str| match cat.app(a) {
+            Some(app) => format!("{a} ({})", app.name),
+            None => a.to_string(),
+        };
+        if !auds.iter().any(|a| a == want || same_app(a)) {
             findings.push(
                 Finding::new(FindingId::TOKEN_AUDIENCE_MISMATCH)
                     .title(format!(
-                        "the token is for {}, not {want}",
+                        "the token is for {}, not {}",
                         if auds.is_empty() {
                             "no audience".into()
                         } else {
-                            auds.join(", ")
-                        }
+                            auds.iter().map(|a| name(a)).collect::<Vec<_>>().join(", ")
+                        },
+                        name(want)
                     ))
                     .evidence(format!(
                         "aud = {}",

@@ -251,6 +251,27 @@ fn delegated_and_application_permissions_are_told_apart() {
 }
 
 #[test]
+fn a_graph_token_expected_for_sharepoint_names_both() {
+    let t = jwt(
+        r#"{"alg":"RS256"}"#,
+        r#"{"aud":"00000003-0000-0000-c000-000000000000","exp":4102444800}"#,
+    );
+    let mut c = ctx();
+    c.expect.audience = Some("https://contoso.sharepoint.com".into());
+    let d = decode_text(&format!("Authorization: Bearer {t}"), &c);
+    assert_eq!(ids(&d), ["token-audience-mismatch"]);
+    let title = &d.findings[0].title;
+    assert!(
+        title.contains("(Microsoft Graph)") && title.contains("SharePoint Online)"),
+        "{title}"
+    );
+    // Graph by URI is Graph by app id: no mismatch.
+    c.expect.audience = Some("https://graph.microsoft.com".into());
+    let d = decode_text(&format!("Authorization: Bearer {t}"), &c);
+    assert!(ids(&d).is_empty(), "{:?}", ids(&d));
+}
+
+#[test]
 fn an_entra_v1_token_for_an_api_that_expects_v2() {
     let t = jwt(
         r#"{"alg":"RS256"}"#,

@@ -259,6 +259,7 @@ fn microsoft_answer(
         "request-id",
         "client-request-id",
         "x-ms-request-id",
+        "x-ms-ags-diagnostic",
         "sprequestguid",
     ]
     .iter()
