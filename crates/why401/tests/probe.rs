@@ -548,3 +548,44 @@ fn each_address_names_the_node_that_refuses() {
     assert_eq!(code, 0, "{j}");
     assert!(j["backends"].as_array().unwrap().is_empty());
 }
+
+#[test]
+fn insufficient_scope_says_which_kind_of_permission_the_token_carries() {
+    // An app-only (client credentials) token sent where a delegated scope is wanted.
+    let token = format!(
+        "eyJhbGciOiJIUzI1NiJ9.{}.c2ln",
+        b64::encode_url(
+            format!(
+                r#"{{"aud":"https://graph.microsoft.com","roles":["Mail.Read"],"exp":{}}}"#,
+                now() + 3600
+            )
+            .as_bytes()
+        )
+    );
+    let server = ScriptedServer::start(|_| {
+        Reply::new(403).header(
+            "WWW-Authenticate",
+            r#"Bearer error="insufficient_scope", scope="Mail.Send""#,
+        )
+    });
+    let (code, j) = probe(&[
+        &server.url("/me/sendMail"),
+        "--bearer",
+        &token,
+        "--no-siblings",
+    ]);
+    assert_eq!(code, 1);
+    let f = j["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "insufficient-scope")
+        .unwrap_or_else(|| panic!("{j}"));
+    assert!(
+        f["evidence"].as_array().unwrap().iter().any(|e| e
+            .as_str()
+            .unwrap()
+            .starts_with("the token is an application token: roles Mail.Read")),
+        "{f}"
+    );
+}

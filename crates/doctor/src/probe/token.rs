@@ -58,10 +58,20 @@ pub(super) fn rules(ev: &ProbeEvidence, out: &mut Vec<Finding>) {
                 .into_iter()
                 .filter(|f| f.id != "malformed-challenge" && f.id != "weak-digest-algorithm")
             {
-                let f = f.evidence(format!(
+                let mut f = f.evidence(format!(
                     "on {} {} → {}",
                     e.request.method, e.request.url, r.status
                 ));
+                // Which kind of permission the token carries, next to the scope the API asked
+                // for: a delegated scope is never in an application token, and the reverse.
+                if f.id == "insufficient-scope"
+                    && let Some(kind) = sent_bearer
+                        .as_ref()
+                        .and_then(credentials::intended_token)
+                        .and_then(permission_kind)
+                {
+                    f = f.evidence(kind);
+                }
                 out.push(
                     if sent_bearer.is_none() && f.id == "server-rejected-token" {
                         f.confidence(0.5)
@@ -299,6 +309,25 @@ fn microsoft_answer(
         }
         out.push(f);
     }
+}
+
+/// What permissions a JWT carries: delegated (`scp`, a user's) or application (`roles`).
+fn permission_kind(token: &str) -> Option<String> {
+    let Ok(jwt::Jwt::Signed(j)) = jwt::decode(token) else {
+        return None;
+    };
+    let (scopes, roles) = (j.scopes(), j.roles());
+    Some(match (scopes.is_empty(), roles.is_empty()) {
+        (false, _) => format!(
+            "the token is a delegated (user) token: scp {}; an application permission the API wants would have to come through the client credentials flow, as roles",
+            scopes.join(" ")
+        ),
+        (true, false) => format!(
+            "the token is an application token: roles {}; it never carries delegated scopes, which need a user's token",
+            roles.join(" ")
+        ),
+        (true, true) => return None,
+    })
 }
 
 fn unix(t: std::time::SystemTime) -> i64 {
