@@ -615,6 +615,52 @@ mod tests {
     const BASIC: (&str, &str) = ("WWW-Authenticate", "Basic realm=\"lab\"");
 
     #[test]
+    fn a_captured_graph_cae_challenge_and_token_endpoint_error() {
+        // Graph's answer to a revoked token, as a browser capture holds it.
+        let mut graph = leg(
+            "GET",
+            "https://graph.microsoft.com/v1.0/me",
+            Some(
+                "Bearer eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.eyJhdWQiOiJodHRwczovL2dyYXBoLm1pY3Jvc29mdC5jb20ifQ.c2ln",
+            ),
+            401,
+            &[(
+                "WWW-Authenticate",
+                r#"Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000", error="insufficient_claims", claims="eyJhY2Nlc3NfdG9rZW4iOnsibmJmIjp7ImVzc2VudGlhbCI6dHJ1ZSwgInZhbHVlIjoiMTYwNDEwNjY1MSJ9fX0=""#,
+            )],
+        );
+        if let Some(r) = graph.exchange.response.as_mut() {
+            r.body = r#"{"error":{"code":"InvalidAuthenticationToken","message":"Continuous access evaluation resulted in challenge","innerError":{"request-id":"5c1f"}}}"#.into();
+        }
+        let d = diagnose(
+            &info(CaptureFormat::Har, Trust::BrowserView),
+            &flow(vec![graph]),
+        );
+        assert_eq!(d.findings[0].id, "token-revoked-cae", "{d:#?}");
+        // A token endpoint's conditional-access refusal in the same capture.
+        let mut token = leg(
+            "POST",
+            "https://login.microsoftonline.com/common/oauth2/v2.0/token",
+            None,
+            400,
+            &[],
+        );
+        if let Some(r) = token.exchange.response.as_mut() {
+            r.body = r#"{"error":"interaction_required","error_description":"AADSTS53003: Access has been blocked by Conditional Access policies.","error_codes":[53003],"correlation_id":"9f2"}"#.into();
+        }
+        let d = diagnose(
+            &info(CaptureFormat::Har, Trust::BrowserView),
+            &flow(vec![token]),
+        );
+        assert!(
+            d.findings
+                .iter()
+                .any(|f| f.id == "conditional-access-blocked"),
+            "{d:#?}"
+        );
+    }
+
+    #[test]
     fn safari_s_merged_challenges_and_refused_third_party_cookies() {
         // Safari writes repeated headers as one comma-separated value: still two schemes.
         let f = flow(vec![leg(
