@@ -239,6 +239,11 @@ fn lockout(l: &LockoutEvent) -> Finding {
             }
         ));
     }
+    for e in &l.explicit {
+        f = f.evidence(format!(
+            "4648: {e} used the account's password explicitly before the lockout"
+        ));
+    }
     if let Some(u) = l.unlocked {
         f = f.evidence(format!("unlocked (4767) at {}", timestamp(u)));
     }
@@ -401,6 +406,7 @@ mod tests {
                     }],
                 }],
                 unlocked: None,
+                explicit: vec![],
             }],
             account_states: vec![AccountState {
                 user: "CORP\\svc-report".into(),

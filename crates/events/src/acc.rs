@@ -162,6 +162,8 @@ pub(crate) struct Acc {
     logons: Vec<Logon>,
     locks: Vec<Lock>,
     unlocks: Vec<(i64, u32)>,
+    /// 4648: (time, account key, "process on computer (for server)").
+    explicit: Vec<(i64, u32, u32)>,
     issues: BTreeMap<(&'static str, String), Issue>,
     ntlm: Ntlm,
 }
@@ -240,6 +242,18 @@ impl Acc {
                     caller: self.names.id(&r.workstation),
                 };
                 self.locks.push(l);
+            }
+            4648 if !r.user.is_empty() => {
+                let what = match (r.process.is_empty(), r.service.is_empty()) {
+                    (false, false) => {
+                        format!("{} on {} (for {})", r.process, r.computer, r.service)
+                    }
+                    (false, true) => format!("{} on {}", r.process, r.computer),
+                    (true, false) => format!("a process on {} (for {})", r.computer, r.service),
+                    (true, true) => format!("a process on {}", r.computer),
+                };
+                let (user, what) = (self.names.id(&r.user.to_lowercase()), self.names.id(&what));
+                self.explicit.push((r.time, user, what));
             }
             4767 => {
                 let u = self.names.id(&r.user.to_lowercase());
@@ -727,7 +741,22 @@ impl Acc {
                     .filter(|(t, u)| *u == first.user && *t >= first.time)
                     .map(|(t, _)| *t)
                     .min();
+                let mut explicit: Vec<String> = self
+                    .explicit
+                    .iter()
+                    .filter(|(t, u, _)| {
+                        *u == first.user
+                            && ls
+                                .iter()
+                                .any(|l| *t <= l.time && *t >= l.time - LockoutEvent::WINDOW)
+                    })
+                    .map(|(_, _, w)| self.names.get(*w).to_string())
+                    .collect();
+                explicit.sort();
+                explicit.dedup();
+                explicit.truncate(5);
                 LockoutEvent {
+                    explicit,
                     user: self.names.get(first.account).to_string(),
                     time: first.time,
                     count: ls.len() as u64,

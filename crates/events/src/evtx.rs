@@ -96,11 +96,8 @@ fn scan(json: &[u8], id: u32, record_id: u64, time: Option<i64>) -> Option<Item>
         return None;
     }
     let time = time?;
-    // Counted, not read further: 4648 feeds no rule, and only network logons (type 3) say
-    // which protocol a web server's clients got.
-    if id == 4648 {
-        return Some(Item::Other(id, Some(time)));
-    }
+    // Counted, not read further: only network logons (type 3) say which protocol a web
+    // server's clients got.
     if id == 4624 && logon_type(json)? != 3 {
         return Some(Item::Other(id, Some(time)));
     }

@@ -264,3 +264,62 @@ pub fn read_bytes(pass: &mut Pass, name: &str, bytes: &[u8]) {
     // Reading from memory cannot fail.
     let _ = pass.read_xml(name, bytes);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(id: u32, time: &str, computer: &str, data: &[(&str, &str)]) -> String {
+        let data: String = data
+            .iter()
+            .map(|(k, v)| format!("<Data Name='{k}'>{v}</Data>"))
+            .collect();
+        format!(
+            "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Microsoft-Windows-Security-Auditing'/><EventID>{id}</EventID><TimeCreated SystemTime='{time}'/><EventRecordID>1</EventRecordID><Computer>{computer}</Computer></System><EventData>{data}</EventData></Event>\n"
+        )
+    }
+
+    #[test]
+    fn a_lockout_names_the_process_that_used_the_old_password() {
+        let text = [
+            event(
+                4648,
+                "2026-12-06T09:59:00Z",
+                "APP01",
+                &[
+                    ("TargetUserName", "svc-sync"),
+                    ("TargetDomainName", "CORP"),
+                    ("TargetServerName", "FILES01"),
+                    ("ProcessName", "C:\\Tools\\sync.exe"),
+                ],
+            ),
+            event(
+                4771,
+                "2026-12-06T09:59:30Z",
+                "DC01",
+                &[
+                    ("TargetUserName", "svc-sync"),
+                    ("Status", "0x18"),
+                    ("IpAddress", "::ffff:10.4.4.4"),
+                ],
+            ),
+            event(
+                4740,
+                "2026-12-06T10:00:00Z",
+                "DC01",
+                &[
+                    ("TargetUserName", "svc-sync"),
+                    ("TargetDomainName", "APP01"),
+                ],
+            ),
+        ]
+        .concat();
+        let mut pass = Pass::new(Options::default());
+        read_bytes(&mut pass, "Security.xml", text.as_bytes());
+        let s = pass.finish(&[], None);
+        let l = &s.lockouts[0];
+        assert_eq!(l.caller, "APP01");
+        assert_eq!(l.culprits[0].source, "10.4.4.4");
+        assert_eq!(l.explicit, ["sync.exe on APP01 (for FILES01)"]);
+    }
+}

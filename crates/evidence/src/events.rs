@@ -121,6 +121,10 @@ pub struct LockoutEvent {
     pub culprits: Vec<Culprit>,
     /// When it was unlocked (4767), Unix seconds, if it was.
     pub unlocked: Option<i64>,
+    /// Processes that used the account's password explicitly (4648) in the window before the
+    /// lockout: `svc.exe on APP01 (for FILES01)`. A service or scheduled task with a saved,
+    /// old password shows here.
+    pub explicit: Vec<String>,
 }
 
 impl LockoutEvent {
