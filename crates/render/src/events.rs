@@ -38,6 +38,19 @@ pub(crate) fn headline(ev: &EventSummary) -> String {
     )
 }
 
+/// A titled table, when it has rows.
+fn titled(out: &mut String, title: &str, header: &[&str], rows: Vec<Vec<String>>, width: usize) {
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "{}", paint(style::ACCENT, title));
+    let mut t = table(header, width);
+    for r in rows {
+        t.add_row(r);
+    }
+    let _ = writeln!(out, "{t}\n");
+}
+
 fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
@@ -131,94 +144,94 @@ pub fn events(ev: &EventSummary, findings: Option<&[Finding]>, opts: Options) ->
         }
         out.push('\n');
     }
-    if !ev.reasons.is_empty() {
-        let _ = writeln!(
-            out,
-            "{}",
-            paint(style::ACCENT, "Why logons failed (4625, 4771, 4776)")
-        );
-        let mut t = table(&["status", "reason", "events"], opts.width);
-        for r in ev.reasons.iter().take(10) {
-            t.add_row(vec![r.code.clone(), r.reason.clone(), thousands(r.count)]);
-        }
-        let _ = writeln!(out, "{t}\n");
-    }
-    if !ev.by_user.is_empty() {
-        let _ = writeln!(out, "{}", paint(style::ACCENT, "Failing accounts (events)"));
-        let mut t = table(&["account", "failures", "why", "from"], opts.width);
-        for a in ev.by_user.iter().take(8) {
-            t.add_row(vec![
-                a.user.clone(),
-                thousands(a.failures),
-                a.reasons
-                    .iter()
-                    .take(2)
-                    .map(|r| format!("{} {} ({})", r.code, r.reason, r.count))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-                a.sources
-                    .iter()
-                    .take(3)
-                    .map(|s| s.key.clone())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            ]);
-        }
-        let _ = writeln!(out, "{t}\n");
-    }
-    if !ev.lockouts.is_empty() {
-        let _ = writeln!(
-            out,
-            "{}",
-            paint(
-                style::ACCENT,
-                "Lockouts (4740) and where the bad passwords came from"
-            )
-        );
-        let mut t = table(
-            &["account", "locked at", "DC / caller", "sources"],
-            opts.width,
-        );
-        for l in ev.lockouts.iter().take(10) {
-            t.add_row(vec![
-                l.user.clone(),
-                timestamp(l.time),
-                format!(
-                    "{} / {}",
-                    l.dc,
-                    if l.caller.is_empty() {
-                        "—"
-                    } else {
-                        &l.caller
-                    }
-                ),
-                l.culprits
-                    .iter()
-                    .take(3)
-                    .map(|c| format!("{} ({})", c.source, c.failures))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            ]);
-        }
-        let _ = writeln!(out, "{t}\n");
-    }
-    if !ev.kerberos.is_empty() {
-        let _ = writeln!(
-            out,
-            "{}",
-            paint(style::ACCENT, "Kerberos (KDC and client events)")
-        );
-        let mut t = table(&["what", "code", "name", "events"], opts.width);
-        for k in ev.kerberos.iter().take(10) {
-            t.add_row(vec![
-                k.kind.clone(),
-                k.code.clone(),
-                k.target.clone(),
-                thousands(k.count),
-            ]);
-        }
-        let _ = writeln!(out, "{t}\n");
-    }
+    titled(
+        &mut out,
+        "Why logons failed (4625, 4771, 4776)",
+        &["status", "reason", "events"],
+        ev.reasons
+            .iter()
+            .take(10)
+            .map(|r| vec![r.code.clone(), r.reason.clone(), thousands(r.count)])
+            .collect(),
+        opts.width,
+    );
+    titled(
+        &mut out,
+        "Failing accounts (events)",
+        &["account", "failures", "why", "from"],
+        ev.by_user
+            .iter()
+            .take(8)
+            .map(|a| {
+                vec![
+                    a.user.clone(),
+                    thousands(a.failures),
+                    a.reasons
+                        .iter()
+                        .take(2)
+                        .map(|r| format!("{} {} ({})", r.code, r.reason, r.count))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                    a.sources
+                        .iter()
+                        .take(3)
+                        .map(|s| s.key.clone())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ]
+            })
+            .collect(),
+        opts.width,
+    );
+    titled(
+        &mut out,
+        "Lockouts (4740) and where the bad passwords came from",
+        &["account", "locked at", "DC / caller", "sources"],
+        ev.lockouts
+            .iter()
+            .take(10)
+            .map(|l| {
+                vec![
+                    l.user.clone(),
+                    timestamp(l.time),
+                    format!(
+                        "{} / {}",
+                        l.dc,
+                        if l.caller.is_empty() {
+                            "—"
+                        } else {
+                            &l.caller
+                        }
+                    ),
+                    l.culprits
+                        .iter()
+                        .take(3)
+                        .map(|c| format!("{} ({})", c.source, c.failures))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ]
+            })
+            .collect(),
+        opts.width,
+    );
+    titled(
+        &mut out,
+        "Kerberos (KDC and client events)",
+        &["what", "code", "name", "events"],
+        ev.kerberos
+            .iter()
+            .take(10)
+            .map(|k| {
+                vec![
+                    k.kind.clone(),
+                    k.code.clone(),
+                    k.target.clone(),
+                    thousands(k.count),
+                ]
+            })
+            .collect(),
+        opts.width,
+    );
     let n = &ev.ntlm;
     if n.network_logons > 0 {
         let _ = writeln!(
@@ -238,23 +251,24 @@ pub fn events(ev: &EventSummary, findings: Option<&[Finding]>, opts: Options) ->
         );
         out.push('\n');
     }
-    if !ev.account_states.is_empty() {
-        let _ = writeln!(
-            out,
-            "{}",
-            paint(style::ACCENT, "Refused for the account's state")
-        );
-        let mut t = table(&["account", "state", "status", "refusals"], opts.width);
-        for a in ev.account_states.iter().take(10) {
-            t.add_row(vec![
-                a.user.clone(),
-                a.state.clone(),
-                a.code.clone(),
-                thousands(a.count),
-            ]);
-        }
-        let _ = writeln!(out, "{t}\n");
-    }
+    titled(
+        &mut out,
+        "Refused for the account's state",
+        &["account", "state", "status", "refusals"],
+        ev.account_states
+            .iter()
+            .take(10)
+            .map(|a| {
+                vec![
+                    a.user.clone(),
+                    a.state.clone(),
+                    a.code.clone(),
+                    thousands(a.count),
+                ]
+            })
+            .collect(),
+        opts.width,
+    );
     if !ev.series.failures.is_empty() {
         let _ = writeln!(
             out,
