@@ -3,8 +3,6 @@
 //! NTLM where Kerberos was expected, accounts refused for their state. With access logs given
 //! too, what both found about one thing is one finding with both sources' evidence.
 
-use std::collections::HashMap;
-
 use why401_evidence::events::{EventSummary, KerberosIssue, LockoutEvent};
 use why401_evidence::logs::LogSummary;
 
@@ -26,32 +24,29 @@ pub fn diagnose(ev: &EventSummary, logs: Option<&LogSummary>, t: &Thresholds) ->
         unit: "failure events",
     };
     let mut from_events = attacks(&view, t);
-    let mut lockouts: Vec<Finding> = ev.lockouts.iter().take(10).map(lockout).collect();
+    // Keyed by account, as the log's lockouts are.
+    let mut lockouts: Vec<(String, Finding)> = ev
+        .lockouts
+        .iter()
+        .take(10)
+        .map(|l| (account_key(&l.user), lockout(l)))
+        .collect();
     if let Some(s) = logs {
         // The log's findings, with what the events add to the same thing.
-        let mut log_findings = crate::logs::diagnose(s, t);
-        let log_attacks: HashMap<String, usize> = crate::logs::attacks(&Failures::of_log(s), t)
-            .into_iter()
-            .filter_map(|(key, f)| {
-                log_findings
-                    .iter()
-                    .position(|g| g.id == f.id && g.title == f.title)
-                    .map(|i| (key, i))
-            })
-            .collect();
-        from_events.retain(|(key, f)| match log_attacks.get(key) {
-            Some(&i) => {
-                let first = f.evidence.first().cloned().unwrap_or_default();
-                log_findings[i]
-                    .evidence
-                    .push(format!("the Security log agrees: {first}"));
-                false
-            }
-            None => true,
-        });
+        let mut log = crate::logs::parts(s, t);
+        from_events.retain(
+            |(key, f)| match log.attacks.iter_mut().find(|(k, _)| k == key) {
+                Some((_, g)) => {
+                    let first = f.evidence.first().cloned().unwrap_or_default();
+                    g.evidence.push(format!("the Security log agrees: {first}"));
+                    false
+                }
+                None => true,
+            },
+        );
         // The reasons the Security log gave for each attacking client's refused requests.
         if let Some(c) = &ev.correlation {
-            for (key, &i) in &log_attacks {
+            for (key, g) in &mut log.attacks {
                 let Some(ip) = key.split(' ').nth(1) else {
                     continue;
                 };
@@ -62,44 +57,38 @@ pub fn diagnose(ev: &EventSummary, logs: Option<&LogSummary>, t: &Thresholds) ->
                     .map(|e| format!("{} × {}", e.count, e.reason))
                     .collect();
                 if !why.is_empty() {
-                    log_findings[i]
-                        .evidence
+                    g.evidence
                         .push(format!("the Security log says why: {}", why.join(", ")));
                 }
             }
         }
         // A lockout the access log shows (1909) is the same one the DC logged: keep the
         // event's finding, which names the source, with the log's lines.
-        log_findings.retain(|g| {
-            if g.id != FindingId::ACCOUNT_LOCKOUT.as_str() {
-                return true;
+        log.lockouts.retain(|(l, _)| {
+            let key = account_key(&l.user);
+            match lockouts.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, f)) => {
+                    f.evidence.push(format!(
+                        "the access log: {} refused as locked out, from {} (first: {})",
+                        l.count,
+                        l.sources.join(", "),
+                        l.example
+                    ));
+                    false
+                }
+                None => true,
             }
-            let Some(l) = s.lockouts.iter().find(|l| g.title.contains(&l.user)) else {
-                return true;
-            };
-            let Some(f) = lockouts.iter_mut().find(|f| {
-                f.evidence
-                    .first()
-                    .is_some_and(|e| e.contains(&format!("account {}", account_key(&l.user))))
-            }) else {
-                return true;
-            };
-            f.evidence.push(format!(
-                "the access log: {} refused as locked out, from {} (first: {})",
-                l.count,
-                l.sources.join(", "),
-                l.example
-            ));
-            false
         });
-        out.extend(log_findings);
+        out.extend(log.other);
+        out.extend(log.attacks.into_iter().map(|(_, f)| f));
+        out.extend(log.lockouts.into_iter().map(|(_, f)| f));
     }
     out.extend(
         from_events
             .into_iter()
             .map(|(_, f)| f.evidence("seen in: the Windows Security log (4625, 4771, 4776)")),
     );
-    out.extend(lockouts);
+    out.extend(lockouts.into_iter().map(|(_, f)| f));
     for k in ev.kerberos.iter().take(20) {
         out.push(kerberos(k));
     }

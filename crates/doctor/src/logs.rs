@@ -2,7 +2,9 @@
 //! regressions — and the handshake noise that is none of these.
 
 use serde::Serialize;
-use why401_evidence::logs::{KeyCount, LogSummary, Mix, PairStats, Scattered, SourceStats};
+use why401_evidence::logs::{
+    KeyCount, Lockout, LogSummary, Mix, PairStats, Scattered, SourceStats,
+};
 
 use crate::time::{duration, timestamp};
 use crate::{Finding, FindingId, Severity, rank};
@@ -42,14 +44,34 @@ impl Default for Thresholds {
 
 /// Runs every log rule.
 pub fn diagnose(s: &LogSummary, t: &Thresholds) -> Vec<Finding> {
-    let mut out = Vec::new();
-    unparsed(s, &mut out);
-    noise(s, &mut out);
-    out.extend(attacks(&Failures::of_log(s), t).into_iter().map(|(_, f)| f));
-    lockouts(s, &mut out);
-    regression(s, t, &mut out);
+    let p = parts(s, t);
+    let mut out = p.other;
+    out.extend(p.attacks.into_iter().map(|(_, f)| f));
+    out.extend(p.lockouts.into_iter().map(|(_, f)| f));
     rank(&mut out);
     out
+}
+
+/// The log rules' findings before ranking, the ones another source may speak to kept with
+/// what they are about: the attacks by key (as [`attacks`] keys them), the lockouts with their
+/// summary row.
+pub(crate) struct Parts<'a> {
+    pub attacks: Vec<(String, Finding)>,
+    pub lockouts: Vec<(&'a Lockout, Finding)>,
+    pub other: Vec<Finding>,
+}
+
+/// Runs every log rule, unranked, as [`Parts`].
+pub(crate) fn parts<'a>(s: &'a LogSummary, t: &Thresholds) -> Parts<'a> {
+    let mut other = Vec::new();
+    unparsed(s, &mut other);
+    noise(s, &mut other);
+    regression(s, t, &mut other);
+    Parts {
+        attacks: attacks(&Failures::of_log(s), t),
+        lockouts: s.lockouts.iter().take(5).map(|l| (l, lockout(l))).collect(),
+        other,
+    }
 }
 
 /// What the attack detectors read: failures by (source, account) and by source, from an
@@ -267,29 +289,25 @@ fn stuffing(s: &Failures, t: &Thresholds, out: &mut Vec<(String, Finding)>) {
     ));
 }
 
-fn lockouts(s: &LogSummary, out: &mut Vec<Finding>) {
-    for l in s.lockouts.iter().take(5) {
-        out.push(
-            Finding::new(FindingId::ACCOUNT_LOCKOUT)
-                .title(format!(
-                    "account {} is locked out ({} with 1909 / 0xC0000234)",
-                    l.user,
-                    plural(l.count, "refusal")
-                ))
-                .evidence(format!(
-                    "{} for the account before or beside the lockout",
-                    plural(l.failures_before, "failure")
-                ))
-                .evidence(format!(
-                    "{} — from {}",
-                    span(l.first, l.last),
-                    l.sources.join(", ")
-                ))
-                .evidence(format!("first lockout line: {}", l.example))
-                .severity(Severity::Error)
-                .confidence(0.9),
-        );
-    }
+fn lockout(l: &Lockout) -> Finding {
+    Finding::new(FindingId::ACCOUNT_LOCKOUT)
+        .title(format!(
+            "account {} is locked out ({} with 1909 / 0xC0000234)",
+            l.user,
+            plural(l.count, "refusal")
+        ))
+        .evidence(format!(
+            "{} for the account before or beside the lockout",
+            plural(l.failures_before, "failure")
+        ))
+        .evidence(format!(
+            "{} — from {}",
+            span(l.first, l.last),
+            l.sources.join(", ")
+        ))
+        .evidence(format!("first lockout line: {}", l.example))
+        .severity(Severity::Error)
+        .confidence(0.9)
 }
 
 fn stuck(s: &Failures, t: &Thresholds, out: &mut Vec<(String, Finding)>) {
@@ -426,7 +444,7 @@ fn what_changed(mix: &[Mix], at: i64) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use why401_evidence::logs::{CodeCount, Lockout, Series};
+    use why401_evidence::logs::{CodeCount, Series};
 
     fn ids(f: &[Finding]) -> Vec<&str> {
         f.iter().map(|f| f.id.as_str()).collect()
