@@ -877,11 +877,8 @@ impl Acc {
                 let (Some(first), Some(last)) = (self.first, self.last) else {
                     return EventSeries::default();
                 };
-                let span = (last - first).max(1);
-                let bucket = [60, 300, 900, 3600, 3 * 3600, 6 * 3600, 86_400, 604_800]
-                    .into_iter()
-                    .find(|b| span / b <= 200)
-                    .unwrap_or(604_800);
+                // The access logs' bucket widths, so events alone chart as a log would.
+                let bucket = why401_logs::bucket_for((last - first).max(1));
                 let start = first - first.rem_euclid(bucket);
                 (start, bucket, ((last - start) / bucket + 1) as usize)
             }

@@ -12,7 +12,7 @@ use evtx::err::EvtxError;
 use evtx::{EvtxParser, ParserSettings, RenderedChunkItem};
 use serde::Deserialize;
 
-use crate::record::{Raw, Record, reads};
+use crate::record::{Raw, Record, is_security_read, may_read, reads};
 
 /// One record, reduced in the worker.
 pub enum Item {
@@ -61,7 +61,7 @@ pub fn read(
 fn classify(json: &[u8], record_id: u64, want_time: bool) -> Item {
     let event = event_id(json);
     if let Some(event) = event
-        && !maybe_read(event)
+        && !may_read(event)
     {
         return Item::Other(event, if want_time { system_time(json) } else { None });
     }
@@ -89,10 +89,7 @@ static EVENT_DATA: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"
 /// have one fixed, flat shape. `None` (a value with an escape, a nested value, a field
 /// missing) sends the record to the full parse.
 fn scan(json: &[u8], id: u32, record_id: u64, time: Option<i64>) -> Option<Item> {
-    if !matches!(
-        id,
-        4624 | 4625 | 4648 | 4740 | 4767 | 4768 | 4769 | 4771 | 4776
-    ) {
+    if !is_security_read(id) {
         return None;
     }
     let time = time?;
@@ -517,14 +514,6 @@ impl Doc<'_> {
         };
         Item::Read(Box::new(Record::build(&raw, time.unwrap_or(header_time))))
     }
-}
-
-/// Whether an event of `id` may be read (for the low ids, its source decides, once parsed).
-fn maybe_read(id: u32) -> bool {
-    matches!(
-        id,
-        4624 | 4625 | 4648 | 4740 | 4767 | 4768 | 4769 | 4771 | 4776 | 4 | 11 | 14 | 16 | 26 | 27
-    )
 }
 
 /// The `EventID` of a record's rendered JSON, found without parsing it: `"EventID":4624` or

@@ -101,16 +101,6 @@ pub fn sniff(head: &[u8]) -> Option<Format> {
         .then_some(Format::Xml)
 }
 
-/// Whether the file at `path` is an event log (by its first bytes).
-pub fn is_event_log(path: &Path) -> bool {
-    let mut head = [0u8; 512];
-    let Ok(mut f) = std::fs::File::open(path) else {
-        return false;
-    };
-    let n = f.read(&mut head).unwrap_or(0);
-    sniff(&head[..n]).is_some()
-}
-
 /// A pass over event logs: read every input into it, then [`Pass::finish`].
 pub struct Pass {
     opts: Options,

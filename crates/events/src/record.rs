@@ -11,12 +11,27 @@ use std::borrow::Cow;
 /// id and left alone.
 pub fn reads(id: u32, provider: &str) -> bool {
     match id {
-        4624 | 4625 | 4648 | 4740 | 4767 | 4768 | 4769 | 4771 | 4776 => true,
+        _ if is_security_read(id) => true,
         // Low ids mean nothing without their source: event 11 of a disk driver is not the KDC's.
         4 => is_kerberos_client(provider),
         11 | 14 | 16 | 26 | 27 => is_kdc(provider),
         _ => false,
     }
+}
+
+/// The Security log's events the analysis reads (their ids are the Security auditing
+/// provider's alone).
+pub fn is_security_read(id: u32) -> bool {
+    matches!(
+        id,
+        4624 | 4625 | 4648 | 4740 | 4767 | 4768 | 4769 | 4771 | 4776
+    )
+}
+
+/// Whether an event of `id` may be read, before its source is known: the Security events, and
+/// the System ids whose source then decides.
+pub fn may_read(id: u32) -> bool {
+    is_security_read(id) || matches!(id, 4 | 11 | 14 | 16 | 26 | 27)
 }
 
 /// The Kerberos client's source, as the System log names it.

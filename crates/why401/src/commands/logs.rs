@@ -34,9 +34,12 @@ pub(super) fn run(args: LogsArgs) -> Result<ExitCode> {
     for i in expanded.files {
         match &i {
             Input::Path(p) if p.to_ascii_lowercase().ends_with("freb.xsl") => {}
-            Input::Path(p) if is_freb(Path::new(p)) => traces.push(p.clone()),
-            Input::Path(p) if why401_events::is_event_log(Path::new(p)) => events.push(i),
-            _ => inputs.push(i),
+            Input::Path(p) => match kind(Path::new(p)) {
+                Kind::Trace => traces.push(p.clone()),
+                Kind::Events => events.push(i),
+                Kind::Log => inputs.push(i),
+            },
+            Input::Stdin => inputs.push(i),
         }
     }
     if args.follow && inputs.contains(&Input::Stdin) {
@@ -216,12 +219,29 @@ struct Sources<'a> {
     freb: Option<&'a FrebSummary>,
 }
 
-/// Whether the file starts as an IIS Failed Request Tracing file.
-fn is_freb(path: &Path) -> bool {
+/// What a file is, by its first bytes (read once).
+enum Kind {
+    /// An IIS Failed Request Tracing file.
+    Trace,
+    /// A Windows event log.
+    Events,
+    /// An access or error log (the logs pass tells which, and refuses what is neither).
+    Log,
+}
+
+fn kind(path: &Path) -> Kind {
     let mut head = [0u8; 1024];
-    std::fs::File::open(path)
+    let n = std::fs::File::open(path)
         .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
-        .is_ok_and(|n| why401_events::freb::is_trace(&head[..n]))
+        .unwrap_or(0);
+    let head = &head[..n];
+    if why401_events::freb::is_trace(head) {
+        Kind::Trace
+    } else if why401_events::sniff(head).is_some() {
+        Kind::Events
+    } else {
+        Kind::Log
+    }
 }
 
 /// Reads the traces; one that cannot be read is kept with why.
