@@ -6,11 +6,7 @@ use why401_catalogue::{CodeKind, catalogue};
 use why401_wire::entra::{ApiError, TokenError};
 
 use super::Item;
-use crate::{Finding, FindingId, Severity};
-
-/// AADSTS codes that mean a conditional access policy stopped the sign-in, when the catalogue
-/// does not say otherwise.
-const CONDITIONAL_ACCESS: [u32; 8] = [53000, 53001, 53002, 53003, 53004, 530032, 530034, 53011];
+use crate::{Finding, FindingId};
 
 /// A JSON body, if it is one of these; its item, with findings pushed.
 pub(super) fn body(text: &str, findings: &mut Vec<Finding>) -> Option<Item> {
@@ -99,17 +95,10 @@ fn token_error(e: &TokenError, findings: &mut Vec<Finding>) -> Item {
         return item;
     };
     let entry = cat.code_by_value(CodeKind::Aadsts, u64::from(code));
-    let id = if CONDITIONAL_ACCESS.contains(&code) {
-        FindingId::CONDITIONAL_ACCESS_BLOCKED.as_str().to_string()
-    } else {
-        entry
-            .and_then(|c| c.findings.first().cloned())
-            .unwrap_or_else(|| FindingId::CREDENTIALS_REJECTED.as_str().to_string())
-    };
-    let id = FindingId::ALL
-        .iter()
-        .copied()
-        .find(|f| f.as_str() == id)
+    // The catalogue names the finding each code stands for (conditional access for 53003…).
+    let id = entry
+        .and_then(|c| c.findings.first())
+        .and_then(|f| FindingId::ALL.iter().copied().find(|id| id.as_str() == f))
         .unwrap_or(FindingId::CREDENTIALS_REJECTED);
     let what = entry.map_or_else(|| e.description.clone(), |c| c.title.clone());
     let mut f = Finding::new(id)
@@ -126,9 +115,6 @@ fn token_error(e: &TokenError, findings: &mut Vec<Finding>) -> Item {
         for step in c.fixes.iter().rev() {
             f = f.fix_first(step.clone());
         }
-    }
-    if entry.is_none() {
-        f = f.severity(Severity::Error);
     }
     findings.push(f);
     item
