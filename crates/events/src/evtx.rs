@@ -1,6 +1,8 @@
-//! `.evtx` files through the evtx crate: its worker threads parse each chunk and render each
-//! record's JSON, and, in the same closure, reduce it to a [`Record`] (or only its id, for the
-//! events not read), so the serial consumer only counts.
+//! `.evtx` files: the evtx crate finds and reads the chunks; worker threads read each chunk's
+//! records from their BinXML ([`binxml`]), or, for a chunk that reader leaves alone (a System
+//! log's, a damaged one), render them through the crate and reduce the JSON; each record
+//! becomes a [`Record`] (or only its id and time, for the events not read), so the serial
+//! consumer only counts.
 
 use std::borrow::Cow;
 use std::path::Path;
@@ -8,13 +10,18 @@ use std::sync::LazyLock;
 
 use memchr::memmem::Finder;
 
+use std::collections::BTreeMap;
+use std::sync::{Arc, mpsc};
+
 use evtx::err::EvtxError;
-use evtx::{EvtxParser, ParserSettings, RenderedChunkItem};
+use evtx::{EvtxChunk, EvtxChunkData, EvtxParser, ParserSettings};
 use serde::Deserialize;
 
-use crate::record::{Raw, Record, is_security_read, may_read, reads};
+use crate::binxml;
+use crate::record::{Raw, Record, may_read, reads};
 
 /// One record, reduced in the worker.
+#[derive(Debug, PartialEq)]
 pub enum Item {
     /// An event the analysis reads.
     Read(Box<Record>),
@@ -26,8 +33,9 @@ pub enum Item {
 
 /// Reads `path`, calling `sink` for every record in file order. An unreadable file header is
 /// an error; a bad chunk or record is an [`Item::Problem`] and the reading goes on.
-/// `all_times`: every record's time is wanted (a --since/--until to apply); else the events not
-/// read give theirs only at each chunk's ends, which is all the first and last times need.
+/// `all_times`: every record's time is wanted (a --since/--until to apply); else the records
+/// the crate renders give theirs only at each chunk's ends, which is all the first and last
+/// times need.
 pub fn read(
     path: &Path,
     threads: usize,
@@ -37,27 +45,108 @@ pub fn read(
     let settings = ParserSettings::default().num_threads(threads).indent(false);
     let mut parser = EvtxParser::from_path(path)
         .map_err(|e| format!("not a readable .evtx file: {}", chain(&e)))?
-        .with_configuration(settings);
-    // The crate's chunk renderer (what evtx_dump itself runs: compiled templates, a chunk's
-    // records into one buffer, on its worker threads) writes the JSON; here only the events
-    // read are parsed, borrowed (most of a Security log is 4624/4634/4672/5156…). Its
-    // `chunks_json_bytes` is marked CLI-internal, so the crate's version is pinned exactly.
-    for chunk in parser.chunks_json_bytes(false) {
-        for item in &chunk.items {
-            if let RenderedChunkItem::Failed(e) = item {
-                sink(Item::Problem(place(e), chain(e)));
+        .with_configuration(settings.clone());
+    let settings = Arc::new(settings);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| format!("worker threads: {e}"))?;
+    let in_flight_max = 2 * pool.current_num_threads();
+    // The crate finds the chunks, in record order (a log that wrapped around starts at its
+    // oldest), and reads them on this thread; the workers read their records; the results are
+    // given to `sink` in chunk order.
+    let mut chunks = parser.chunks();
+    let (tx, rx) = mpsc::channel::<(u64, Vec<Item>)>();
+    let mut done: BTreeMap<u64, Vec<Item>> = BTreeMap::new();
+    let (mut sent, mut next, mut exhausted) = (0u64, 0u64, false);
+    loop {
+        while !exhausted && sent - next < in_flight_max as u64 {
+            let seq = sent;
+            sent += 1;
+            match chunks.next() {
+                None => {
+                    exhausted = true;
+                    sent -= 1;
+                }
+                Some(Err(e)) => {
+                    done.insert(seq, vec![Item::Problem(place(&e), chain(&e))]);
+                }
+                Some(Ok(chunk)) => {
+                    let (tx, settings) = (tx.clone(), Arc::clone(&settings));
+                    pool.spawn(move || {
+                        let items = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            records(&chunk, settings, all_times)
+                        }))
+                        .unwrap_or_else(|_| {
+                            let at = chunk.number.map_or("file".into(), |n| format!("chunk {n}"));
+                            vec![Item::Problem(at, "the chunk's reader failed".into())]
+                        });
+                        let _ = tx.send((seq, items));
+                    });
+                }
             }
         }
-        let last = chunk.records().count().saturating_sub(1);
-        for (i, (id, json)) in chunk.records().enumerate() {
-            sink(classify(json, id, all_times || i == 0 || i == last));
+        if let Some(items) = done.remove(&next) {
+            next += 1;
+            items.into_iter().for_each(&mut *sink);
+            continue;
         }
+        if exhausted && next == sent {
+            return Ok(());
+        }
+        let (seq, items) = rx
+            .recv()
+            .map_err(|_| "the worker threads stopped".to_string())?;
+        done.insert(seq, items);
     }
-    Ok(())
 }
 
-/// One rendered record: only its id and time for the events not read; a Security event read
-/// through [`scan`]; anything else (System events, an escaped or nested value) parsed.
+/// A chunk's records: read from their BinXML where [`binxml::chunk`] can, else rendered by the
+/// evtx crate and classified from its JSON.
+fn records(chunk: &EvtxChunkData, settings: Arc<ParserSettings>, all_times: bool) -> Vec<Item> {
+    let mut items = Vec::with_capacity(128);
+    if binxml::chunk(&chunk.data, &chunk.header, &mut items).is_some() {
+        return items;
+    }
+    items.clear();
+    rendered(chunk, settings, all_times, &mut items);
+    items
+}
+
+/// A chunk's records through the evtx crate's renderer.
+pub(crate) fn rendered(
+    chunk: &EvtxChunkData,
+    settings: Arc<ParserSettings>,
+    all_times: bool,
+    items: &mut Vec<Item>,
+) {
+    let here = chunk.number.map_or("file".into(), |n| format!("chunk {n}"));
+    let mut parsed = match EvtxChunk::new(&chunk.data, &chunk.header, settings) {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            items.push(Item::Problem(here, chain(&e)));
+            return;
+        }
+    };
+    let last = chunk.header.last_event_record_id;
+    for record in parsed.iter() {
+        match record.and_then(|r| r.into_json_bytes()) {
+            Ok(r) => {
+                let edge = items.is_empty() || r.event_record_id == last;
+                items.push(classify(&r.data, r.event_record_id, all_times || edge));
+            }
+            Err(e) => {
+                // Errors of a chunk read alone name no chunk.
+                let at = Some(place(&e))
+                    .filter(|p| p != "file")
+                    .unwrap_or(here.clone());
+                items.push(Item::Problem(at, chain(&e)));
+            }
+        }
+    }
+}
+
+/// One rendered record: only its id and time for the events not read; the others parsed.
 fn classify(json: &[u8], record_id: u64, want_time: bool) -> Item {
     let event = event_id(json);
     if let Some(event) = event
@@ -66,12 +155,9 @@ fn classify(json: &[u8], record_id: u64, want_time: bool) -> Item {
         return Item::Other(event, if want_time { system_time(json) } else { None });
     }
     let time = system_time(json);
-    match event {
-        Some(event) if let Some(item) = scan(json, event, record_id, time) => item,
-        _ => match serde_json::from_slice::<Doc>(json) {
-            Ok(doc) => doc.reduce(record_id, time.unwrap_or(0)),
-            Err(e) => Item::Problem(format!("record {record_id}"), format!("rendered JSON: {e}")),
-        },
+    match serde_json::from_slice::<Doc>(json) {
+        Ok(doc) => doc.reduce(record_id, time.unwrap_or(0)),
+        Err(e) => Item::Problem(format!("record {record_id}"), format!("rendered JSON: {e}")),
     }
 }
 
@@ -79,198 +165,6 @@ fn classify(json: &[u8], record_id: u64, want_time: bool) -> Item {
 static EVENT_ID: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"EventID\":"));
 static TEXT: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"#text\":"));
 static SYSTEM_TIME: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"SystemTime\":\""));
-static COMPUTER: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"Computer\":\""));
-static LOGON_TYPE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"LogonType\":"));
-static EVENT_DATA: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"EventData\":{"));
-
-/// A Security event's fields straight from the renderer's JSON: `"EventData":{"Name":"value",
-/// …}` with plain string, number or null values. Hand-written because it is the hot path: a
-/// full JSON parse of the events read cost twice the crate's own rendering, and these records
-/// have one fixed, flat shape. `None` (a value with an escape, a nested value, a field
-/// missing) sends the record to the full parse.
-fn scan(json: &[u8], id: u32, record_id: u64, time: Option<i64>) -> Option<Item> {
-    if !is_security_read(id) {
-        return None;
-    }
-    let time = time?;
-    // Counted, not read further: only network logons (type 3) say which protocol a web
-    // server's clients got.
-    if id == 4624 && logon_type(json)? != 3 {
-        return Some(Item::Other(id, Some(time)));
-    }
-    let computer = {
-        let at = COMPUTER.find(json)? + COMPUTER.needle().len();
-        plain_string(json, at)?.0
-    };
-    let mut p = EVENT_DATA.find(json)? + EVENT_DATA.needle().len();
-    let mut data = Vec::with_capacity(WANTED.len());
-    loop {
-        match *json.get(p)? {
-            b'}' => break,
-            b',' => p += 1,
-            b'"' => {}
-            _ => return None,
-        }
-        let key_end = p + 1 + memchr::memchr(b'"', json.get(p + 1..)?)?;
-        let key = &json[p + 1..key_end];
-        if json.get(key_end + 1) != Some(&b':') {
-            return None;
-        }
-        p = key_end + 2;
-        // The fields no rule reads are stepped over, not decoded.
-        let Some(key) = WANTED.iter().find(|w| w.as_bytes() == key) else {
-            p = skip_value(json, p)?;
-            continue;
-        };
-        let value: Cow<'_, str> = match *json.get(p)? {
-            b'"' => {
-                let (v, end) = string(json, p + 1)?;
-                p = end;
-                v
-            }
-            b'n' if json[p..].starts_with(b"null") => {
-                p += 4;
-                Cow::Borrowed("")
-            }
-            b'-' | b'0'..=b'9' | b't' | b'f' => {
-                let n = json[p..]
-                    .iter()
-                    .take_while(|b| !matches!(b, b',' | b'}'))
-                    .count();
-                let v = std::str::from_utf8(&json[p..p + n]).ok()?;
-                p += n;
-                Cow::Borrowed(v)
-            }
-            _ => return None,
-        };
-        data.push((Some(*key), value));
-    }
-    let raw = Raw {
-        id,
-        record_id,
-        time: Some(time),
-        computer,
-        provider: "Microsoft-Windows-Security-Auditing",
-        data,
-    };
-    Some(Item::Read(Box::new(Record::build(&raw, time))))
-}
-
-/// The EventData fields [`Record::build`] reads from Security events.
-const WANTED: [&str; 15] = [
-    "TargetUserName",
-    "TargetDomainName",
-    "IpAddress",
-    "WorkstationName",
-    "LogonType",
-    "AuthenticationPackageName",
-    "LmPackageName",
-    "Status",
-    "SubStatus",
-    "ProcessName",
-    "TargetServerName",
-    "ServiceName",
-    "TicketEncryptionType",
-    "Workstation",
-    "PackageName",
-];
-
-/// The position after the flat JSON value (string, number, literal) at `p`; `None` for a
-/// nested one.
-fn skip_value(json: &[u8], mut p: usize) -> Option<usize> {
-    if *json.get(p)? == b'"' {
-        p += 1;
-        loop {
-            let i = memchr::memchr2(b'"', b'\\', json.get(p..)?)?;
-            if json[p + i] == b'"' {
-                return Some(p + i + 1);
-            }
-            p += i + 2;
-        }
-    }
-    let n = json[p..]
-        .iter()
-        .take_while(|b| !matches!(b, b',' | b'}' | b'{' | b'['))
-        .count();
-    match json.get(p + n)? {
-        b',' | b'}' => Some(p + n),
-        _ => None,
-    }
-}
-
-/// EventData's `LogonType` (a number or a string of digits).
-fn logon_type(json: &[u8]) -> Option<u32> {
-    let at = LOGON_TYPE.find(json)? + LOGON_TYPE.needle().len();
-    let rest = json.get(at..)?;
-    let rest = rest.strip_prefix(b"\"").unwrap_or(rest);
-    let n = rest.iter().take_while(|b| b.is_ascii_digit()).count();
-    std::str::from_utf8(&rest[..n]).ok()?.parse().ok()
-}
-
-/// The JSON string starting at `at` (after its opening quote) when it has no escape: the text
-/// and the position after its closing quote.
-fn plain_string(json: &[u8], at: usize) -> Option<(&str, usize)> {
-    let rest = json.get(at..)?;
-    let end = memchr::memchr2(b'"', b'\\', rest)?;
-    if rest[end] != b'"' {
-        return None;
-    }
-    Some((std::str::from_utf8(&rest[..end]).ok()?, at + end + 1))
-}
-
-/// The JSON string starting at `at` (after its opening quote), its escapes decoded (Windows
-/// paths are full of `\\`): the text and the position after its closing quote.
-fn string(json: &[u8], at: usize) -> Option<(Cow<'_, str>, usize)> {
-    if let Some((plain, end)) = plain_string(json, at) {
-        return Some((Cow::Borrowed(plain), end));
-    }
-    let mut out = String::new();
-    let mut p = at;
-    loop {
-        let rest = json.get(p..)?;
-        let i = memchr::memchr2(b'"', b'\\', rest)?;
-        out.push_str(std::str::from_utf8(&rest[..i]).ok()?);
-        if rest[i] == b'"' {
-            return Some((Cow::Owned(out), p + i + 1));
-        }
-        let c = match *rest.get(i + 1)? {
-            b'"' => '"',
-            b'\\' => '\\',
-            b'/' => '/',
-            b'n' => '\n',
-            b't' => '\t',
-            b'r' => '\r',
-            b'b' => '\u{8}',
-            b'f' => '\u{c}',
-            b'u' => {
-                let hex = |at: usize| {
-                    std::str::from_utf8(rest.get(at..at + 4)?)
-                        .ok()
-                        .and_then(|h| u32::from_str_radix(h, 16).ok())
-                };
-                let hi = hex(i + 2)?;
-                if (0xD800..0xDC00).contains(&hi) {
-                    // A surrogate pair: `\uD83D\uDE00`.
-                    if rest.get(i + 6..i + 8)? != b"\\u" {
-                        return None;
-                    }
-                    let lo = hex(i + 8)?;
-                    p += i + 12;
-                    out.push(char::from_u32(
-                        0x10000 + ((hi - 0xD800) << 10) + (lo.checked_sub(0xDC00)?),
-                    )?);
-                    continue;
-                }
-                p += i + 6;
-                out.push(char::from_u32(hi)?);
-                continue;
-            }
-            _ => return None,
-        };
-        out.push(c);
-        p += i + 2;
-    }
-}
 
 /// `TimeCreated/@SystemTime` of a rendered record, found without parsing it.
 fn system_time(json: &[u8]) -> Option<i64> {
@@ -308,8 +202,6 @@ struct Sys<'a> {
     id: Num,
     #[serde(rename = "TimeCreated", borrow, default)]
     time: Option<Attrs<'a>>,
-    #[serde(rename = "EventRecordID", default)]
-    record: Option<Num>,
     #[serde(rename = "Computer", borrow, default)]
     computer: Option<Cow<'a, str>>,
 }
@@ -500,7 +392,8 @@ impl Doc<'_> {
         });
         let raw = Raw {
             id,
-            record_id: sys.record.as_ref().and_then(|n| n.0).unwrap_or(record_id),
+            // The record header's id, as the other readers of .evtx files take it.
+            record_id,
             time,
             computer: sys.computer.as_deref().unwrap_or(""),
             provider,
@@ -512,6 +405,9 @@ impl Doc<'_> {
                 })
                 .unwrap_or_default(),
         };
+        if raw.counted_only() {
+            return Item::Other(id, time);
+        }
         Item::Read(Box::new(Record::build(&raw, time.unwrap_or(header_time))))
     }
 }
@@ -576,7 +472,7 @@ mod tests {
     use serde_json::Value;
 
     /// The reference reader: a record's JSON as a `serde_json::Value` tree reduced to an
-    /// [`Item`], the plain way, for checking the borrowed parse and the scan against.
+    /// [`Item`], the plain way, for checking the borrowed parse against.
     fn reduce(v: &Value, record_id: u64, header_time: i64) -> Item {
         let Some(sys) = v.pointer("/Event/System") else {
             return Item::Problem(format!("record {record_id}"), "no System element".into());
@@ -600,10 +496,7 @@ mod tests {
         }
         let mut raw = Raw {
             id,
-            record_id: sys
-                .get("EventRecordID")
-                .and_then(number_or_text)
-                .unwrap_or(record_id),
+            record_id,
             time,
             computer: sys.get("Computer").and_then(Value::as_str).unwrap_or(""),
             provider,
@@ -630,6 +523,9 @@ mod tests {
                     _ => raw.data.push((Some(k.as_str()), text(val))),
                 }
             }
+        }
+        if raw.counted_only() {
+            return Item::Other(id, time);
         }
         Item::Read(Box::new(Record::build(&raw, time.unwrap_or(header_time))))
     }
@@ -663,7 +559,7 @@ mod tests {
             "TimeCreated": {"#attributes": {"SystemTime": "2026-11-25T10:00:01.622556400Z"}},
             "Computer": "WEB01"},
             "EventData": {"TargetUserName": "jsmith", "SubStatus": "0xc000006a", "LogonType": 3}}});
-        let Item::Read(r) = reduce(&v, 1, 0) else {
+        let Item::Read(r) = reduce(&v, 99, 0) else {
             panic!("read")
         };
         assert_eq!((r.id, r.record_id, r.time), (4625, 99, 1_795_600_801));
@@ -676,8 +572,8 @@ mod tests {
     #[test]
     fn the_borrowed_parse_reads_what_the_value_tree_reads() {
         let text = br##"{"Event":{"#attributes":{"xmlns":"x"},"System":{"Provider":{"#attributes":{"Name":"Microsoft-Windows-Security-Kerberos","EventSourceName":"Kerberos"}},"EventID":{"#attributes":{"Qualifiers":16384},"#text":4},"TimeCreated":{"#attributes":{"SystemTime":"2026-11-25T10:00:01.622556400Z"}},"EventRecordID":"77","Computer":"CLIENT7","Security":null},"EventData":{"Data":{"#text":["web01$","CORP.EXAMPLE","HTTP/intranet.corp.example","CORP.EXAMPLE"]},"Binary":null}}}"##;
-        let typed = serde_json::from_slice::<Doc>(text).unwrap().reduce(1, 0);
-        let tree = reduce(&serde_json::from_slice(text).unwrap(), 1, 0);
+        let typed = serde_json::from_slice::<Doc>(text).unwrap().reduce(77, 0);
+        let tree = reduce(&serde_json::from_slice(text).unwrap(), 77, 0);
         match (typed, tree) {
             (Item::Read(a), Item::Read(b)) => {
                 assert_eq!(a, b);
@@ -689,33 +585,27 @@ mod tests {
     }
 
     #[test]
-    fn the_scan_reads_what_the_parse_reads_and_gives_up_on_what_it_cannot() {
+    fn a_rendered_security_event_is_read_with_its_escapes_and_only_network_logons_in_full() {
         let text = br##"{"Event":{"#attributes":{"xmlns":"x"},"System":{"Provider":{"#attributes":{"Name":"Microsoft-Windows-Security-Auditing","Guid":"{54849625-5478-4994-a5ba-3e3b0328c30d}"}},"EventID":4625,"Version":0,"TimeCreated":{"#attributes":{"SystemTime":"2026-11-25T10:00:01.6225564Z"}},"EventRecordID":9,"Correlation":null,"Execution":{"#attributes":{"ProcessID":4,"ThreadID":80}},"Channel":"Security","Computer":"WEB01","Security":null},"EventData":{"SubjectUserSid":"S-1-5-18","TargetUserName":"jsmith","TargetDomainName":"CORP","Status":"0xc000006d","SubStatus":"0xc000006a","LogonType":3,"ProcessName":"C:\\Windows\\System32\\inetsrv\\w3wp.exe","IpAddress":"10.1.2.3","IpPort":null}}}"##;
         let time = system_time(text);
         assert_eq!(time, Some(1_795_600_801));
-        // Escapes are decoded (a Windows path), as the full parse decodes them.
-        let Some(Item::Read(a)) = scan(text, 4625, 9, time) else {
-            panic!("scanned")
+        let Item::Read(a) = classify(text, 9, false) else {
+            panic!("read")
         };
-        let Item::Read(b) = serde_json::from_slice::<Doc>(text).unwrap().reduce(9, 0) else {
-            panic!("parsed")
-        };
-        assert_eq!(a, b);
+        // Escapes are decoded (a Windows path).
         assert_eq!(a.process, "w3wp.exe");
-        assert_eq!(
-            string(br#"a\u00e9\"\ud83d\ude00b" "#, 0).map(|(s, end)| (s.into_owned(), end)),
-            Some(("a\u{e9}\"\u{1f600}b".to_string(), 23))
-        );
-        // A nested value is left to the full parse.
-        let nested =
-            String::from_utf8_lossy(text).replace(r#""IpPort":null"#, r#""IpPort":{"x":1}"#);
-        assert!(scan(nested.as_bytes(), 4625, 9, time).is_none());
         assert_eq!(
             (a.user.as_str(), a.ip.as_str(), a.logon_type, a.why()),
             ("jsmith", "10.1.2.3", 3, 0xC000_006A)
         );
-        // Classic System events (unnamed values) are not scanned.
-        assert!(scan(text, 11, 9, time).is_none());
+        // A 4624 other than a network logon is counted only, as every reader counts it.
+        let interactive = String::from_utf8_lossy(text)
+            .replace(r#""EventID":4625"#, r#""EventID":4624"#)
+            .replace(r#""LogonType":3"#, r#""LogonType":2"#);
+        assert_eq!(
+            classify(interactive.as_bytes(), 9, false),
+            Item::Other(4624, Some(1_795_600_801))
+        );
     }
 
     #[test]
@@ -751,5 +641,51 @@ mod tests {
         // Event 4 of another source is not the Kerberos client's.
         let other = json!({"Event": {"System": {"Provider": {"#attributes": {"Name": "disk"}}, "EventID": 4}}});
         assert!(matches!(reduce(&other, 1, 7), Item::Other(4, Some(7))));
+    }
+
+    /// Every chunk of the public samples that the BinXML reader takes gives the very records
+    /// the crate's rendering gives; the Security samples are all taken.
+    #[test]
+    #[ignore = "reads the public .evtx samples in ../shared/fixtures (scripts/test.sh)"]
+    fn the_binxml_reader_reads_what_the_rendering_reads() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/evtx");
+        let mut files: Vec<_> = std::fs::read_dir(&root)
+            .expect("../shared/fixtures is present")
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        let settings = Arc::new(ParserSettings::default().indent(false));
+        let (mut read, mut security_read, mut records) = (0, 0, 0);
+        for f in &files {
+            let name = f.file_name().unwrap().to_string_lossy().into_owned();
+            let mut parser = EvtxParser::from_path(f).unwrap();
+            let (mut taken, mut all) = (0, 0);
+            for chunk in parser.chunks().flatten() {
+                all += 1;
+                let mut fast = Vec::new();
+                if binxml::chunk(&chunk.data, &chunk.header, &mut fast).is_none() {
+                    continue;
+                }
+                taken += 1;
+                let mut slow = Vec::new();
+                rendered(&chunk, Arc::clone(&settings), true, &mut slow);
+                assert_eq!(fast.len(), slow.len(), "{name} chunk {:?}", chunk.number);
+                for (a, b) in fast.iter().zip(&slow) {
+                    assert_eq!(a, b, "{name} chunk {:?}", chunk.number);
+                    security_read += usize::from(matches!(a, Item::Read(_)));
+                }
+                records += fast.len();
+            }
+            eprintln!("{name}: {taken} of {all} chunks read from their BinXML");
+            read += taken;
+            if name.to_ascii_lowercase().contains("security") {
+                assert_eq!(taken, all, "{name}");
+            }
+        }
+        assert!(
+            read >= 50 && security_read >= 100,
+            "{read} chunks, {security_read} read"
+        );
+        eprintln!("{read} chunks, {records} records, {security_read} Security events read");
     }
 }

@@ -29,6 +29,7 @@
 //! ```
 
 mod acc;
+mod binxml;
 mod correlate;
 pub mod evtx;
 pub mod freb;
@@ -217,7 +218,7 @@ impl Pass {
                     );
                     return;
                 };
-                if reads(raw.id, raw.provider) {
+                if reads(raw.id, raw.provider) && !raw.counted_only() {
                     let r = Record::build(raw, time);
                     self.record(&r, file);
                 } else {

@@ -74,6 +74,17 @@ impl<'a> Raw<'a> {
             .map(|(_, v)| v.as_ref())
     }
 
+    /// Whether the event is only counted, not read: a 4624 whose `LogonType` is a number other
+    /// than 3. Only network logons say which protocol a web server's clients got; every
+    /// reader applies this one rule, so that the counts do not depend on the file's format.
+    pub fn counted_only(&self) -> bool {
+        self.id == 4624
+            && self
+                .get("LogonType")
+                .and_then(|t| t.trim().parse::<u32>().ok())
+                .is_some_and(|t| t != 3)
+    }
+
     /// The `i`-th `Data` value, named or not.
     pub fn nth(&self, i: usize) -> Option<&str> {
         self.data.get(i).map(|(_, v)| v.as_ref())
