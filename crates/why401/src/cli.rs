@@ -37,6 +37,9 @@ pub(crate) enum Command {
     /// Decode an auth header or token: WWW-Authenticate, Authorization, Set-Cookie, a JWT, NTLM or SPNEGO
     #[command(after_help = DECODE_EXAMPLES)]
     Decode(DecodeArgs),
+    /// The authenticating gateway's tools: check which access rule a request meets, and why
+    #[command(after_help = GATE_EXAMPLES)]
+    Gate(GateArgs),
     /// Print shell completions
     Completions {
         /// The shell to complete for
@@ -85,6 +88,54 @@ const EXPLAIN_EXAMPLES: &str = "Examples:
   why401 explain 'data 52e'
   why401 explain credentials-rejected
   why401 explain --list";
+
+const GATE_EXAMPLES: &str = "Examples:
+  why401 gate check --url https://app.example.com/admin/users --user alice --group admins --ip 10.1.2.3
+  why401 gate check --config gate.toml --url https://reports.example.com/ --at 2026-12-07T07:30:00+01:00
+  why401 gate check --url http://127.0.0.1/healthz --json     (the embedded demo configuration)
+Exit: 0 the request gets through as it is, 1 it is refused or must log in first, 2 a bad configuration.";
+
+/// `why401 gate`.
+#[derive(Debug, Args)]
+pub(crate) struct GateArgs {
+    #[command(subcommand)]
+    pub command: GateCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum GateCommand {
+    /// Which access rule a request meets, why each rule before it did not, and what the gateway answers
+    Check(GateCheckArgs),
+}
+
+/// `why401 gate check`.
+#[derive(Debug, Args)]
+pub(crate) struct GateCheckArgs {
+    /// The gateway's configuration (default: the embedded demo configuration)
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+    /// The request's URL
+    #[arg(long, value_name = "URL")]
+    pub url: String,
+    /// The user, as authenticated (without it: an anonymous request)
+    #[arg(long, value_name = "USER")]
+    pub user: Option<String>,
+    /// A group of the user (repeatable)
+    #[arg(long = "group", value_name = "GROUP", requires = "user")]
+    pub groups: Vec<String>,
+    /// The client's address, as the gateway trusts it
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1")]
+    pub ip: std::net::IpAddr,
+    /// The request's method
+    #[arg(long, value_name = "METHOD", default_value = "GET")]
+    pub method: String,
+    /// When (RFC 3339, e.g. 2026-12-07T09:30:00+01:00; default: now), for rules with time windows
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
+}
 
 const DECODE_EXAMPLES: &str = "Examples:
   why401 decode 'WWW-Authenticate: Basic; realm=\"intranet\"'

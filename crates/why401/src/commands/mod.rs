@@ -2,6 +2,7 @@
 
 mod decode;
 mod explain;
+mod gate;
 mod har;
 mod lab;
 mod lint;
@@ -36,6 +37,7 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
         Command::Lab(args) => lab::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Decode(args) => decode::run(args),
+        Command::Gate(args) => gate::run(args),
         // Both render into memory first: clap_complete panics when its writer fails.
         Command::Completions { shell } => {
             let mut script = Vec::new();

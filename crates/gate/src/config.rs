@@ -1,0 +1,245 @@
+//! The gateway's configuration: TOML, every value checked before the gateway starts, and every
+//! error reported with its file, line and column, as a compiler reports them (a gateway that
+//! starts with half a policy lets the other half through).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::Range;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::policy::{Action, HostPattern, Network, PathPattern, Policy, Rule, Subject, TimeWindow};
+
+/// The configuration the demo runs, and `gate check` reads without `--config`.
+pub const DEMO: &str = include_str!("demo.toml");
+
+/// A checked configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where it was read from (`gate.toml`, or `embedded:demo.toml`).
+    pub file: String,
+    /// The access policy.
+    pub policy: Policy,
+}
+
+/// A configuration error: where, and what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The file.
+    pub file: String,
+    /// The line, from 1.
+    pub line: usize,
+    /// The column, in characters, from 1.
+    pub column: usize,
+    /// What is wrong, and what to write instead where it can say.
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file, self.line, self.column, self.message
+        )
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    #[serde(default)]
+    networks: BTreeMap<String, Vec<Spanned<String>>>,
+    #[serde(default)]
+    access: RawAccess,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawAccess {
+    default_policy: Option<Action>,
+    #[serde(default, rename = "rule")]
+    rules: Vec<Spanned<RawRule>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    name: Option<String>,
+    #[serde(default)]
+    hosts: Vec<Spanned<String>>,
+    #[serde(default)]
+    paths: Vec<Spanned<String>>,
+    #[serde(default)]
+    methods: Vec<Spanned<String>>,
+    #[serde(default)]
+    networks: Vec<Spanned<String>>,
+    #[serde(default)]
+    times: Vec<Spanned<RawTime>>,
+    #[serde(default)]
+    subjects: Vec<Spanned<String>>,
+    policy: Action,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTime {
+    #[serde(default)]
+    days: String,
+    #[serde(default)]
+    hours: String,
+    #[serde(default)]
+    tz: String,
+}
+
+/// The methods a rule may name.
+const METHODS: [&str; 9] = [
+    "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE",
+];
+
+impl Config {
+    /// The embedded demo configuration.
+    pub fn demo() -> Config {
+        Config::parse(DEMO, "embedded:demo.toml").expect("the embedded demo configuration is valid")
+    }
+
+    /// Reads and checks `text`, from `file`; every error found, in the order of the file.
+    pub fn parse(text: &str, file: &str) -> Result<Config, Vec<ConfigError>> {
+        let at = |span: Option<Range<usize>>, message: String| {
+            let (line, column) = span.map_or((1, 1), |s| line_column(text, s.start));
+            ConfigError {
+                file: file.to_string(),
+                line,
+                column,
+                message,
+            }
+        };
+        let raw: Raw = toml::from_str(text)
+            .map_err(|e| vec![at(e.span(), e.message().trim_end().to_string())])?;
+        let mut errors = Vec::new();
+        let mut networks: BTreeMap<String, Network> = BTreeMap::new();
+        for (name, cidrs) in &raw.networks {
+            let mut nets = Vec::new();
+            for c in cidrs {
+                match parse_net(c.get_ref()) {
+                    Ok(n) => nets.push(n),
+                    Err(e) => errors.push(at(Some(c.span()), e)),
+                }
+            }
+            networks.insert(
+                name.clone(),
+                Network {
+                    name: name.clone(),
+                    nets,
+                },
+            );
+        }
+        let mut rules = Vec::new();
+        for (i, spanned) in raw.access.rules.iter().enumerate() {
+            let r = spanned.get_ref();
+            let (line, _) = line_column(text, spanned.span().start);
+            let mut times = Vec::with_capacity(r.times.len());
+            for t in &r.times {
+                let w = t.get_ref();
+                match TimeWindow::parse(&w.days, &w.hours, &w.tz) {
+                    Ok(w) => times.push(w),
+                    Err(e) => errors.push(at(Some(t.span()), e)),
+                }
+            }
+            let rule = Rule {
+                name: r.name.clone().unwrap_or_else(|| format!("rule {}", i + 1)),
+                at: format!("{file}:{line}"),
+                hosts: each(&r.hosts, &mut errors, &at, HostPattern::parse),
+                paths: each(&r.paths, &mut errors, &at, PathPattern::parse),
+                methods: each(&r.methods, &mut errors, &at, |s| {
+                    let m = s.trim().to_ascii_uppercase();
+                    if !METHODS.contains(&m.as_str()) {
+                        return Err(format!(
+                            "{s:?} is not an HTTP method ({})",
+                            METHODS.join(", ")
+                        ));
+                    }
+                    Ok(m)
+                }),
+                networks: each(&r.networks, &mut errors, &at, |s| match networks.get(s) {
+                    Some(n) => Ok(n.clone()),
+                    None => Ok(Network {
+                        name: s.to_string(),
+                        nets: vec![parse_net(s).map_err(|e| {
+                            let names: Vec<_> = networks.keys().map(String::as_str).collect();
+                            if names.is_empty() {
+                                e
+                            } else {
+                                format!("{e}, nor a network of [networks] ({})", names.join(", "))
+                            }
+                        })?],
+                    }),
+                }),
+                times,
+                subjects: each(&r.subjects, &mut errors, &at, Subject::parse),
+                action: r.policy,
+            };
+            rules.push(rule);
+        }
+        if !errors.is_empty() {
+            errors.sort_by_key(|e| (e.line, e.column));
+            return Err(errors);
+        }
+        Ok(Config {
+            file: file.to_string(),
+            policy: Policy {
+                rules,
+                default: raw.access.default_policy.unwrap_or(Action::Deny),
+            },
+        })
+    }
+}
+
+/// Each of `items` read by `parse`; the ones it refuses reported where they are.
+fn each<T>(
+    items: &[Spanned<String>],
+    errors: &mut Vec<ConfigError>,
+    at: &impl Fn(Option<Range<usize>>, String) -> ConfigError,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Vec<T> {
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        match parse(item.get_ref()) {
+            Ok(v) => out.push(v),
+            Err(e) => errors.push(at(Some(item.span()), e)),
+        }
+    }
+    out
+}
+
+/// A CIDR (`10.0.0.0/8`) or one address (`192.0.2.7`, taken as a /32 or /128).
+fn parse_net(s: &str) -> Result<ipnet::IpNet, String> {
+    let s = s.trim();
+    if let Ok(n) = s.parse::<ipnet::IpNet>() {
+        // `10.1.2.3/8` is a typo for 10.0.0.0/8 or 10.1.2.3/32: refuse to guess which.
+        if n.network() != n.addr() {
+            return Err(format!(
+                "{s:?} has host bits set: write {}/{} (the network) or {}/{} (the host)",
+                n.network(),
+                n.prefix_len(),
+                n.addr(),
+                n.max_prefix_len()
+            ));
+        }
+        return Ok(n);
+    }
+    s.parse::<std::net::IpAddr>()
+        .map(ipnet::IpNet::from)
+        .map_err(|_| format!("{s:?} is not a network (CIDR such as 10.0.0.0/8) or an address"))
+}
+
+/// The 1-based line and column (in characters) of byte `offset` in `text`.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..text.floor_char_boundary(offset.min(text.len()))];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}

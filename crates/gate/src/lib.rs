@@ -1,0 +1,10 @@
+//! why401 gate: an authenticating gateway that answers 401, 403 and redirects correctly every
+//! time and explains every denial. This crate holds its configuration and its access policy;
+//! the server, the stores and the login flows build on them.
+
+pub mod check;
+pub mod config;
+pub mod policy;
+
+pub use config::{Config, ConfigError};
+pub use policy::{Action, Decision, Identity, Policy, Request};
