@@ -9,6 +9,7 @@ use std::ops::Range;
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::password;
 use crate::policy::{Action, HostPattern, Network, PathPattern, Policy, Rule, Subject, TimeWindow};
 
 /// The configuration the demo runs, and `gate check` reads without `--config`.
@@ -21,6 +22,11 @@ pub struct Config {
     pub file: String,
     /// The access policy.
     pub policy: Policy,
+    /// The SQLite database, as the config names it (relative to the config file's directory);
+    /// `None`: the default place.
+    pub sqlite: Option<String>,
+    /// What a new password must meet.
+    pub password: password::Policy,
 }
 
 /// A configuration error: where, and what.
@@ -55,6 +61,15 @@ struct Raw {
     networks: BTreeMap<String, Vec<Spanned<String>>>,
     #[serde(default)]
     access: RawAccess,
+    #[serde(default)]
+    store: RawStore,
+    password: Option<Spanned<password::Policy>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawStore {
+    sqlite: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -184,6 +199,15 @@ impl Config {
             };
             rules.push(rule);
         }
+        let password = match &raw.password {
+            Some(p) => {
+                if let Err(e) = p.get_ref().validate() {
+                    errors.push(at(Some(p.span()), format!("[password] {e}")));
+                }
+                p.get_ref().clone()
+            }
+            None => password::Policy::default(),
+        };
         if !errors.is_empty() {
             errors.sort_by_key(|e| (e.line, e.column));
             return Err(errors);
@@ -194,6 +218,8 @@ impl Config {
                 rules,
                 default: raw.access.default_policy.unwrap_or(Action::Deny),
             },
+            sqlite: raw.store.sqlite,
+            password,
         })
     }
 }

@@ -4,7 +4,11 @@
 
 pub mod check;
 pub mod config;
+pub mod htpasswd;
+pub mod login;
+pub mod password;
 pub mod policy;
+pub mod store;
 
 pub use config::{Config, ConfigError};
 pub use policy::{Action, Decision, Identity, Policy, Request};

@@ -93,11 +93,20 @@ const GATE_EXAMPLES: &str = "Examples:
   why401 gate check --url https://app.example.com/admin/users --user alice --group admins --ip 10.1.2.3
   why401 gate check --config gate.toml --url https://reports.example.com/ --at 2026-12-07T07:30:00+01:00
   why401 gate check --url http://127.0.0.1/healthz --json     (the embedded demo configuration)
+  why401 gate user add alice --group admins                    (the password is prompted for twice)
+  why401 gate --config gate.toml user import /etc/nginx/htpasswd --group staff
 Exit: 0 the request gets through as it is, 1 it is refused or must log in first, 2 a bad configuration.";
 
 /// `why401 gate`.
 #[derive(Debug, Args)]
 pub(crate) struct GateArgs {
+    /// The gateway's configuration (default: the embedded demo configuration)
+    #[arg(long, value_name = "FILE", global = true)]
+    pub config: Option<std::path::PathBuf>,
+    /// The user store, a SQLite file (default: the config's [store] sqlite, else gate.db next
+    /// to the config, else why401/gate.db in the user's data directory)
+    #[arg(long, value_name = "FILE", global = true)]
+    pub store: Option<std::path::PathBuf>,
     #[command(subcommand)]
     pub command: GateCommand,
 }
@@ -106,21 +115,82 @@ pub(crate) struct GateArgs {
 pub(crate) enum GateCommand {
     /// Which access rule a request meets, why each rule before it did not, and what the gateway answers
     Check(GateCheckArgs),
+    /// The gateway's users: add, passwd, disable, enable, list, groups, import
+    #[command(subcommand)]
+    User(GateUserCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum GateUserCommand {
+    /// Add a user (the password is prompted for twice, or read with --password-stdin or WHY401_GATE_PASSWORD)
+    Add {
+        /// The user name
+        name: String,
+        /// A group (repeatable)
+        #[arg(long = "group", value_name = "GROUP")]
+        groups: Vec<String>,
+        /// An address for notifications
+        #[arg(long, value_name = "ADDRESS")]
+        email: Option<String>,
+        /// Read the password from the first line of stdin
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set a user's password
+    Passwd {
+        /// The user name
+        name: String,
+        /// Read the password from the first line of stdin
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Refuse a user's logins
+    Disable {
+        /// The user name
+        name: String,
+    },
+    /// Let a disabled user log in again
+    Enable {
+        /// The user name
+        name: String,
+    },
+    /// List the users
+    List {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a user's groups, or change them
+    Groups {
+        /// The user name
+        name: String,
+        /// A group to add (repeatable)
+        #[arg(long, value_name = "GROUP")]
+        add: Vec<String>,
+        /// A group to remove (repeatable)
+        #[arg(long, value_name = "GROUP")]
+        remove: Vec<String>,
+    },
+    /// Import the users of an htpasswd file (bcrypt and $apr1$ hashes, upgraded to Argon2id at each user's next login)
+    Import {
+        /// The htpasswd file
+        file: std::path::PathBuf,
+        /// A group for every imported user (repeatable)
+        #[arg(long = "group", value_name = "GROUP")]
+        groups: Vec<String>,
+    },
 }
 
 /// `why401 gate check`.
 #[derive(Debug, Args)]
 pub(crate) struct GateCheckArgs {
-    /// The gateway's configuration (default: the embedded demo configuration)
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<std::path::PathBuf>,
     /// The request's URL
     #[arg(long, value_name = "URL")]
     pub url: String,
     /// The user, as authenticated (without it: an anonymous request)
     #[arg(long, value_name = "USER")]
     pub user: Option<String>,
-    /// A group of the user (repeatable)
+    /// A group of the user (repeatable; default: the user's groups in the store, if there)
     #[arg(long = "group", value_name = "GROUP", requires = "user")]
     pub groups: Vec<String>,
     /// The client's address, as the gateway trusts it

@@ -127,3 +127,134 @@ fn a_bad_config_is_refused_with_every_error_where_it_is() {
         "{err}"
     );
 }
+
+fn gate_env(args: &[&str], store: &std::path::Path, stdin: &str) -> (i32, String, String) {
+    let out = Command::cargo_bin("why401")
+        .unwrap()
+        .arg("gate")
+        .arg("--store")
+        .arg(store)
+        .args(args)
+        .env_remove("WHY401_GATE_PASSWORD")
+        .write_stdin(stdin)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn users_are_added_with_a_policy_checked_password_and_their_groups_used_by_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("gate.db");
+    // Never from argv: without a terminal, stdin or the environment, there is no password.
+    let (code, _, err) = gate_env(&["user", "add", "alice"], &store, "");
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("use --password-stdin, set WHY401_GATE_PASSWORD"),
+        "{err}"
+    );
+    let (code, _, err) = gate_env(
+        &["user", "add", "alice", "--password-stdin"],
+        &store,
+        "Summer2026!\n",
+    );
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("the password is refused: at least 12 characters are needed"),
+        "{err}"
+    );
+    assert!(!store.exists(), "nothing is written for a refused password");
+    let (code, out, err) = gate_env(
+        &[
+            "user",
+            "add",
+            "alice",
+            "--group",
+            "admins",
+            "--password-stdin",
+        ],
+        &store,
+        "a kettle, two owls and the night train\n",
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("added alice"), "{out}");
+    let (code, out, _) = gate_env(&["user", "list"], &store, "");
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("alice  groups: admins  hash: argon2id"),
+        "{out}"
+    );
+    // The password is not in the store as text, nor in the listing.
+    let bytes = std::fs::read(&store).unwrap();
+    assert!(!String::from_utf8_lossy(&bytes).contains("kettle"));
+    let (_, out, _) = gate_env(&["user", "list", "--json"], &store, "");
+    assert!(!out.contains("argon2id$"), "{out}");
+    // check takes the user's groups from the store.
+    let (code, out, _) = gate_env(
+        &[
+            "check",
+            "--url",
+            "http://127.0.0.1/admin/",
+            "--user",
+            "ALICE",
+        ],
+        &store,
+        "",
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("as alice (groups admins)"), "{out}");
+    let (code, out, _) = gate_env(
+        &[
+            "user", "groups", "alice", "--remove", "admins", "--add", "ops",
+        ],
+        &store,
+        "",
+    );
+    assert_eq!((code, out.as_str()), (0, "alice: ops\n"));
+    let (code, _, _) = gate_env(&["user", "disable", "alice"], &store, "");
+    assert_eq!(code, 0);
+    let (_, out, _) = gate_env(&["user", "list"], &store, "");
+    assert!(out.starts_with("alice (disabled)"), "{out}");
+    let (code, _, err) = gate_env(&["user", "enable", "nobody"], &store, "");
+    assert_eq!(code, 2);
+    assert!(err.contains("no user \"nobody\""), "{err}");
+}
+
+#[test]
+#[ignore = "runs htpasswd (apache2-utils, installed by scripts/test.sh)"]
+fn an_htpasswd_file_written_by_apache_is_imported_and_what_is_not_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("htpasswd");
+    let run = |args: &[&str]| {
+        let s = std::process::Command::new("htpasswd")
+            .args(args)
+            .status()
+            .expect("htpasswd (apache2-utils) is installed");
+        assert!(s.success());
+    };
+    run(&["-bcB", file.to_str().unwrap(), "carol", "carol's pass"]);
+    run(&["-bm", file.to_str().unwrap(), "dave", "dave's pass"]);
+    run(&["-bs", file.to_str().unwrap(), "erin", "erin's pass"]);
+    let store = dir.path().join("gate.db");
+    let (code, out, err) = gate_env(
+        &["user", "import", file.to_str().unwrap(), "--group", "staff"],
+        &store,
+        "",
+    );
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("imported 2 users"), "{out}");
+    assert!(
+        err.contains(":3: erin: {SHA} is one unsalted SHA-1"),
+        "{err}"
+    );
+    let (_, out, _) = gate_env(&["user", "list"], &store, "");
+    assert!(
+        out.contains("carol  groups: staff  hash: bcrypt (upgraded to argon2id at the next login)"),
+        "{out}"
+    );
+    assert!(out.contains("dave  groups: staff  hash: apr1"), "{out}");
+}

@@ -1,23 +1,41 @@
 //! `why401 gate`: the gateway's tools.
 
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result, anyhow, bail};
 use why401_gate::check::Check;
+use why401_gate::htpasswd;
+use why401_gate::password;
+use why401_gate::store::Store;
 use why401_gate::{Config, Identity, Request};
 
 use super::exit;
-use crate::cli::{GateArgs, GateCheckArgs, GateCommand};
+use crate::cli::{GateArgs, GateCheckArgs, GateCommand, GateUserCommand};
 use crate::output;
 
 pub(crate) fn run(args: GateArgs) -> Result<ExitCode> {
+    let config = match load(args.config.as_deref())? {
+        Ok(c) => c,
+        Err(code) => return Ok(code),
+    };
+    let store = store_path(args.store, args.config.as_deref(), &config)?;
     match args.command {
-        GateCommand::Check(a) => check(a),
+        GateCommand::Check(a) => check(&config, &store, a),
+        GateCommand::User(c) => runtime()?.block_on(user(&config, &store, c)),
     }
 }
 
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
 /// The configuration named, or the embedded demo; errors printed as a compiler prints them.
-fn config(path: Option<&std::path::Path>) -> Result<Result<Config, ExitCode>> {
+fn load(path: Option<&Path>) -> Result<Result<Config, ExitCode>> {
     let Some(path) = path else {
         return Ok(Ok(Config::demo()));
     };
@@ -40,11 +58,29 @@ fn config(path: Option<&std::path::Path>) -> Result<Result<Config, ExitCode>> {
     }
 }
 
-fn check(a: GateCheckArgs) -> Result<ExitCode> {
-    let config = match config(a.config.as_deref())? {
-        Ok(c) => c,
-        Err(code) => return Ok(code),
-    };
+/// Where the user store is: `--store`, the config's `[store] sqlite` (relative to the config),
+/// `gate.db` next to the config, or the user's data directory for the demo.
+fn store_path(
+    flag: Option<PathBuf>,
+    config_file: Option<&Path>,
+    config: &Config,
+) -> Result<PathBuf> {
+    if let Some(p) = flag {
+        return Ok(p);
+    }
+    if let Some(file) = config_file {
+        let dir = file.parent().unwrap_or(Path::new("."));
+        return Ok(dir.join(config.sqlite.as_deref().unwrap_or("gate.db")));
+    }
+    let data = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .ok_or_else(|| anyhow!("no data directory (HOME is not set): give --store FILE"))?;
+    Ok(data.join("why401").join("gate.db"))
+}
+
+fn check(config: &Config, store: &Path, a: GateCheckArgs) -> Result<ExitCode> {
     let url = url::Url::parse(&a.url).with_context(|| format!("--url {:?}", a.url))?;
     let host = url
         .host_str()
@@ -58,10 +94,28 @@ fn check(a: GateCheckArgs) -> Result<ExitCode> {
         })?,
         None => jiff::Timestamp::now(),
     };
-    let who = a.user.map(|user| Identity {
-        user,
-        groups: a.groups,
-    });
+    let who = match a.user {
+        // Without --group, the user's groups from the store when there is one.
+        Some(user) if a.groups.is_empty() && store.exists() => {
+            let found =
+                runtime()?.block_on(async { Store::open(store).await?.user(&user).await })?;
+            Some(match found {
+                Some(u) => Identity {
+                    user: u.name,
+                    groups: u.groups,
+                },
+                None => Identity {
+                    user,
+                    groups: Vec::new(),
+                },
+            })
+        }
+        Some(user) => Some(Identity {
+            user,
+            groups: a.groups,
+        }),
+        None => None,
+    };
     let method = a.method.to_ascii_uppercase();
     let request = Request {
         host: &host,
@@ -83,4 +137,179 @@ fn check(a: GateCheckArgs) -> Result<ExitCode> {
     } else {
         exit::PROBLEM
     }))
+}
+
+/// A new password for `name`: from stdin, `WHY401_GATE_PASSWORD`, or prompted for twice; then
+/// held to the password policy, every refusal said.
+fn new_password(config: &Config, name: &str, email: Option<&str>, stdin: bool) -> Result<String> {
+    let password = if stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .context("reading the password from stdin")?;
+        line.trim_end_matches(['\r', '\n']).to_string()
+    } else if let Ok(p) = std::env::var("WHY401_GATE_PASSWORD") {
+        p
+    } else if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password(format!("New password for {name}: "))
+            .context("reading the password")?;
+        let again = rpassword::prompt_password("Again: ").context("reading the password")?;
+        if first != again {
+            bail!("the two passwords differ: nothing changed");
+        }
+        first
+    } else {
+        bail!(
+            "no password for {name}: use --password-stdin, set WHY401_GATE_PASSWORD, or run on a terminal to be prompted"
+        );
+    };
+    let refusals = config.password.refusals(&password, name, email.as_slice());
+    if !refusals.is_empty() {
+        bail!(
+            "the password is refused: {}; nothing changed",
+            refusals.join("; ")
+        );
+    }
+    Ok(password)
+}
+
+async fn user(config: &Config, path: &Path, c: GateUserCommand) -> Result<ExitCode> {
+    // Every question is asked before the store is touched.
+    let password = match &c {
+        GateUserCommand::Add {
+            name,
+            email,
+            password_stdin,
+            ..
+        } => Some(new_password(
+            config,
+            name,
+            email.as_deref(),
+            *password_stdin,
+        )?),
+        GateUserCommand::Passwd {
+            name,
+            password_stdin,
+        } => Some(new_password(config, name, None, *password_stdin)?),
+        _ => None,
+    };
+    let store = Store::open(path)
+        .await
+        .with_context(|| format!("the user store {}", path.display()))?;
+    match c {
+        GateUserCommand::Add {
+            name,
+            groups,
+            email,
+            ..
+        } => {
+            let hash = password::hash(&password.unwrap_or_default());
+            store.add(&name, &hash, email.as_deref(), &groups).await?;
+            output::print(&format!("added {name} to {}\n", path.display()))?;
+        }
+        GateUserCommand::Passwd { name, .. } => {
+            let hash = password::hash(&password.unwrap_or_default());
+            store.set_hash(&name, &hash, true).await?;
+            output::print(&format!("set a new password for {name}\n"))?;
+        }
+        GateUserCommand::Disable { name } => {
+            store.set_disabled(&name, true).await?;
+            output::print(&format!("disabled {name}: their logins are refused\n"))?;
+        }
+        GateUserCommand::Enable { name } => {
+            store.set_disabled(&name, false).await?;
+            output::print(&format!("enabled {name}\n"))?;
+        }
+        GateUserCommand::List { json } => {
+            let users = store.users().await?;
+            if json {
+                output::json(&users)?;
+            } else {
+                let mut text = String::new();
+                for u in &users {
+                    let kind = u.hash_kind.map_or("unusable hash".to_string(), |k| {
+                        serde_json::to_value(k)
+                            .ok()
+                            .and_then(|v| v.as_str().map(String::from))
+                            .unwrap_or_default()
+                    });
+                    text.push_str(&format!(
+                        "{}{}  groups: {}  hash: {kind}{}\n",
+                        u.name,
+                        if u.disabled { " (disabled)" } else { "" },
+                        if u.groups.is_empty() {
+                            "-".to_string()
+                        } else {
+                            u.groups.join(", ")
+                        },
+                        if u.hash_kind == Some(password::Kind::Argon2id) {
+                            ""
+                        } else {
+                            " (upgraded to argon2id at the next login)"
+                        }
+                    ));
+                }
+                if users.is_empty() {
+                    text.push_str("no users yet: why401 gate user add NAME\n");
+                }
+                output::print(&text)?;
+            }
+        }
+        GateUserCommand::Groups { name, add, remove } => {
+            if !add.is_empty() || !remove.is_empty() {
+                store.change_groups(&name, &add, &remove).await?;
+            }
+            let groups = match store.user(&name).await? {
+                Some(u) => u.groups,
+                None => bail!("no user {name:?}"),
+            };
+            output::print(&format!(
+                "{name}: {}\n",
+                if groups.is_empty() {
+                    "no group".to_string()
+                } else {
+                    groups.join(", ")
+                }
+            ))?;
+        }
+        GateUserCommand::Import { file, groups } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let (mut added, mut skipped) = (0, 0);
+            for line in htpasswd::read(&text) {
+                match line {
+                    htpasswd::Line::User {
+                        line, name, hash, ..
+                    } => match store.add(&name, &hash, None, &groups).await {
+                        Ok(()) => added += 1,
+                        Err(why401_gate::store::StoreError::Exists(_)) => {
+                            skipped += 1;
+                            output::warning(&format!(
+                                "{}:{line}: {name}: a user of that name exists already: kept as is",
+                                file.display()
+                            ))?;
+                        }
+                        Err(e) => return Err(e.into()),
+                    },
+                    htpasswd::Line::Skipped { line, name, why } => {
+                        skipped += 1;
+                        output::warning(&format!(
+                            "{}:{line}: {}{why}",
+                            file.display(),
+                            name.map(|n| format!("{n}: ")).unwrap_or_default()
+                        ))?;
+                    }
+                }
+            }
+            output::print(&format!(
+                "imported {added} user{} from {} ({skipped} skipped); each is upgraded to Argon2id at their next login\n",
+                if added == 1 { "" } else { "s" },
+                file.display()
+            ))?;
+            if skipped > 0 {
+                return Ok(ExitCode::from(exit::PROBLEM));
+            }
+        }
+    }
+    Ok(ExitCode::from(exit::OK))
 }

@@ -1,0 +1,238 @@
+//! The embedded store: users, their groups and their password hashes in SQLite, through sqlx
+//! (migrations embedded and run at open). The next issue adds PostgreSQL and Redis behind the
+//! same operations.
+
+use std::path::Path;
+use std::str::FromStr;
+
+use serde::Serialize;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+
+use crate::password;
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database could not be reached or answered with an error: the gateway fails closed
+    /// (503), never open.
+    #[error("the user store is unavailable: {0}")]
+    Unavailable(#[from] sqlx::Error),
+    /// No such user.
+    #[error("no user {0:?}")]
+    NoUser(String),
+    /// The user exists already.
+    #[error("user {0:?} exists already")]
+    Exists(String),
+    /// A migration failed.
+    #[error("the user store could not be prepared: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// A user as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct User {
+    /// The name, as first written.
+    pub name: String,
+    /// The password hash (never printed).
+    #[serde(skip)]
+    pub hash: String,
+    /// What the hash is.
+    pub hash_kind: Option<password::Kind>,
+    /// An address for notifications.
+    pub email: Option<String>,
+    /// Refused at login.
+    pub disabled: bool,
+    /// The groups, sorted.
+    pub groups: Vec<String>,
+    /// Unix seconds.
+    pub created: i64,
+    /// Unix seconds.
+    pub password_changed: i64,
+}
+
+/// The SQLite store.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+fn now() -> i64 {
+    jiff::Timestamp::now().as_second()
+}
+
+impl Store {
+    /// Opens (creating it if needed) the database at `path` and brings its schema up to date.
+    /// A new file is readable by its owner only: it holds password hashes.
+    pub async fn open(path: &Path) -> Result<Store, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Unavailable(e.into()))?;
+        }
+        #[cfg(unix)]
+        if !path.exists() {
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path)
+                .map_err(|e| StoreError::Unavailable(e.into()))?;
+        }
+        let options = SqliteConnectOptions::from_str("sqlite://")?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .foreign_keys(true)
+            .busy_timeout(std::time::Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Store { pool })
+    }
+
+    /// Adds a user with a password hash and groups.
+    pub async fn add(
+        &self,
+        name: &str,
+        hash: &str,
+        email: Option<&str>,
+        groups: &[String],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let t = now();
+        let inserted = sqlx::query(
+            "INSERT INTO users (name, hash, email, created, password_changed) VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(hash)
+        .bind(email)
+        .bind(t)
+        .bind(t)
+        .execute(&mut *tx)
+        .await?;
+        if inserted.rows_affected() == 0 {
+            return Err(StoreError::Exists(name.to_string()));
+        }
+        for g in groups {
+            sqlx::query("INSERT OR IGNORE INTO user_groups (user, grp) VALUES (?, ?)")
+                .bind(name)
+                .bind(g)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The user named `name` (case-insensitive).
+    pub async fn user(&self, name: &str) -> Result<Option<User>, StoreError> {
+        let row: Option<(String, String, Option<String>, i64, i64, i64)> = sqlx::query_as(
+            "SELECT name, hash, email, disabled, created, password_changed FROM users WHERE name = ?",
+        )
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some((name, hash, email, disabled, created, password_changed)) = row else {
+            return Ok(None);
+        };
+        let groups = self.groups(&name).await?;
+        Ok(Some(User {
+            hash_kind: password::Kind::of(&hash).ok(),
+            name,
+            hash,
+            email,
+            disabled: disabled != 0,
+            groups,
+            created,
+            password_changed,
+        }))
+    }
+
+    /// Every user, by name.
+    pub async fn users(&self) -> Result<Vec<User>, StoreError> {
+        let names: Vec<(String,)> = sqlx::query_as("SELECT name FROM users ORDER BY name")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut out = Vec::with_capacity(names.len());
+        for (n,) in names {
+            if let Some(u) = self.user(&n).await? {
+                out.push(u);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The groups of `name`, sorted.
+    pub async fn groups(&self, name: &str) -> Result<Vec<String>, StoreError> {
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT grp FROM user_groups WHERE user = ? ORDER BY grp")
+                .bind(name)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().map(|(g,)| g).collect())
+    }
+
+    /// Sets a new password hash: a password change (`changed`: now) or an upgrade of the stored
+    /// form at login (the change time kept).
+    pub async fn set_hash(&self, name: &str, hash: &str, changed: bool) -> Result<(), StoreError> {
+        let done = if changed {
+            sqlx::query("UPDATE users SET hash = ?, password_changed = ? WHERE name = ?")
+                .bind(hash)
+                .bind(now())
+                .bind(name)
+        } else {
+            sqlx::query("UPDATE users SET hash = ? WHERE name = ?")
+                .bind(hash)
+                .bind(name)
+        }
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NoUser(name.to_string()));
+        }
+        Ok(())
+    }
+
+    /// Disables or enables `name`.
+    pub async fn set_disabled(&self, name: &str, disabled: bool) -> Result<(), StoreError> {
+        let done = sqlx::query("UPDATE users SET disabled = ? WHERE name = ?")
+            .bind(i64::from(disabled))
+            .bind(name)
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NoUser(name.to_string()));
+        }
+        Ok(())
+    }
+
+    /// Adds `add` to and removes `remove` from the groups of `name`.
+    pub async fn change_groups(
+        &self,
+        name: &str,
+        add: &[String],
+        remove: &[String],
+    ) -> Result<(), StoreError> {
+        if self.user(name).await?.is_none() {
+            return Err(StoreError::NoUser(name.to_string()));
+        }
+        let mut tx = self.pool.begin().await?;
+        for g in add {
+            sqlx::query("INSERT OR IGNORE INTO user_groups (user, grp) VALUES ((SELECT name FROM users WHERE name = ?), ?)")
+                .bind(name)
+                .bind(g)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for g in remove {
+            sqlx::query("DELETE FROM user_groups WHERE user = ? AND grp = ?")
+                .bind(name)
+                .bind(g)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,308 @@
+//! Users in the SQLite store: passwords hashed with Argon2id and checked through `login`, the
+//! refusals told apart for the audit log only, imported htpasswd hashes upgraded at the next
+//! login, and the password policy.
+
+use proptest::prelude::*;
+use why401_gate::htpasswd::{self, Line};
+use why401_gate::login::{self, Login, Refusal};
+use why401_gate::password::{self, Kind, Policy};
+use why401_gate::store::{Store, StoreError};
+
+async fn store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Store::open(&dir.path().join("data/gate.db")).await.unwrap();
+    (dir, s)
+}
+
+#[tokio::test]
+async fn a_login_is_accepted_with_the_groups_and_every_refusal_is_told_apart() {
+    let (dir, s) = store().await;
+    s.add(
+        "Alice",
+        &password::hash("a long passphrase"),
+        None,
+        &["admins".into()],
+    )
+    .await
+    .unwrap();
+    let accepted = login::check(&s, "alice", "a long passphrase")
+        .await
+        .unwrap();
+    let Login::Accepted(who) = accepted else {
+        panic!("{accepted:?}")
+    };
+    assert_eq!(
+        (who.user.as_str(), who.groups),
+        ("Alice", vec!["admins".to_string()])
+    );
+    assert_eq!(
+        login::check(&s, "alice", "a long passphrasE")
+            .await
+            .unwrap(),
+        Login::Refused(Refusal::WrongPassword)
+    );
+    assert_eq!(
+        login::check(&s, "mallory", "a long passphrase")
+            .await
+            .unwrap(),
+        Login::Refused(Refusal::UnknownUser)
+    );
+    s.set_disabled("ALICE", true).await.unwrap();
+    assert_eq!(
+        login::check(&s, "alice", "a long passphrase")
+            .await
+            .unwrap(),
+        Login::Refused(Refusal::Disabled)
+    );
+    // One user per name, whatever its case; unknown users are named.
+    assert!(matches!(
+        s.add("alice", "x", None, &[]).await,
+        Err(StoreError::Exists(_))
+    ));
+    assert!(matches!(
+        s.set_disabled("nobody", true).await,
+        Err(StoreError::NoUser(_))
+    ));
+    // The store is readable by its owner only: it holds password hashes.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("data/gate.db"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}
+
+#[tokio::test]
+async fn imported_hashes_are_verified_then_upgraded_to_argon2id_at_the_first_login() {
+    let (_dir, s) = store().await;
+    // Written by Apache's htpasswd 2.4 (`htpasswd -bnB carol carol-pass-123`, `-bnm dave`).
+    let bcrypt = "$2y$05$PkRJF33Q0WBCdXQjbzVQ4.D.NdqsFQeFNixGwcb8fhTXcq1HJR4VG";
+    let apr1 = "$apr1$/549IOm5$UcMMs8lnjiGHjAjZwsnZ90";
+    for (name, hash) in [("carol", bcrypt), ("dave", apr1)] {
+        s.add(name, hash, None, &[]).await.unwrap();
+    }
+    assert_eq!(
+        s.user("carol").await.unwrap().unwrap().hash_kind,
+        Some(Kind::Bcrypt)
+    );
+    // A wrong password leaves the old hash alone.
+    assert_eq!(
+        login::check(&s, "dave", "not dave's").await.unwrap(),
+        Login::Refused(Refusal::WrongPassword)
+    );
+    assert_eq!(
+        s.user("dave").await.unwrap().unwrap().hash,
+        apr1.to_string()
+    );
+    for (name, pw) in [("carol", "carol-pass-123"), ("dave", "dave-pass-456")] {
+        let before = s.user(name).await.unwrap().unwrap();
+        assert!(matches!(
+            login::check(&s, name, pw).await.unwrap(),
+            Login::Accepted(_)
+        ));
+        let after = s.user(name).await.unwrap().unwrap();
+        assert_eq!(after.hash_kind, Some(Kind::Argon2id), "{name}");
+        // An upgrade is not a password change.
+        assert_eq!(after.password_changed, before.password_changed);
+        assert!(matches!(
+            login::check(&s, name, pw).await.unwrap(),
+            Login::Accepted(_)
+        ));
+    }
+}
+
+#[test]
+fn old_argon2_parameters_are_rehashed_and_unusable_hashes_never_let_in() {
+    // The same password hashed with a lighter cost: right, and to be stored again.
+    let light = argon2::Argon2::new(
+        argon2::Algorithm::Argon2id,
+        argon2::Version::V0x13,
+        argon2::Params::new(8 * 1024, 1, 1, None).unwrap(),
+    );
+    use argon2::password_hash::PasswordHasher;
+    let old = light.hash_password(b"some passphrase").unwrap().to_string();
+    let v = password::verify(&old, "some passphrase").unwrap();
+    assert!(v.ok && v.rehash);
+    let v = password::verify(&password::hash("some passphrase"), "some passphrase").unwrap();
+    assert!(v.ok && !v.rehash);
+    for bad in [
+        "{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=",
+        "plain",
+        "$1$abc$def",
+        "$argon2i$v=19$m=8,t=1,p=1$c2FsdA$aGFzaA",
+    ] {
+        assert!(password::verify(bad, "plain").is_err(), "{bad}");
+    }
+    assert!(password::verify("$argon2id$v=19$garbage", "x").is_err());
+}
+
+#[test]
+fn the_same_password_typed_two_ways_is_one_password() {
+    // A composed é, and e with a combining acute accent.
+    let h = password::hash("caf\u{e9} au lait, deux sucres");
+    assert!(
+        password::verify(&h, "cafe\u{301} au lait, deux sucres")
+            .unwrap()
+            .ok
+    );
+}
+
+#[test]
+fn the_policy_refuses_for_every_reason_and_accepts_length_over_composition() {
+    let p = Policy::default();
+    let refused = |pw: &str| p.refusals(pw, "alice", &["alice@example.com"]);
+    assert!(refused("correct horse battery staple").is_empty());
+    // Length counts characters after normalisation, not bytes.
+    assert!(
+        refused("éééééééééé")
+            .iter()
+            .any(|r| r.contains("at least 12 characters"))
+    );
+    assert!(
+        refused(&"long ".repeat(60))
+            .iter()
+            .any(|r| r.contains("at most 256"))
+    );
+    assert!(
+        refused("tab\tinside a passphrase")
+            .iter()
+            .any(|r| r.contains("control characters"))
+    );
+    assert!(
+        refused("alice-the-admin-2026")
+            .iter()
+            .any(|r| r.contains("user name"))
+    );
+    assert!(
+        refused("password1234")
+            .iter()
+            .any(|r| r.contains("too easy to guess")),
+        "{:?}",
+        refused("password1234")
+    );
+    // 64 characters and any printable Unicode are accepted, nothing cut off.
+    let long = "Tröpfchen über der Brücke, 雨の日 und ein Ostwind, der die Türen klappern lässt";
+    assert!(refused(long).is_empty(), "{:?}", refused(long));
+    let h = password::hash(long);
+    assert!(!password::verify(&h, &long[..long.len() - 1]).unwrap().ok);
+    // Composition rules only where a site turns them on.
+    let strict = Policy {
+        composition: true,
+        ..Policy::default()
+    };
+    assert!(
+        !strict
+            .refusals("correct horse battery staple", "alice", &[])
+            .is_empty()
+    );
+    assert!(
+        strict
+            .refusals("Correct horse battery staple 7!", "alice", &[])
+            .is_empty()
+    );
+    assert!(
+        Policy {
+            min_length: 6,
+            ..Policy::default()
+        }
+        .validate()
+        .is_err()
+    );
+    assert!(
+        Policy {
+            max_length: 32,
+            ..Policy::default()
+        }
+        .validate()
+        .is_err()
+    );
+}
+
+#[test]
+fn an_htpasswd_file_is_read_line_by_line_and_what_is_not_taken_is_named() {
+    let text = "# users\nalice:$2y$05$PkRJF33Q0WBCdXQjbzVQ4.D.NdqsFQeFNixGwcb8fhTXcq1HJR4VG\n\nbob:$apr1$/549IOm5$UcMMs8lnjiGHjAjZwsnZ90\r\nerin:{SHA}abc\nALICE:$apr1$x$y\ndigest:realm:0123456789abcdef\nnocolon\n";
+    let lines = htpasswd::read(text);
+    let users: Vec<_> = lines
+        .iter()
+        .filter_map(|l| match l {
+            Line::User {
+                line, name, kind, ..
+            } => Some((*line, name.as_str(), *kind)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(users, [(2, "alice", Kind::Bcrypt), (4, "bob", Kind::Apr1)]);
+    let skipped: Vec<_> = lines
+        .iter()
+        .filter_map(|l| match l {
+            Line::Skipped { line, why, .. } => Some((*line, why.as_str())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(skipped.len(), 4, "{skipped:?}");
+    assert!(skipped[0].0 == 5 && skipped[0].1.contains("unsalted SHA-1"));
+    assert!(skipped[1].0 == 6 && skipped[1].1.contains("appears earlier"));
+    assert!(skipped[2].0 == 7 && skipped[2].1.contains("htdigest"));
+    assert!(skipped[3].0 == 8 && skipped[3].1.contains("not `user:hash`"));
+}
+
+proptest! {
+    /// Any text is a list of users and named skips; any password gets an answer from the
+    /// policy; neither panics.
+    #[test]
+    fn htpasswd_and_policy_never_panic(text in "(?s).{0,400}", pw in "(?s).{0,300}") {
+        for l in htpasswd::read(&text) {
+            match l {
+                Line::User { line, .. } | Line::Skipped { line, .. } => {
+                    prop_assert!(line >= 1 && line <= text.lines().count());
+                }
+            }
+        }
+        let _ = Policy::default().refusals(&pw, "user", &[]);
+    }
+}
+
+/// The hashes Apache's own `htpasswd` writes (bcrypt with -B, `$apr1$` with -m) are verified and
+/// upgraded: the migration path from an nginx or Apache password file.
+#[tokio::test]
+#[ignore = "runs htpasswd (apache2-utils, installed by scripts/test.sh)"]
+async fn hashes_written_by_apache_htpasswd_are_imported_and_upgraded() {
+    let (_dir, s) = store().await;
+    let mut file = String::new();
+    for (flag, user, pw) in [
+        ("-bnB", "carol", "carol's pass"),
+        ("-bnm", "dave", "dave's pass"),
+    ] {
+        let out = std::process::Command::new("htpasswd")
+            .args([flag, user, pw])
+            .output()
+            .expect("htpasswd (apache2-utils) is installed");
+        assert!(out.status.success());
+        file.push_str(&String::from_utf8(out.stdout).unwrap());
+    }
+    let lines = htpasswd::read(&file);
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    for l in lines {
+        let Line::User { name, hash, .. } = l else {
+            panic!("{l:?}")
+        };
+        s.add(&name, &hash, None, &[]).await.unwrap();
+    }
+    for (user, pw) in [("carol", "carol's pass"), ("dave", "dave's pass")] {
+        assert_eq!(
+            login::check(&s, user, "wrong").await.unwrap(),
+            Login::Refused(Refusal::WrongPassword)
+        );
+        assert!(matches!(
+            login::check(&s, user, pw).await.unwrap(),
+            Login::Accepted(_)
+        ));
+        assert_eq!(
+            s.user(user).await.unwrap().unwrap().hash_kind,
+            Some(Kind::Argon2id)
+        );
+    }
+}
