@@ -2,6 +2,7 @@
 //! time and explains every denial. This crate holds its configuration and its access policy;
 //! the server, the stores and the login flows build on them.
 
+pub mod answer;
 pub mod check;
 pub mod config;
 pub mod htpasswd;
