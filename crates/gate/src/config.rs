@@ -27,6 +27,8 @@ pub struct Config {
     pub sqlite: Option<String>,
     /// What a new password must meet.
     pub password: password::Policy,
+    /// How the gateway serves.
+    pub server: Server,
 }
 
 /// A configuration error: where, and what.
@@ -63,7 +65,61 @@ struct Raw {
     access: RawAccess,
     #[serde(default)]
     store: RawStore,
+    #[serde(default)]
+    server: RawServer,
     password: Option<Spanned<password::Policy>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawServer {
+    listen: Option<Spanned<String>>,
+    #[serde(default)]
+    trusted_proxies: Vec<Spanned<String>>,
+    login_url: Option<Spanned<String>>,
+    #[serde(default)]
+    redirect_domains: Vec<Spanned<String>>,
+    realm: Option<String>,
+    basic: Option<bool>,
+    basic_cache_seconds: Option<u64>,
+}
+
+/// How the gateway serves: where it listens, whom it trusts, where browsers log in.
+#[derive(Debug, Clone)]
+pub struct Server {
+    /// The address it listens on (default 127.0.0.1:9401).
+    pub listen: std::net::SocketAddr,
+    /// The proxies whose `X-Forwarded-*`, `X-Original-*` and `X-Real-IP` are believed
+    /// (default: loopback only). Anyone else's are ignored.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// The login page as browsers reach it; `None`: this gateway's own `/.why401/login`.
+    pub login_url: Option<url::Url>,
+    /// The domains a return URL may point into (each with its subdomains); empty: only the
+    /// login page's own host.
+    pub redirect_domains: Vec<String>,
+    /// The realm of the challenges.
+    pub realm: String,
+    /// Basic authentication is accepted.
+    pub basic: bool,
+    /// How long a verified Basic credential is remembered.
+    pub basic_cache: std::time::Duration,
+}
+
+impl Default for Server {
+    fn default() -> Self {
+        Server {
+            listen: ([127, 0, 0, 1], 9401).into(),
+            trusted_proxies: vec![
+                "127.0.0.0/8".parse().expect("a CIDR"),
+                "::1/128".parse().expect("a CIDR"),
+            ],
+            login_url: None,
+            redirect_domains: Vec::new(),
+            realm: "why401".into(),
+            basic: true,
+            basic_cache: std::time::Duration::from_secs(60),
+        }
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -208,6 +264,7 @@ impl Config {
             }
             None => password::Policy::default(),
         };
+        let server = server(&raw.server, &mut errors, &at);
         if !errors.is_empty() {
             errors.sort_by_key(|e| (e.line, e.column));
             return Err(errors);
@@ -220,8 +277,63 @@ impl Config {
             },
             sqlite: raw.store.sqlite,
             password,
+            server,
         })
     }
+}
+
+/// The `[server]` table, checked.
+fn server(
+    raw: &RawServer,
+    errors: &mut Vec<ConfigError>,
+    at: &impl Fn(Option<Range<usize>>, String) -> ConfigError,
+) -> Server {
+    let mut s = Server::default();
+    if let Some(l) = &raw.listen {
+        match l.get_ref().parse() {
+            Ok(a) => s.listen = a,
+            Err(_) => errors.push(at(
+                Some(l.span()),
+                format!(
+                    "listen = {:?}: write ADDRESS:PORT, e.g. 127.0.0.1:9401",
+                    l.get_ref()
+                ),
+            )),
+        }
+    }
+    if !raw.trusted_proxies.is_empty() {
+        s.trusted_proxies = each(&raw.trusted_proxies, errors, at, parse_net);
+    }
+    if let Some(u) = &raw.login_url {
+        match url::Url::parse(u.get_ref()) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => {
+                s.login_url = Some(url)
+            }
+            _ => errors.push(at(
+                Some(u.span()),
+                format!("login_url = {:?}: an absolute http(s) URL", u.get_ref()),
+            )),
+        }
+    }
+    s.redirect_domains = each(&raw.redirect_domains, errors, at, |d| {
+        let d = d.trim().trim_start_matches("*.").to_ascii_lowercase();
+        if d.is_empty() || d.contains(['/', ':', '*']) {
+            return Err(format!(
+                "{d:?}: a domain such as example.com (its subdomains included)"
+            ));
+        }
+        Ok(d)
+    });
+    if let Some(r) = &raw.realm {
+        s.realm = r.clone();
+    }
+    if let Some(b) = raw.basic {
+        s.basic = b;
+    }
+    if let Some(secs) = raw.basic_cache_seconds {
+        s.basic_cache = std::time::Duration::from_secs(secs.min(3600));
+    }
+    s
 }
 
 /// Each of `items` read by `parse`; the ones it refuses reported where they are.

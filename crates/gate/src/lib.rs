@@ -9,6 +9,7 @@ pub mod htpasswd;
 pub mod login;
 pub mod password;
 pub mod policy;
+pub mod server;
 pub mod store;
 
 pub use config::{Config, ConfigError};

@@ -91,6 +91,11 @@ impl Store {
         Ok(Store { pool })
     }
 
+    /// Closes the store: every later operation fails as an unavailable store does.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
     /// Adds a user with a password hash and groups.
     pub async fn add(
         &self,

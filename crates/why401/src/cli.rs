@@ -37,7 +37,7 @@ pub(crate) enum Command {
     /// Decode an auth header or token: WWW-Authenticate, Authorization, Set-Cookie, a JWT, NTLM or SPNEGO
     #[command(after_help = DECODE_EXAMPLES)]
     Decode(DecodeArgs),
-    /// The authenticating gateway's tools: check which access rule a request meets, and why
+    /// The authenticating gateway: serve it, check which access rule a request meets and why, manage its users
     #[command(after_help = GATE_EXAMPLES)]
     Gate(GateArgs),
     /// Print shell completions
@@ -107,8 +107,9 @@ pub(crate) struct GateArgs {
     /// to the config, else why401/gate.db in the user's data directory)
     #[arg(long, value_name = "FILE", global = true)]
     pub store: Option<std::path::PathBuf>,
+    /// Without a command: serve (the decision endpoints for nginx, Traefik and Caddy)
     #[command(subcommand)]
-    pub command: GateCommand,
+    pub command: Option<GateCommand>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -22,9 +22,48 @@ pub(crate) fn run(args: GateArgs) -> Result<ExitCode> {
     };
     let store = store_path(args.store, args.config.as_deref(), &config)?;
     match args.command {
-        GateCommand::Check(a) => check(&config, &store, a),
-        GateCommand::User(c) => runtime()?.block_on(user(&config, &store, c)),
+        None => serve(config, &store),
+        Some(GateCommand::Check(a)) => check(&config, &store, a),
+        Some(GateCommand::User(c)) => runtime()?.block_on(user(&config, &store, c)),
     }
+}
+
+/// Serves the gateway until interrupted.
+fn serve(config: Config, store_path: &Path) -> Result<ExitCode> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    rt.block_on(async {
+        let store = Store::open(store_path)
+            .await
+            .with_context(|| format!("the user store {}", store_path.display()))?;
+        let users = store.users().await?.len();
+        let listen = config.server.listen;
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("listening on {listen}"))?;
+        let base = format!("http://{}", listener.local_addr()?);
+        output::print(&format!(
+            "why401 gate listening on {base} (config: {}, store: {}, {users} user{})\n  \
+             nginx auth_request:     {base}/.why401/authz/auth-request\n  \
+             Traefik, Caddy (full):  {base}/.why401/authz/forward-auth\n{}",
+            config.file,
+            store_path.display(),
+            if users == 1 { "" } else { "s" },
+            if users == 0 {
+                "  no users yet: why401 gate user add NAME\n"
+            } else {
+                ""
+            }
+        ))?;
+        let gate = why401_gate::server::Gate::new(config, store);
+        tokio::select! {
+            r = why401_gate::server::serve(gate, listener) => r.context("serving")?,
+            _ = tokio::signal::ctrl_c() => {}
+        }
+        Ok(ExitCode::SUCCESS)
+    })
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {

@@ -1,0 +1,350 @@
+//! The decision endpoints over real HTTP on loopback: a browser sent to log in with a return URL
+//! only to allowed hosts, an API client given 401 with the challenge, Basic verified once and
+//! then remembered until the password changes, 403 for the refused, the client's address taken
+//! only from a trusted proxy, and 503 when the store fails.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use why401_gate::Config;
+use why401_gate::password;
+use why401_gate::server::{self, Gate};
+use why401_gate::store::Store;
+
+const CONFIG: &str = r#"
+[server]
+listen = "127.0.0.1:0"
+login_url = "https://auth.example.com/.why401/login"
+redirect_domains = ["example.com"]
+realm = "apps"
+
+[networks]
+office = ["10.0.0.0/8"]
+
+[[access.rule]]
+paths = ["/public/"]
+policy = "bypass"
+
+[[access.rule]]
+paths = ["/admin/"]
+subjects = ["group:admins"]
+policy = "one_factor"
+
+[[access.rule]]
+paths = ["/admin/"]
+policy = "deny"
+
+[[access.rule]]
+paths = ["/office/"]
+networks = ["office"]
+policy = "one_factor"
+
+[[access.rule]]
+paths = ["/app/"]
+policy = "one_factor"
+"#;
+
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// One HTTP/1.1 request, the connection closed after it.
+async fn ask(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> Reply {
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).await.unwrap();
+    let text = String::from_utf8(raw).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(": "))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    Reply {
+        status,
+        headers,
+        body: body.to_string(),
+    }
+}
+
+async fn start() -> (tempfile::TempDir, SocketAddr, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("gate.db")).await.unwrap();
+    store
+        .add(
+            "alice",
+            &password::hash("correct horse battery staple"),
+            None,
+            &["admins".into()],
+        )
+        .await
+        .unwrap();
+    store
+        .add(
+            "bob",
+            &password::hash("tricky mule forty lantern"),
+            None,
+            &[],
+        )
+        .await
+        .unwrap();
+    let config = Config::parse(CONFIG, "gate.toml").unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let gate: Arc<Gate> = Gate::new(config, store.clone());
+    tokio::spawn(server::serve(gate, listener));
+    (dir, addr, store)
+}
+
+const FA: &str = "/.why401/authz/forward-auth";
+const NAV: [(&str, &str); 2] = [
+    ("Accept", "text/html,*/*;q=0.8"),
+    ("Sec-Fetch-Mode", "navigate"),
+];
+
+fn basic(user: &str, pw: &str) -> String {
+    format!("Basic {}", why401_wire::basic::encode(user, pw))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_decision_endpoints_answer_each_case_correctly() {
+    let (_dir, addr, store) = start().await;
+    let url = |u: &'static str| ("X-Original-URL", u);
+
+    // A browser without credentials: to the login page, back to where it was going.
+    let r = ask(
+        addr,
+        FA,
+        &[url("https://app.example.com/app/x?y=1"), NAV[0], NAV[1]],
+    )
+    .await;
+    assert_eq!(r.status, 302);
+    assert_eq!(
+        r.header("location"),
+        Some(
+            "https://auth.example.com/.why401/login?rd=https%3A%2F%2Fapp.example.com%2Fapp%2Fx%3Fy%3D1"
+        )
+    );
+    // No open redirect: a host outside the redirect domains is not a return URL.
+    let r = ask(
+        addr,
+        FA,
+        &[url("https://evil.example.net/app/"), NAV[0], NAV[1]],
+    )
+    .await;
+    assert_eq!(
+        r.header("location"),
+        Some("https://auth.example.com/.why401/login")
+    );
+    // nginx's auth_request cannot follow a redirect: it gets the 401 its error_page handles.
+    let r = ask(
+        addr,
+        "/.why401/authz/auth-request",
+        &[url("https://app.example.com/app/"), NAV[0], NAV[1]],
+    )
+    .await;
+    assert_eq!(r.status, 401);
+
+    // An API client: 401, the challenge, a problem document.
+    let r = ask(
+        addr,
+        FA,
+        &[
+            url("https://app.example.com/app/x"),
+            ("Accept", "application/json"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, 401);
+    assert_eq!(
+        r.header("www-authenticate"),
+        Some("Basic realm=\"apps\", charset=\"UTF-8\"")
+    );
+    assert_eq!(r.header("content-type"), Some("application/problem+json"));
+    let p: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(p["finding"], "no-credentials-sent");
+    assert_eq!(p["request_id"].as_str(), r.header("x-request-id"));
+
+    // Right credentials: through, with the identity for the proxy to pass on.
+    let alice = basic("alice", "correct horse battery staple");
+    let r = ask(
+        addr,
+        FA,
+        &[
+            url("https://app.example.com/admin/"),
+            ("Authorization", &alice),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.header("remote-user"), r.header("remote-groups")),
+        (200, Some("alice"), Some("admins"))
+    );
+    // Authenticated and not allowed: 403, never a redirect, even for a browser.
+    let bob = basic("bob", "tricky mule forty lantern");
+    let r = ask(
+        addr,
+        FA,
+        &[
+            url("https://app.example.com/admin/"),
+            ("Authorization", &bob),
+            NAV[0],
+            NAV[1],
+        ],
+    )
+    .await;
+    assert_eq!(r.status, 403);
+    assert!(r.header("location").is_none());
+    let p: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(p["finding"], "gate-policy-denied");
+
+    // Unknown user, wrong password, disabled: the same answer.
+    let answers = [
+        basic("mallory", "correct horse battery staple"),
+        basic("alice", "wrong"),
+    ];
+    let mut bodies = Vec::new();
+    for a in &answers {
+        let r = ask(
+            addr,
+            FA,
+            &[url("https://app.example.com/app/"), ("Authorization", a)],
+        )
+        .await;
+        assert_eq!(r.status, 401);
+        let mut p: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        p["request_id"] = "-".into();
+        bodies.push((r.header("www-authenticate").map(String::from), p));
+    }
+    store.set_disabled("bob", true).await.unwrap();
+    let r = ask(
+        addr,
+        FA,
+        &[url("https://app.example.com/app/"), ("Authorization", &bob)],
+    )
+    .await;
+    let mut p: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    p["request_id"] = "-".into();
+    bodies.push((r.header("www-authenticate").map(String::from), p));
+    assert!(bodies.windows(2).all(|w| w[0] == w[1]), "{bodies:?}");
+    assert_eq!(bodies[0].1["finding"], "credentials-rejected");
+
+    // A bypass rule needs nothing.
+    let r = ask(addr, FA, &[url("https://app.example.com/public/a.css")]).await;
+    assert_eq!(r.status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn basic_is_remembered_until_the_password_changes_and_the_client_is_the_proxy_s_word() {
+    let (_dir, addr, store) = start().await;
+    let url = ("X-Original-URL", "https://app.example.com/app/");
+    let alice = basic("alice", "correct horse battery staple");
+    for _ in 0..3 {
+        let r = ask(addr, FA, &[url, ("Authorization", &alice)]).await;
+        assert_eq!(r.status, 200);
+    }
+    // A new password ends the remembered one at once.
+    store
+        .set_hash(
+            "alice",
+            &password::hash("a brand new passphrase here"),
+            true,
+        )
+        .await
+        .unwrap();
+    let r = ask(addr, FA, &[url, ("Authorization", &alice)]).await;
+    assert_eq!(r.status, 401);
+
+    // The office rule sees the client's address from the trusted proxy's X-Forwarded-For.
+    let bob = basic("bob", "tricky mule forty lantern");
+    let office = ("X-Original-URL", "https://app.example.com/office/");
+    let r = ask(
+        addr,
+        FA,
+        &[
+            office,
+            ("Authorization", &bob),
+            ("X-Forwarded-For", "10.1.2.3"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    let r = ask(
+        addr,
+        FA,
+        &[
+            office,
+            ("Authorization", &bob),
+            ("X-Forwarded-For", "10.1.2.3, 198.51.100.7"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        r.status, 403,
+        "the right-most untrusted address is the client"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_trusted_proxy_or_a_store_nothing_is_let_through() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("gate.db")).await.unwrap();
+    // Loopback is not trusted here: the endpoint will not decide.
+    let config = Config::parse(
+        "[server]\ntrusted_proxies = [\"192.0.2.1\"]\n[[access.rule]]\npolicy = \"one_factor\"\n",
+        "gate.toml",
+    )
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(server::serve(Gate::new(config, store.clone()), listener));
+    let r = ask(addr, FA, &[("X-Original-URL", "https://app.example.com/")]).await;
+    assert_eq!(r.status, 400);
+
+    // The store's file gone from under a running gateway: 503, fail closed.
+    let (dir, addr, store) = start().await;
+    drop(dir);
+    store.close().await;
+    let r = ask(
+        addr,
+        FA,
+        &[
+            ("X-Original-URL", "https://app.example.com/app/"),
+            (
+                "Authorization",
+                &basic("alice", "correct horse battery staple"),
+            ),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, 503);
+    let p: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(p["finding"], "gate-store-unavailable");
+    assert_eq!(r.header("retry-after"), Some("5"));
+}
