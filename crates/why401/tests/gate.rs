@@ -258,3 +258,200 @@ fn an_htpasswd_file_written_by_apache_is_imported_and_what_is_not_is_named() {
     );
     assert!(out.contains("dave  groups: staff  hash: apr1"), "{out}");
 }
+
+/// A free port on loopback (bound then released).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Stops a child process when dropped, with SIGTERM: nginx's master then stops its workers
+/// (SIGKILL would leave them running, holding the test's output open).
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let stopped = std::process::Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status()
+            .is_ok_and(|s| s.success());
+        if !stopped {
+            let _ = self.0.kill();
+        }
+        let _ = self.0.wait();
+    }
+}
+
+fn curl(args: &[&str]) -> (u16, String, String) {
+    let out = std::process::Command::new("curl")
+        .args(["-s", "-D", "-", "--max-time", "10"])
+        .args(args)
+        .output()
+        .expect("curl is installed");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .lines()
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, head.to_ascii_lowercase(), body.to_string())
+}
+
+/// docs/gate.md's nginx snippet, run by a real nginx in front of an app (a second nginx
+/// server), with the gateway binary deciding, and curl as the client.
+#[test]
+#[ignore = "runs nginx and curl (scripts/test.sh installs them)"]
+fn nginx_auth_request_in_front_of_an_app() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("gate.db");
+    for (user, group, pw) in [
+        ("alice", "admins", "correct horse battery staple"),
+        ("bob", "staff", "tricky mule forty lantern"),
+    ] {
+        let (code, _, err) = gate_env(
+            &["user", "add", user, "--group", group, "--password-stdin"],
+            &store,
+            &format!("{pw}\n"),
+        );
+        assert_eq!(code, 0, "{err}");
+    }
+    let cfg = dir.path().join("gate.toml");
+    std::fs::write(
+        &cfg,
+        "[server]\nlisten = \"127.0.0.1:0\"\n\n[[access.rule]]\npaths = [\"/public/\"]\npolicy = \"bypass\"\n\n[[access.rule]]\npaths = [\"/admin/\"]\nsubjects = [\"group:admins\"]\npolicy = \"one_factor\"\n\n[[access.rule]]\npaths = [\"/admin/\"]\npolicy = \"deny\"\n\n[[access.rule]]\npolicy = \"one_factor\"\n",
+    )
+    .unwrap();
+    let mut gate = Child(
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("why401"))
+            .args([
+                "gate",
+                "--config",
+                cfg.to_str().unwrap(),
+                "--store",
+                store.to_str().unwrap(),
+            ])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut first = String::new();
+    std::io::BufReader::new(gate.0.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let gate_addr = first
+        .split("listening on http://")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap_or_else(|| panic!("{first}"))
+        .to_string();
+
+    // docs/gate.md's locations, verbatim, with the gateway's and the app's addresses.
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/gate.md"))
+        .unwrap();
+    let snippet = doc
+        .split("```nginx\n")
+        .nth(1)
+        .and_then(|s| s.split("```").next())
+        .unwrap();
+    let (front, app) = (free_port(), free_port());
+    let snippet = snippet
+        .replace("127.0.0.1:9401", &gate_addr)
+        .replace("127.0.0.1:8080", &format!("127.0.0.1:{app}"));
+    let p = dir.path();
+    for d in ["logs", "tmp"] {
+        std::fs::create_dir_all(p.join(d)).unwrap();
+    }
+    let conf = format!(
+        "worker_processes 1;\nerror_log {p}/logs/error.log;\npid {p}/nginx.pid;\nevents {{}}\nhttp {{\n  access_log off;\n  client_body_temp_path {p}/tmp/body;\n  proxy_temp_path {p}/tmp/proxy;\n  fastcgi_temp_path {p}/tmp/fastcgi;\n  uwsgi_temp_path {p}/tmp/uwsgi;\n  scgi_temp_path {p}/tmp/scgi;\n  server {{\n    listen 127.0.0.1:{app};\n    location / {{ return 200 \"app: user=[$http_remote_user] groups=[$http_remote_groups]\\n\"; }}\n  }}\n  server {{\n    listen 127.0.0.1:{front};\n{snippet}\n  }}\n}}\n",
+        p = p.display()
+    );
+    std::fs::write(p.join("nginx.conf"), &conf).unwrap();
+    let _nginx = Child(
+        std::process::Command::new("nginx")
+            .args([
+                "-p",
+                p.to_str().unwrap(),
+                "-c",
+                p.join("nginx.conf").to_str().unwrap(),
+                "-g",
+                "daemon off; user root;",
+            ])
+            .spawn()
+            .expect("nginx is installed"),
+    );
+    let base = format!("http://127.0.0.1:{front}");
+    let mut up = false;
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", front)).is_ok() {
+            up = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(
+        up,
+        "nginx did not start: {:?}",
+        std::fs::read_to_string(p.join("logs/error.log"))
+    );
+
+    // An API client without credentials: the gateway's 401, challenge and problem document.
+    let (status, head, body) = curl(&[&format!("{base}/app/")]);
+    assert_eq!(status, 401, "{head}{body}");
+    assert!(
+        head.contains("www-authenticate: basic realm=\"why401\", charset=\"utf-8\""),
+        "{head}"
+    );
+    assert!(
+        body.contains("\"finding\":\"no-credentials-sent\""),
+        "{body}"
+    );
+    // A browser: sent to the login page.
+    let (status, head, _) = curl(&[
+        "-H",
+        "Accept: text/html",
+        "-H",
+        "Sec-Fetch-Mode: navigate",
+        &format!("{base}/app/"),
+    ]);
+    assert_eq!(status, 302, "{head}");
+    assert!(head.contains("location: http://"), "{head}");
+    // Through, as alice, the app told who she is; a client's own Remote-User never reaches it.
+    let (status, _, body) = curl(&[
+        "-u",
+        "alice:correct horse battery staple",
+        "-H",
+        "Remote-User: root",
+        &format!("{base}/admin/"),
+    ]);
+    assert_eq!(
+        (status, body.as_str()),
+        (200, "app: user=[alice] groups=[admins]\n")
+    );
+    let (status, _, body) = curl(&["-H", "Remote-User: root", &format!("{base}/public/x")]);
+    assert_eq!((status, body.as_str()), (200, "app: user=[] groups=[]\n"));
+    // bob is authenticated and not allowed: 403 with the problem document, no redirect.
+    let (status, head, body) = curl(&[
+        "-u",
+        "bob:tricky mule forty lantern",
+        "-H",
+        "Accept: text/html",
+        &format!("{base}/admin/"),
+    ]);
+    assert_eq!(status, 403, "{head}{body}");
+    assert!(!head.contains("location:"));
+    assert!(
+        body.contains("\"finding\":\"gate-policy-denied\""),
+        "{body}"
+    );
+    // A wrong password: 401 and the challenge again.
+    let (status, head, body) = curl(&["-u", "alice:wrong", &format!("{base}/app/")]);
+    assert_eq!(status, 401);
+    assert!(head.contains("www-authenticate: basic"), "{head}");
+    assert!(body.contains("credentials-rejected"), "{body}");
+}
