@@ -29,6 +29,8 @@ pub struct Config {
     pub password: password::Policy,
     /// How the gateway serves.
     pub server: Server,
+    /// How long browser sessions last.
+    pub sessions: Sessions,
 }
 
 /// A configuration error: where, and what.
@@ -67,6 +69,8 @@ struct Raw {
     store: RawStore,
     #[serde(default)]
     server: RawServer,
+    #[serde(default)]
+    session: RawSession,
     password: Option<Spanned<password::Policy>>,
 }
 
@@ -92,7 +96,8 @@ pub struct Server {
     /// The proxies whose `X-Forwarded-*`, `X-Original-*` and `X-Real-IP` are believed
     /// (default: loopback only). Anyone else's are ignored.
     pub trusted_proxies: Vec<ipnet::IpNet>,
-    /// The login page as browsers reach it; `None`: this gateway's own `/.why401/login`.
+    /// A central login page for several hosts; `None`: `/.why401/login` on each app's own
+    /// host (served by the gateway, reached through the proxy).
     pub login_url: Option<url::Url>,
     /// The domains a return URL may point into (each with its subdomains); empty: only the
     /// login page's own host.
@@ -118,6 +123,31 @@ impl Default for Server {
             realm: "why401".into(),
             basic: true,
             basic_cache: std::time::Duration::from_secs(60),
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawSession {
+    idle_minutes: Option<u64>,
+    absolute_hours: Option<u64>,
+}
+
+/// How long a browser session lasts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sessions {
+    /// Ended after this long unused (default 30 minutes).
+    pub idle: std::time::Duration,
+    /// Ended this long after login, used or not (default 12 hours).
+    pub absolute: std::time::Duration,
+}
+
+impl Default for Sessions {
+    fn default() -> Self {
+        Sessions {
+            idle: std::time::Duration::from_secs(30 * 60),
+            absolute: std::time::Duration::from_secs(12 * 3600),
         }
     }
 }
@@ -278,6 +308,20 @@ impl Config {
             sqlite: raw.store.sqlite,
             password,
             server,
+            sessions: Sessions {
+                idle: raw
+                    .session
+                    .idle_minutes
+                    .map_or(Sessions::default().idle, |m| {
+                        std::time::Duration::from_secs(m.clamp(1, 24 * 60) * 60)
+                    }),
+                absolute: raw
+                    .session
+                    .absolute_hours
+                    .map_or(Sessions::default().absolute, |h| {
+                        std::time::Duration::from_secs(h.clamp(1, 24 * 30) * 3600)
+                    }),
+            },
         })
     }
 }

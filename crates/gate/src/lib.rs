@@ -11,6 +11,7 @@ pub mod password;
 pub mod policy;
 pub mod server;
 pub mod store;
+pub mod web;
 
 pub use config::{Config, ConfigError};
 pub use policy::{Action, Decision, Identity, Policy, Request};

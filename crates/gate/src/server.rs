@@ -61,6 +61,11 @@ pub fn router(gate: Arc<Gate>) -> Router {
         .route("/.why401/healthz", get(|| async { "ok\n" }))
         .route("/.why401/authz/auth-request", any(auth_request))
         .route("/.why401/authz/forward-auth", any(forward_auth))
+        .route(
+            "/.why401/login",
+            get(crate::web::login_page).post(crate::web::login_submit),
+        )
+        .route("/.why401/logout", axum::routing::post(crate::web::logout))
         .with_state(gate)
 }
 
@@ -182,27 +187,46 @@ fn original(gate: &Gate, peer: SocketAddr, headers: &HeaderMap) -> Result<Origin
         .unwrap_or("GET");
     let method =
         Method::from_bytes(method.as_bytes()).map_err(|_| "the original method is not a method")?;
-    // The client: the right-most address in X-Forwarded-For that is not a trusted proxy, else
-    // X-Real-IP, else the peer.
-    let forwarded = headers
+    let client = client_address(gate, peer, headers);
+    Ok(Original {
+        method,
+        url,
+        client,
+    })
+}
+
+/// The client's address for a request to the gateway's own pages: from a trusted proxy's
+/// `X-Forwarded-For` or `X-Real-IP`, else the peer.
+pub fn client_address(gate: &Gate, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
+    let trusted = |ip: IpAddr| {
+        let ip = canonical(ip);
+        gate.config
+            .server
+            .trusted_proxies
+            .iter()
+            .any(|n| n.contains(&ip))
+    };
+    if !trusted(peer.ip()) {
+        return canonical(peer.ip());
+    }
+    headers
         .get_all("x-forwarded-for")
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .map(str::trim)
-        .collect::<Vec<_>>();
-    let client = forwarded
+        .collect::<Vec<_>>()
         .iter()
         .rev()
         .filter_map(|a| a.parse::<IpAddr>().ok())
         .find(|ip| !trusted(*ip))
-        .or_else(|| h("x-real-ip").and_then(|a| a.trim().parse().ok()))
-        .unwrap_or(peer.ip());
-    Ok(Original {
-        method,
-        url,
-        client: canonical(client),
-    })
+        .or_else(|| {
+            headers
+                .get("x-real-ip")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|a| a.trim().parse().ok())
+        })
+        .map_or(canonical(peer.ip()), canonical)
 }
 
 /// An IPv4 address seen on an IPv6 socket is that IPv4 address.
@@ -226,7 +250,11 @@ async fn credentials(gate: &Gate, headers: &HeaderMap) -> Result<Credentials, St
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
     else {
-        return Ok(Credentials::None);
+        // A browser's session, if it has a valid one.
+        return Ok(match crate::web::session_identity(gate, headers).await? {
+            Some(who) => Credentials::Accepted(who),
+            None => Credentials::None,
+        });
     };
     let Some((scheme, token)) = auth.trim().split_once(' ') else {
         return Ok(Credentials::Refused);
@@ -284,13 +312,26 @@ async fn forward_auth(
     decide(&gate, peer, &headers, Mode::Full).await
 }
 
-/// The login page's URL with the return URL, when the return URL is one the gateway may send
-/// a browser back to (no open redirect).
+/// The login page's URL with the return URL. By default the login page is on the app's own
+/// host (`/.why401/login`, so that the session cookie can be a host-only `__Host-` cookie) and
+/// the return URL is only a path. A central login page (`[server] login_url`) gets an
+/// absolute return URL, only into the login page's own host or `redirect_domains` (no open
+/// redirect).
 fn login_url(gate: &Gate, back: &url::Url) -> String {
     let s = &gate.config.server;
-    let mut login = s.login_url.clone().unwrap_or_else(|| {
-        url::Url::parse(&format!("http://{}/.why401/login", s.listen)).expect("a URL")
-    });
+    let path = match back.query() {
+        Some(q) => format!("{}?{q}", back.path()),
+        None => back.path().to_string(),
+    };
+    let Some(central) = &s.login_url else {
+        let mut login = back.clone();
+        login.set_path("/.why401/login");
+        login.set_query(None);
+        login.set_fragment(None);
+        login.query_pairs_mut().append_pair("rd", &path);
+        return login.to_string();
+    };
+    let mut login = central.clone();
     let host = back.host_str().unwrap_or("").to_ascii_lowercase();
     let allowed = matches!(back.scheme(), "http" | "https")
         && (Some(host.as_str()) == login.host_str()

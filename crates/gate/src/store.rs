@@ -240,4 +240,135 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
+
+    /// Stores a new session for `user` under the SHA-256 of its token.
+    pub async fn add_session(
+        &self,
+        token_hash: &str,
+        user: &str,
+        address: &str,
+        user_agent: &str,
+    ) -> Result<(), StoreError> {
+        let t = now();
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user, created, last_seen, address, user_agent) VALUES (?, (SELECT name FROM users WHERE name = ?), ?, ?, ?, ?)",
+        )
+        .bind(token_hash)
+        .bind(user)
+        .bind(t)
+        .bind(t)
+        .bind(address)
+        .bind(user_agent)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The session stored under `token_hash`, if any.
+    pub async fn session(&self, token_hash: &str) -> Result<Option<Session>, StoreError> {
+        let row: Option<(String, String, i64, i64, String, String)> = sqlx::query_as(
+            "SELECT token_hash, user, created, last_seen, address, user_agent FROM sessions WHERE token_hash = ?",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(Session::from))
+    }
+
+    /// Marks the session used now.
+    pub async fn touch_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE sessions SET last_seen = ? WHERE token_hash = ?")
+            .bind(now())
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Every session, or those of `user`, newest first.
+    pub async fn sessions(&self, user: Option<&str>) -> Result<Vec<Session>, StoreError> {
+        let rows: Vec<(String, String, i64, i64, String, String)> = sqlx::query_as(
+            "SELECT token_hash, user, created, last_seen, address, user_agent FROM sessions WHERE ? IS NULL OR user = ? ORDER BY created DESC",
+        )
+        .bind(user)
+        .bind(user)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(Session::from).collect())
+    }
+
+    /// Ends sessions: the one whose hash starts with `id` (as `gate sessions list` shows it),
+    /// or every session of the user `id`. How many ended.
+    pub async fn revoke_sessions(&self, id: &str) -> Result<u64, StoreError> {
+        let prefix = format!("{}%", id.replace(['%', '_'], ""));
+        let done = sqlx::query(
+            "DELETE FROM sessions WHERE user = ? OR (length(?) >= 10 AND token_hash LIKE ?)",
+        )
+        .bind(id)
+        .bind(id)
+        .bind(prefix)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Moves a session's last use `seconds` into the past (for tests of the idle timeout, and
+    /// for an operator who wants a session to lapse sooner).
+    pub async fn age_session(&self, token_hash: &str, seconds: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE sessions SET last_seen = last_seen - ?, created = created - ? WHERE token_hash = ?")
+            .bind(seconds)
+            .bind(seconds)
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Ends one session.
+    pub async fn end_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
+
+/// A browser session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Session {
+    /// The SHA-256 of its token, hex; its first 12 characters name it.
+    pub id: String,
+    /// Whose it is.
+    pub user: String,
+    /// Unix seconds.
+    pub created: i64,
+    /// Unix seconds.
+    pub last_seen: i64,
+    /// The client's address at login.
+    pub address: String,
+    /// The browser's User-Agent at login.
+    pub user_agent: String,
+}
+
+impl From<(String, String, i64, i64, String, String)> for Session {
+    fn from(
+        (id, user, created, last_seen, address, user_agent): (
+            String,
+            String,
+            i64,
+            i64,
+            String,
+            String,
+        ),
+    ) -> Self {
+        Session {
+            id,
+            user,
+            created,
+            last_seen,
+            address,
+            user_agent,
+        }
+    }
 }

@@ -449,6 +449,51 @@ fn nginx_auth_request_in_front_of_an_app() {
         body.contains("\"finding\":\"gate-policy-denied\""),
         "{body}"
     );
+    // A browser signs in on the app's host through nginx, and its session lets it through.
+    let (status, head, body) = curl(&[&format!("{base}/.why401/login?rd=%2Fapp%2Fhome")]);
+    assert_eq!(status, 200, "{head}{body}");
+    let csrf = head
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: __host-why401-csrf="))
+        .and_then(|v| v.split(';').next())
+        .unwrap()
+        .to_string();
+    let (status, head, _) = curl(&[
+        "-H",
+        &format!("Cookie: __Host-why401-csrf={csrf}"),
+        "-H",
+        &format!("Origin: http://127.0.0.1:{front}"),
+        "--data",
+        &format!(
+            "username=alice&password=correct+horse+battery+staple&csrf={csrf}&rd=%2Fapp%2Fhome"
+        ),
+        &format!("{base}/.why401/login"),
+    ]);
+    assert_eq!(status, 303, "{head}");
+    assert!(head.contains("location: /app/home"), "{head}");
+    let session = head
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: __host-why401-session="))
+        .and_then(|v| v.split(';').next())
+        .unwrap()
+        .to_string();
+    let (status, _, body) = curl(&[
+        "-H",
+        &format!("Cookie: __Host-why401-session={session}"),
+        &format!("{base}/app/home"),
+    ]);
+    assert_eq!(
+        (status, body.as_str()),
+        (200, "app: user=[alice] groups=[admins]\n")
+    );
+    // The decision endpoints are not reachable from outside through nginx.
+    let (status, _, _) = curl(&[
+        "-H",
+        "X-Original-URL: http://x/app/",
+        &format!("{base}/.why401/authz/forward-auth"),
+    ]);
+    assert_eq!(status, 401, "answered as an app path, through auth_request");
+
     // A wrong password: 401 and the challenge again.
     let (status, head, body) = curl(&["-u", "alice:wrong", &format!("{base}/app/")]);
     assert_eq!(status, 401);
