@@ -48,6 +48,8 @@ finding_ids! {
     AUTH_REGRESSION = "auth-regression",
     BACKEND_DIFFERS = "backend-differs",
     BASIC_OVER_HTTP = "basic-over-http",
+    GATE_POLICY_DENIED = "gate-policy-denied",
+    GATE_STORE_UNAVAILABLE = "gate-store-unavailable",
     BRUTE_FORCE = "brute-force",
     CLOCK_SKEW = "clock-skew",
     CONNECTION_REFUSED = "connection-refused",

@@ -494,6 +494,43 @@ fn nginx_auth_request_in_front_of_an_app() {
     ]);
     assert_eq!(status, 401, "answered as an app path, through auth_request");
 
+    // why401's probe, pointed at the app behind the gateway, names each case, reading the
+    // gateway's problem documents.
+    let probe = |args: &[&str], password: &str| {
+        let out = Command::cargo_bin("why401")
+            .unwrap()
+            .args(args)
+            .args(["--json"])
+            .env("WHY401_PASSWORD", password)
+            .output()
+            .unwrap();
+        let j: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+        (
+            j["outcome"].as_str().unwrap_or("").to_string(),
+            j["findings"][0]["id"].as_str().unwrap_or("").to_string(),
+        )
+    };
+    let admin = format!("{base}/admin/");
+    let found = |o: &str, id: &str| (o.to_string(), id.to_string());
+    assert_eq!(
+        probe(&[&admin, "-u", "bob"], "tricky mule forty lantern"),
+        found("forbidden", "gate-policy-denied")
+    );
+    assert_eq!(
+        probe(&[&admin, "-u", "bob"], "wrong"),
+        found("unauthorized", "credentials-rejected")
+    );
+    assert_eq!(
+        probe(&[&admin], ""),
+        found("unauthorized", "no-credentials-sent")
+    );
+    // Through, with Basic over plain HTTP rightly named first.
+    assert_eq!(
+        probe(&[&admin, "-u", "alice"], "correct horse battery staple"),
+        found("authorized", "basic-over-http")
+    );
+
     // A wrong password: 401 and the challenge again.
     let (status, head, body) = curl(&["-u", "alice:wrong", &format!("{base}/app/")]);
     assert_eq!(status, 401);

@@ -180,6 +180,35 @@ fn problem_details(r: &ResponseRecord, out: &mut Vec<Finding>) {
         return;
     };
     let get = |k: &str| p.get(k).and_then(|v| v.as_str()).map(String::from);
+    // A why401 gateway names the finding its denial is (`urn:why401:finding:ID`, and `finding`),
+    // and the request id its own `gate explain` answers for. Its own findings are taken as
+    // they are; the others (no credentials, rejected ones) the probe's rules find themselves.
+    let gate = get("finding")
+        .filter(|id| get("type").as_deref() == Some(&format!("urn:why401:finding:{id}")));
+    if let Some(id) = gate.as_deref()
+        && let Some(found) = [
+            FindingId::GATE_POLICY_DENIED,
+            FindingId::GATE_STORE_UNAVAILABLE,
+        ]
+        .into_iter()
+        .find(|f| f.as_str() == id)
+    {
+        let mut f = Finding::new(found)
+            .severity(Severity::Error)
+            .confidence(0.95)
+            .evidence(format!(
+                "the why401 gateway answered {}: {}",
+                r.status,
+                get("detail").unwrap_or_default()
+            ));
+        if let Some(rid) = get("request_id") {
+            f = f.evidence(format!("request id {rid}")).fix_first(format!(
+                "ask the gateway why: why401 gate explain {rid} (on the gateway's host)"
+            ));
+        }
+        out.push(f);
+        return;
+    }
     let title = get("title")
         .or(get("detail"))
         .unwrap_or_else(|| "a problem document".into());
@@ -187,7 +216,14 @@ fn problem_details(r: &ResponseRecord, out: &mut Vec<Finding>) {
         .title(format!("the server explains: {title}"))
         .severity(Severity::Info)
         .confidence(0.6);
-    for k in ["type", "title", "detail", "instance"] {
+    for k in [
+        "type",
+        "title",
+        "detail",
+        "instance",
+        "finding",
+        "request_id",
+    ] {
         if let Some(v) = get(k) {
             f = f.evidence(format!("{k}: {v}"));
         }
