@@ -3,12 +3,12 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::policy::{Action, Criterion, Decision, Policy, Request};
 
 /// The request as judged, each rule passed over and the one that decided, and the answer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Check {
     /// Where the policy was read from.
     pub config: String,
@@ -29,7 +29,7 @@ pub struct Check {
 }
 
 /// The request's facts.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Asked {
     /// The method.
     pub method: String,
@@ -48,7 +48,7 @@ pub struct Asked {
 }
 
 /// One rule tried.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Tried {
     /// Its name.
     pub name: String,

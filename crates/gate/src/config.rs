@@ -31,6 +31,9 @@ pub struct Config {
     pub server: Server,
     /// How long browser sessions last.
     pub sessions: Sessions,
+    /// The audit log, as the config names it (relative to the config file's directory);
+    /// `None`: `audit.jsonl` next to the store.
+    pub audit: Option<String>,
 }
 
 /// A configuration error: where, and what.
@@ -71,6 +74,8 @@ struct Raw {
     server: RawServer,
     #[serde(default)]
     session: RawSession,
+    #[serde(default)]
+    audit: RawAudit,
     password: Option<Spanned<password::Policy>>,
 }
 
@@ -150,6 +155,12 @@ impl Default for Sessions {
             absolute: std::time::Duration::from_secs(12 * 3600),
         }
     }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawAudit {
+    path: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -306,6 +317,7 @@ impl Config {
                 default: raw.access.default_policy.unwrap_or(Action::Deny),
             },
             sqlite: raw.store.sqlite,
+            audit: raw.audit.path,
             password,
             server,
             sessions: Sessions {

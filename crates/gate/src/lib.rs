@@ -3,6 +3,7 @@
 //! the server, the stores and the login flows build on them.
 
 pub mod answer;
+pub mod audit;
 pub mod check;
 pub mod config;
 pub mod htpasswd;

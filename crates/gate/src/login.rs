@@ -12,7 +12,7 @@ use crate::policy::Identity;
 use crate::store::{Store, StoreError};
 
 /// Why a login was refused: for the audit log and `gate explain`, never for the client.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Refusal {
     /// No such user.

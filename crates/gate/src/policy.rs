@@ -401,7 +401,7 @@ pub struct Request<'a> {
 }
 
 /// The criterion a rule missed on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Criterion {
     /// The host.

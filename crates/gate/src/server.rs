@@ -29,8 +29,10 @@ use hmac::{KeyInit, Mac};
 use http::{HeaderMap, Method, StatusCode, header};
 
 use crate::answer::{Answer, Client, Schemes};
+use crate::audit::{Audit, Entry, Kind};
+use crate::check::Check;
 use crate::config::Config;
-use crate::login::{self, Login};
+use crate::login::{self, Login, Refusal};
 use crate::policy::{Action, Identity, Request};
 use crate::store::{Store, StoreError};
 
@@ -40,18 +42,26 @@ pub struct Gate {
     pub config: Config,
     /// The user store.
     pub store: Store,
+    /// The audit log, when there is one.
+    pub audit: Option<Audit>,
     cache: BasicCache,
 }
 
 impl Gate {
-    /// A gateway over `store`, configured by `config`.
-    pub fn new(config: Config, store: Store) -> Arc<Gate> {
+    /// A gateway over `store`, configured by `config`, writing its decisions to `audit`.
+    pub fn new(config: Config, store: Store, audit: Option<Audit>) -> Arc<Gate> {
         let ttl = config.server.basic_cache;
         Arc::new(Gate {
             config,
             store,
+            audit,
             cache: BasicCache::new(ttl),
         })
+    }
+
+    /// Writes `e` to the audit log; `false` when it could not be written.
+    pub fn record(&self, e: &Entry) -> bool {
+        self.audit.as_ref().is_none_or(|a| a.write(e).is_ok())
     }
 }
 
@@ -145,7 +155,7 @@ impl BasicCache {
 }
 
 /// A new request id: 16 random bytes, hex.
-fn request_id() -> String {
+pub fn request_id() -> String {
     let mut b = [0u8; 16];
     getrandom::fill(&mut b).expect("the system's random source");
     hex::encode(b)
@@ -241,7 +251,8 @@ fn canonical(ip: IpAddr) -> IpAddr {
 enum Credentials {
     None,
     Accepted(Identity),
-    Refused,
+    /// Refused: the user claimed, and why when the store knows.
+    Refused(Option<String>, Option<Refusal>),
 }
 
 /// The identity the request's `Authorization` proves.
@@ -257,14 +268,14 @@ async fn credentials(gate: &Gate, headers: &HeaderMap) -> Result<Credentials, St
         });
     };
     let Some((scheme, token)) = auth.trim().split_once(' ') else {
-        return Ok(Credentials::Refused);
+        return Ok(Credentials::Refused(None, None));
     };
     if !scheme.eq_ignore_ascii_case("basic") || !gate.config.server.basic {
         // Schemes the gateway does not take are refused, with the challenges it does.
-        return Ok(Credentials::Refused);
+        return Ok(Credentials::Refused(None, None));
     }
     let Ok(basic) = why401_wire::basic::decode(token.trim()) else {
-        return Ok(Credentials::Refused);
+        return Ok(Credentials::Refused(None, None));
     };
     let id = gate.cache.id(&basic.user, &basic.password);
     if let Some(hash) = gate.cache.get(&id) {
@@ -285,7 +296,7 @@ async fn credentials(gate: &Gate, headers: &HeaderMap) -> Result<Credentials, St
             }
             Ok(Credentials::Accepted(who))
         }
-        Login::Refused(_) => Ok(Credentials::Refused),
+        Login::Refused(why) => Ok(Credentials::Refused(Some(basic.user), Some(why))),
     }
 }
 
@@ -367,39 +378,91 @@ async fn decide(gate: &Gate, peer: SocketAddr, headers: &HeaderMap, mode: Mode) 
         _ => None,
     };
     let host = orig.url.host_str().unwrap_or("").to_ascii_lowercase();
-    let decision = gate.config.policy.decide(&Request {
-        host: host.trim_start_matches('[').trim_end_matches(']'),
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let request = Request {
+        host,
         path: orig.url.path(),
         method: orig.method.as_str(),
         ip: orig.client,
         at: jiff::Timestamp::now(),
         who,
-    });
-    let answer = match (decision.action, &creds) {
-        (Action::Bypass, _) => return allowed(None, &rid),
-        (Action::Deny, Credentials::Accepted(_)) | (Action::Deny, Credentials::None) => {
-            Answer::forbidden(
+    };
+    let decision = gate.config.policy.decide(&request);
+    let (result, answer) = match (decision.action, &creds) {
+        (Action::Bypass, _) => ("allow", None),
+        (Action::Deny, Credentials::Accepted(_)) | (Action::Deny, Credentials::None) => (
+            "deny",
+            Some(Answer::forbidden(
                 "gate-policy-denied",
                 "the gateway's access policy does not allow this request; logging in again will not change that",
                 None,
                 &rid,
-            )
-        }
-        (_, Credentials::Refused) => Answer::rejected(&schemes, None, &rid),
+            )),
+        ),
+        (_, Credentials::Refused(..)) => ("rejected", Some(Answer::rejected(&schemes, None, &rid))),
         (_, Credentials::None) => {
             let client = Client::of(headers, false);
             let login = login_url(gate, &orig.url);
-            Answer::log_in(client, &orig.method, Some(&login), &schemes, &rid)
+            (
+                "login",
+                Some(Answer::log_in(
+                    client,
+                    &orig.method,
+                    Some(&login),
+                    &schemes,
+                    &rid,
+                )),
+            )
         }
-        (Action::OneFactor, Credentials::Accepted(w)) => return allowed(Some(w), &rid),
-        (Action::TwoFactor, Credentials::Accepted(_)) => Answer::forbidden(
-            "step-up-required",
-            "this resource needs a second factor, which Basic authentication cannot give: sign in on the login page",
-            None,
-            &rid,
+        (Action::OneFactor, Credentials::Accepted(_)) => ("allow", None),
+        (Action::TwoFactor, Credentials::Accepted(_)) => (
+            "deny",
+            Some(Answer::forbidden(
+                "step-up-required",
+                "this resource needs a second factor, which Basic authentication cannot give: sign in on the login page",
+                None,
+                &rid,
+            )),
         ),
     };
-    respond(answer, mode)
+    let finding = answer.as_ref().and_then(|a| {
+        serde_json::from_slice::<serde_json::Value>(&a.body)
+            .ok()
+            .and_then(|v| v["finding"].as_str().map(String::from))
+    });
+    let status = answer.as_ref().map_or(200, |a| a.status.as_u16());
+    let entry = Entry {
+        time: request.at.to_string(),
+        request_id: rid.clone(),
+        kind: Kind::Authz,
+        status,
+        result: result.to_string(),
+        finding,
+        user: match &creds {
+            Credentials::Accepted(w) => Some(w.user.clone()),
+            Credentials::Refused(u, _) => u.as_ref().map(|u| u.chars().take(256).collect()),
+            Credentials::None => None,
+        },
+        address: orig.client.to_string(),
+        refusal: match &creds {
+            Credentials::Refused(_, r) => *r,
+            _ => None,
+        },
+        check: Some(Check::new(
+            &gate.config.file,
+            &gate.config.policy,
+            &request,
+            &decision,
+        )),
+    };
+    if !gate.record(&entry) {
+        // Nothing is decided that the audit log does not show.
+        return respond(Answer::unavailable(&rid), mode);
+    }
+    match answer {
+        Some(a) => respond(a, mode),
+        None => allowed(who, &rid),
+    }
 }
 
 /// 200 with the identity for the proxy to pass on.

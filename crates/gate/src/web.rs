@@ -258,6 +258,22 @@ pub(crate) async fn login_submit(
             &[set_cookie(CSRF_COOKIE, &csrf)],
         )
     };
+    let rid = crate::server::request_id();
+    let address = client_address(&gate, peer, &headers).to_string();
+    let record = |status: u16, result: &str, refusal: Option<crate::login::Refusal>| {
+        gate.record(&crate::audit::Entry {
+            time: jiff::Timestamp::now().to_string(),
+            request_id: rid.clone(),
+            kind: crate::audit::Kind::Login,
+            status,
+            result: result.to_string(),
+            finding: refusal.map(|_| "credentials-rejected".to_string()),
+            user: Some(form.username.chars().take(256).collect()),
+            address: address.clone(),
+            refusal,
+            check: None,
+        })
+    };
     match login::check(&gate.store, &form.username, &form.password).await {
         Ok(Login::Accepted(who)) => {
             // A new session at every login; the one the browser came with is ended.
@@ -265,7 +281,6 @@ pub(crate) async fn login_submit(
                 let _ = gate.store.end_session(&token_hash(old)).await;
             }
             let token = random_token();
-            let address = client_address(&gate, peer, &headers).to_string();
             let agent = headers
                 .get(header::USER_AGENT)
                 .and_then(|v| v.to_str().ok())
@@ -278,6 +293,7 @@ pub(crate) async fn login_submit(
                 .add_session(&token_hash(&token), &who.user, &address, &agent)
                 .await
                 .is_err()
+                || !record(303, "accepted", None)
             {
                 return unavailable();
             }
@@ -290,7 +306,12 @@ pub(crate) async fn login_submit(
                 .body(Body::empty())
                 .expect("a valid response")
         }
-        Ok(Login::Refused(_)) => refused(random_token()),
+        Ok(Login::Refused(why)) => {
+            if !record(200, "refused", Some(why)) {
+                return unavailable();
+            }
+            refused(random_token())
+        }
         Err(_) => unavailable(),
     }
 }

@@ -71,7 +71,8 @@ async fn start() -> (tempfile::TempDir, SocketAddr, Store) {
     let config = Config::parse(CONFIG, "gate.toml").unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let gate: Arc<Gate> = Gate::new(config, store.clone());
+    let audit = why401_gate::audit::Audit::open(&dir.path().join("audit.jsonl")).unwrap();
+    let gate: Arc<Gate> = Gate::new(config, store.clone(), Some(audit));
     tokio::spawn(server::serve(gate, listener));
     (dir, addr, store)
 }
@@ -277,7 +278,10 @@ async fn without_a_trusted_proxy_or_a_store_nothing_is_let_through() {
     .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(server::serve(Gate::new(config, store.clone()), listener));
+    tokio::spawn(server::serve(
+        Gate::new(config, store.clone(), None),
+        listener,
+    ));
     let r = ask(addr, FA, &[("X-Original-URL", "https://app.example.com/")]).await;
     assert_eq!(r.status, 400);
 
@@ -301,4 +305,50 @@ async fn without_a_trusted_proxy_or_a_store_nothing_is_let_through() {
     let p: serde_json::Value = serde_json::from_str(&r.body).unwrap();
     assert_eq!(p["finding"], "gate-store-unavailable");
     assert_eq!(r.header("retry-after"), Some("5"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_decision_is_one_audit_line_with_what_the_client_was_not_told() {
+    let (dir, addr, _store) = start().await;
+    let url = ("X-Original-URL", "https://app.example.com/app/");
+    let mut ids = Vec::new();
+    for auth in [
+        None,
+        Some(basic("alice", "correct horse battery staple")),
+        Some(basic("alice", "wrong")),
+        Some(basic("mallory", "x")),
+    ] {
+        let mut h = vec![url];
+        if let Some(a) = &auth {
+            h.push(("Authorization", a));
+        }
+        let r = ask(addr, FA, &h).await;
+        ids.push(r.header("x-request-id").unwrap().to_string());
+    }
+    let log = dir.path().join("audit.jsonl");
+    let lines = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(lines.lines().count(), 4, "{lines}");
+    let entry = |i: usize| {
+        let (found, bad) = why401_gate::audit::find(&log, &ids[i]).unwrap();
+        assert_eq!((found.len(), bad), (1, 0));
+        found.into_iter().next().unwrap()
+    };
+    let e = entry(0);
+    assert_eq!(
+        (e.status, e.result.as_str(), e.finding.as_deref()),
+        (401, "login", Some("no-credentials-sent"))
+    );
+    let e = entry(1);
+    assert_eq!(
+        (e.status, e.result.as_str(), e.user.as_deref()),
+        (200, "allow", Some("alice"))
+    );
+    assert_eq!(e.check.unwrap().rules.last().unwrap().name, "rule 5");
+    for (i, why) in [(2, "wrong-password"), (3, "unknown-user")] {
+        let e = entry(i);
+        assert_eq!(e.result, "rejected");
+        assert_eq!(serde_json::to_value(e.refusal).unwrap(), why);
+    }
+    // The log holds no password and no credentials.
+    assert!(!lines.contains("correct horse") && !lines.contains("Basic "));
 }

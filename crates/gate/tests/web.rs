@@ -30,7 +30,10 @@ async fn start(config: &str) -> (tempfile::TempDir, SocketAddr, Store) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let config = Config::parse(config, "gate.toml").unwrap();
-    tokio::spawn(server::serve(Gate::new(config, store.clone()), listener));
+    tokio::spawn(server::serve(
+        Gate::new(config, store.clone(), None),
+        listener,
+    ));
     (dir, addr, store)
 }
 

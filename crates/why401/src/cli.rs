@@ -95,6 +95,7 @@ const GATE_EXAMPLES: &str = "Examples:
   why401 gate check --url http://127.0.0.1/healthz --json     (the embedded demo configuration)
   why401 gate user add alice --group admins                    (the password is prompted for twice)
   why401 gate --config gate.toml user import /etc/nginx/htpasswd --group staff
+  why401 gate explain 3f2a9c0d1e5b4a7f8c6d2e1b0a9f8e7d       (the request id a denial carried)
 Exit: 0 the request gets through as it is, 1 it is refused or must log in first, 2 a bad configuration.";
 
 /// `why401 gate`.
@@ -119,6 +120,14 @@ pub(crate) enum GateCommand {
     /// The gateway's users: add, passwd, disable, enable, list, groups, import
     #[command(subcommand)]
     User(GateUserCommand),
+    /// Why the gateway answered a request as it did: the rule, the criterion that failed, the refused credentials' cause
+    Explain {
+        /// The request id (X-Request-Id, or request_id in the problem document)
+        request_id: String,
+        /// Print JSON (the audit log's lines for it)
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -302,6 +302,17 @@ fn curl(args: &[&str]) -> (u16, String, String) {
     (status, head.to_ascii_lowercase(), body.to_string())
 }
 
+/// bob's 403 at /admin/: the problem document.
+fn body_of_bob_403(base: &str) -> String {
+    let (status, _, body) = curl(&[
+        "-u",
+        "bob:tricky mule forty lantern",
+        &format!("{base}/admin/"),
+    ]);
+    assert_eq!(status, 403);
+    body
+}
+
 /// docs/gate.md's nginx snippet, run by a real nginx in front of an app (a second nginx
 /// server), with the gateway binary deciding, and curl as the client.
 #[test]
@@ -529,6 +540,43 @@ fn nginx_auth_request_in_front_of_an_app() {
     assert_eq!(
         probe(&[&admin, "-u", "alice"], "correct horse battery staple"),
         found("authorized", "basic-over-http")
+    );
+
+    // gate explain says why, from the audit log, with what the client was not told.
+    let rid =
+        serde_json::from_str::<serde_json::Value>(&body_of_bob_403(&base)).unwrap()["request_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+    let (code, out, err) = gate_env(&["explain", &rid], &store, "");
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("403 deny [gate-policy-denied]"), "{out}");
+    assert!(
+        out.contains("bob (groups staff) is not group:admins"),
+        "{out}"
+    );
+    assert!(
+        out.contains("=> 403 Forbidden: bob is authenticated but not allowed here"),
+        "{out}"
+    );
+    let (_, head, _) = curl(&["-u", "bob:wrong", &format!("{base}/app/")]);
+    let rid = head
+        .lines()
+        .find_map(|l| l.strip_prefix("x-request-id: "))
+        .unwrap()
+        .trim()
+        .to_string();
+    let (code, out, _) = gate_env(&["explain", &rid], &store, "");
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("credentials of bob refused: the password was wrong"),
+        "{out}"
+    );
+    let (code, _, err) = gate_env(&["explain", "0123456789abcdef0123456789abcdef"], &store, "");
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("no request 0123456789abcdef0123456789abcdef in the audit log"),
+        "{err}"
     );
 
     // A wrong password: 401 and the challenge again.

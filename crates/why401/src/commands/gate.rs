@@ -21,15 +21,90 @@ pub(crate) fn run(args: GateArgs) -> Result<ExitCode> {
         Err(code) => return Ok(code),
     };
     let store = store_path(args.store, args.config.as_deref(), &config)?;
+    let audit = audit_path(&store, args.config.as_deref(), &config);
     match args.command {
-        None => serve(config, &store),
+        None => serve(config, &store, &audit),
+        Some(GateCommand::Explain { request_id, json }) => explain(&audit, &request_id, json),
         Some(GateCommand::Check(a)) => check(&config, &store, a),
         Some(GateCommand::User(c)) => runtime()?.block_on(user(&config, &store, c)),
     }
 }
 
+/// The audit log: the config's `[audit] path` (relative to the config), else `audit.jsonl`
+/// next to the store.
+fn audit_path(store: &Path, config_file: Option<&Path>, config: &Config) -> PathBuf {
+    match (&config.audit, config_file) {
+        (Some(p), Some(file)) => file.parent().unwrap_or(Path::new(".")).join(p),
+        (Some(p), None) => PathBuf::from(p),
+        (None, _) => store.parent().unwrap_or(Path::new(".")).join("audit.jsonl"),
+    }
+}
+
+/// `gate explain ID`: the audit log's lines for the request, in words.
+fn explain(audit: &Path, request_id: &str, json: bool) -> Result<ExitCode> {
+    let id = request_id.trim().to_ascii_lowercase();
+    if id.len() < 8 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        bail!(
+            "{request_id:?} is not a request id (32 hex digits, from X-Request-Id or the problem document)"
+        );
+    }
+    let (entries, bad) = why401_gate::audit::find(audit, &id)
+        .with_context(|| format!("reading the audit log {}", audit.display()))?;
+    if bad > 0 {
+        output::warning(&format!(
+            "{}: {bad} line(s) with this id did not parse",
+            audit.display()
+        ))?;
+    }
+    if entries.is_empty() {
+        bail!("no request {id} in the audit log {}", audit.display());
+    }
+    if json {
+        output::json(&entries)?;
+        return Ok(ExitCode::from(exit::OK));
+    }
+    let mut text = String::new();
+    for e in &entries {
+        let what = match e.kind {
+            why401_gate::audit::Kind::Authz => "decision",
+            why401_gate::audit::Kind::Login => "login",
+        };
+        text.push_str(&format!(
+            "request {} ({what}) at {} from {}: {} {}{}\n",
+            e.request_id,
+            e.time,
+            e.address,
+            e.status,
+            e.result,
+            e.finding
+                .as_deref()
+                .map(|f| format!(" [{f}]"))
+                .unwrap_or_default()
+        ));
+        if let Some(r) = e.refusal {
+            let why = match r {
+                why401_gate::login::Refusal::UnknownUser => "there is no such user",
+                why401_gate::login::Refusal::WrongPassword => "the password was wrong",
+                why401_gate::login::Refusal::Disabled => "the account is disabled",
+                why401_gate::login::Refusal::UnusableHash => {
+                    "the stored hash cannot be verified: set a new password (why401 gate user passwd)"
+                }
+            };
+            text.push_str(&format!(
+                "credentials of {} refused: {why} (the client was only told they were not accepted)\n",
+                e.user.as_deref().unwrap_or("?")
+            ));
+        }
+        if let Some(c) = &e.check {
+            text.push_str(&format!("{c}\n"));
+        }
+    }
+    output::print(&text)?;
+    Ok(ExitCode::from(exit::OK))
+}
+
 /// Serves the gateway until interrupted.
-fn serve(config: Config, store_path: &Path) -> Result<ExitCode> {
+fn serve(config: Config, store_path: &Path, audit_path: &Path) -> Result<ExitCode> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -45,19 +120,22 @@ fn serve(config: Config, store_path: &Path) -> Result<ExitCode> {
             .with_context(|| format!("listening on {listen}"))?;
         let base = format!("http://{}", listener.local_addr()?);
         output::print(&format!(
-            "why401 gate listening on {base} (config: {}, store: {}, {users} user{})\n  \
+            "why401 gate listening on {base} (config: {}, store: {}, {users} user{}, audit log: {})\n  \
              nginx auth_request:     {base}/.why401/authz/auth-request\n  \
              Traefik, Caddy (full):  {base}/.why401/authz/forward-auth\n{}",
             config.file,
             store_path.display(),
             if users == 1 { "" } else { "s" },
+            audit_path.display(),
             if users == 0 {
                 "  no users yet: why401 gate user add NAME\n"
             } else {
                 ""
             }
         ))?;
-        let gate = why401_gate::server::Gate::new(config, store);
+        let audit = why401_gate::audit::Audit::open(audit_path)
+            .with_context(|| format!("the audit log {}", audit_path.display()))?;
+        let gate = why401_gate::server::Gate::new(config, store, Some(audit));
         tokio::select! {
             r = why401_gate::server::serve(gate, listener) => r.context("serving")?,
             _ = tokio::signal::ctrl_c() => {}

@@ -1,0 +1,108 @@
+//! The audit log: one JSON line per decision, an authorization (the decision endpoints) or a
+//! login (the form). Each line carries the request id the client was told, so that
+//! `why401 gate explain ID` can say which rule matched, which criterion failed and what would
+//! have been needed, and the cause a client must not learn (unknown user, wrong password,
+//! disabled) is written here and only here.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+
+use crate::check::Check;
+use crate::login::Refusal;
+
+/// What a line records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// A decision of the decision endpoints.
+    Authz,
+    /// A login through the form.
+    Login,
+}
+
+/// One audit line.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Entry {
+    /// RFC 3339.
+    pub time: String,
+    /// The id the client was given (`X-Request-Id`, the problem document).
+    pub request_id: String,
+    /// What was decided on.
+    pub kind: Kind,
+    /// The status answered.
+    pub status: u16,
+    /// `allow`, `login` (sent to log in), `rejected`, `deny`, `unavailable`, `accepted`
+    /// (a login), `refused` (a login).
+    pub result: String,
+    /// The finding id of a denial.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub finding: Option<String>,
+    /// The user, as authenticated or as typed.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub user: Option<String>,
+    /// The client's address.
+    pub address: String,
+    /// Why credentials were refused.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub refusal: Option<Refusal>,
+    /// The policy's decision, rule by rule.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub check: Option<Check>,
+}
+
+/// The audit log's file, appended to one whole line at a time.
+pub struct Audit {
+    path: PathBuf,
+    file: Mutex<std::fs::File>,
+}
+
+impl Audit {
+    /// Opens (creating it, readable by its owner only) the log at `path`.
+    pub fn open(path: &Path) -> std::io::Result<Audit> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut o = std::fs::OpenOptions::new();
+        o.create(true).append(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+        Ok(Audit {
+            path: path.to_path_buf(),
+            file: Mutex::new(o.open(path)?),
+        })
+    }
+
+    /// Where it is.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends `e` as one line. A failed write is returned: the caller fails closed.
+    pub fn write(&self, e: &Entry) -> std::io::Result<()> {
+        let mut line = serde_json::to_vec(e).map_err(std::io::Error::other)?;
+        line.push(b'\n');
+        self.file
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .write_all(&line)
+    }
+}
+
+/// The entries of the log at `path` for `request_id` (a login and a decision may share none;
+/// one id is one request), in order; lines that do not parse are counted.
+pub fn find(path: &Path, request_id: &str) -> std::io::Result<(Vec<Entry>, usize)> {
+    let text = std::fs::read_to_string(path)?;
+    let mut found = Vec::new();
+    let mut bad = 0;
+    for line in text.lines().filter(|l| l.contains(request_id)) {
+        match serde_json::from_str::<Entry>(line) {
+            Ok(e) if e.request_id == request_id => found.push(e),
+            Ok(_) => {}
+            Err(_) => bad += 1,
+        }
+    }
+    Ok((found, bad))
+}
