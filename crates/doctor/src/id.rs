@@ -50,6 +50,7 @@ finding_ids! {
     BASIC_OVER_HTTP = "basic-over-http",
     GATE_POLICY_DENIED = "gate-policy-denied",
     GATE_STORE_UNAVAILABLE = "gate-store-unavailable",
+    GATE_THROTTLED = "gate-throttled",
     BRUTE_FORCE = "brute-force",
     CLOCK_SKEW = "clock-skew",
     CONNECTION_REFUSED = "connection-refused",

@@ -266,6 +266,21 @@ impl Answer {
         a
     }
 
+    /// Too many failed logins from the client's address: 429 until `retry_after` seconds have
+    /// passed. (An address is told; an account's lock is not, see [`Answer::rejected`].)
+    pub fn throttled(retry_after: i64, request_id: &str) -> Answer {
+        let mut a = Answer::problem(
+            StatusCode::TOO_MANY_REQUESTS,
+            "gate-throttled",
+            "too many failed logins from this address",
+            "wait, then try again; logins from this address are not checked until then",
+            request_id,
+        );
+        a.headers
+            .push((header::RETRY_AFTER, retry_after.max(1).to_string()));
+        a
+    }
+
     /// The store failed: 503, the gateway fails closed.
     pub fn unavailable(request_id: &str) -> Answer {
         let mut a = Answer::problem(

@@ -31,6 +31,8 @@ pub struct Config {
     pub server: Server,
     /// How long browser sessions last.
     pub sessions: Sessions,
+    /// Lockout and throttling thresholds.
+    pub lockout: crate::lockout::Limits,
     /// The audit log, as the config names it (relative to the config file's directory);
     /// `None`: `audit.jsonl` next to the store.
     pub audit: Option<String>,
@@ -77,6 +79,7 @@ struct Raw {
     #[serde(default)]
     audit: RawAudit,
     password: Option<Spanned<password::Policy>>,
+    lockout: Option<Spanned<crate::lockout::Limits>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -305,6 +308,15 @@ impl Config {
             }
             None => password::Policy::default(),
         };
+        let lockout = match &raw.lockout {
+            Some(l) => {
+                if let Err(e) = l.get_ref().validate() {
+                    errors.push(at(Some(l.span()), format!("[lockout] {e}")));
+                }
+                l.get_ref().clone()
+            }
+            None => crate::lockout::Limits::default(),
+        };
         let server = server(&raw.server, &mut errors, &at);
         if !errors.is_empty() {
             errors.sort_by_key(|e| (e.line, e.column));
@@ -318,6 +330,7 @@ impl Config {
             },
             sqlite: raw.store.sqlite,
             audit: raw.audit.path,
+            lockout,
             password,
             server,
             sessions: Sessions {

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod check;
 pub mod config;
 pub mod htpasswd;
+pub mod lockout;
 pub mod login;
 pub mod password;
 pub mod policy;

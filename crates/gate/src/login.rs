@@ -7,6 +7,7 @@ use std::sync::LazyLock;
 
 use serde::Serialize;
 
+use crate::lockout::{self, Limits};
 use crate::password;
 use crate::policy::Identity;
 use crate::store::{Store, StoreError};
@@ -23,6 +24,8 @@ pub enum Refusal {
     Disabled,
     /// The stored hash cannot be verified (malformed, or a kind the gateway refuses).
     UnusableHash,
+    /// The account is locked after too many failures: refused like a wrong password.
+    Locked,
 }
 
 /// What a login attempt gave.
@@ -32,15 +35,44 @@ pub enum Login {
     Accepted(Identity),
     /// Refused, and why.
     Refused(Refusal),
+    /// Not checked: the address is throttled until then (Unix seconds).
+    Throttled(i64),
 }
 
 /// A hash of a password nobody has, verified for unknown users so that they take as long as
 /// known ones.
 static DECOY: LazyLock<String> = LazyLock::new(|| password::hash("why401 decoy: no user has it"));
 
-/// Checks `name` and `password`. A right password stored in an older form (bcrypt, `$apr1$`,
-/// older Argon2 parameters) is stored again as Argon2id with today's parameters.
-pub async fn check(store: &Store, name: &str, password: &str) -> Result<Login, StoreError> {
+/// Checks `name` and `password` from `address`, within the lockout `limits`. A right password
+/// stored in an older form (bcrypt, `$apr1$`, older Argon2 parameters) is stored again as
+/// Argon2id with today's parameters.
+pub async fn check(
+    store: &Store,
+    limits: &Limits,
+    name: &str,
+    password: &str,
+    address: &str,
+) -> Result<Login, StoreError> {
+    match lockout::before(store, name, address).await? {
+        lockout::Gate::AddressThrottled(until) => return Ok(Login::Throttled(until)),
+        lockout::Gate::AccountLocked(_) => {
+            // The same work as a check, and the failure still counts towards the hourly cap.
+            let _ = password::verify(&DECOY, password);
+            lockout::failed(store, limits, name, address).await?;
+            return Ok(Login::Refused(Refusal::Locked));
+        }
+        lockout::Gate::Open => {}
+    }
+    let outcome = verify(store, name, password).await?;
+    match &outcome {
+        Login::Accepted(who) => lockout::succeeded(store, &who.user).await?,
+        _ => lockout::failed(store, limits, name, address).await?,
+    }
+    Ok(outcome)
+}
+
+/// The password check alone.
+async fn verify(store: &Store, name: &str, password: &str) -> Result<Login, StoreError> {
     let Some(user) = store.user(name).await? else {
         let _ = password::verify(&DECOY, password);
         return Ok(Login::Refused(Refusal::UnknownUser));

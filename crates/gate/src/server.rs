@@ -253,10 +253,16 @@ enum Credentials {
     Accepted(Identity),
     /// Refused: the user claimed, and why when the store knows.
     Refused(Option<String>, Option<Refusal>),
+    /// Not checked: the address is throttled until then (Unix seconds).
+    Throttled(Option<String>, i64),
 }
 
 /// The identity the request's `Authorization` proves.
-async fn credentials(gate: &Gate, headers: &HeaderMap) -> Result<Credentials, StoreError> {
+async fn credentials(
+    gate: &Gate,
+    headers: &HeaderMap,
+    address: IpAddr,
+) -> Result<Credentials, StoreError> {
     let Some(auth) = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -278,7 +284,12 @@ async fn credentials(gate: &Gate, headers: &HeaderMap) -> Result<Credentials, St
         return Ok(Credentials::Refused(None, None));
     };
     let id = gate.cache.id(&basic.user, &basic.password);
-    if let Some(hash) = gate.cache.get(&id) {
+    let address = address.to_string();
+    // A remembered credential counts only while the account is not locked nor the address
+    // throttled: else the login check says so.
+    let open = crate::lockout::before(&gate.store, &basic.user, &address).await?
+        == crate::lockout::Gate::Open;
+    if let Some(hash) = gate.cache.get(&id).filter(|_| open) {
         match gate.store.user(&basic.user).await? {
             Some(u) if u.hash == hash && !u.disabled => {
                 return Ok(Credentials::Accepted(Identity {
@@ -289,7 +300,8 @@ async fn credentials(gate: &Gate, headers: &HeaderMap) -> Result<Credentials, St
             _ => gate.cache.forget(&id),
         }
     }
-    match login::check(&gate.store, &basic.user, &basic.password).await? {
+    let limits = &gate.config.lockout;
+    match login::check(&gate.store, limits, &basic.user, &basic.password, &address).await? {
         Login::Accepted(who) => {
             if let Some(u) = gate.store.user(&who.user).await? {
                 gate.cache.put(id, u.hash);
@@ -297,6 +309,7 @@ async fn credentials(gate: &Gate, headers: &HeaderMap) -> Result<Credentials, St
             Ok(Credentials::Accepted(who))
         }
         Login::Refused(why) => Ok(Credentials::Refused(Some(basic.user), Some(why))),
+        Login::Throttled(until) => Ok(Credentials::Throttled(Some(basic.user), until)),
     }
 }
 
@@ -369,7 +382,7 @@ async fn decide(gate: &Gate, peer: SocketAddr, headers: &HeaderMap, mode: Mode) 
             .then(|| gate.config.server.realm.clone()),
         bearer: None,
     };
-    let creds = match credentials(gate, headers).await {
+    let creds = match credentials(gate, headers, orig.client).await {
         Ok(c) => c,
         Err(_) => return respond(Answer::unavailable(&rid), mode),
     };
@@ -396,6 +409,13 @@ async fn decide(gate: &Gate, peer: SocketAddr, headers: &HeaderMap, mode: Mode) 
                 "gate-policy-denied",
                 "the gateway's access policy does not allow this request; logging in again will not change that",
                 None,
+                &rid,
+            )),
+        ),
+        (_, Credentials::Throttled(_, until)) => (
+            "throttled",
+            Some(Answer::throttled(
+                until - jiff::Timestamp::now().as_second(),
                 &rid,
             )),
         ),
@@ -440,7 +460,9 @@ async fn decide(gate: &Gate, peer: SocketAddr, headers: &HeaderMap, mode: Mode) 
         finding,
         user: match &creds {
             Credentials::Accepted(w) => Some(w.user.clone()),
-            Credentials::Refused(u, _) => u.as_ref().map(|u| u.chars().take(256).collect()),
+            Credentials::Refused(u, _) | Credentials::Throttled(u, _) => {
+                u.as_ref().map(|u| u.chars().take(256).collect())
+            }
             Credentials::None => None,
         },
         address: orig.client.to_string(),

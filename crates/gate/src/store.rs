@@ -324,6 +324,135 @@ impl Store {
         Ok(())
     }
 
+    /// Records a failed login against `key` (a user or an address) at `at`.
+    pub async fn add_failure(&self, kind: &str, key: &str, at: i64) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO failures (kind, key, at) VALUES (?, ?, ?)")
+            .bind(kind)
+            .bind(key)
+            .bind(at)
+            .execute(&self.pool)
+            .await?;
+        // What is past the longest window (an hour) is of no use any more.
+        sqlx::query("DELETE FROM failures WHERE kind = ? AND key = ? AND at < ?")
+            .bind(kind)
+            .bind(key)
+            .bind(at - 3600)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Failed logins against `key` at or after `since`.
+    pub async fn failures(&self, kind: &str, key: &str, since: i64) -> Result<u64, StoreError> {
+        let (n,): (i64,) =
+            sqlx::query_as("SELECT count(*) FROM failures WHERE kind = ? AND key = ? AND at >= ?")
+                .bind(kind)
+                .bind(key)
+                .bind(since)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(n.max(0) as u64)
+    }
+
+    /// The oldest failed login against `key` at or after `since`.
+    pub async fn oldest_failure(
+        &self,
+        kind: &str,
+        key: &str,
+        since: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        let (t,): (Option<i64>,) =
+            sqlx::query_as("SELECT min(at) FROM failures WHERE kind = ? AND key = ? AND at >= ?")
+                .bind(kind)
+                .bind(key)
+                .bind(since)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(t)
+    }
+
+    /// Clears the failed logins against `key`.
+    pub async fn clear_failures(&self, kind: &str, key: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM failures WHERE kind = ? AND key = ?")
+            .bind(kind)
+            .bind(key)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Locks or throttles `key` from `since` to `until`.
+    pub async fn set_ban(
+        &self,
+        kind: &str,
+        key: &str,
+        since: i64,
+        until: i64,
+        locks: i64,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO bans (kind, key, since, until, locks, reason) VALUES (?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (kind, key) DO UPDATE SET since = excluded.since, until = excluded.until, \
+             locks = excluded.locks, reason = excluded.reason",
+        )
+        .bind(kind)
+        .bind(key)
+        .bind(since)
+        .bind(until)
+        .bind(locks)
+        .bind(reason)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The lock or throttle of `key`, current or past.
+    pub async fn ban(&self, kind: &str, key: &str) -> Result<Option<Ban>, StoreError> {
+        let row: Option<(String, String, i64, i64, i64, String)> = sqlx::query_as(
+            "SELECT kind, key, since, until, locks, reason FROM bans WHERE kind = ? AND key = ?",
+        )
+        .bind(kind)
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(Ban::from))
+    }
+
+    /// The locks and throttles in force at `now`, soonest to end first.
+    pub async fn bans(&self, now: i64) -> Result<Vec<Ban>, StoreError> {
+        let rows: Vec<(String, String, i64, i64, i64, String)> = sqlx::query_as(
+            "SELECT kind, key, since, until, locks, reason FROM bans WHERE until > ? ORDER BY until",
+        )
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(Ban::from).collect())
+    }
+
+    /// Lifts the locks and throttles of `key` (a user or an address), or all of them; how many
+    /// were in force. The failures behind them go too.
+    pub async fn clear_bans(&self, key: Option<&str>) -> Result<u64, StoreError> {
+        let t = now();
+        let done = sqlx::query("DELETE FROM bans WHERE (? IS NULL OR key = ?) AND until > ?")
+            .bind(key)
+            .bind(key)
+            .bind(t)
+            .execute(&self.pool)
+            .await?;
+        sqlx::query("DELETE FROM bans WHERE ? IS NULL OR key = ?")
+            .bind(key)
+            .bind(key)
+            .execute(&self.pool)
+            .await?;
+        sqlx::query("DELETE FROM failures WHERE ? IS NULL OR key = ?")
+            .bind(key)
+            .bind(key)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
     /// Ends one session.
     pub async fn end_session(&self, token_hash: &str) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
@@ -369,6 +498,38 @@ impl From<(String, String, i64, i64, String, String)> for Session {
             last_seen,
             address,
             user_agent,
+        }
+    }
+}
+
+/// A lock (of an account) or a throttle (of an address).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Ban {
+    /// `user` or `address`.
+    pub kind: String,
+    /// The user name or the address.
+    pub key: String,
+    /// Unix seconds.
+    pub since: i64,
+    /// Unix seconds.
+    pub until: i64,
+    /// Locks in a row (each twice as long as the one before).
+    pub locks: i64,
+    /// Why.
+    pub reason: String,
+}
+
+impl From<(String, String, i64, i64, i64, String)> for Ban {
+    fn from(
+        (kind, key, since, until, locks, reason): (String, String, i64, i64, i64, String),
+    ) -> Self {
+        Ban {
+            kind,
+            key,
+            since,
+            until,
+            locks,
+            reason,
         }
     }
 }

@@ -274,7 +274,16 @@ pub(crate) async fn login_submit(
             check: None,
         })
     };
-    match login::check(&gate.store, &form.username, &form.password).await {
+    let limits = &gate.config.lockout;
+    match login::check(
+        &gate.store,
+        limits,
+        &form.username,
+        &form.password,
+        &address,
+    )
+    .await
+    {
         Ok(Login::Accepted(who)) => {
             // A new session at every login; the one the browser came with is ended.
             if let Some(old) = cookie(&headers, SESSION_COOKIE) {
@@ -305,6 +314,35 @@ pub(crate) async fn login_submit(
                 .header(header::SET_COOKIE, clear_cookie(CSRF_COOKIE))
                 .body(Body::empty())
                 .expect("a valid response")
+        }
+        Ok(Login::Throttled(until)) => {
+            if !record(429, "throttled", None) {
+                return unavailable();
+            }
+            let minutes = ((until - jiff::Timestamp::now().as_second()) as f64 / 60.0)
+                .ceil()
+                .max(1.0);
+            let csrf = random_token();
+            let mut r = html(
+                StatusCode::TOO_MANY_REQUESTS,
+                login_form(
+                    &rd,
+                    &csrf,
+                    Some(&format!(
+                        "Too many failed sign-ins from your network. Please try again in {minutes} minute{}.",
+                        if minutes == 1.0 { "" } else { "s" }
+                    )),
+                    &form.username,
+                ),
+                &[set_cookie(CSRF_COOKIE, &csrf)],
+            );
+            r.headers_mut().insert(
+                header::RETRY_AFTER,
+                http::HeaderValue::from(
+                    ((until - jiff::Timestamp::now().as_second()).max(1)) as u64,
+                ),
+            );
+            r
         }
         Ok(Login::Refused(why)) => {
             if !record(200, "refused", Some(why)) {

@@ -352,3 +352,85 @@ async fn every_decision_is_one_audit_line_with_what_the_client_was_not_told() {
     // The log holds no password and no credentials.
     assert!(!lines.contains("correct horse") && !lines.contains("Basic "));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_locked_account_looks_like_a_wrong_password_and_a_throttled_address_is_told_to_wait() {
+    let (_dir, addr, store) = start().await;
+    let url = ("X-Original-URL", "https://app.example.com/app/");
+    let answer = |r: &common::Reply| {
+        let mut p: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        p["request_id"] = "-".into();
+        (r.status, r.header("www-authenticate").map(String::from), p)
+    };
+    let wrong = basic("alice", "wrong");
+    let mut first = None;
+    for i in 0..5 {
+        let from = format!("192.0.2.{i}");
+        let r = ask(
+            addr,
+            FA,
+            &[url, ("Authorization", &wrong), ("X-Forwarded-For", &from)],
+        )
+        .await;
+        first.get_or_insert_with(|| answer(&r));
+    }
+    assert!(store.ban("user", "alice").await.unwrap().is_some());
+    let right = basic("alice", "correct horse battery staple");
+    let r = ask(
+        addr,
+        FA,
+        &[
+            url,
+            ("Authorization", &right),
+            ("X-Forwarded-For", "192.0.2.9"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        Some(answer(&r)),
+        first,
+        "a locked account answers as a wrong password does"
+    );
+
+    // Twenty failures from one address: it is told to wait (an address, not an account).
+    for i in 0..20 {
+        let who = basic(&format!("nobody{i}"), "x");
+        ask(
+            addr,
+            FA,
+            &[
+                url,
+                ("Authorization", &who),
+                ("X-Forwarded-For", "203.0.113.7"),
+            ],
+        )
+        .await;
+    }
+    let bob = basic("bob", "tricky mule forty lantern");
+    let r = ask(
+        addr,
+        FA,
+        &[
+            url,
+            ("Authorization", &bob),
+            ("X-Forwarded-For", "203.0.113.7"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, 429);
+    let p: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(p["finding"], "gate-throttled");
+    let wait: i64 = r.header("retry-after").unwrap().parse().unwrap();
+    assert!((800..=900).contains(&wait), "{wait}");
+    let r = ask(
+        addr,
+        FA,
+        &[
+            url,
+            ("Authorization", &bob),
+            ("X-Forwarded-For", "192.0.2.77"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, 200);
+}

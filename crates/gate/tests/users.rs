@@ -4,9 +4,17 @@
 
 use proptest::prelude::*;
 use why401_gate::htpasswd::{self, Line};
+use why401_gate::lockout::Limits;
 use why401_gate::login::{self, Login, Refusal};
 use why401_gate::password::{self, Kind, Policy};
 use why401_gate::store::{Store, StoreError};
+
+/// A login from 192.0.2.1 within the default lockout limits.
+async fn log_in(s: &Store, user: &str, pw: &str) -> Login {
+    login::check(s, &Limits::default(), user, pw, "192.0.2.1")
+        .await
+        .unwrap()
+}
 
 async fn store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
@@ -25,9 +33,7 @@ async fn a_login_is_accepted_with_the_groups_and_every_refusal_is_told_apart() {
     )
     .await
     .unwrap();
-    let accepted = login::check(&s, "alice", "a long passphrase")
-        .await
-        .unwrap();
+    let accepted = log_in(&s, "alice", "a long passphrase").await;
     let Login::Accepted(who) = accepted else {
         panic!("{accepted:?}")
     };
@@ -36,22 +42,16 @@ async fn a_login_is_accepted_with_the_groups_and_every_refusal_is_told_apart() {
         ("Alice", vec!["admins".to_string()])
     );
     assert_eq!(
-        login::check(&s, "alice", "a long passphrasE")
-            .await
-            .unwrap(),
+        log_in(&s, "alice", "a long passphrasE").await,
         Login::Refused(Refusal::WrongPassword)
     );
     assert_eq!(
-        login::check(&s, "mallory", "a long passphrase")
-            .await
-            .unwrap(),
+        log_in(&s, "mallory", "a long passphrase").await,
         Login::Refused(Refusal::UnknownUser)
     );
     s.set_disabled("ALICE", true).await.unwrap();
     assert_eq!(
-        login::check(&s, "alice", "a long passphrase")
-            .await
-            .unwrap(),
+        log_in(&s, "alice", "a long passphrase").await,
         Login::Refused(Refusal::Disabled)
     );
     // One user per name, whatever its case; unknown users are named.
@@ -90,7 +90,7 @@ async fn imported_hashes_are_verified_then_upgraded_to_argon2id_at_the_first_log
     );
     // A wrong password leaves the old hash alone.
     assert_eq!(
-        login::check(&s, "dave", "not dave's").await.unwrap(),
+        log_in(&s, "dave", "not dave's").await,
         Login::Refused(Refusal::WrongPassword)
     );
     assert_eq!(
@@ -99,18 +99,12 @@ async fn imported_hashes_are_verified_then_upgraded_to_argon2id_at_the_first_log
     );
     for (name, pw) in [("carol", "carol-pass-123"), ("dave", "dave-pass-456")] {
         let before = s.user(name).await.unwrap().unwrap();
-        assert!(matches!(
-            login::check(&s, name, pw).await.unwrap(),
-            Login::Accepted(_)
-        ));
+        assert!(matches!(log_in(&s, name, pw).await, Login::Accepted(_)));
         let after = s.user(name).await.unwrap().unwrap();
         assert_eq!(after.hash_kind, Some(Kind::Argon2id), "{name}");
         // An upgrade is not a password change.
         assert_eq!(after.password_changed, before.password_changed);
-        assert!(matches!(
-            login::check(&s, name, pw).await.unwrap(),
-            Login::Accepted(_)
-        ));
+        assert!(matches!(log_in(&s, name, pw).await, Login::Accepted(_)));
     }
 }
 
@@ -293,16 +287,122 @@ async fn hashes_written_by_apache_htpasswd_are_imported_and_upgraded() {
     }
     for (user, pw) in [("carol", "carol's pass"), ("dave", "dave's pass")] {
         assert_eq!(
-            login::check(&s, user, "wrong").await.unwrap(),
+            log_in(&s, user, "wrong").await,
             Login::Refused(Refusal::WrongPassword)
         );
-        assert!(matches!(
-            login::check(&s, user, pw).await.unwrap(),
-            Login::Accepted(_)
-        ));
+        assert!(matches!(log_in(&s, user, pw).await, Login::Accepted(_)));
         assert_eq!(
             s.user(user).await.unwrap().unwrap().hash_kind,
             Some(Kind::Argon2id)
         );
     }
+}
+
+async fn login_from(s: &Store, limits: &Limits, user: &str, pw: &str, from: &str) -> Login {
+    login::check(s, limits, user, pw, from).await.unwrap()
+}
+
+#[tokio::test]
+async fn an_account_locks_after_its_failures_and_the_lock_doubles_and_survives_a_restart() {
+    let (dir, s) = store().await;
+    s.add("alice", &password::hash("a long passphrase"), None, &[])
+        .await
+        .unwrap();
+    let limits = Limits::default();
+    for i in 0..5 {
+        // From different addresses: the account's lock is the account's.
+        let from = format!("192.0.2.{i}");
+        assert_eq!(
+            login_from(&s, &limits, "alice", "wrong", &from).await,
+            Login::Refused(Refusal::WrongPassword)
+        );
+    }
+    // Locked: even the right password is refused, as a wrong one is.
+    assert_eq!(
+        login_from(&s, &limits, "alice", "a long passphrase", "198.51.100.9").await,
+        Login::Refused(Refusal::Locked)
+    );
+    let ban = s.ban("user", "alice").await.unwrap().unwrap();
+    assert_eq!((ban.locks, ban.until - ban.since), (1, 60));
+    // A restart forgets nothing.
+    drop(s);
+    let s = Store::open(&dir.path().join("data/gate.db")).await.unwrap();
+    assert_eq!(
+        login_from(&s, &limits, "alice", "a long passphrase", "198.51.100.9").await,
+        Login::Refused(Refusal::Locked)
+    );
+    // The lock runs out; five more failures lock again, twice as long.
+    s.set_ban("user", "alice", ban.since - 120, ban.since - 60, 1, "test")
+        .await
+        .unwrap();
+    for _ in 0..5 {
+        login_from(&s, &limits, "alice", "wrong", "192.0.2.50").await;
+    }
+    let ban = s.ban("user", "alice").await.unwrap().unwrap();
+    assert_eq!((ban.locks, ban.until - ban.since), (2, 120));
+    // Lifted by hand, and then a right password gets in and clears the count.
+    assert_eq!(s.clear_bans(Some("ALICE")).await.unwrap(), 1);
+    assert!(matches!(
+        login_from(&s, &limits, "alice", "a long passphrase", "192.0.2.50").await,
+        Login::Accepted(_)
+    ));
+    assert_eq!(s.failures("user", "alice", 0).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn an_address_is_throttled_first_and_the_hourly_cap_holds() {
+    let (_dir, s) = store().await;
+    for u in ["alice", "bob"] {
+        s.add(u, &password::hash("a long passphrase"), None, &[])
+            .await
+            .unwrap();
+    }
+    let limits = Limits {
+        address_failures: 6,
+        ..Limits::default()
+    };
+    // One address guessing at many accounts: throttled before any account is locked.
+    for i in 0..6 {
+        let r = login_from(&s, &limits, &format!("user{i}"), "guess", "203.0.113.7").await;
+        assert_eq!(r, Login::Refused(Refusal::UnknownUser));
+    }
+    assert!(matches!(
+        login_from(&s, &limits, "alice", "a long passphrase", "203.0.113.7").await,
+        Login::Throttled(_)
+    ));
+    // Its victims can still log in from elsewhere.
+    assert!(matches!(
+        login_from(&s, &limits, "alice", "a long passphrase", "192.0.2.1").await,
+        Login::Accepted(_)
+    ));
+    let bans = s.bans(jiff::Timestamp::now().as_second()).await.unwrap();
+    assert_eq!(bans.len(), 1);
+    assert_eq!(
+        (bans[0].kind.as_str(), bans[0].key.as_str()),
+        ("address", "203.0.113.7")
+    );
+
+    // At most so many failures an hour for one account, however they are spread.
+    let capped = Limits {
+        account_failures: 1000,
+        account_per_hour: 4,
+        ..Limits::default()
+    };
+    for i in 0..4 {
+        login_from(&s, &capped, "bob", "wrong", &format!("198.51.100.{i}")).await;
+    }
+    assert_eq!(
+        login_from(&s, &capped, "bob", "a long passphrase", "198.51.100.99").await,
+        Login::Refused(Refusal::Locked)
+    );
+    let ban = s.ban("user", "bob").await.unwrap().unwrap();
+    assert!(ban.until - ban.since > 3500, "{ban:?}");
+    assert!(
+        Limits {
+            account_per_hour: 101,
+            ..Limits::default()
+        }
+        .validate()
+        .is_err()
+    );
 }

@@ -120,6 +120,12 @@ pub(crate) enum GateCommand {
     /// The gateway's users: add, passwd, disable, enable, list, groups, import
     #[command(subcommand)]
     User(GateUserCommand),
+    /// Browser sessions: list them, or revoke one (by the id list shows) or all of a user's
+    #[command(subcommand)]
+    Sessions(GateSessionsCommand),
+    /// Locked accounts and throttled addresses: list them, or lift them
+    #[command(subcommand)]
+    Bans(GateBansCommand),
     /// Why the gateway answered a request as it did: the rule, the criterion that failed, the refused credentials' cause
     Explain {
         /// The request id (X-Request-Id, or request_id in the problem document)
@@ -127,6 +133,39 @@ pub(crate) enum GateCommand {
         /// Print JSON (the audit log's lines for it)
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum GateSessionsCommand {
+    /// List the sessions, newest first
+    List {
+        /// Only this user's
+        #[arg(long, value_name = "USER")]
+        user: Option<String>,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// End a session (the id as list shows it) or every session of a user
+    Revoke {
+        /// A session id (its first 12 characters are enough) or a user name
+        target: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum GateBansCommand {
+    /// List the locks and throttles in force
+    List {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Lift the lock of a user, or the throttle of an address, or all of them
+    Clear {
+        /// A user name or an address (without it: all)
+        target: Option<String>,
     },
 }
 

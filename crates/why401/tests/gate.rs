@@ -497,6 +497,23 @@ fn nginx_auth_request_in_front_of_an_app() {
         (status, body.as_str()),
         (200, "app: user=[alice] groups=[admins]\n")
     );
+    // The session is listed, and revoking the user's sessions ends it.
+    let (code, out, _) = gate_env(&["sessions", "list"], &store, "");
+    assert_eq!(code, 0);
+    assert!(out.contains("  alice  since "), "{out}");
+    assert!(
+        !out.contains(&session),
+        "a session is named by its hash, never its token"
+    );
+    let (code, out, _) = gate_env(&["sessions", "revoke", "alice"], &store, "");
+    assert_eq!((code, out.as_str()), (0, "ended 1 session\n"));
+    let (status, _, _) = curl(&[
+        "-H",
+        &format!("Cookie: __Host-why401-session={session}"),
+        &format!("{base}/app/home"),
+    ]);
+    assert_eq!(status, 401);
+
     // The decision endpoints are not reachable from outside through nginx.
     let (status, _, _) = curl(&[
         "-H",
@@ -584,4 +601,26 @@ fn nginx_auth_request_in_front_of_an_app() {
     assert_eq!(status, 401);
     assert!(head.contains("www-authenticate: basic"), "{head}");
     assert!(body.contains("credentials-rejected"), "{body}");
+
+    // Four more wrong passwords lock alice; the lock is listed and lifted.
+    for _ in 0..4 {
+        curl(&["-u", "alice:wrong", &format!("{base}/app/")]);
+    }
+    let (code, out, _) = gate_env(&["bans", "list"], &store, "");
+    assert_eq!(code, 0);
+    assert!(out.starts_with("account alice  until "), "{out}");
+    let (status, _, _) = curl(&[
+        "-u",
+        "alice:correct horse battery staple",
+        &format!("{base}/app/"),
+    ]);
+    assert_eq!(status, 401, "locked: refused as a wrong password is");
+    let (code, out, _) = gate_env(&["bans", "clear", "alice"], &store, "");
+    assert_eq!((code, out.as_str()), (0, "lifted 1 lock or throttle\n"));
+    let (status, _, _) = curl(&[
+        "-u",
+        "alice:correct horse battery staple",
+        &format!("{base}/app/"),
+    ]);
+    assert_eq!(status, 200);
 }

@@ -12,7 +12,9 @@ use why401_gate::store::Store;
 use why401_gate::{Config, Identity, Request};
 
 use super::exit;
-use crate::cli::{GateArgs, GateCheckArgs, GateCommand, GateUserCommand};
+use crate::cli::{
+    GateArgs, GateBansCommand, GateCheckArgs, GateCommand, GateSessionsCommand, GateUserCommand,
+};
 use crate::output;
 
 pub(crate) fn run(args: GateArgs) -> Result<ExitCode> {
@@ -27,6 +29,8 @@ pub(crate) fn run(args: GateArgs) -> Result<ExitCode> {
         Some(GateCommand::Explain { request_id, json }) => explain(&audit, &request_id, json),
         Some(GateCommand::Check(a)) => check(&config, &store, a),
         Some(GateCommand::User(c)) => runtime()?.block_on(user(&config, &store, c)),
+        Some(GateCommand::Sessions(c)) => runtime()?.block_on(sessions(&store, c)),
+        Some(GateCommand::Bans(c)) => runtime()?.block_on(bans(&store, c)),
     }
 }
 
@@ -86,6 +90,9 @@ fn explain(audit: &Path, request_id: &str, json: bool) -> Result<ExitCode> {
                 why401_gate::login::Refusal::UnknownUser => "there is no such user",
                 why401_gate::login::Refusal::WrongPassword => "the password was wrong",
                 why401_gate::login::Refusal::Disabled => "the account is disabled",
+                why401_gate::login::Refusal::Locked => {
+                    "the account is locked after too many failed logins (why401 gate bans list)"
+                }
                 why401_gate::login::Refusal::UnusableHash => {
                     "the stored hash cannot be verified: set a new password (why401 gate user passwd)"
                 }
@@ -426,6 +433,99 @@ async fn user(config: &Config, path: &Path, c: GateUserCommand) -> Result<ExitCo
             if skipped > 0 {
                 return Ok(ExitCode::from(exit::PROBLEM));
             }
+        }
+    }
+    Ok(ExitCode::from(exit::OK))
+}
+
+fn when(t: i64) -> String {
+    jiff::Timestamp::from_second(t).map_or_else(|_| t.to_string(), |t| t.to_string())
+}
+
+async fn sessions(path: &Path, c: GateSessionsCommand) -> Result<ExitCode> {
+    let store = Store::open(path)
+        .await
+        .with_context(|| format!("the user store {}", path.display()))?;
+    match c {
+        GateSessionsCommand::List { user, json } => {
+            let list = store.sessions(user.as_deref()).await?;
+            if json {
+                output::json(&list)?;
+            } else if list.is_empty() {
+                output::print("no sessions\n")?;
+            } else {
+                let mut text = String::new();
+                for s in &list {
+                    text.push_str(&format!(
+                        "{}  {}  since {}  last used {}  from {}  {}\n",
+                        &s.id[..12],
+                        s.user,
+                        when(s.created),
+                        when(s.last_seen),
+                        s.address,
+                        s.user_agent
+                    ));
+                }
+                output::print(&text)?;
+            }
+        }
+        GateSessionsCommand::Revoke { target } => {
+            let n = store.revoke_sessions(&target).await?;
+            if n == 0 {
+                bail!(
+                    "no session {target:?} (a session id from why401 gate sessions list, or a user name)"
+                );
+            }
+            output::print(&format!(
+                "ended {n} session{}\n",
+                if n == 1 { "" } else { "s" }
+            ))?;
+        }
+    }
+    Ok(ExitCode::from(exit::OK))
+}
+
+async fn bans(path: &Path, c: GateBansCommand) -> Result<ExitCode> {
+    let store = Store::open(path)
+        .await
+        .with_context(|| format!("the user store {}", path.display()))?;
+    match c {
+        GateBansCommand::List { json } => {
+            let list = store.bans(jiff::Timestamp::now().as_second()).await?;
+            if json {
+                output::json(&list)?;
+            } else if list.is_empty() {
+                output::print("no account is locked and no address is throttled\n")?;
+            } else {
+                let mut text = String::new();
+                for b in &list {
+                    let what = if b.kind == "user" {
+                        "account"
+                    } else {
+                        "address"
+                    };
+                    text.push_str(&format!(
+                        "{what} {}  until {}  ({}{})\n",
+                        b.key,
+                        when(b.until),
+                        b.reason,
+                        if b.locks > 1 {
+                            format!(", lock {} in a row", b.locks)
+                        } else {
+                            String::new()
+                        }
+                    ));
+                }
+                output::print(&text)?;
+            }
+        }
+        GateBansCommand::Clear { target } => {
+            let n = store.clear_bans(target.as_deref()).await?;
+            output::print(&format!(
+                "lifted {n} lock{} or throttle{}\n",
+                if n == 1 { "" } else { "s" },
+                if n == 1 { "" } else { "s" }
+            ))?;
         }
     }
     Ok(ExitCode::from(exit::OK))
