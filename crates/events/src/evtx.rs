@@ -647,7 +647,7 @@ mod tests {
     /// the crate's rendering gives; the Security samples are all taken.
     #[test]
     #[ignore = "reads the public .evtx samples in ../shared/fixtures (scripts/test.sh)"]
-    fn the_binxml_reader_reads_what_the_rendering_reads() {
+    fn shared_fixtures_binxml_reader_reads_what_the_rendering_reads() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/evtx");
         let mut files: Vec<_> = std::fs::read_dir(&root)
             .expect("../shared/fixtures is present")

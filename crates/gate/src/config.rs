@@ -88,9 +88,6 @@ struct RawServer {
     listen: Option<Spanned<String>>,
     #[serde(default)]
     trusted_proxies: Vec<Spanned<String>>,
-    login_url: Option<Spanned<String>>,
-    #[serde(default)]
-    redirect_domains: Vec<Spanned<String>>,
     realm: Option<String>,
     basic: Option<bool>,
     basic_cache_seconds: Option<u64>,
@@ -104,12 +101,6 @@ pub struct Server {
     /// The proxies whose `X-Forwarded-*`, `X-Original-*` and `X-Real-IP` are believed
     /// (default: loopback only). Anyone else's are ignored.
     pub trusted_proxies: Vec<ipnet::IpNet>,
-    /// A central login page for several hosts; `None`: `/.why401/login` on each app's own
-    /// host (served by the gateway, reached through the proxy).
-    pub login_url: Option<url::Url>,
-    /// The domains a return URL may point into (each with its subdomains); empty: only the
-    /// login page's own host.
-    pub redirect_domains: Vec<String>,
     /// The realm of the challenges.
     pub realm: String,
     /// Basic authentication is accepted.
@@ -126,8 +117,6 @@ impl Default for Server {
                 "127.0.0.0/8".parse().expect("a CIDR"),
                 "::1/128".parse().expect("a CIDR"),
             ],
-            login_url: None,
-            redirect_domains: Vec::new(),
             realm: "why401".into(),
             basic: true,
             basic_cache: std::time::Duration::from_secs(60),
@@ -264,6 +253,12 @@ impl Config {
                     Err(e) => errors.push(at(Some(t.span()), e)),
                 }
             }
+            if r.policy == Action::Bypass && !r.subjects.is_empty() {
+                errors.push(at(
+                    Some(spanned.span()),
+                    "a bypass rule cannot name subjects: who the user is is not known without a login (write one_factor)".into(),
+                ));
+            }
             let rule = Rule {
                 name: r.name.clone().unwrap_or_else(|| format!("rule {}", i + 1)),
                 at: format!("{file}:{line}"),
@@ -373,26 +368,6 @@ fn server(
     if !raw.trusted_proxies.is_empty() {
         s.trusted_proxies = each(&raw.trusted_proxies, errors, at, parse_net);
     }
-    if let Some(u) = &raw.login_url {
-        match url::Url::parse(u.get_ref()) {
-            Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => {
-                s.login_url = Some(url)
-            }
-            _ => errors.push(at(
-                Some(u.span()),
-                format!("login_url = {:?}: an absolute http(s) URL", u.get_ref()),
-            )),
-        }
-    }
-    s.redirect_domains = each(&raw.redirect_domains, errors, at, |d| {
-        let d = d.trim().trim_start_matches("*.").to_ascii_lowercase();
-        if d.is_empty() || d.contains(['/', ':', '*']) {
-            return Err(format!(
-                "{d:?}: a domain such as example.com (its subdomains included)"
-            ));
-        }
-        Ok(d)
-    });
     if let Some(r) = &raw.realm {
         s.realm = r.clone();
     }

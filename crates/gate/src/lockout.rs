@@ -79,6 +79,19 @@ pub enum Gate {
     AccountLocked(i64),
 }
 
+/// The key an address's failures are counted under: the address, or for IPv6 its /64 (one
+/// host's share of a network: counting per /128 would let it never be throttled).
+pub fn address_key(address: &str) -> String {
+    match address.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+            ipnet::Ipv6Net::new(v6, 64)
+                .map(|n| n.trunc().to_string())
+                .unwrap_or_else(|_| address.to_string())
+        }
+        _ => address.to_string(),
+    }
+}
+
 fn now() -> i64 {
     jiff::Timestamp::now().as_second()
 }
@@ -86,6 +99,7 @@ fn now() -> i64 {
 /// Whether `user` may try to log in from `address` now.
 pub async fn before(store: &Store, user: &str, address: &str) -> Result<Gate, StoreError> {
     let t = now();
+    let address = &address_key(address);
     if let Some(b) = store.ban("address", address).await?
         && b.until > t
     {
@@ -108,6 +122,7 @@ pub async fn failed(
     address: &str,
 ) -> Result<(), StoreError> {
     let t = now();
+    let address = &address_key(address);
     let window = t - (limits.window_minutes * 60) as i64;
     store.add_failure("user", user, t).await?;
     store.add_failure("address", address, t).await?;

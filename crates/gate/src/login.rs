@@ -3,7 +3,8 @@
 //! Argon2id verification and give the client the same answer (ASVS 5 §6.3.8); the difference
 //! is kept for the audit log and `explain`.
 
-use std::sync::LazyLock;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
 
 use serde::Serialize;
 
@@ -53,11 +54,15 @@ pub async fn check(
     password: &str,
     address: &str,
 ) -> Result<Login, StoreError> {
+    // One check at a time per address and per account: concurrent guesses cannot all pass
+    // the lockout before any failure is counted. (Address first, then account: one order.)
+    let _address = serialised(format!("address {}", lockout::address_key(address))).await;
+    let _account = serialised(format!("user {}", name.to_lowercase())).await;
     match lockout::before(store, name, address).await? {
         lockout::Gate::AddressThrottled(until) => return Ok(Login::Throttled(until)),
         lockout::Gate::AccountLocked(_) => {
             // The same work as a check, and the failure still counts towards the hourly cap.
-            let _ = password::verify(&DECOY, password);
+            decoy(password).await;
             lockout::failed(store, limits, name, address).await?;
             return Ok(Login::Refused(Refusal::Locked));
         }
@@ -74,13 +79,14 @@ pub async fn check(
 /// The password check alone.
 async fn verify(store: &Store, name: &str, password: &str) -> Result<Login, StoreError> {
     let Some(user) = store.user(name).await? else {
-        let _ = password::verify(&DECOY, password);
+        decoy(password).await;
         return Ok(Login::Refused(Refusal::UnknownUser));
     };
-    let verified = match password::verify(&user.hash, password) {
+    let (hash, pw) = (user.hash.clone(), password.to_string());
+    let verified = match hashing(move || password::verify(&hash, &pw)).await {
         Ok(v) => v,
         Err(_) => {
-            let _ = password::verify(&DECOY, password);
+            decoy(password).await;
             return Ok(Login::Refused(Refusal::UnusableHash));
         }
     };
@@ -91,12 +97,55 @@ async fn verify(store: &Store, name: &str, password: &str) -> Result<Login, Stor
         return Ok(Login::Refused(Refusal::Disabled));
     }
     if verified.rehash {
-        store
-            .set_hash(&user.name, &password::hash(password), false)
-            .await?;
+        let pw = password.to_string();
+        let new = hashing(move || password::hash(&pw)).await;
+        store.set_hash(&user.name, &new, false).await?;
     }
     Ok(Login::Accepted(Identity {
         user: user.name,
         groups: user.groups,
     }))
+}
+
+/// The work of a verification, for a login that has nothing to verify against.
+async fn decoy(password: &str) {
+    let pw = password.to_string();
+    let _ = hashing(move || password::verify(&DECOY, &pw)).await;
+}
+
+/// At most as many Argon2id computations at once as there are cores.
+static HASHERS: LazyLock<tokio::sync::Semaphore> = LazyLock::new(|| {
+    tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+});
+
+/// Runs `f` (a hash or a verification) on the blocking pool, a few at a time: 19 MiB of
+/// Argon2id on the async workers would stall every other request behind a stream of bogus
+/// logins.
+async fn hashing<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    let _permit = HASHERS
+        .acquire()
+        .await
+        .expect("the semaphore is never closed");
+    match tokio::task::spawn_blocking(f).await {
+        Ok(v) => v,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
+}
+
+type Slot = Arc<tokio::sync::Mutex<()>>;
+
+/// The logins in progress, by address and by account.
+static IN_FLIGHT: LazyLock<Mutex<HashMap<String, Slot>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// Waits until no other login holds `key`, and holds it until the guard drops.
+async fn serialised(key: String) -> tokio::sync::OwnedMutexGuard<()> {
+    let slot = {
+        let mut map = IN_FLIGHT.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() > 4096 {
+            map.retain(|_, v| Arc::strong_count(v) > 1);
+        }
+        map.entry(key).or_default().clone()
+    };
+    slot.lock_owned().await
 }

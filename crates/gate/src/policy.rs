@@ -288,7 +288,7 @@ fn weekday(s: &str) -> Result<u8, String> {
     names
         .iter()
         .zip(all)
-        .find(|(n, _)| s.len() >= 3 && n.starts_with(&s[..3]))
+        .find(|(n, _)| s.chars().take(3).eq(n.chars()))
         .map(|(_, d)| d.to_monday_zero_offset() as u8)
         .ok_or_else(|| format!("{s:?} is not a day (mon, tue, …, sun)"))
 }

@@ -165,78 +165,187 @@ pub fn request_id() -> String {
 struct Original {
     method: Method,
     url: url::Url,
+    /// The host, lowercase, without brackets, port or trailing dot.
+    host: String,
+    /// The path, percent-decoded and with its dot segments resolved.
+    path: String,
     client: IpAddr,
 }
 
-/// The original request from a trusted proxy's headers; `Err`: why there is none.
-fn original(gate: &Gate, peer: SocketAddr, headers: &HeaderMap) -> Result<Original, &'static str> {
-    let trusted = |ip: IpAddr| {
-        let ip = canonical(ip);
-        gate.config
-            .server
-            .trusted_proxies
-            .iter()
-            .any(|n| n.contains(&ip))
-    };
-    if !trusted(peer.ip()) {
+/// The original request from a trusted proxy's headers; `Err`: why there is none. Each
+/// endpoint reads the headers of its own proxy only: nginx's `X-Original-*` (which Traefik and
+/// Caddy pass on from the client untouched), or the `X-Forwarded-*` that Traefik and Caddy set
+/// (and that the nginx snippet sets for the full answer).
+fn original(
+    gate: &Gate,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    source: Source,
+) -> Result<Original, &'static str> {
+    if !gate.trusts(peer.ip()) {
         return Err("the decision endpoints answer only the proxies in [server] trusted_proxies");
     }
     let h = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let url = match h("x-original-url") {
-        Some(u) => u.to_string(),
-        None => {
+    let (url, method) = match source {
+        Source::Original => (
+            h("x-original-url").ok_or("no X-Original-URL")?.to_string(),
+            h("x-original-method").unwrap_or("GET"),
+        ),
+        Source::Forwarded => {
             let (Some(proto), Some(host)) = (h("x-forwarded-proto"), h("x-forwarded-host")) else {
-                return Err("no X-Original-URL, nor X-Forwarded-Proto and X-Forwarded-Host");
+                return Err("no X-Forwarded-Proto and X-Forwarded-Host");
             };
-            format!("{proto}://{host}{}", h("x-forwarded-uri").unwrap_or("/"))
+            let uri = h("x-forwarded-uri").unwrap_or("/");
+            if !uri.starts_with('/') {
+                return Err("X-Forwarded-Uri is not a path");
+            }
+            (
+                format!("{proto}://{host}{uri}"),
+                h("x-forwarded-method").unwrap_or("GET"),
+            )
         }
     };
     let url = url::Url::parse(&url).map_err(|_| "the original URL does not parse")?;
-    let method = h("x-original-method")
-        .or(h("x-forwarded-method"))
-        .unwrap_or("GET");
+    if !matches!(url.scheme(), "http" | "https")
+        || !url.username().is_empty()
+        || url.password().is_some()
+    {
+        return Err("the original URL is not a plain http(s) URL");
+    }
+    let host = url
+        .host_str()
+        .filter(|h| !h.is_empty())
+        .ok_or("the original URL has no host")?
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .trim_end_matches('.')
+        .to_ascii_lowercase();
+    let path = normalised_path(url.path()).ok_or(
+        "the original path is ambiguous (an encoded /, \\ or NUL, a ;, or not UTF-8): refused rather than guessed",
+    )?;
     let method =
         Method::from_bytes(method.as_bytes()).map_err(|_| "the original method is not a method")?;
-    let client = client_address(gate, peer, headers);
+    let client = client_address(gate, peer, headers)
+        .ok_or("X-Forwarded-For has an entry that is no address")?;
     Ok(Original {
         method,
         url,
+        host,
+        path,
         client,
     })
 }
 
-/// The client's address for a request to the gateway's own pages: from a trusted proxy's
-/// `X-Forwarded-For` or `X-Real-IP`, else the peer.
-pub fn client_address(gate: &Gate, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
-    let trusted = |ip: IpAddr| {
+/// The path the rules judge: percent-decoded, dot segments resolved again after decoding. A
+/// path an app could read otherwise is refused (`None`): an encoded `/`, `\` or NUL, a `;`
+/// (Tomcat and Jetty path parameters: `/public/..;/admin/`), a backslash, a control character,
+/// bytes that are not UTF-8.
+pub fn normalised_path(raw: &str) -> Option<String> {
+    let lower = raw.to_ascii_lowercase();
+    if ["%2f", "%5c", "%00"].iter().any(|e| lower.contains(e))
+        || raw.contains(';')
+        || raw.contains('\\')
+    {
+        return None;
+    }
+    let decoded = String::from_utf8(percent_decode(raw.as_bytes())?).ok()?;
+    if decoded.chars().any(char::is_control) || !decoded.starts_with('/') {
+        return None;
+    }
+    let mut out: Vec<&str> = Vec::new();
+    for seg in decoded.split('/').skip(1) {
+        match seg {
+            "." => {}
+            ".." => {
+                out.pop();
+            }
+            s => out.push(s),
+        }
+    }
+    let trailing = decoded.ends_with("/.") || decoded.ends_with("/..");
+    let mut path = format!("/{}", out.join("/"));
+    if trailing && !path.ends_with('/') {
+        path.push('/');
+    }
+    Some(path)
+}
+
+fn percent_decode(b: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hex = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    Some(out)
+}
+
+/// Which proxy's headers an endpoint reads.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// nginx: `X-Original-URL`, `X-Original-Method`.
+    Original,
+    /// Traefik, Caddy (and the nginx snippet's full answer): `X-Forwarded-*`.
+    Forwarded,
+}
+
+impl Gate {
+    /// Whether `ip` is one of the trusted proxies.
+    fn trusts(&self, ip: IpAddr) -> bool {
         let ip = canonical(ip);
-        gate.config
+        self.config
             .server
             .trusted_proxies
             .iter()
             .any(|n| n.contains(&ip))
-    };
-    if !trusted(peer.ip()) {
-        return canonical(peer.ip());
     }
-    headers
+}
+
+/// The client's address: for a trusted proxy, the right-most entry of `X-Forwarded-For` that
+/// is not a trusted proxy (an `ip:port` or a bracketed IPv6 entry read as its address), else
+/// `X-Real-IP`, else the peer. `None` when an entry the walk reaches is no address (`unknown`, a
+/// name): the chain cannot be followed, and guessing past it would believe the client.
+pub fn client_address(gate: &Gate, peer: SocketAddr, headers: &HeaderMap) -> Option<IpAddr> {
+    if !gate.trusts(peer.ip()) {
+        return Some(canonical(peer.ip()));
+    }
+    let entries: Vec<&str> = headers
         .get_all("x-forwarded-for")
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .map(str::trim)
-        .collect::<Vec<_>>()
-        .iter()
-        .rev()
-        .filter_map(|a| a.parse::<IpAddr>().ok())
-        .find(|ip| !trusted(*ip))
-        .or_else(|| {
-            headers
-                .get("x-real-ip")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|a| a.trim().parse().ok())
-        })
-        .map_or(canonical(peer.ip()), canonical)
+        .filter(|e| !e.is_empty())
+        .collect();
+    for e in entries.iter().rev() {
+        let ip = forwarded_entry(e)?;
+        if !gate.trusts(ip) {
+            return Some(canonical(ip));
+        }
+    }
+    if let Some(real) = headers.get("x-real-ip").and_then(|v| v.to_str().ok()) {
+        return forwarded_entry(real.trim()).map(canonical);
+    }
+    Some(canonical(peer.ip()))
+}
+
+/// One `X-Forwarded-For` entry: `1.2.3.4`, `1.2.3.4:5678`, `2001:db8::1`, `[2001:db8::1]:443`.
+fn forwarded_entry(e: &str) -> Option<IpAddr> {
+    if let Ok(ip) = e.parse::<IpAddr>() {
+        return Some(ip);
+    }
+    if let Ok(sa) = e.parse::<SocketAddr>() {
+        return Some(sa.ip());
+    }
+    e.strip_prefix('[')
+        .and_then(|r| r.strip_suffix(']'))
+        .and_then(|r| r.parse().ok())
 }
 
 /// An IPv4 address seen on an IPv6 socket is that IPv4 address.
@@ -262,16 +371,19 @@ async fn credentials(
     gate: &Gate,
     headers: &HeaderMap,
     address: IpAddr,
+    host: &str,
 ) -> Result<Credentials, StoreError> {
     let Some(auth) = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
     else {
         // A browser's session, if it has a valid one.
-        return Ok(match crate::web::session_identity(gate, headers).await? {
-            Some(who) => Credentials::Accepted(who),
-            None => Credentials::None,
-        });
+        return Ok(
+            match crate::web::session_identity(gate, headers, host).await? {
+                Some(who) => Credentials::Accepted(who),
+                None => Credentials::None,
+            },
+        );
     };
     let Some((scheme, token)) = auth.trim().split_once(' ') else {
         return Ok(Credentials::Refused(None, None));
@@ -325,7 +437,7 @@ async fn auth_request(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
 ) -> Response {
-    decide(&gate, peer, &headers, Mode::StatusOnly).await
+    decide(&gate, peer, &headers, Mode::StatusOnly, Source::Original).await
 }
 
 async fn forward_auth(
@@ -333,44 +445,34 @@ async fn forward_auth(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
 ) -> Response {
-    decide(&gate, peer, &headers, Mode::Full).await
+    decide(&gate, peer, &headers, Mode::Full, Source::Forwarded).await
 }
 
-/// The login page's URL with the return URL. By default the login page is on the app's own
-/// host (`/.why401/login`, so that the session cookie can be a host-only `__Host-` cookie) and
-/// the return URL is only a path. A central login page (`[server] login_url`) gets an
-/// absolute return URL, only into the login page's own host or `redirect_domains` (no open
-/// redirect).
-fn login_url(gate: &Gate, back: &url::Url) -> String {
-    let s = &gate.config.server;
-    let path = match back.query() {
-        Some(q) => format!("{}?{q}", back.path()),
-        None => back.path().to_string(),
+/// The login page's URL: `/.why401/login` on the app's own host (so that the session cookie
+/// can be a host-only `__Host-` cookie), with the path to go back to as `rd` (a path only, so
+/// there is no open redirect to make).
+fn login_url(back: &url::Url, path: &str) -> String {
+    let mut login = back.clone();
+    login.set_path("/.why401/login");
+    login.set_query(None);
+    login.set_fragment(None);
+    let rd = match back.query() {
+        Some(q) => format!("{path}?{q}"),
+        None => path.to_string(),
     };
-    let Some(central) = &s.login_url else {
-        let mut login = back.clone();
-        login.set_path("/.why401/login");
-        login.set_query(None);
-        login.set_fragment(None);
-        login.query_pairs_mut().append_pair("rd", &path);
-        return login.to_string();
-    };
-    let mut login = central.clone();
-    let host = back.host_str().unwrap_or("").to_ascii_lowercase();
-    let allowed = matches!(back.scheme(), "http" | "https")
-        && (Some(host.as_str()) == login.host_str()
-            || s.redirect_domains
-                .iter()
-                .any(|d| host == *d || host.ends_with(&format!(".{d}"))));
-    if allowed {
-        login.query_pairs_mut().append_pair("rd", back.as_str());
-    }
+    login.query_pairs_mut().append_pair("rd", &rd);
     login.to_string()
 }
 
-async fn decide(gate: &Gate, peer: SocketAddr, headers: &HeaderMap, mode: Mode) -> Response {
+async fn decide(
+    gate: &Gate,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    mode: Mode,
+    source: Source,
+) -> Response {
     let rid = request_id();
-    let orig = match original(gate, peer, headers) {
+    let orig = match original(gate, peer, headers, source) {
         Ok(o) => o,
         Err(why) => return plain(StatusCode::BAD_REQUEST, why, &rid),
     };
@@ -382,26 +484,45 @@ async fn decide(gate: &Gate, peer: SocketAddr, headers: &HeaderMap, mode: Mode) 
             .then(|| gate.config.server.realm.clone()),
         bearer: None,
     };
-    let creds = match credentials(gate, headers, orig.client).await {
+    let creds = match credentials(gate, headers, orig.client, &orig.host).await {
         Ok(c) => c,
-        Err(_) => return respond(Answer::unavailable(&rid), mode),
+        Err(_) => {
+            // Written when it can be: the store may be down, the log need not be.
+            gate.record(&Entry {
+                time: jiff::Timestamp::now().to_string(),
+                request_id: rid.clone(),
+                kind: Kind::Authz,
+                status: 503,
+                result: "unavailable".into(),
+                finding: Some("gate-store-unavailable".into()),
+                user: None,
+                address: orig.client.to_string(),
+                refusal: None,
+                check: None,
+            });
+            return respond(Answer::unavailable(&rid), mode);
+        }
     };
     let who = match &creds {
         Credentials::Accepted(w) => Some(w),
         _ => None,
     };
-    let host = orig.url.host_str().unwrap_or("").to_ascii_lowercase();
-    let host = host.trim_start_matches('[').trim_end_matches(']');
     let request = Request {
-        host,
-        path: orig.url.path(),
+        host: &orig.host,
+        path: &orig.path,
         method: orig.method.as_str(),
         ip: orig.client,
         at: jiff::Timestamp::now(),
         who,
     };
     let decision = gate.config.policy.decide(&request);
-    let (result, answer) = match (decision.action, &creds) {
+    // A rule whose subjects need the user: log in first, whatever it grants.
+    let action = if decision.needs_identity {
+        Action::OneFactor
+    } else {
+        decision.action
+    };
+    let (result, answer) = match (action, &creds) {
         (Action::Bypass, _) => ("allow", None),
         (Action::Deny, Credentials::Accepted(_)) | (Action::Deny, Credentials::None) => (
             "deny",
@@ -422,7 +543,7 @@ async fn decide(gate: &Gate, peer: SocketAddr, headers: &HeaderMap, mode: Mode) 
         (_, Credentials::Refused(..)) => ("rejected", Some(Answer::rejected(&schemes, None, &rid))),
         (_, Credentials::None) => {
             let client = Client::of(headers, false);
-            let login = login_url(gate, &orig.url);
+            let login = login_url(&orig.url, &orig.path);
             (
                 "login",
                 Some(Answer::log_in(
@@ -519,7 +640,12 @@ fn plain(status: StatusCode, text: &str, rid: &str) -> Response {
 /// turns into its `error_page`.
 fn respond(a: Answer, mode: Mode) -> Response {
     let mut a = a;
-    if mode == Mode::StatusOnly && a.status.is_redirection() {
+    // nginx's auth_request reads 2xx, 401 and 403 only (anything else is its own 500): the
+    // rest become the 401 its error_page hands to the full answer.
+    if mode == Mode::StatusOnly
+        && !matches!(a.status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN)
+        && !a.status.is_success()
+    {
         a.status = StatusCode::UNAUTHORIZED;
     }
     let mut r = Response::builder().status(a.status);

@@ -246,15 +246,17 @@ impl Store {
         &self,
         token_hash: &str,
         user: &str,
+        host: &str,
         address: &str,
         user_agent: &str,
     ) -> Result<(), StoreError> {
         let t = now();
         sqlx::query(
-            "INSERT INTO sessions (token_hash, user, created, last_seen, address, user_agent) VALUES (?, (SELECT name FROM users WHERE name = ?), ?, ?, ?, ?)",
+            "INSERT INTO sessions (token_hash, user, host, created, last_seen, address, user_agent) VALUES (?, (SELECT name FROM users WHERE name = ?), ?, ?, ?, ?, ?)",
         )
         .bind(token_hash)
         .bind(user)
+        .bind(host)
         .bind(t)
         .bind(t)
         .bind(address)
@@ -266,8 +268,8 @@ impl Store {
 
     /// The session stored under `token_hash`, if any.
     pub async fn session(&self, token_hash: &str) -> Result<Option<Session>, StoreError> {
-        let row: Option<(String, String, i64, i64, String, String)> = sqlx::query_as(
-            "SELECT token_hash, user, created, last_seen, address, user_agent FROM sessions WHERE token_hash = ?",
+        let row: Option<(String, String, String, i64, i64, String, String)> = sqlx::query_as(
+            "SELECT token_hash, user, host, created, last_seen, address, user_agent FROM sessions WHERE token_hash = ?",
         )
         .bind(token_hash)
         .fetch_optional(&self.pool)
@@ -287,8 +289,8 @@ impl Store {
 
     /// Every session, or those of `user`, newest first.
     pub async fn sessions(&self, user: Option<&str>) -> Result<Vec<Session>, StoreError> {
-        let rows: Vec<(String, String, i64, i64, String, String)> = sqlx::query_as(
-            "SELECT token_hash, user, created, last_seen, address, user_agent FROM sessions WHERE ? IS NULL OR user = ? ORDER BY created DESC",
+        let rows: Vec<(String, String, String, i64, i64, String, String)> = sqlx::query_as(
+            "SELECT token_hash, user, host, created, last_seen, address, user_agent FROM sessions WHERE ? IS NULL OR user = ? ORDER BY created DESC",
         )
         .bind(user)
         .bind(user)
@@ -470,6 +472,8 @@ pub struct Session {
     pub id: String,
     /// Whose it is.
     pub user: String,
+    /// The host it was made on, and is good on.
+    pub host: String,
     /// Unix seconds.
     pub created: i64,
     /// Unix seconds.
@@ -480,9 +484,11 @@ pub struct Session {
     pub user_agent: String,
 }
 
-impl From<(String, String, i64, i64, String, String)> for Session {
+impl From<(String, String, String, i64, i64, String, String)> for Session {
+    #[allow(clippy::type_complexity)]
     fn from(
-        (id, user, created, last_seen, address, user_agent): (
+        (id, user, host, created, last_seen, address, user_agent): (
+            String,
             String,
             String,
             i64,
@@ -494,6 +500,7 @@ impl From<(String, String, i64, i64, String, String)> for Session {
         Session {
             id,
             user,
+            host,
             created,
             last_seen,
             address,

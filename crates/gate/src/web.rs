@@ -53,9 +53,12 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// The identity of a valid session cookie; `None` for no cookie, an unknown, idle, expired or
 /// disabled user's session (those are ended).
+/// `host` is the request's host (lowercase, without port): a session is good only on the host
+/// it was made on.
 pub async fn session_identity(
     gate: &Gate,
     headers: &HeaderMap,
+    host: &str,
 ) -> Result<Option<Identity>, StoreError> {
     let Some(token) = cookie(headers, SESSION_COOKIE) else {
         return Ok(None);
@@ -70,7 +73,7 @@ pub async fn session_identity(
     let old = now - s.created > limits.absolute.as_secs() as i64;
     let user = gate.store.user(&s.user).await?;
     match user {
-        Some(u) if !idle && !old && !u.disabled => {
+        Some(u) if !idle && !old && !u.disabled && s.host == host => {
             // Marked used at most once a minute: a write per request would cost more than the
             // check.
             if now - s.last_seen >= 60 {
@@ -86,6 +89,25 @@ pub async fn session_identity(
             Ok(None)
         }
     }
+}
+
+/// The host a request to the login page came to: lowercase, without port or trailing dot.
+fn request_host(headers: &HeaderMap) -> String {
+    let h = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let h = match h.rfind(':') {
+        // `[::1]:8080` and `host:8080`, but not a bare IPv6 address.
+        Some(i) if !h[i..].contains(']') && (h.starts_with('[') || h.matches(':').count() == 1) => {
+            &h[..i]
+        }
+        _ => h,
+    };
+    h.trim_start_matches('[')
+        .trim_end_matches(']')
+        .trim_end_matches('.')
+        .to_ascii_lowercase()
 }
 
 /// A return path the login page may send a browser to: a path on this host, never another
@@ -233,19 +255,6 @@ pub(crate) async fn login_submit(
     axum::Form(form): axum::Form<LoginForm>,
 ) -> Response {
     let rd = safe_return(form.rd.as_deref());
-    if !same_origin(&headers, &form.csrf) {
-        let csrf = random_token();
-        return html(
-            StatusCode::FORBIDDEN,
-            login_form(
-                &rd,
-                &csrf,
-                Some("This form expired or came from another site. Please sign in again."),
-                "",
-            ),
-            &[set_cookie(CSRF_COOKIE, &csrf)],
-        );
-    }
     let refused = |csrf: String| {
         html(
             StatusCode::OK,
@@ -259,7 +268,8 @@ pub(crate) async fn login_submit(
         )
     };
     let rid = crate::server::request_id();
-    let address = client_address(&gate, peer, &headers).to_string();
+    let address = client_address(&gate, peer, &headers)
+        .map_or_else(|| peer.ip().to_string(), |a| a.to_string());
     let record = |status: u16, result: &str, refusal: Option<crate::login::Refusal>| {
         gate.record(&crate::audit::Entry {
             time: jiff::Timestamp::now().to_string(),
@@ -274,6 +284,20 @@ pub(crate) async fn login_submit(
             check: None,
         })
     };
+    if !same_origin(&headers, &form.csrf) {
+        record(403, "forbidden", None);
+        let csrf = random_token();
+        return html(
+            StatusCode::FORBIDDEN,
+            login_form(
+                &rd,
+                &csrf,
+                Some("This form expired or came from another site. Please sign in again."),
+                "",
+            ),
+            &[set_cookie(CSRF_COOKIE, &csrf)],
+        );
+    }
     let limits = &gate.config.lockout;
     match login::check(
         &gate.store,
@@ -299,7 +323,13 @@ pub(crate) async fn login_submit(
                 .collect::<String>();
             if gate
                 .store
-                .add_session(&token_hash(&token), &who.user, &address, &agent)
+                .add_session(
+                    &token_hash(&token),
+                    &who.user,
+                    &request_host(&headers),
+                    &address,
+                    &agent,
+                )
                 .await
                 .is_err()
                 || !record(303, "accepted", None)
@@ -350,7 +380,10 @@ pub(crate) async fn login_submit(
             }
             refused(random_token())
         }
-        Err(_) => unavailable(),
+        Err(_) => {
+            record(503, "unavailable", None);
+            unavailable()
+        }
     }
 }
 

@@ -250,7 +250,7 @@ fn errors(text: &str) -> Vec<ConfigError> {
 #[test]
 fn config_errors_say_file_line_and_column_and_every_one_is_reported() {
     let e = errors(
-        "[networks]\nlan = [\"10.1.2.3/8\"]\n\n[[access.rule]]\npaths = [\"admin\"]\nnetworks = [\"wan\"]\ntimes = [{ days = \"someday\" }]\nsubjects = [\"admins\"]\nmethods = [\"FETCH\"]\npolicy = \"bypass\"\n",
+        "[networks]\nlan = [\"10.1.2.3/8\"]\n\n[[access.rule]]\npaths = [\"admin\"]\nnetworks = [\"wan\"]\ntimes = [{ days = \"someday\" }]\nsubjects = [\"admins\"]\nmethods = [\"FETCH\"]\npolicy = \"deny\"\n",
     );
     let got: Vec<String> = e.iter().map(ToString::to_string).collect();
     assert_eq!(got.len(), 6, "{got:#?}");

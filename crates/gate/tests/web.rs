@@ -159,6 +159,17 @@ async fn a_browser_signs_in_on_the_app_s_host_and_its_session_lets_it_through() 
     };
     let r = through(cookie.clone()).await;
     assert_eq!((r.status, r.header("remote-user")), (200, Some("alice")));
+    // The same cookie replayed to another host (by an app that saw it) is no session there.
+    let r = ask(
+        addr,
+        "/.why401/authz/forward-auth",
+        &[
+            ("X-Original-URL", "https://git.example.com/app/report"),
+            ("Cookie", &cookie),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, 401);
 
     // A new login makes a new session and ends the one the browser came with.
     let r = sign_in(addr, "alice", "correct horse battery staple", Some(&cookie)).await;

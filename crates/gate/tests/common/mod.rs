@@ -43,12 +43,40 @@ pub(crate) async fn request(
     headers: &[(&str, &str)],
     body: &str,
 ) -> Reply {
+    // The forward-auth endpoint reads what Traefik and Caddy send: a test's X-Original-URL
+    // (nginx's way) is sent to it as X-Forwarded-Proto, -Host and -Uri, unless the test sends
+    // those itself.
+    let forwarded = headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("x-forwarded-host"));
+    let mut translated: Vec<(String, String)> = Vec::new();
+    for (k, v) in headers {
+        if path == "/.why401/authz/forward-auth"
+            && !forwarded
+            && k.eq_ignore_ascii_case("x-original-url")
+        {
+            let u = url::Url::parse(v).unwrap();
+            let host = match u.port() {
+                Some(p) => format!("{}:{p}", u.host_str().unwrap()),
+                None => u.host_str().unwrap().to_string(),
+            };
+            let uri = match u.query() {
+                Some(q) => format!("{}?{q}", u.path()),
+                None => u.path().to_string(),
+            };
+            translated.push(("X-Forwarded-Proto".into(), u.scheme().into()));
+            translated.push(("X-Forwarded-Host".into(), host));
+            translated.push(("X-Forwarded-Uri".into(), uri));
+        } else {
+            translated.push((k.to_string(), v.to_string()));
+        }
+    }
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
     let mut req = format!("{method} {path} HTTP/1.1\r\nConnection: close\r\n");
     if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
         req.push_str(&format!("Host: {addr}\r\n"));
     }
-    for (k, v) in headers {
+    for (k, v) in &translated {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
     if !body.is_empty() {
