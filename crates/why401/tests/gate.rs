@@ -1,21 +1,14 @@
-//! `why401 gate check` as a user runs it: the demo policy without a config, a config of one's
-//! own, the exit statuses, and a bad configuration refused with every error where it is.
+//! `why401 gate` as a user runs it: `check` on the demo policy and on a config of one's own, a
+//! bad configuration refused with every error where it is, the users and their passwords, an
+//! htpasswd import, and the gateway behind a real nginx with curl and the probe as clients.
 
 use assert_cmd::Command;
 use serde_json::Value;
 
+/// `why401 gate ARGS` with a store of its own (none of the user's data is read).
 fn gate(args: &[&str]) -> (i32, String, String) {
-    let out = Command::cargo_bin("why401")
-        .unwrap()
-        .arg("gate")
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap(),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
+    let dir = tempfile::tempdir().unwrap();
+    gate_env(args, &dir.path().join("gate.db"), "")
 }
 
 #[test]
@@ -128,6 +121,7 @@ fn a_bad_config_is_refused_with_every_error_where_it_is() {
     );
 }
 
+/// `why401 gate --store STORE ARGS`, `stdin` on its standard input.
 fn gate_env(args: &[&str], store: &std::path::Path, stdin: &str) -> (i32, String, String) {
     let out = Command::cargo_bin("why401")
         .unwrap()
