@@ -34,6 +34,11 @@ pub struct Entry {
     pub kind: Kind,
     /// The status answered.
     pub status: u16,
+    /// What the authentication came to, as an HTTP status: the status answered, except for a
+    /// login through the form, whose page answers 200 either way: 401 when refused. This is the
+    /// field `why401 logs` counts failures by.
+    #[serde(default)]
+    pub auth_status: u16,
     /// `allow`, `login` (sent to log in), `rejected`, `deny`, `unavailable`, `accepted`
     /// (a login), `refused` (a login).
     pub result: String,

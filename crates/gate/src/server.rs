@@ -493,6 +493,7 @@ async fn decide(
                 request_id: rid.clone(),
                 kind: Kind::Authz,
                 status: 503,
+                auth_status: 503,
                 result: "unavailable".into(),
                 finding: Some("gate-store-unavailable".into()),
                 user: None,
@@ -577,6 +578,7 @@ async fn decide(
         request_id: rid.clone(),
         kind: Kind::Authz,
         status,
+        auth_status: status,
         result: result.to_string(),
         finding,
         user: match &creds {

@@ -276,6 +276,8 @@ pub(crate) async fn login_submit(
             request_id: rid.clone(),
             kind: crate::audit::Kind::Login,
             status,
+            // The page answers 200 either way; a refused login is a 401 to the log's readers.
+            auth_status: if result == "refused" { 401 } else { status },
             result: result.to_string(),
             finding: refusal.map(|_| "credentials-rejected".to_string()),
             user: Some(form.username.chars().take(256).collect()),

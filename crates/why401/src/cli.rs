@@ -376,7 +376,7 @@ pub(crate) struct CurlArgs {
 pub(crate) struct LogsArgs {
     /// Log files, globs or directories; none or `-` reads stdin. Error logs are recognised and joined; so are Windows event logs (.evtx, Event Viewer / wevtutil XML exports), whose 4625/4776 say why each 401.1 happened
     pub inputs: Vec<String>,
-    /// The format: iis (or w3c), combined, common, json, caddy, traefik, in any case; or the server's own format string
+    /// The format: iis (or w3c), combined, common, json, caddy, traefik, why401-gate (the gateway's audit log), in any case; or the server's own format string
     #[arg(long, value_name = "FORMAT")]
     pub format: Option<String>,
     /// Where a JSON field lives: NAME=path.in.object (NAME: time, ip, user, method, uri, status, agent)

@@ -617,4 +617,33 @@ fn nginx_auth_request_in_front_of_an_app() {
         &format!("{base}/app/"),
     ]);
     assert_eq!(status, 200);
+
+    // why401 logs reads the gateway's own audit log: the refused logins by user, as 401s.
+    let out = Command::cargo_bin("why401")
+        .unwrap()
+        .args(["logs", "--json"])
+        .arg(dir.path().join("audit.jsonl"))
+        .output()
+        .unwrap();
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let s = &j["summary"];
+    assert_eq!(s["inputs"][0]["format"], "json-why401-gate");
+    assert_eq!(s["unparsed"], 0);
+    let users: Vec<(String, u64)> = s["by_user"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            (
+                u["key"].as_str().unwrap().to_string(),
+                u["count"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    // alice: her wrong passwords, and the refusals while locked; bob: his.
+    assert!(
+        users.iter().any(|(u, n)| u == "alice" && *n >= 5),
+        "{users:?}"
+    );
+    assert!(users.iter().any(|(u, _)| u == "bob"), "{users:?}");
 }

@@ -21,7 +21,8 @@ fn paths(v: &[&str]) -> Vec<String> {
 }
 
 impl Mapping {
-    /// A preset by name: `caddy`, `traefik`, or `generic` (common names).
+    /// A preset by name: `caddy`, `traefik`, `why401-gate` (the gateway's audit log), or
+    /// `generic` (common names).
     pub fn preset(name: &str) -> Option<Mapping> {
         let m = match name {
             "caddy" => vec![
@@ -48,6 +49,15 @@ impl Mapping {
                 ("uri", paths(&["RequestPath"])),
                 ("status", paths(&["DownstreamStatus", "OriginStatus"])),
                 ("agent", paths(&["request_User-Agent"])),
+            ],
+            // why401 gate's audit log: one line per decision and login.
+            "why401-gate" => vec![
+                ("time", paths(&["time"])),
+                ("ip", paths(&["address"])),
+                ("user", paths(&["user"])),
+                ("method", paths(&["check.request.method"])),
+                ("uri", paths(&["check.request.path"])),
+                ("status", paths(&["auth_status", "status"])),
             ],
             "generic" => vec![
                 (
@@ -90,6 +100,7 @@ impl Mapping {
             preset: match name {
                 "caddy" => "caddy",
                 "traefik" => "traefik",
+                "why401-gate" => "why401-gate",
                 _ => "generic",
             },
         })

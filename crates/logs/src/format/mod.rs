@@ -117,7 +117,7 @@ impl Choice {
                 "common" => Format::Ncsa(
                     ncsa::Layout::parse(ncsa::COMMON_APACHE).map_err(FormatError::Format)?,
                 ),
-                "json" | "caddy" | "traefik" => {
+                "json" | "caddy" | "traefik" | "why401-gate" => {
                     let preset = if lower == "json" { "generic" } else { &lower };
                     Format::Json(json::Mapping::preset(preset).ok_or_else(|| {
                         FormatError::Format(format!("no JSON preset named {preset}"))
@@ -226,7 +226,12 @@ pub fn detect(head: &[u8]) -> Option<Format> {
             let caddy = memchr::memmem::find(line, b"\"request\":{").is_some()
                 && memchr::memmem::find(line, b"\"ts\":").is_some();
             let traefik = memchr::memmem::find(line, b"\"DownstreamStatus\"").is_some();
-            let preset = if caddy {
+            let gate = memchr::memmem::find(line, b"\"request_id\":").is_some()
+                && (memchr::memmem::find(line, b"\"kind\":\"authz\"").is_some()
+                    || memchr::memmem::find(line, b"\"kind\":\"login\"").is_some());
+            let preset = if gate {
+                "why401-gate"
+            } else if caddy {
                 "caddy"
             } else if traefik {
                 "traefik"
@@ -406,6 +411,17 @@ mod tests {
         ));
         assert!(
             matches!(detect(br#"{"ts":1,"request":{"remote_ip":"1"},"status":200}"#), Some(Format::Json(m)) if m.preset == "caddy")
+        );
+        // why401 gate's audit log: a refused form login counts as the 401 it was.
+        let audit = br#"{"time":"2026-12-06T18:25:00Z","request_id":"23ad","kind":"login","status":200,"auth_status":401,"result":"refused","user":"bob","address":"10.1.2.3","refusal":"wrong-password"}"#;
+        let Some(Format::Json(m)) = detect(audit) else {
+            panic!("the audit log is recognised")
+        };
+        assert_eq!(m.preset, "why401-gate");
+        let f = m.parse_line(audit).unwrap();
+        assert_eq!(
+            (f.status, f.user.as_str(), f.ip.as_str()),
+            (401, "bob", "10.1.2.3")
         );
         assert!(matches!(
             detect(b"2026/11/27 00:09:02 [notice] 1#1: start worker processes"),
