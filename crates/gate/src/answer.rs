@@ -160,6 +160,8 @@ pub struct Answer {
     pub headers: Vec<(header::HeaderName, String)>,
     /// The body.
     pub body: Vec<u8>,
+    /// The finding its problem document names (none for a redirect to the login page).
+    pub finding: Option<String>,
 }
 
 impl Answer {
@@ -189,6 +191,7 @@ impl Answer {
                 ),
             ],
             body: serde_json::to_vec(&p).expect("a problem document serialises"),
+            finding: Some(p.finding),
         }
     }
 
@@ -219,6 +222,7 @@ impl Answer {
                     ),
                 ],
                 body: Vec::new(),
+                finding: None,
             };
         }
         let mut a = Answer::problem(

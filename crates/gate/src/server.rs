@@ -567,11 +567,7 @@ async fn decide(
             )),
         ),
     };
-    let finding = answer.as_ref().and_then(|a| {
-        serde_json::from_slice::<serde_json::Value>(&a.body)
-            .ok()
-            .and_then(|v| v["finding"].as_str().map(String::from))
-    });
+    let finding = answer.as_ref().and_then(|a| a.finding.clone());
     let status = answer.as_ref().map_or(200, |a| a.status.as_u16());
     let entry = Entry {
         time: request.at.to_string(),

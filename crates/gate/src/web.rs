@@ -93,21 +93,18 @@ pub async fn session_identity(
 
 /// The host a request to the login page came to: lowercase, without port or trailing dot.
 fn request_host(headers: &HeaderMap) -> String {
-    let h = headers
+    headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let h = match h.rfind(':') {
-        // `[::1]:8080` and `host:8080`, but not a bare IPv6 address.
-        Some(i) if !h[i..].contains(']') && (h.starts_with('[') || h.matches(':').count() == 1) => {
-            &h[..i]
-        }
-        _ => h,
-    };
-    h.trim_start_matches('[')
-        .trim_end_matches(']')
-        .trim_end_matches('.')
-        .to_ascii_lowercase()
+        .and_then(|h| h.parse::<http::uri::Authority>().ok())
+        .map(|a| {
+            a.host()
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .trim_end_matches('.')
+                .to_ascii_lowercase()
+        })
+        .unwrap_or_default()
 }
 
 /// A return path the login page may send a browser to: a path on this host, never another
