@@ -5,7 +5,7 @@
 //! disabled) is written here and only here.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
@@ -60,7 +60,6 @@ pub struct Entry {
 
 /// The audit log's file, appended to one whole line at a time.
 pub struct Audit {
-    path: PathBuf,
     file: Mutex<std::fs::File>,
 }
 
@@ -75,14 +74,8 @@ impl Audit {
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
         Ok(Audit {
-            path: path.to_path_buf(),
             file: Mutex::new(o.open(path)?),
         })
-    }
-
-    /// Where it is.
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     /// Appends `e` as one line. A failed write is returned: the caller fails closed.
