@@ -4,14 +4,11 @@
 //! only from a trusted proxy, and 503 when the store fails.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 mod common;
 
 use common::ask;
-use why401_gate::Config;
 use why401_gate::password;
-use why401_gate::server::{self, Gate};
 use why401_gate::store::Store;
 
 const CONFIG: &str = r#"
@@ -46,33 +43,14 @@ policy = "one_factor"
 "#;
 
 async fn start() -> (tempfile::TempDir, SocketAddr, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("gate.db")).await.unwrap();
-    store
-        .add(
-            "alice",
-            &password::hash("correct horse battery staple"),
-            None,
-            &["admins".into()],
-        )
-        .await
-        .unwrap();
-    store
-        .add(
-            "bob",
-            &password::hash("tricky mule forty lantern"),
-            None,
-            &[],
-        )
-        .await
-        .unwrap();
-    let config = Config::parse(CONFIG, "gate.toml").unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let audit = why401_gate::audit::Audit::open(&dir.path().join("audit.jsonl")).unwrap();
-    let gate: Arc<Gate> = Gate::new(config, store.clone(), Some(audit));
-    tokio::spawn(server::serve(gate, listener));
-    (dir, addr, store)
+    common::gate(
+        CONFIG,
+        &[
+            ("alice", "correct horse battery staple", &["admins"]),
+            ("bob", "tricky mule forty lantern", &[]),
+        ],
+    )
+    .await
 }
 
 const FA: &str = "/.why401/authz/forward-auth";
@@ -270,20 +248,12 @@ async fn basic_is_remembered_until_the_password_changes_and_the_client_is_the_pr
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_trusted_proxy_or_a_store_nothing_is_let_through() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("gate.db")).await.unwrap();
     // Loopback is not trusted here: the endpoint will not decide.
-    let config = Config::parse(
+    let (_dir, addr, _store) = common::gate(
         "[server]\ntrusted_proxies = [\"192.0.2.1\"]\n[[access.rule]]\npolicy = \"one_factor\"\n",
-        "gate.toml",
+        &[],
     )
-    .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(server::serve(
-        Gate::new(config, store.clone(), None),
-        listener,
-    ));
+    .await;
     let r = ask(addr, FA, &[("X-Original-URL", "https://app.example.com/")]).await;
     assert_eq!(r.status, 400);
 
@@ -530,16 +500,11 @@ async fn a_subject_rule_makes_an_anonymous_request_log_in_whatever_it_grants() {
         )
         .is_err()
     );
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("gate.db")).await.unwrap();
-    let config = Config::parse(
+    let (_dir, addr, _store) = common::gate(
         "[[access.rule]]\npaths = [\"/fin/\"]\nsubjects = [\"group:finance\"]\npolicy = \"deny\"\n[access]\ndefault_policy = \"one_factor\"\n",
-        "gate.toml",
+        &[],
     )
-    .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(server::serve(Gate::new(config, store, None), listener));
+    .await;
     let r = ask(
         addr,
         FA,

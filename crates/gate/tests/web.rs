@@ -8,33 +8,16 @@ mod common;
 use std::net::SocketAddr;
 
 use common::{ask, request};
-use why401_gate::Config;
-use why401_gate::password;
-use why401_gate::server::{self, Gate};
 use why401_gate::store::Store;
 
 const CONFIG: &str = "[[access.rule]]\npaths = [\"/app/\"]\npolicy = \"one_factor\"\n";
 
 async fn start(config: &str) -> (tempfile::TempDir, SocketAddr, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("gate.db")).await.unwrap();
-    store
-        .add(
-            "alice",
-            &password::hash("correct horse battery staple"),
-            None,
-            &["admins".into()],
-        )
-        .await
-        .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let config = Config::parse(config, "gate.toml").unwrap();
-    tokio::spawn(server::serve(
-        Gate::new(config, store.clone(), None),
-        listener,
-    ));
-    (dir, addr, store)
+    common::gate(
+        config,
+        &[("alice", "correct horse battery staple", &["admins"])],
+    )
+    .await
 }
 
 const HOST: &str = "app.example.com";

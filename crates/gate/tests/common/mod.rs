@@ -6,6 +6,8 @@
 use std::net::SocketAddr;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use why401_gate::store::Store;
+use why401_gate::{Config, password, server};
 
 pub(crate) struct Reply {
     pub(crate) status: u16,
@@ -107,4 +109,30 @@ pub(crate) async fn request(
         headers,
         body: body.to_string(),
     }
+}
+
+/// A gateway on loopback with `config` and `users` (name, password, groups), its store and its
+/// audit log (`audit.jsonl`) in the directory returned.
+pub(crate) async fn gate(
+    config: &str,
+    users: &[(&str, &str, &[&str])],
+) -> (tempfile::TempDir, SocketAddr, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("gate.db")).await.unwrap();
+    for (name, pw, groups) in users {
+        let groups: Vec<String> = groups.iter().map(|g| g.to_string()).collect();
+        store
+            .add(name, &password::hash(pw), None, &groups)
+            .await
+            .unwrap();
+    }
+    let config = Config::parse(config, "gate.toml").unwrap();
+    let audit = why401_gate::audit::Audit::open(&dir.path().join("audit.jsonl")).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(server::serve(
+        server::Gate::new(config, store.clone(), Some(audit)),
+        listener,
+    ));
+    (dir, addr, store)
 }
