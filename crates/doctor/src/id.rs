@@ -51,6 +51,7 @@ finding_ids! {
     GATE_POLICY_DENIED = "gate-policy-denied",
     GATE_STORE_UNAVAILABLE = "gate-store-unavailable",
     GATE_THROTTLED = "gate-throttled",
+    GATE_UPSTREAM_UNREACHABLE = "gate-upstream-unreachable",
     BRUTE_FORCE = "brute-force",
     CLOCK_SKEW = "clock-skew",
     CONNECTION_REFUSED = "connection-refused",

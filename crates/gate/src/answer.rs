@@ -250,6 +250,27 @@ impl Answer {
         a
     }
 
+    /// A Bearer token refused: 401 with `error="invalid_token"` and why (RFC 6750 §3.1). A
+    /// token's fault is the client's to know (expired, wrong audience), unlike a password's.
+    pub fn token_refused(
+        schemes: &Schemes,
+        why: &crate::bearer::Refused,
+        request_id: &str,
+    ) -> Answer {
+        let mut a = Answer::problem(
+            StatusCode::UNAUTHORIZED,
+            why.finding,
+            "the token was not accepted",
+            &why.description,
+            request_id,
+        );
+        a.challenge(
+            schemes,
+            Some(&BearerError::InvalidToken(why.description.clone())),
+        );
+        a
+    }
+
     /// Authenticated, and not allowed: 403, never a login redirect.
     pub fn forbidden(
         finding: &str,
@@ -265,7 +286,13 @@ impl Answer {
             request_id,
         );
         if let Some((s, e)) = schemes {
-            a.challenge(s, Some(e));
+            // Only the Bearer challenge carries `insufficient_scope`: a Basic one on a 403
+            // would ask for a password that cannot help.
+            let bearer_only = Schemes {
+                basic: None,
+                bearer: s.bearer.clone(),
+            };
+            a.challenge(&bearer_only, Some(e));
         }
         a
     }

@@ -61,6 +61,7 @@ pub struct Entry {
 /// The audit log's file, appended to one whole line at a time.
 pub struct Audit {
     file: Mutex<std::fs::File>,
+    path: std::path::PathBuf,
 }
 
 impl Audit {
@@ -75,7 +76,13 @@ impl Audit {
         std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
         Ok(Audit {
             file: Mutex::new(o.open(path)?),
+            path: path.to_path_buf(),
         })
+    }
+
+    /// Where the log is.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     /// Appends `e` as one line. A failed write is returned: the caller fails closed.
@@ -103,4 +110,49 @@ pub fn find(path: &Path, request_id: &str) -> std::io::Result<(Vec<Entry>, usize
         }
     }
     Ok((found, bad))
+}
+
+/// The entries of one request in words: what was decided, why credentials were refused (what
+/// the client was never told), and the policy's rule-by-rule reasoning.
+pub fn explain(entries: &[Entry]) -> String {
+    let mut text = String::new();
+    for e in entries {
+        let what = match e.kind {
+            Kind::Authz => "decision",
+            Kind::Login => "login",
+        };
+        text.push_str(&format!(
+            "request {} ({what}) at {} from {}: {} {}{}\n",
+            e.request_id,
+            e.time,
+            e.address,
+            e.status,
+            e.result,
+            e.finding
+                .as_deref()
+                .map(|f| format!(" [{f}]"))
+                .unwrap_or_default()
+        ));
+        if let Some(r) = e.refusal {
+            let why = match r {
+                crate::login::Refusal::UnknownUser => "there is no such user",
+                crate::login::Refusal::WrongPassword => "the password was wrong",
+                crate::login::Refusal::Disabled => "the account is disabled",
+                crate::login::Refusal::Locked => {
+                    "the account is locked after too many failed logins (why401 gate bans list)"
+                }
+                crate::login::Refusal::UnusableHash => {
+                    "the stored hash cannot be verified: set a new password (why401 gate user passwd)"
+                }
+            };
+            text.push_str(&format!(
+                "credentials of {} refused: {why} (the client was only told they were not accepted)\n",
+                e.user.as_deref().unwrap_or("?")
+            ));
+        }
+        if let Some(c) = &e.check {
+            text.push_str(&format!("{c}\n"));
+        }
+    }
+    text
 }

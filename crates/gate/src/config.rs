@@ -36,6 +36,77 @@ pub struct Config {
     /// The audit log, as the config names it (relative to the config file's directory);
     /// `None`: `audit.jsonl` next to the store.
     pub audit: Option<String>,
+    /// Where allowed requests go when the gateway is the reverse proxy: first match wins;
+    /// none: the gateway only answers the decision endpoints.
+    pub routes: Vec<Route>,
+    /// Bearer tokens (JWT) accepted, and how they are checked; `None`: no Bearer.
+    pub bearer: Option<Bearer>,
+    /// Who may read the admin endpoints (`/.why401/admin/…`, `/.why401/metrics`).
+    pub admin: Admin,
+}
+
+/// A route of the reverse proxy: the requests it takes and the upstream they go to.
+#[derive(Debug, Clone)]
+pub struct Route {
+    /// Hosts (any matches); empty: any.
+    pub hosts: Vec<HostPattern>,
+    /// Paths (any matches); empty: any.
+    pub paths: Vec<PathPattern>,
+    /// Where they go.
+    pub upstream: Upstream,
+    /// Speak HTTP/2 to the upstream (prior knowledge for `http://`; for `https://` ALPN
+    /// chooses either way).
+    pub http2: bool,
+}
+
+/// An upstream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Upstream {
+    /// An HTTP or HTTPS origin: scheme, host and port, no path.
+    Url(url::Url),
+    /// `builtin:echo`: the gateway answers with the request as the upstream would see it
+    /// (the demo's app, and a way to look at the identity headers).
+    Echo,
+}
+
+/// How Bearer tokens are checked (RFC 6750 with RFC 9068's JWT profile).
+#[derive(Debug, Clone)]
+pub struct Bearer {
+    /// The JWKS: a file (relative to the config's directory) or an `https://` URL.
+    pub jwks: String,
+    /// The `iss` required.
+    pub issuer: String,
+    /// The `aud` values accepted (any of them).
+    pub audience: Vec<String>,
+    /// The algorithms accepted; nothing else is tried, whatever the token's header says.
+    pub algorithms: Vec<jsonwebtoken::Algorithm>,
+    /// The clock skew allowed on `exp` and `nbf`.
+    pub leeway: std::time::Duration,
+    /// The claim naming the user (default `sub`).
+    pub user_claim: String,
+    /// The claim listing the groups (default `groups`).
+    pub groups_claim: String,
+}
+
+/// Who may read the admin endpoints.
+#[derive(Debug, Clone)]
+pub struct Admin {
+    /// The group whose members may read `/.why401/admin/explain/…` (default `admins`).
+    pub group: String,
+    /// Where the admin endpoints and the metrics answer from (default loopback only).
+    pub networks: Vec<ipnet::IpNet>,
+}
+
+impl Default for Admin {
+    fn default() -> Self {
+        Admin {
+            group: "admins".into(),
+            networks: vec![
+                "127.0.0.0/8".parse().expect("a CIDR"),
+                "::1/128".parse().expect("a CIDR"),
+            ],
+        }
+    }
 }
 
 /// A configuration error: where, and what.
@@ -80,6 +151,45 @@ struct Raw {
     audit: RawAudit,
     password: Option<Spanned<password::Policy>>,
     lockout: Option<Spanned<crate::lockout::Limits>>,
+    #[serde(default, rename = "route")]
+    routes: Vec<Spanned<RawRoute>>,
+    bearer: Option<Spanned<RawBearer>>,
+    #[serde(default)]
+    admin: RawAdmin,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRoute {
+    #[serde(default)]
+    hosts: Vec<Spanned<String>>,
+    #[serde(default)]
+    paths: Vec<Spanned<String>>,
+    upstream: Spanned<String>,
+    #[serde(default)]
+    http2: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBearer {
+    jwks: String,
+    issuer: String,
+    #[serde(default)]
+    audience: Vec<String>,
+    #[serde(default)]
+    algorithms: Vec<Spanned<String>>,
+    leeway_seconds: Option<u64>,
+    user_claim: Option<String>,
+    groups_claim: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawAdmin {
+    group: Option<String>,
+    #[serde(default)]
+    networks: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -91,6 +201,8 @@ struct RawServer {
     realm: Option<String>,
     basic: Option<bool>,
     basic_cache_seconds: Option<u64>,
+    tls_certificate: Option<String>,
+    tls_key: Option<String>,
 }
 
 /// How the gateway serves: where it listens, whom it trusts, where browsers log in.
@@ -107,6 +219,9 @@ pub struct Server {
     pub basic: bool,
     /// How long a verified Basic credential is remembered.
     pub basic_cache: std::time::Duration,
+    /// HTTPS: the certificate chain and its key, PEM files (relative to the config's
+    /// directory); `None`: plain HTTP (behind a proxy that terminates TLS, or on loopback).
+    pub tls: Option<(String, String)>,
 }
 
 impl Default for Server {
@@ -120,6 +235,7 @@ impl Default for Server {
             realm: "why401".into(),
             basic: true,
             basic_cache: std::time::Duration::from_secs(60),
+            tls: None,
         }
     }
 }
@@ -186,6 +302,10 @@ struct RawRule {
     #[serde(default)]
     subjects: Vec<Spanned<String>>,
     policy: Action,
+    #[serde(default)]
+    api: bool,
+    #[serde(default)]
+    scopes: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -291,6 +411,8 @@ impl Config {
                 times,
                 subjects: each(&r.subjects, &mut errors, &at, Subject::parse),
                 action: r.policy,
+                api: r.api,
+                scopes: r.scopes.clone(),
             };
             rules.push(rule);
         }
@@ -313,6 +435,27 @@ impl Config {
             None => crate::lockout::Limits::default(),
         };
         let server = server(&raw.server, &mut errors, &at);
+        let routes = raw
+            .routes
+            .iter()
+            .filter_map(|r| route(r.get_ref(), &mut errors, &at))
+            .collect();
+        let bearer = raw.bearer.as_ref().map(|b| bearer(b, &mut errors, &at));
+        let mut admin = Admin::default();
+        if let Some(g) = &raw.admin.group {
+            admin.group = g.clone();
+        }
+        if !raw.admin.networks.is_empty() {
+            admin.networks = each(&raw.admin.networks, &mut errors, &at, |s| {
+                match raw.networks.get(s) {
+                    Some(list) => list.iter().map(|c| parse_net(c.get_ref())).collect(),
+                    None => parse_net(s).map(|n| vec![n]),
+                }
+            })
+            .into_iter()
+            .flatten()
+            .collect();
+        }
         if !errors.is_empty() {
             errors.sort_by_key(|e| (e.line, e.column));
             return Err(errors);
@@ -325,6 +468,9 @@ impl Config {
             },
             sqlite: raw.store.sqlite,
             audit: raw.audit.path,
+            routes,
+            bearer,
+            admin,
             lockout,
             password,
             server,
@@ -377,7 +523,104 @@ fn server(
     if let Some(secs) = raw.basic_cache_seconds {
         s.basic_cache = std::time::Duration::from_secs(secs.min(3600));
     }
+    match (&raw.tls_certificate, &raw.tls_key) {
+        (Some(c), Some(k)) => s.tls = Some((c.clone(), k.clone())),
+        (None, None) => {}
+        _ => errors.push(at(
+            raw.listen.as_ref().map(Spanned::span),
+            "[server] tls_certificate and tls_key go together: name both files, or neither".into(),
+        )),
+    }
     s
+}
+
+/// A `[[route]]`, checked.
+fn route(
+    r: &RawRoute,
+    errors: &mut Vec<ConfigError>,
+    at: &impl Fn(Option<Range<usize>>, String) -> ConfigError,
+) -> Option<Route> {
+    let upstream = match r.upstream.get_ref().as_str() {
+        "builtin:echo" => Upstream::Echo,
+        u => match url::Url::parse(u) {
+            Ok(url)
+                if matches!(url.scheme(), "http" | "https")
+                    && url.host_str().is_some()
+                    && matches!(url.path(), "" | "/")
+                    && url.query().is_none()
+                    && url.username().is_empty()
+                    && url.password().is_none() =>
+            {
+                Upstream::Url(url)
+            }
+            _ => {
+                errors.push(at(
+                    Some(r.upstream.span()),
+                    format!(
+                        "upstream = {u:?}: write an origin (http://127.0.0.1:8080, https://app.internal) without path or credentials, or builtin:echo"
+                    ),
+                ));
+                return None;
+            }
+        },
+    };
+    Some(Route {
+        hosts: each(&r.hosts, errors, at, HostPattern::parse),
+        paths: each(&r.paths, errors, at, PathPattern::parse),
+        upstream,
+        http2: r.http2,
+    })
+}
+
+/// The `[bearer]` table, checked.
+fn bearer(
+    b: &Spanned<RawBearer>,
+    errors: &mut Vec<ConfigError>,
+    at: &impl Fn(Option<Range<usize>>, String) -> ConfigError,
+) -> Bearer {
+    use jsonwebtoken::Algorithm;
+    let raw = b.get_ref();
+    let algorithms = if raw.algorithms.is_empty() {
+        vec![Algorithm::RS256, Algorithm::ES256, Algorithm::EdDSA]
+    } else {
+        each(&raw.algorithms, errors, at, |s| {
+            match s.parse::<Algorithm>() {
+                Ok(Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512) => {
+                    Err(format!(
+                        "{s}: a shared-secret algorithm cannot be checked against a JWKS of public keys"
+                    ))
+                }
+                Ok(a) => Ok(a),
+                Err(_) => Err(format!(
+                    "{s:?} is not a JWS algorithm (RS256, PS256, ES256, ES384, EdDSA, …)"
+                )),
+            }
+        })
+    };
+    if raw.audience.is_empty() {
+        errors.push(at(
+            Some(b.span()),
+            "[bearer] audience: name the audience tokens must be for (a token for another API must not get in)".into(),
+        ));
+    }
+    if !raw.jwks.starts_with("https://") && raw.jwks.contains("://") {
+        errors.push(at(
+            Some(b.span()),
+            format!(
+                "[bearer] jwks = {:?}: keys are fetched over https:// only, or read from a file",
+                raw.jwks
+            ),
+        ));
+    }
+    Bearer {
+        jwks: raw.jwks.clone(),
+        issuer: raw.issuer.clone(),
+        audience: raw.audience.clone(),
+        algorithms,
+        leeway: std::time::Duration::from_secs(raw.leeway_seconds.unwrap_or(60).min(600)),
+        user_claim: raw.user_claim.clone().unwrap_or_else(|| "sub".into()),
+        groups_claim: raw.groups_claim.clone().unwrap_or_else(|| "groups".into()),
+    }
 }
 
 /// Each of `items` read by `parse`; the ones it refuses reported where they are.

@@ -4,13 +4,16 @@
 
 pub mod answer;
 pub mod audit;
+pub mod bearer;
 pub mod check;
 pub mod config;
 pub mod htpasswd;
 pub mod lockout;
 pub mod login;
+pub mod metrics;
 pub mod password;
 pub mod policy;
+pub mod proxy;
 pub mod server;
 pub mod store;
 pub mod web;

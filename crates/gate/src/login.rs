@@ -104,6 +104,8 @@ async fn verify(store: &Store, name: &str, password: &str) -> Result<Login, Stor
     Ok(Login::Accepted(Identity {
         user: user.name,
         groups: user.groups,
+        email: user.email,
+        scopes: None,
     }))
 }
 

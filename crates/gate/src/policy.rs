@@ -363,6 +363,10 @@ pub struct Rule {
     pub subjects: Vec<Subject>,
     /// What the rule grants.
     pub action: Action,
+    /// Its requests are API calls: never a login redirect, always 401 with the challenges.
+    pub api: bool,
+    /// The scopes a Bearer token needs here (all of them).
+    pub scopes: Vec<String>,
 }
 
 /// The rules and what applies when none matches.
@@ -381,6 +385,11 @@ pub struct Identity {
     pub user: String,
     /// The groups the user is in.
     pub groups: Vec<String>,
+    /// The user's address, when known (passed on as `Remote-Email`).
+    pub email: Option<String>,
+    /// The scopes a Bearer token granted; `None`: not a token (a password or a session, which
+    /// carry every scope the user's rules give).
+    pub scopes: Option<Vec<String>>,
 }
 
 /// What a decision is made on.

@@ -28,7 +28,7 @@ use axum::routing::{any, get};
 use hmac::{KeyInit, Mac};
 use http::{HeaderMap, Method, StatusCode, header};
 
-use crate::answer::{Answer, Client, Schemes};
+use crate::answer::{Answer, BearerError, Client, Schemes};
 use crate::audit::{Audit, Entry, Kind};
 use crate::check::Check;
 use crate::config::Config;
@@ -45,22 +45,44 @@ pub struct Gate {
     /// The audit log, when there is one.
     pub audit: Option<Audit>,
     cache: BasicCache,
+    /// The client to upstreams and to the JWKS URL.
+    pub(crate) client: crate::proxy::HttpClient,
+    /// The Bearer token checker, when `[bearer]` is configured.
+    keys: Option<crate::bearer::Keys>,
+    /// What the gateway counts, for `/.why401/metrics`.
+    pub metrics: crate::metrics::Metrics,
 }
 
 impl Gate {
-    /// A gateway over `store`, configured by `config`, writing its decisions to `audit`.
-    pub fn new(config: Config, store: Store, audit: Option<Audit>) -> Arc<Gate> {
+    /// A gateway over `store`, configured by `config`, writing its decisions to `audit`; the
+    /// keys of `[bearer]`, if configured, are read from `base` (the config's directory) or
+    /// fetched, and a gateway that cannot get them does not start.
+    pub async fn start(
+        config: Config,
+        store: Store,
+        audit: Option<Audit>,
+        base: &std::path::Path,
+    ) -> Result<Arc<Gate>, String> {
+        let client = crate::proxy::HttpClient::new();
+        let keys = match &config.bearer {
+            Some(b) => Some(crate::bearer::Keys::load(b, base, client.clone()).await?),
+            None => None,
+        };
         let ttl = config.server.basic_cache;
-        Arc::new(Gate {
+        Ok(Arc::new(Gate {
             config,
             store,
             audit,
             cache: BasicCache::new(ttl),
-        })
+            client,
+            keys,
+            metrics: crate::metrics::Metrics::new(),
+        }))
     }
 
     /// Writes `e` to the audit log; `false` when it could not be written.
     pub fn record(&self, e: &Entry) -> bool {
+        self.metrics.decided(e);
         self.audit.as_ref().is_none_or(|a| a.write(e).is_ok())
     }
 }
@@ -76,16 +98,103 @@ pub fn router(gate: Arc<Gate>) -> Router {
             get(crate::web::login_page).post(crate::web::login_submit),
         )
         .route("/.why401/logout", axum::routing::post(crate::web::logout))
+        .route("/.why401/metrics", get(crate::metrics::endpoint))
+        .route(
+            "/.why401/admin/explain/{request_id}",
+            get(crate::metrics::explain_endpoint),
+        )
+        .fallback(proxy)
         .with_state(gate)
 }
 
-/// Serves `gate` on `listener` until the process ends.
-pub async fn serve(gate: Arc<Gate>, listener: tokio::net::TcpListener) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router(gate).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .await
+/// Whether the connection a request came on is TLS (the gateway's own HTTPS listener).
+#[derive(Debug, Clone, Copy)]
+pub struct Tls(pub bool);
+
+/// Serves `gate` on `listener` until the process ends: HTTP/1.1 and HTTP/2 (h2c with prior
+/// knowledge on plain TCP; ALPN over TLS when `tls` is given), with upgrades (WebSocket).
+pub async fn serve(
+    gate: Arc<Gate>,
+    listener: tokio::net::TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+    use hyper_util::server::conn::auto;
+    let app = router(gate);
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(a) => a,
+            // Out of descriptors and the like: wait, rather than spin or stop serving.
+            Err(_) => {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let app = app.clone();
+        let tls = tls.clone();
+        tokio::spawn(async move {
+            let is_tls = tls.is_some();
+            let service =
+                hyper::service::service_fn(move |mut req: http::Request<hyper::body::Incoming>| {
+                    req.extensions_mut().insert(ConnectInfo(peer));
+                    req.extensions_mut().insert(Tls(is_tls));
+                    let app = app.clone();
+                    async move {
+                        use tower::ServiceExt;
+                        app.oneshot(req.map(Body::new)).await
+                    }
+                });
+            let builder = auto::Builder::new(TokioExecutor::new());
+            match tls {
+                Some(acceptor) => {
+                    let Ok(Ok(s)) = tokio::time::timeout(
+                        std::time::Duration::from_secs(10),
+                        acceptor.accept(stream),
+                    )
+                    .await
+                    else {
+                        return;
+                    };
+                    let _ = builder
+                        .serve_connection_with_upgrades(TokioIo::new(s), service)
+                        .await;
+                }
+                None => {
+                    let _ = builder
+                        .serve_connection_with_upgrades(TokioIo::new(stream), service)
+                        .await;
+                }
+            }
+        });
+    }
+}
+
+/// The TLS acceptor for a certificate chain and key in PEM files (HTTP/2 and HTTP/1.1 offered
+/// by ALPN).
+pub fn tls_acceptor(
+    certificate: &std::path::Path,
+    key: &std::path::Path,
+) -> Result<tokio_rustls::TlsAcceptor, String> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(certificate)
+        .and_then(|i| i.collect::<Result<_, _>>())
+        .map_err(|e| format!("{}: {e}", certificate.display()))?;
+    if certs.is_empty() {
+        return Err(format!("{}: no certificate in it", certificate.display()));
+    }
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| format!("{}: {e}", key.display()))?;
+    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| e.to_string())?
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .map_err(|e| format!("the certificate and key: {e}"))?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
 }
 
 /// Verified Basic credentials, remembered for a short time so that a slow hash is paid once
@@ -161,15 +270,17 @@ pub fn request_id() -> String {
     hex::encode(b)
 }
 
-/// The request the proxy asks about.
-struct Original {
-    method: Method,
-    url: url::Url,
+/// The request judged: the one a proxy asks about, or the one the gateway itself received.
+pub(crate) struct Original {
+    pub(crate) method: Method,
+    pub(crate) url: url::Url,
     /// The host, lowercase, without brackets, port or trailing dot.
-    host: String,
+    pub(crate) host: String,
+    /// The host and port as the client wrote them (for `X-Forwarded-Host`).
+    pub(crate) authority: String,
     /// The path, percent-decoded and with its dot segments resolved.
-    path: String,
-    client: IpAddr,
+    pub(crate) path: String,
+    pub(crate) client: IpAddr,
 }
 
 /// The original request from a trusted proxy's headers; `Err`: why there is none. Each
@@ -205,7 +316,20 @@ fn original(
             )
         }
     };
-    let url = url::Url::parse(&url).map_err(|_| "the original URL does not parse")?;
+    let method =
+        Method::from_bytes(method.as_bytes()).map_err(|_| "the original method is not a method")?;
+    judged(gate, peer, headers, &url, method)
+}
+
+/// The request as judged from its URL, method and the client's address.
+fn judged(
+    gate: &Gate,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    url: &str,
+    method: Method,
+) -> Result<Original, &'static str> {
+    let url = url::Url::parse(url).map_err(|_| "the original URL does not parse")?;
     if !matches!(url.scheme(), "http" | "https")
         || !url.username().is_empty()
         || url.password().is_some()
@@ -223,17 +347,64 @@ fn original(
     let path = normalised_path(url.path()).ok_or(
         "the original path is ambiguous (an encoded /, \\ or NUL, a ;, or not UTF-8): refused rather than guessed",
     )?;
-    let method =
-        Method::from_bytes(method.as_bytes()).map_err(|_| "the original method is not a method")?;
     let client = client_address(gate, peer, headers)
         .ok_or("X-Forwarded-For has an entry that is no address")?;
+    let authority = match url.port() {
+        Some(p) => format!("{}:{p}", url.host_str().unwrap_or_default()),
+        None => url.host_str().unwrap_or_default().to_string(),
+    };
     Ok(Original {
         method,
         url,
         host,
+        authority,
         path,
         client,
     })
+}
+
+/// The request the gateway itself received, as the reverse proxy: its scheme is the
+/// listener's (or a trusted proxy's `X-Forwarded-Proto`), its host the `Host` header or the
+/// HTTP/2 `:authority`.
+fn direct(
+    gate: &Gate,
+    peer: SocketAddr,
+    tls: bool,
+    parts: &http::request::Parts,
+) -> Result<Original, &'static str> {
+    let trusted = gate.trusts(peer.ip());
+    let forwarded = |name: &str| {
+        trusted
+            .then(|| parts.headers.get(name).and_then(|v| v.to_str().ok()))
+            .flatten()
+    };
+    let scheme = match forwarded("x-forwarded-proto") {
+        Some(p) if p.eq_ignore_ascii_case("https") => "https",
+        Some(_) => "http",
+        None if tls => "https",
+        None => "http",
+    };
+    let host = forwarded("x-forwarded-host")
+        .or_else(|| {
+            parts
+                .headers
+                .get(header::HOST)
+                .and_then(|v| v.to_str().ok())
+        })
+        .or_else(|| parts.uri.authority().map(|a| a.as_str()))
+        .ok_or("the request names no host")?;
+    let authority: http::uri::Authority = host.parse().map_err(|_| "the Host is not a host")?;
+    let pq = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    if !pq.starts_with('/') {
+        return Err("the request target is not a path (the gateway is not a forward proxy)");
+    }
+    judged(
+        gate,
+        peer,
+        &parts.headers,
+        &format!("{scheme}://{authority}{pq}"),
+        parts.method.clone(),
+    )
 }
 
 /// The path the rules judge: percent-decoded, dot segments resolved again after decoding. A
@@ -297,7 +468,7 @@ enum Source {
 
 impl Gate {
     /// Whether `ip` is one of the trusted proxies.
-    fn trusts(&self, ip: IpAddr) -> bool {
+    pub(crate) fn trusts(&self, ip: IpAddr) -> bool {
         let ip = canonical(ip);
         self.config
             .server
@@ -349,7 +520,7 @@ fn forwarded_entry(e: &str) -> Option<IpAddr> {
 }
 
 /// An IPv4 address seen on an IPv6 socket is that IPv4 address.
-fn canonical(ip: IpAddr) -> IpAddr {
+pub(crate) fn canonical(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
         v4 => v4,
@@ -364,6 +535,8 @@ enum Credentials {
     Refused(Option<String>, Option<Refusal>),
     /// Not checked: the address is throttled until then (Unix seconds).
     Throttled(Option<String>, i64),
+    /// A Bearer token refused, and why.
+    TokenRefused(crate::bearer::Refused),
 }
 
 /// The identity the request's `Authorization` proves.
@@ -388,6 +561,14 @@ async fn credentials(
     let Some((scheme, token)) = auth.trim().split_once(' ') else {
         return Ok(Credentials::Refused(None, None));
     };
+    if scheme.eq_ignore_ascii_case("bearer")
+        && let Some(keys) = &gate.keys
+    {
+        return Ok(match keys.verify(token.trim()).await {
+            Ok(who) => Credentials::Accepted(who),
+            Err(why) => Credentials::TokenRefused(why),
+        });
+    }
     if !scheme.eq_ignore_ascii_case("basic") || !gate.config.server.basic {
         // Schemes the gateway does not take are refused, with the challenges it does.
         return Ok(Credentials::Refused(None, None));
@@ -407,6 +588,8 @@ async fn credentials(
                 return Ok(Credentials::Accepted(Identity {
                     user: u.name,
                     groups: u.groups,
+                    email: u.email,
+                    scopes: None,
                 }));
             }
             _ => gate.cache.forget(&id),
@@ -471,19 +654,70 @@ async fn decide(
     mode: Mode,
     source: Source,
 ) -> Response {
-    let rid = request_id();
+    let started = Instant::now();
     let orig = match original(gate, peer, headers, source) {
         Ok(o) => o,
-        Err(why) => return plain(StatusCode::BAD_REQUEST, why, &rid),
+        Err(why) => return plain(StatusCode::BAD_REQUEST, why, &request_id()),
     };
-    let schemes = Schemes {
-        basic: gate
-            .config
-            .server
-            .basic
-            .then(|| gate.config.server.realm.clone()),
-        bearer: None,
+    let v = judge(gate, &orig, headers).await;
+    let r = match v.answer {
+        Some(a) => respond(a, mode),
+        None => allowed(v.who.as_ref(), &v.rid),
     };
+    gate.metrics.took("decision", started.elapsed());
+    r
+}
+
+/// The reverse proxy: everything outside `/.why401/`.
+async fn proxy(
+    State(gate): State<Arc<Gate>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    tls: Option<axum::Extension<Tls>>,
+    req: http::Request<Body>,
+) -> Response {
+    let started = Instant::now();
+    let (parts, body) = req.into_parts();
+    let orig = match direct(&gate, peer, tls.is_some_and(|t| t.0.0), &parts) {
+        Ok(o) => o,
+        Err(why) => return plain(StatusCode::BAD_REQUEST, why, &request_id()),
+    };
+    if gate.config.routes.is_empty() {
+        return plain(
+            StatusCode::NOT_FOUND,
+            "this gateway has no [[route]]: it answers the decision endpoints under /.why401/authz/ only",
+            &request_id(),
+        );
+    }
+    let v = judge(&gate, &orig, &parts.headers).await;
+    if let Some(a) = v.answer {
+        return respond(a, Mode::Full);
+    }
+    let Some(route) = crate::proxy::route(&gate, &orig) else {
+        return plain(
+            StatusCode::NOT_FOUND,
+            "no [[route]] of the gateway takes this host and path",
+            &v.rid,
+        );
+    };
+    gate.metrics.took("decision", started.elapsed());
+    let req = http::Request::from_parts(parts, body);
+    crate::proxy::forward(&gate, route, &orig, peer, req, v.who.as_ref(), &v.rid).await
+}
+
+/// What the gateway decided about one request.
+pub(crate) struct Verdict {
+    /// Its request id.
+    pub(crate) rid: String,
+    /// The refusal; `None`: allowed.
+    pub(crate) answer: Option<Answer>,
+    /// Who it is, when known and allowed.
+    pub(crate) who: Option<Identity>,
+}
+
+/// Judges `orig`: the credentials, the policy, the answer; the audit line is written before
+/// the verdict is returned (an unwritable log makes it a 503).
+pub(crate) async fn judge(gate: &Gate, orig: &Original, headers: &HeaderMap) -> Verdict {
+    let rid = request_id();
     let creds = match credentials(gate, headers, orig.client, &orig.host).await {
         Ok(c) => c,
         Err(_) => {
@@ -501,7 +735,11 @@ async fn decide(
                 refusal: None,
                 check: None,
             });
-            return respond(Answer::unavailable(&rid), mode);
+            return Verdict {
+                answer: Some(Answer::unavailable(&rid)),
+                rid,
+                who: None,
+            };
         }
     };
     let who = match &creds {
@@ -517,11 +755,32 @@ async fn decide(
         who,
     };
     let decision = gate.config.policy.decide(&request);
+    let rule = decision.rule.map(|i| &gate.config.policy.rules[i]);
+    let scopes: Vec<String> = rule.map(|r| r.scopes.clone()).unwrap_or_default();
+    let schemes = Schemes {
+        basic: gate
+            .config
+            .server
+            .basic
+            .then(|| gate.config.server.realm.clone()),
+        bearer: gate
+            .keys
+            .as_ref()
+            .map(|_| (gate.config.server.realm.clone(), scopes.clone())),
+    };
     // A rule whose subjects need the user: log in first, whatever it grants.
     let action = if decision.needs_identity {
         Action::OneFactor
     } else {
         decision.action
+    };
+    let missing_scopes: Vec<String> = match who.and_then(|w| w.scopes.as_ref()) {
+        Some(granted) => scopes
+            .iter()
+            .filter(|s| !granted.contains(s))
+            .cloned()
+            .collect(),
+        None => Vec::new(),
     };
     let (result, answer) = match (action, &creds) {
         (Action::Bypass, _) => ("allow", None),
@@ -542,8 +801,12 @@ async fn decide(
             )),
         ),
         (_, Credentials::Refused(..)) => ("rejected", Some(Answer::rejected(&schemes, None, &rid))),
+        (_, Credentials::TokenRefused(why)) => {
+            ("rejected", Some(Answer::token_refused(&schemes, why, &rid)))
+        }
         (_, Credentials::None) => {
-            let client = Client::of(headers, false);
+            let api = rule.is_some_and(|r| r.api);
+            let client = Client::of(headers, api);
             let login = login_url(&orig.url, &orig.path);
             (
                 "login",
@@ -556,6 +819,18 @@ async fn decide(
                 )),
             )
         }
+        (Action::OneFactor, Credentials::Accepted(_)) if !missing_scopes.is_empty() => (
+            "deny",
+            Some(Answer::forbidden(
+                "insufficient-scope",
+                &format!(
+                    "the token does not carry the scope this resource needs: {}",
+                    missing_scopes.join(" ")
+                ),
+                Some((&schemes, &BearerError::InsufficientScope(scopes.clone()))),
+                &rid,
+            )),
+        ),
         (Action::OneFactor, Credentials::Accepted(_)) => ("allow", None),
         (Action::TwoFactor, Credentials::Accepted(_)) => (
             "deny",
@@ -582,7 +857,7 @@ async fn decide(
             Credentials::Refused(u, _) | Credentials::Throttled(u, _) => {
                 u.as_ref().map(|u| u.chars().take(256).collect())
             }
-            Credentials::None => None,
+            Credentials::None | Credentials::TokenRefused(_) => None,
         },
         address: orig.client.to_string(),
         refusal: match &creds {
@@ -598,12 +873,17 @@ async fn decide(
     };
     if !gate.record(&entry) {
         // Nothing is decided that the audit log does not show.
-        return respond(Answer::unavailable(&rid), mode);
+        return Verdict {
+            answer: Some(Answer::unavailable(&rid)),
+            rid,
+            who: None,
+        };
     }
-    match answer {
-        Some(a) => respond(a, mode),
-        None => allowed(who, &rid),
-    }
+    let who = match (&answer, creds) {
+        (None, Credentials::Accepted(w)) => Some(w),
+        _ => None,
+    };
+    Verdict { rid, answer, who }
 }
 
 /// 200 with the identity for the proxy to pass on.
@@ -621,7 +901,7 @@ fn allowed(who: Option<&Identity>, rid: &str) -> Response {
 }
 
 /// A value safe in a header: control characters (a CR, an LF) dropped.
-fn header_safe(s: &str) -> String {
+pub(crate) fn header_safe(s: &str) -> String {
     s.chars().filter(|c| !c.is_control()).collect()
 }
 
@@ -651,4 +931,51 @@ fn respond(a: Answer, mode: Mode) -> Response {
         r = r.header(k, v);
     }
     r.body(Body::from(a.body)).expect("a valid response")
+}
+
+/// `None` when the request's credentials (a session or Basic) are a user of `[admin] group`;
+/// else the answer: 401 with the challenges, 403, 429 or 503.
+pub(crate) async fn admin_identity(
+    gate: &Gate,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+) -> Option<Response> {
+    let rid = request_id();
+    let address = client_address(gate, peer, headers)?;
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|h| h.parse::<http::uri::Authority>().ok())
+        .map(|a| a.host().trim_end_matches('.').to_ascii_lowercase())
+        .unwrap_or_default();
+    let schemes = Schemes {
+        basic: gate
+            .config
+            .server
+            .basic
+            .then(|| gate.config.server.realm.clone()),
+        bearer: gate
+            .keys
+            .as_ref()
+            .map(|_| (gate.config.server.realm.clone(), Vec::new())),
+    };
+    let answer = match credentials(gate, headers, address, &host).await {
+        Err(_) => Answer::unavailable(&rid),
+        Ok(Credentials::Accepted(w)) if w.groups.contains(&gate.config.admin.group) => {
+            return None;
+        }
+        Ok(Credentials::Accepted(_)) => Answer::forbidden(
+            "gate-policy-denied",
+            "the admin endpoints are for the members of [admin] group",
+            None,
+            &rid,
+        ),
+        Ok(Credentials::None) => Answer::log_in(Client::Api, &Method::GET, None, &schemes, &rid),
+        Ok(Credentials::Refused(..)) => Answer::rejected(&schemes, None, &rid),
+        Ok(Credentials::TokenRefused(why)) => Answer::token_refused(&schemes, &why, &rid),
+        Ok(Credentials::Throttled(_, until)) => {
+            Answer::throttled(until - jiff::Timestamp::now().as_second(), &rid)
+        }
+    };
+    Some(respond(answer, Mode::Full))
 }

@@ -82,6 +82,8 @@ pub async fn session_identity(
             Ok(Some(Identity {
                 user: u.name,
                 groups: u.groups,
+                email: u.email,
+                scopes: None,
             }))
         }
         _ => {

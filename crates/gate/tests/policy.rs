@@ -78,6 +78,7 @@ fn the_first_rule_that_matches_decides_and_the_misses_before_it_are_named() {
     let alice = Identity {
         user: "alice".into(),
         groups: vec!["admins".into()],
+        ..Default::default()
     };
     let d = ask(
         &c,
@@ -137,6 +138,7 @@ fn a_subject_rule_asks_an_anonymous_request_to_log_in_and_judges_a_known_user() 
     let bob = Identity {
         user: "bob".into(),
         groups: vec!["staff".into()],
+        ..Default::default()
     };
     let d = ask(
         &c,
@@ -156,6 +158,7 @@ fn a_subject_rule_asks_an_anonymous_request_to_log_in_and_judges_a_known_user() 
     let svc = Identity {
         user: "SVC-Backup".into(),
         groups: vec![],
+        ..Default::default()
     };
     let d = ask(
         &c,
@@ -332,7 +335,7 @@ proptest! {
         user in proptest::option::of(("[a-z]{1,6}", proptest::collection::vec("[a-z]{1,6}", 0..3))),
     ) {
         let c = config();
-        let who = user.map(|(user, groups)| Identity { user, groups });
+        let who = user.map(|(user, groups)| Identity { user, groups, ..Default::default() });
         let ip = IpAddr::from(ip);
         let at = Timestamp::from_second(secs).unwrap();
         let r = Request { host: &h, path: &path, method: "GET", ip, at, who: who.as_ref() };

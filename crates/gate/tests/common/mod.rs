@@ -130,9 +130,9 @@ pub(crate) async fn gate(
     let audit = why401_gate::audit::Audit::open(&dir.path().join("audit.jsonl")).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(server::serve(
-        server::Gate::new(config, store.clone(), Some(audit)),
-        listener,
-    ));
+    let gate = server::Gate::start(config, store.clone(), Some(audit), dir.path())
+        .await
+        .unwrap();
+    tokio::spawn(server::serve(gate, listener, None));
     (dir, addr, store)
 }

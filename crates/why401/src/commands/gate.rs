@@ -25,7 +25,7 @@ pub(crate) fn run(args: GateArgs) -> Result<ExitCode> {
     let store = store_path(args.store, args.config.as_deref(), &config)?;
     let audit = audit_path(&store, args.config.as_deref(), &config);
     match args.command {
-        None => serve(config, &store, &audit),
+        None => serve(config, args.config.as_deref(), &store, &audit),
         Some(GateCommand::Explain { request_id, json }) => explain(&audit, &request_id, json),
         Some(GateCommand::Check(a)) => check(&config, &store, a),
         Some(GateCommand::User(c)) => runtime()?.block_on(user(&config, &store, c)),
@@ -67,88 +67,126 @@ fn explain(audit: &Path, request_id: &str, json: bool) -> Result<ExitCode> {
         output::json(&entries)?;
         return Ok(ExitCode::from(exit::OK));
     }
-    let mut text = String::new();
-    for e in &entries {
-        let what = match e.kind {
-            why401_gate::audit::Kind::Authz => "decision",
-            why401_gate::audit::Kind::Login => "login",
-        };
-        text.push_str(&format!(
-            "request {} ({what}) at {} from {}: {} {}{}\n",
-            e.request_id,
-            e.time,
-            e.address,
-            e.status,
-            e.result,
-            e.finding
-                .as_deref()
-                .map(|f| format!(" [{f}]"))
-                .unwrap_or_default()
-        ));
-        if let Some(r) = e.refusal {
-            let why = match r {
-                why401_gate::login::Refusal::UnknownUser => "there is no such user",
-                why401_gate::login::Refusal::WrongPassword => "the password was wrong",
-                why401_gate::login::Refusal::Disabled => "the account is disabled",
-                why401_gate::login::Refusal::Locked => {
-                    "the account is locked after too many failed logins (why401 gate bans list)"
-                }
-                why401_gate::login::Refusal::UnusableHash => {
-                    "the stored hash cannot be verified: set a new password (why401 gate user passwd)"
-                }
-            };
-            text.push_str(&format!(
-                "credentials of {} refused: {why} (the client was only told they were not accepted)\n",
-                e.user.as_deref().unwrap_or("?")
-            ));
-        }
-        if let Some(c) = &e.check {
-            text.push_str(&format!("{c}\n"));
-        }
-    }
+    let text = why401_gate::audit::explain(&entries);
     output::print(&text)?;
     Ok(ExitCode::from(exit::OK))
 }
 
-/// Serves the gateway until interrupted.
-fn serve(config: Config, store_path: &Path, audit_path: &Path) -> Result<ExitCode> {
+/// Serves the gateway until interrupted. Without `--config` it is the demo: the embedded
+/// policy, the built-in echo app behind it, and a first user made when there is none.
+fn serve(
+    config: Config,
+    config_file: Option<&Path>,
+    store_path: &Path,
+    audit_path: &Path,
+) -> Result<ExitCode> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
+    let base = config_file
+        .and_then(Path::parent)
+        .or_else(|| store_path.parent())
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
     rt.block_on(async {
         let store = Store::open(store_path)
             .await
             .with_context(|| format!("the user store {}", store_path.display()))?;
+        let mut first = None;
+        if config_file.is_none() && store.users().await?.is_empty() {
+            first = Some(first_user(&config, &store).await?);
+        }
         let users = store.users().await?.len();
+        let tls = match &config.server.tls {
+            Some((cert, key)) => Some(
+                why401_gate::server::tls_acceptor(&base.join(cert), &base.join(key))
+                    .map_err(|e| anyhow!("[server] TLS: {e}"))?,
+            ),
+            None => None,
+        };
         let listen = config.server.listen;
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .with_context(|| format!("listening on {listen}"))?;
-        let base = format!("http://{}", listener.local_addr()?);
-        output::print(&format!(
-            "why401 gate listening on {base} (config: {}, store: {}, {users} user{}, audit log: {})\n  \
-             nginx auth_request:     {base}/.why401/authz/auth-request\n  \
-             Traefik, Caddy (full):  {base}/.why401/authz/forward-auth\n{}",
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let base_url = format!("{scheme}://{}", listener.local_addr()?);
+        let mut text = format!(
+            "why401 gate listening on {base_url} (config: {}, store: {}, {users} user{}, audit log: {})\n  \
+             nginx auth_request:     {base_url}/.why401/authz/auth-request\n  \
+             Traefik, Caddy (full):  {base_url}/.why401/authz/forward-auth\n",
             config.file,
             store_path.display(),
             if users == 1 { "" } else { "s" },
             audit_path.display(),
-            if users == 0 {
-                "  no users yet: why401 gate user add NAME\n"
-            } else {
-                ""
-            }
-        ))?;
+        );
+        if !config.routes.is_empty() {
+            text.push_str(&format!(
+                "  reverse proxy:          {base_url}/ ({} route{})\n",
+                config.routes.len(),
+                if config.routes.len() == 1 { "" } else { "s" }
+            ));
+        }
+        if users == 0 {
+            text.push_str("  no users yet: why401 gate user add NAME\n");
+        }
+        if let Some((name, shown)) = &first {
+            text.push_str(&demo_hints(&base_url, name, shown.as_deref()));
+        }
+        output::print(&text)?;
         let audit = why401_gate::audit::Audit::open(audit_path)
             .with_context(|| format!("the audit log {}", audit_path.display()))?;
-        let gate = why401_gate::server::Gate::new(config, store, Some(audit));
+        let gate = why401_gate::server::Gate::start(config, store, Some(audit), &base)
+            .await
+            .map_err(|e| anyhow!("[bearer] {e}"))?;
         tokio::select! {
-            r = why401_gate::server::serve(gate, listener) => r.context("serving")?,
+            r = why401_gate::server::serve(gate, listener, tls) => r.context("serving")?,
             _ = tokio::signal::ctrl_c() => {}
         }
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// The demo's first user, `admin` in group `admins`: the password typed twice at a terminal,
+/// else (a script, a container) a random one printed this once and never stored unhashed.
+async fn first_user(config: &Config, store: &Store) -> Result<(String, Option<String>)> {
+    let name = "admin";
+    let (password, shown) = if std::io::stdin().is_terminal() {
+        output::print("No users yet: the demo makes one, admin (group admins).\n")?;
+        (new_password(config, name, None, false)?, None)
+    } else {
+        let mut b = [0u8; 15];
+        getrandom::fill(&mut b).context("the system's random source")?;
+        let pw = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, b);
+        (pw.clone(), Some(pw))
+    };
+    store
+        .add(
+            name,
+            &password::hash(&password),
+            None,
+            &["admins".to_string()],
+        )
+        .await?;
+    Ok((name.to_string(), shown))
+}
+
+/// What to try against the demo.
+fn demo_hints(base: &str, user: &str, password: Option<&str>) -> String {
+    let mut t = String::from("\nThe demo: the embedded policy in front of a built-in echo app.\n");
+    if let Some(pw) = password {
+        t.push_str(&format!(
+            "  first user:  {user}, password {pw}  (shown this once; change it: why401 gate user passwd {user})\n"
+        ));
+    }
+    t.push_str(&format!(
+        "  in a browser:           {base}/  (the login page, then the echo of what the app receives)\n  \
+         an API client, no login: curl -i {base}/api  (401 with WWW-Authenticate and a problem document)\n  \
+         with Basic:             curl -u {user} {base}/  (curl asks for the password)\n  \
+         why it was refused:     why401 gate explain REQUEST_ID  (the X-Request-Id of any answer)\n  \
+         what the probe says:    why401 {base}/api\n"
+    ));
+    t
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -227,16 +265,19 @@ fn check(config: &Config, store: &Path, a: GateCheckArgs) -> Result<ExitCode> {
                 Some(u) => Identity {
                     user: u.name,
                     groups: u.groups,
+                    ..Default::default()
                 },
                 None => Identity {
                     user,
                     groups: Vec::new(),
+                    ..Default::default()
                 },
             })
         }
         Some(user) => Some(Identity {
             user,
             groups: a.groups,
+            ..Default::default()
         }),
         None => None,
     };
