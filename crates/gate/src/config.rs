@@ -585,11 +585,9 @@ fn bearer(
     } else {
         each(&raw.algorithms, errors, at, |s| {
             match s.parse::<Algorithm>() {
-                Ok(Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512) => {
-                    Err(format!(
-                        "{s}: a shared-secret algorithm cannot be checked against a JWKS of public keys"
-                    ))
-                }
+                Ok(Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512) => Err(format!(
+                    "{s}: a shared-secret algorithm cannot be checked against a JWKS of public keys"
+                )),
                 Ok(a) => Ok(a),
                 Err(_) => Err(format!(
                     "{s:?} is not a JWS algorithm (RS256, PS256, ES256, ES384, EdDSA, …)"
