@@ -38,6 +38,10 @@ peers_install() {
     echo "installing pyspnego"
     python3 -m pip install -q pyspnego
   fi
+  if ! python3 -c 'import requests' 2>/dev/null; then
+    echo "installing requests (Python), an API client of the gateway's tests"
+    python3 -m pip install -q requests
+  fi
   if ! python3 -c 'import crossplane' 2>/dev/null; then
     echo "installing crossplane (NGINX's config parser, the oracle for lint's)"
     python3 -m pip install -q crossplane

@@ -34,6 +34,7 @@ async function main() {
     // The gateway's certificate is the test's own, made for localhost.
     const context = await browser.newContext({ ignoreHTTPSErrors: true });
     const page = await context.newPage();
+    page.on('console', m => console.error('console', m.text()));
 
     await page.goto(`${base}/notes?x=1`);
     out.first = { url: page.url(), title: await page.title() };

@@ -139,6 +139,14 @@ pub async fn serve(
                 hyper::service::service_fn(move |mut req: http::Request<hyper::body::Incoming>| {
                     req.extensions_mut().insert(ConnectInfo(peer));
                     req.extensions_mut().insert(Tls(is_tls));
+                    // HTTP/2 carries the host as :authority, which hyper puts in the URI: give
+                    // it as Host too, so that every handler reads the host one way.
+                    if !req.headers().contains_key(header::HOST)
+                        && let Some(a) = req.uri().authority()
+                        && let Ok(v) = http::HeaderValue::from_str(a.as_str())
+                    {
+                        req.headers_mut().insert(header::HOST, v);
+                    }
                     let app = app.clone();
                     async move {
                         use tower::ServiceExt;

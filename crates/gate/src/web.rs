@@ -154,7 +154,9 @@ fn html(status: StatusCode, body: String, set_cookies: &[String]) -> Response {
         .header(header::CACHE_CONTROL, "no-store")
         .header("content-security-policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
         .header("x-frame-options", "DENY")
-        .header("referrer-policy", "no-referrer");
+        // `same-origin`, not `no-referrer`: with `no-referrer` a browser sends `Origin: null` on
+        // the form's POST, and the Origin check refuses every real login.
+        .header("referrer-policy", "same-origin");
     for c in set_cookies {
         r = r.header(header::SET_COOKIE, c);
     }

@@ -296,25 +296,9 @@ fn curl(args: &[&str]) -> (u16, String, String) {
     (status, head.to_ascii_lowercase(), body.to_string())
 }
 
-/// bob's 403 at /admin/: the problem document.
-fn body_of_bob_403(base: &str) -> String {
-    let (status, _, body) = curl(&[
-        "-u",
-        "bob:tricky mule forty lantern",
-        &format!("{base}/admin/"),
-    ]);
-    assert_eq!(status, 403);
-    body
-}
-
-/// docs/gate.md's nginx snippet, run by a real nginx in front of an app (a second nginx
-/// server), with the gateway binary deciding, and curl as the client.
-#[test]
-#[ignore = "runs nginx and curl (scripts/test.sh installs them)"]
-fn nginx_auth_request_in_front_of_an_app() {
-    use std::io::BufRead;
-    let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("gate.db");
+/// A store in `dir` with alice (admins) and bob (staff), added through the CLI.
+fn users(dir: &std::path::Path) -> std::path::PathBuf {
+    let store = dir.join("gate.db");
     for (user, group, pw) in [
         ("alice", "admins", "correct horse battery staple"),
         ("bob", "staff", "tricky mule forty lantern"),
@@ -326,12 +310,12 @@ fn nginx_auth_request_in_front_of_an_app() {
         );
         assert_eq!(code, 0, "{err}");
     }
-    let cfg = dir.path().join("gate.toml");
-    std::fs::write(
-        &cfg,
-        "[server]\nlisten = \"127.0.0.1:0\"\n\n[[access.rule]]\npaths = [\"/public/\"]\npolicy = \"bypass\"\n\n[[access.rule]]\npaths = [\"/admin/\"]\nsubjects = [\"group:admins\"]\npolicy = \"one_factor\"\n\n[[access.rule]]\npaths = [\"/admin/\"]\npolicy = \"deny\"\n\n[[access.rule]]\npolicy = \"one_factor\"\n",
-    )
-    .unwrap();
+    store
+}
+
+/// Starts `why401 gate --config CFG --store STORE`; its address once it listens.
+fn start_gate(cfg: &std::path::Path, store: &std::path::Path) -> (Child, String) {
+    use std::io::BufRead;
     let mut gate = Child(
         std::process::Command::new(assert_cmd::cargo::cargo_bin("why401"))
             .args([
@@ -349,12 +333,110 @@ fn nginx_auth_request_in_front_of_an_app() {
     std::io::BufReader::new(gate.0.stdout.take().unwrap())
         .read_line(&mut first)
         .unwrap();
-    let gate_addr = first
-        .split("listening on http://")
+    let addr = first
+        .split("listening on ")
         .nth(1)
+        .and_then(|r| r.split("://").nth(1))
         .and_then(|r| r.split_whitespace().next())
         .unwrap_or_else(|| panic!("{first}"))
         .to_string();
+    (gate, addr)
+}
+
+/// Starts nginx in `p` with `servers` in its http block; waits for `port`.
+fn start_nginx(p: &std::path::Path, servers: &str, port: u16) -> Child {
+    for d in ["logs", "tmp"] {
+        std::fs::create_dir_all(p.join(d)).unwrap();
+    }
+    let conf = format!(
+        "worker_processes 1;\nerror_log {p}/logs/error.log;\npid {p}/nginx.pid;\nevents {{}}\nhttp {{\n  access_log off;\n  client_body_temp_path {p}/tmp/body;\n  proxy_temp_path {p}/tmp/proxy;\n  fastcgi_temp_path {p}/tmp/fastcgi;\n  uwsgi_temp_path {p}/tmp/uwsgi;\n  scgi_temp_path {p}/tmp/scgi;\n{servers}}}\n",
+        p = p.display()
+    );
+    std::fs::write(p.join("nginx.conf"), &conf).unwrap();
+    let nginx = Child(
+        std::process::Command::new("nginx")
+            .args([
+                "-p",
+                p.to_str().unwrap(),
+                "-c",
+                p.join("nginx.conf").to_str().unwrap(),
+                "-g",
+                "daemon off; user root;",
+            ])
+            .spawn()
+            .expect("nginx is installed"),
+    );
+    let mut up = false;
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            up = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(
+        up,
+        "nginx did not start: {:?}",
+        std::fs::read_to_string(p.join("logs/error.log"))
+    );
+    nginx
+}
+
+/// Signs in on the login page at `base` as a browser from `origin` does (the CSRF cookie and
+/// field, the Origin header); the session token. `password` and `rd` are form-encoded.
+fn form_login(base: &str, origin: &str, user: &str, password: &str, rd: &str) -> String {
+    let (status, head, body) = curl(&[&format!("{base}/.why401/login?rd={rd}")]);
+    assert_eq!(status, 200, "{head}{body}");
+    let csrf = head
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: __host-why401-csrf="))
+        .and_then(|v| v.split(';').next())
+        .unwrap()
+        .to_string();
+    let (status, head, _) = curl(&[
+        "-H",
+        &format!("Cookie: __Host-why401-csrf={csrf}"),
+        "-H",
+        &format!("Origin: {origin}"),
+        "--data",
+        &format!("username={user}&password={password}&csrf={csrf}&rd={rd}"),
+        &format!("{base}/.why401/login"),
+    ]);
+    assert_eq!(status, 303, "{head}");
+    let back = rd.replace("%2F", "/");
+    assert!(head.contains(&format!("location: {back}")), "{head}");
+    head.lines()
+        .find_map(|l| l.strip_prefix("set-cookie: __host-why401-session="))
+        .and_then(|v| v.split(';').next())
+        .unwrap()
+        .to_string()
+}
+
+/// bob's 403 at /admin/: the problem document.
+fn body_of_bob_403(base: &str) -> String {
+    let (status, _, body) = curl(&[
+        "-u",
+        "bob:tricky mule forty lantern",
+        &format!("{base}/admin/"),
+    ]);
+    assert_eq!(status, 403);
+    body
+}
+
+/// docs/gate.md's nginx snippet, run by a real nginx in front of an app (a second nginx
+/// server), with the gateway binary deciding, and curl as the client.
+#[test]
+#[ignore = "runs nginx and curl (scripts/test.sh installs them)"]
+fn nginx_auth_request_in_front_of_an_app() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = users(dir.path());
+    let cfg = dir.path().join("gate.toml");
+    std::fs::write(
+        &cfg,
+        "[server]\nlisten = \"127.0.0.1:0\"\n\n[[access.rule]]\npaths = [\"/public/\"]\npolicy = \"bypass\"\n\n[[access.rule]]\npaths = [\"/admin/\"]\nsubjects = [\"group:admins\"]\npolicy = \"one_factor\"\n\n[[access.rule]]\npaths = [\"/admin/\"]\npolicy = \"deny\"\n\n[[access.rule]]\npolicy = \"one_factor\"\n",
+    )
+    .unwrap();
+    let (_gate, gate_addr) = start_gate(&cfg, &store);
 
     // docs/gate.md's locations, verbatim, with the gateway's and the app's addresses.
     let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/gate.md"))
@@ -369,41 +451,14 @@ fn nginx_auth_request_in_front_of_an_app() {
         .replace("127.0.0.1:9401", &gate_addr)
         .replace("127.0.0.1:8080", &format!("127.0.0.1:{app}"));
     let p = dir.path();
-    for d in ["logs", "tmp"] {
-        std::fs::create_dir_all(p.join(d)).unwrap();
-    }
-    let conf = format!(
-        "worker_processes 1;\nerror_log {p}/logs/error.log;\npid {p}/nginx.pid;\nevents {{}}\nhttp {{\n  access_log off;\n  client_body_temp_path {p}/tmp/body;\n  proxy_temp_path {p}/tmp/proxy;\n  fastcgi_temp_path {p}/tmp/fastcgi;\n  uwsgi_temp_path {p}/tmp/uwsgi;\n  scgi_temp_path {p}/tmp/scgi;\n  server {{\n    listen 127.0.0.1:{app};\n    location / {{ return 200 \"app: user=[$http_remote_user] groups=[$http_remote_groups]\\n\"; }}\n  }}\n  server {{\n    listen 127.0.0.1:{front};\n{snippet}\n  }}\n}}\n",
-        p = p.display()
-    );
-    std::fs::write(p.join("nginx.conf"), &conf).unwrap();
-    let _nginx = Child(
-        std::process::Command::new("nginx")
-            .args([
-                "-p",
-                p.to_str().unwrap(),
-                "-c",
-                p.join("nginx.conf").to_str().unwrap(),
-                "-g",
-                "daemon off; user root;",
-            ])
-            .spawn()
-            .expect("nginx is installed"),
+    let _nginx = start_nginx(
+        p,
+        &format!(
+            "  server {{\n    listen 127.0.0.1:{app};\n    location / {{ return 200 \"app: user=[$http_remote_user] groups=[$http_remote_groups]\\n\"; }}\n  }}\n  server {{\n    listen 127.0.0.1:{front};\n{snippet}\n  }}\n"
+        ),
+        front,
     );
     let base = format!("http://127.0.0.1:{front}");
-    let mut up = false;
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", front)).is_ok() {
-            up = true;
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    assert!(
-        up,
-        "nginx did not start: {:?}",
-        std::fs::read_to_string(p.join("logs/error.log"))
-    );
 
     // An API client without credentials: the gateway's 401, challenge and problem document.
     let (status, head, body) = curl(&[&format!("{base}/app/")]);
@@ -455,33 +510,13 @@ fn nginx_auth_request_in_front_of_an_app() {
         "{body}"
     );
     // A browser signs in on the app's host through nginx, and its session lets it through.
-    let (status, head, body) = curl(&[&format!("{base}/.why401/login?rd=%2Fapp%2Fhome")]);
-    assert_eq!(status, 200, "{head}{body}");
-    let csrf = head
-        .lines()
-        .find_map(|l| l.strip_prefix("set-cookie: __host-why401-csrf="))
-        .and_then(|v| v.split(';').next())
-        .unwrap()
-        .to_string();
-    let (status, head, _) = curl(&[
-        "-H",
-        &format!("Cookie: __Host-why401-csrf={csrf}"),
-        "-H",
-        &format!("Origin: http://127.0.0.1:{front}"),
-        "--data",
-        &format!(
-            "username=alice&password=correct+horse+battery+staple&csrf={csrf}&rd=%2Fapp%2Fhome"
-        ),
-        &format!("{base}/.why401/login"),
-    ]);
-    assert_eq!(status, 303, "{head}");
-    assert!(head.contains("location: /app/home"), "{head}");
-    let session = head
-        .lines()
-        .find_map(|l| l.strip_prefix("set-cookie: __host-why401-session="))
-        .and_then(|v| v.split(';').next())
-        .unwrap()
-        .to_string();
+    let session = form_login(
+        &base,
+        &format!("http://127.0.0.1:{front}"),
+        "alice",
+        "correct+horse+battery+staple",
+        "%2Fapp%2Fhome",
+    );
     let (status, _, body) = curl(&[
         "-H",
         &format!("Cookie: __Host-why401-session={session}"),
@@ -646,4 +681,264 @@ fn nginx_auth_request_in_front_of_an_app() {
         "{users:?}"
     );
     assert!(users.iter().any(|(u, _)| u == "bob"), "{users:?}");
+}
+
+/// The reverse proxy's policy for the peer tests: `/public/` open, `/admin/` for admins, `/api/`
+/// an API, the rest for anyone signed in; the app at `upstream`.
+fn proxy_config(upstream: &str, server: &str) -> String {
+    format!(
+        "[server]\nlisten = \"127.0.0.1:0\"\n{server}\n[[access.rule]]\npaths = [\"/public/\"]\npolicy = \"bypass\"\n\n[[access.rule]]\npaths = [\"/admin/\"]\nsubjects = [\"group:admins\"]\npolicy = \"one_factor\"\n\n[[access.rule]]\npaths = [\"/admin/\"]\npolicy = \"deny\"\n\n[[access.rule]]\npaths = [\"/api/\"]\napi = true\npolicy = \"one_factor\"\n\n[[access.rule]]\npolicy = \"one_factor\"\n\n[[route]]\nupstream = \"{upstream}\"\n"
+    )
+}
+
+/// The gateway as the reverse proxy in front of a real nginx app: curl and Python `requests`
+/// as clients, a browser's form login, a lockout, and a restart that keeps the sessions and
+/// the lock.
+#[test]
+#[ignore = "runs nginx, curl and Python requests (scripts/test.sh installs them)"]
+fn reverse_proxy_in_front_of_nginx_with_curl_and_python_requests_and_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = users(dir.path());
+    let app = free_port();
+    let p = dir.path().join("nginx");
+    let _nginx = start_nginx(
+        &p,
+        &format!(
+            "  server {{\n    listen 127.0.0.1:{app};\n    location / {{ return 200 \"app: user=[$http_remote_user] groups=[$http_remote_groups] auth=[$http_authorization] xff=[$http_x_forwarded_for] cookie=[$http_cookie]\\n\"; }}\n  }}\n"
+        ),
+        app,
+    );
+    let cfg = dir.path().join("gate.toml");
+    // The gateway is the edge here: no proxy in front of it is believed.
+    std::fs::write(
+        &cfg,
+        proxy_config(
+            &format!("http://127.0.0.1:{app}"),
+            "trusted_proxies = [\"192.0.2.1/32\"]\n",
+        ),
+    )
+    .unwrap();
+    let (gate, addr) = start_gate(&cfg, &store);
+    let base = format!("http://{addr}");
+
+    // curl: the app is told who, never the password, never a client's own Remote-User.
+    let (status, _, body) = curl(&[
+        "-u",
+        "alice:correct horse battery staple",
+        "-H",
+        "Remote-User: root",
+        "-H",
+        "X-Forwarded-For: 198.51.100.1",
+        &format!("{base}/admin/x"),
+    ]);
+    assert_eq!(
+        (status, body.as_str()),
+        (
+            200,
+            "app: user=[alice] groups=[admins] auth=[] xff=[127.0.0.1] cookie=[]\n"
+        )
+    );
+    let (status, _, body) = curl(&["-H", "Remote-User: root", &format!("{base}/public/x")]);
+    assert_eq!(status, 200);
+    assert!(body.starts_with("app: user=[] groups=[]"), "{body}");
+    let (status, _, body) = curl(&[
+        "-u",
+        "bob:tricky mule forty lantern",
+        &format!("{base}/admin/x"),
+    ]);
+    assert_eq!(status, 403);
+    assert!(body.contains("gate-policy-denied"), "{body}");
+
+    // Python requests, as API clients are written.
+    let script = r#"
+import json, os, requests
+base, pw = os.environ["BASE"], os.environ["PW"]
+out = {}
+r = requests.get(base + "/api/notes")
+out["anonymous"] = [r.status_code, r.headers.get("WWW-Authenticate"), r.headers.get("Content-Type"), r.json()["finding"]]
+r = requests.get(base + "/api/notes", auth=("alice", "not it"))
+out["wrong"] = [r.status_code, r.json()["finding"], bool(r.json()["request_id"])]
+r = requests.get(base + "/api/notes", auth=("alice", pw))
+out["right"] = [r.status_code, r.text]
+r = requests.get(base + "/notes", headers={"Accept": "text/html"}, allow_redirects=False)
+out["navigation"] = [r.status_code, r.headers.get("Location")]
+print(json.dumps(out))
+"#;
+    let out = std::process::Command::new("python3")
+        .args(["-c", script])
+        .env("BASE", &base)
+        .env("PW", "correct horse battery staple")
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        j["anonymous"],
+        serde_json::json!([
+            401,
+            "Basic realm=\"why401\", charset=\"UTF-8\"",
+            "application/problem+json",
+            "no-credentials-sent"
+        ])
+    );
+    assert_eq!(
+        j["wrong"],
+        serde_json::json!([401, "credentials-rejected", true])
+    );
+    assert_eq!(j["right"][0], 200);
+    assert!(
+        j["right"][1]
+            .as_str()
+            .unwrap()
+            .starts_with("app: user=[alice]"),
+        "{j}"
+    );
+    assert_eq!(j["navigation"][0], 302);
+    assert_eq!(
+        j["navigation"][1],
+        format!("{base}/.why401/login?rd=%2Fnotes").as_str()
+    );
+
+    // A browser's session: the app sees the user, not the gateway's cookie.
+    let session = form_login(
+        &base,
+        &base,
+        "alice",
+        "correct+horse+battery+staple",
+        "%2Fhome",
+    );
+    let cookie = format!("Cookie: theme=dark; __Host-why401-session={session}");
+    let (status, _, body) = curl(&["-H", &cookie, &format!("{base}/home")]);
+    assert_eq!(status, 200);
+    assert!(
+        body.starts_with("app: user=[alice]") && body.ends_with("cookie=[theme=dark]\n"),
+        "{body}"
+    );
+    // bob locks himself out.
+    for _ in 0..5 {
+        let (status, _, _) = curl(&["-u", "bob:wrong", &format!("{base}/x")]);
+        assert_eq!(status, 401);
+    }
+    let bob = ["-u", "bob:tricky mule forty lantern"];
+    let (status, _, _) = curl(&[bob[0], bob[1], &format!("{base}/x")]);
+    assert_eq!(status, 401, "bob is locked");
+
+    // A restart: the session and the lock are in the store, not in memory.
+    drop(gate);
+    let (_gate, addr) = start_gate(&cfg, &store);
+    let base = format!("http://{addr}");
+    let (status, _, body) = curl(&["-H", &cookie, &format!("{base}/home")]);
+    assert_eq!(status, 200, "the session outlived the restart");
+    assert!(body.starts_with("app: user=[alice]"), "{body}");
+    let (status, _, _) = curl(&[bob[0], bob[1], &format!("{base}/x")]);
+    assert_eq!(status, 401, "the lock outlived the restart");
+    let (code, out, _) = gate_env(&["bans", "list"], &store, "");
+    assert_eq!(code, 0);
+    assert!(out.contains("bob"), "{out}");
+}
+
+/// Headless Chromium (playwright-core) through the login page of the gateway on HTTPS, to the
+/// app, a `fetch()` from the page that gets a 401 problem document (not the login page's
+/// HTML), and logout.
+#[test]
+#[ignore = "runs Chromium through playwright-core (scripts/test.sh installs them)"]
+fn chromium_signs_in_fetches_and_signs_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = users(dir.path());
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+    std::fs::write(dir.path().join("cert.pem"), cert.cert.pem()).unwrap();
+    std::fs::write(dir.path().join("key.pem"), cert.signing_key.serialize_pem()).unwrap();
+    let cfg = dir.path().join("gate.toml");
+    std::fs::write(
+        &cfg,
+        proxy_config(
+            "builtin:echo",
+            "tls_certificate = \"cert.pem\"\ntls_key = \"key.pem\"\n",
+        ),
+    )
+    .unwrap();
+    let (_gate, addr) = start_gate(&cfg, &store);
+    let port = addr.rsplit(':').next().unwrap();
+    let base = format!("https://localhost:{port}");
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../scripts/capture/gate_browser.js");
+    let mut child = std::process::Command::new("node")
+        .arg(&script)
+        .args([&base, "alice"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("node runs (scripts/test.sh installs nodejs and playwright-core)");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(b"correct horse battery staple\n").unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let login = format!("{base}/.why401/login?rd=");
+    assert!(
+        j["first"]["url"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{login}%2Fnotes%3Fx%3D1")),
+        "{j}"
+    );
+    assert_eq!(
+        j["after_login"]["url"],
+        format!("{base}/notes?x=1").as_str()
+    );
+    let page = j["after_login"]["body"].as_str().unwrap();
+    assert!(page.contains("remote-user: alice"), "{page}");
+    assert!(!page.contains("why401-session"), "{page}");
+    let session = j["cookies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "__Host-why401-session")
+        .unwrap_or_else(|| panic!("{j}"));
+    assert_eq!(session["secure"], true);
+    assert_eq!(session["httpOnly"], true);
+    assert_eq!(session["sameSite"], "Lax");
+    assert_eq!(session["path"], "/");
+    let f = &j["fetch_without_cookie"];
+    assert_eq!(f["status"], 401, "{j}");
+    assert_eq!(f["contentType"], "application/problem+json");
+    assert_eq!(
+        f["wwwAuthenticate"],
+        "Basic realm=\"why401\", charset=\"UTF-8\""
+    );
+    let doc: Value = serde_json::from_str(f["body"].as_str().unwrap()).unwrap();
+    assert_eq!(doc["finding"], "no-credentials-sent");
+    assert_eq!(j["fetch_with_cookie"]["status"], 200);
+    assert!(
+        j["after_logout"]["url"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{base}/.why401/login")),
+        "{j}"
+    );
+    assert!(
+        !j["after_logout"]["cookies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c == "__Host-why401-session"),
+        "{j}"
+    );
+    assert!(
+        j["again"]["url"].as_str().unwrap().starts_with(&login),
+        "signed out, the app asks again: {j}"
+    );
 }
