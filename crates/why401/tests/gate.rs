@@ -942,3 +942,125 @@ fn chromium_signs_in_fetches_and_signs_out() {
         "signed out, the app asks again: {j}"
     );
 }
+
+/// `why401 probe` pointed at the gateway names each of its answers, reading its problem
+/// documents and challenges: no credentials, refused ones, 403 by policy, a Bearer token
+/// expired or without the scope, the address throttled, the audit log (its store) failing, the
+/// app behind it down.
+#[test]
+fn the_probe_names_each_of_the_gates_answers() {
+    use base64::Engine;
+    let dir = tempfile::tempdir().unwrap();
+    let store = users(dir.path());
+    // A P-256 key: the JWKS the gateway reads, and the signer of the test's tokens.
+    let kp = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let raw = kp.public_key_raw();
+    let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+    std::fs::write(
+        dir.path().join("jwks.json"),
+        serde_json::json!({"keys": [{"kty": "EC", "crv": "P-256", "kid": "k1",
+            "x": b64(&raw[1..33]), "y": b64(&raw[33..65])}]})
+        .to_string(),
+    )
+    .unwrap();
+    let key = jsonwebtoken::EncodingKey::from_ec_der(kp.serialized_der());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let token = |exp: i64, scope: &str| {
+        let mut h = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
+        h.kid = Some("k1".into());
+        let claims = serde_json::json!({"iss": "https://issuer.test/", "aud": "notes",
+            "sub": "svc", "exp": exp, "scope": scope});
+        let t = jsonwebtoken::encode(&h, &claims, &key).unwrap();
+        let f = dir.path().join(format!("token-{exp}-{}", scope.len()));
+        std::fs::write(&f, t).unwrap();
+        format!("@{}", f.display())
+    };
+    let down = free_port();
+    let bearer = "\n[bearer]\njwks = \"jwks.json\"\nissuer = \"https://issuer.test/\"\naudience = [\"notes\"]\n\n[[access.rule]]\npaths = [\"/scoped/\"]\napi = true\nscopes = [\"notes.write\"]\npolicy = \"one_factor\"\n";
+    let mut config = proxy_config("builtin:echo", "").replace(
+        "[[access.rule]]\npaths = [\"/public/\"]",
+        &format!("{bearer}\n[[access.rule]]\npaths = [\"/public/\"]"),
+    );
+    config = config.replace(
+        "[[route]]\nupstream = \"builtin:echo\"\n",
+        &format!("[[route]]\npaths = [\"/down/\"]\nupstream = \"http://127.0.0.1:{down}\"\n\n[[route]]\nupstream = \"builtin:echo\"\n"),
+    );
+    config.push_str(
+        "\n[lockout]\naddress_failures = 6\naccount_failures = 100\naccount_per_hour = 100\n",
+    );
+    let cfg = dir.path().join("gate.toml");
+    std::fs::write(&cfg, &config).unwrap();
+    let (gate, addr) = start_gate(&cfg, &store);
+    let base = format!("http://{addr}");
+    let probe = |args: &[&str], password: &str| {
+        let out = Command::cargo_bin("why401")
+            .unwrap()
+            .args(args)
+            .args(["--json"])
+            .env("WHY401_PASSWORD", password)
+            .output()
+            .unwrap();
+        let j: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+        let ids: Vec<String> = j["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap().to_string())
+            .collect();
+        (j["outcome"].as_str().unwrap_or("").to_string(), ids)
+    };
+    let api = format!("{base}/api/notes");
+    let (o, ids) = probe(&[&api], "");
+    assert_eq!(
+        (o.as_str(), ids[0].as_str()),
+        ("unauthorized", "no-credentials-sent"),
+        "{ids:?}"
+    );
+    let (o, ids) = probe(
+        &[&format!("{base}/admin/x"), "-u", "bob"],
+        "tricky mule forty lantern",
+    );
+    assert_eq!(
+        (o.as_str(), ids[0].as_str()),
+        ("forbidden", "gate-policy-denied"),
+        "{ids:?}"
+    );
+    let scoped = format!("{base}/scoped/x");
+    let (o, ids) = probe(&[&scoped, "--bearer", &token(now - 600, "notes.write")], "");
+    assert_eq!(o, "unauthorized");
+    assert!(ids.iter().any(|i| i == "token-expired"), "{ids:?}");
+    let (o, ids) = probe(&[&scoped, "--bearer", &token(now + 600, "notes.read")], "");
+    assert_eq!(o, "forbidden");
+    assert!(ids.iter().any(|i| i == "insufficient-scope"), "{ids:?}");
+    let (o, ids) = probe(
+        &[&format!("{base}/down/x"), "-u", "alice"],
+        "correct horse battery staple",
+    );
+    assert!(
+        ids.iter().any(|i| i == "gate-upstream-unreachable"),
+        "{o} {ids:?}"
+    );
+    // Wrong passwords until the address is throttled (6 failures here).
+    let (o, ids) = probe(&[&api, "-u", "alice"], "wrong");
+    assert_eq!(
+        (o.as_str(), ids[0].as_str()),
+        ("unauthorized", "credentials-rejected"),
+        "{ids:?}"
+    );
+    for _ in 0..6 {
+        curl(&["-u", "bob:wrong", &api]);
+    }
+    let (_, ids) = probe(&[&api, "-u", "alice"], "correct horse battery staple");
+    assert!(ids.iter().any(|i| i == "gate-throttled"), "{ids:?}");
+    drop(gate);
+
+    // The store failing (here the audit log, on a full disk): 503, fail closed.
+    std::fs::write(&cfg, format!("{config}\n[audit]\npath = \"/dev/full\"\n")).unwrap();
+    let (_gate, addr) = start_gate(&cfg, &store);
+    let (_, ids) = probe(&[&format!("http://{addr}/api/notes")], "");
+    assert!(ids.iter().any(|i| i == "gate-store-unavailable"), "{ids:?}");
+}

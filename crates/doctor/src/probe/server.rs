@@ -189,6 +189,8 @@ fn problem_details(r: &ResponseRecord, out: &mut Vec<Finding>) {
         && let Some(found) = [
             FindingId::GATE_POLICY_DENIED,
             FindingId::GATE_STORE_UNAVAILABLE,
+            FindingId::GATE_THROTTLED,
+            FindingId::GATE_UPSTREAM_UNREACHABLE,
         ]
         .into_iter()
         .find(|f| f.as_str() == id)
