@@ -30,6 +30,7 @@ fuzz_target!(|data: &[u8]| {
     let who = user.map(|u| Identity {
         user: u.to_string(),
         groups: parts.next().map(|g| g.split(',').map(String::from).collect()).unwrap_or_default(),
+        ..Default::default()
     });
     let ip = std::net::IpAddr::from([req.len() as u8, 0, 0, 1]);
     let at = jiff::Timestamp::from_second(1_700_000_000 + req.len() as i64 * 3_600).unwrap();

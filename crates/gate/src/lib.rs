@@ -5,6 +5,7 @@
 pub mod answer;
 pub mod audit;
 pub mod bearer;
+pub mod breached;
 pub mod check;
 pub mod config;
 pub mod htpasswd;

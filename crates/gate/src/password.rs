@@ -5,7 +5,9 @@
 //! The policy follows NIST SP 800-63B and OWASP ASVS 5 (§6.2): length over composition. A new
 //! password needs at least 12 characters after Unicode normalisation (NFKC), any printable
 //! character counts, up to 256 are accepted and none is cut off, and a strength estimate
-//! (zxcvbn, with the user's own name and address as known words) must reach a minimum score.
+//! (zxcvbn, with the user's own name and address as known words) must reach a minimum score,
+//! and the password must not be one of the 90,778 of the bundled breached-password list
+//! ([`crate::breached`]: RockYou, zxcvbn's and Django's common passwords).
 //! Composition rules ("an upper case letter, a digit and a symbol") are off by default: both
 //! documents advise against them, because they push users to predictable patterns
 //! (`Password1!`) and do not make guessing harder; a site whose auditors demand them can turn
@@ -129,6 +131,9 @@ pub struct Policy {
     pub min_score: u8,
     /// Demand a lower case letter, an upper case letter, a digit and a symbol.
     pub composition: bool,
+    /// Refuse the passwords of the bundled list of breached and common ones
+    /// ([`crate::breached`]).
+    pub breached: bool,
 }
 
 impl Default for Policy {
@@ -138,6 +143,7 @@ impl Default for Policy {
             max_length: 256,
             min_score: 3,
             composition: false,
+            breached: true,
         }
     }
 }
@@ -189,6 +195,11 @@ impl Policy {
         }
         if !user.is_empty() && p.to_lowercase().contains(&user.to_lowercase()) {
             why.push("it contains the user name".into());
+        }
+        if self.breached && crate::breached::BUNDLED.contains(&p) {
+            why.push(
+                "it is in a list of passwords from public breaches that attackers try first".into(),
+            );
         }
         if self.composition {
             let classes = [

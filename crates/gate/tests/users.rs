@@ -171,11 +171,42 @@ fn the_policy_refuses_for_every_reason_and_accepts_length_over_composition() {
             .any(|r| r.contains("user name"))
     );
     assert!(
-        refused("password1234")
+        refused("zzzzzzzzzzzzzzzz")
             .iter()
             .any(|r| r.contains("too easy to guess")),
         "{:?}",
-        refused("password1234")
+        refused("zzzzzzzzzzzzzzzz")
+    );
+    assert_eq!(
+        refused("password1234"),
+        ["it is in a list of passwords from public breaches that attackers try first"]
+    );
+    // The bundled breached list, whatever the strength estimate says; in any case.
+    let lenient = Policy {
+        min_score: 0,
+        ..Policy::default()
+    };
+    for known in [
+        "manchesterunited",
+        "1qaz2wsx3edc4rfv",
+        "ManchesterUnited",
+        "friends4ever",
+    ] {
+        assert!(
+            lenient
+                .refusals(known, "alice", &[])
+                .iter()
+                .any(|r| r.contains("public breaches")),
+            "{known}"
+        );
+    }
+    assert!(
+        Policy {
+            breached: false,
+            ..lenient.clone()
+        }
+        .refusals("manchesterunited", "alice", &[])
+        .is_empty()
     );
     // 64 characters and any printable Unicode are accepted, nothing cut off.
     let long = "Tröpfchen über der Brücke, 雨の日 und ein Ostwind, der die Türen klappern lässt";
@@ -405,4 +436,54 @@ async fn an_address_is_throttled_first_and_the_hourly_cap_holds() {
         .validate()
         .is_err()
     );
+}
+
+/// The bundled filter: every password of a list it was built from is in it (no false
+/// negatives), and random strong passwords are almost never (16-bit fingerprints: about one in
+/// 65,536, twice for the lower-case lookup).
+#[test]
+fn the_breached_filter_has_no_false_negatives_and_few_false_alarms() {
+    use why401_gate::breached::{BUNDLED, Breached, key};
+    assert!(BUNDLED.passwords > 90_000, "{}", BUNDLED.passwords);
+    for known in [
+        "123456",
+        "password",
+        "iloveyou",
+        "qazwsxedcrfvtgb",
+        "tequieromucho",
+    ] {
+        assert!(BUNDLED.contains(known), "{known}");
+    }
+    let mut state = 0x9e3779b97f4a7c15u64;
+    let mut alarms = 0;
+    for _ in 0..100_000 {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let pw = format!("{state:016x}-{:08x}", state >> 7);
+        alarms += usize::from(BUNDLED.contains(&pw));
+    }
+    assert!(alarms <= 10, "{alarms} false alarms in 100,000");
+    // A filter of one's own, written and read back.
+    let f = Breached::build(vec![key("hunter2hunter2"), key("hunter2hunter2")]).unwrap();
+    assert_eq!(f.passwords, 1);
+    let back = Breached::read(&f.to_bytes()).unwrap();
+    assert!(back.contains("hunter2hunter2") && back.contains("HUNTER2hunter2"));
+    // Damaged filters are refused, never read out of bounds.
+    let bytes = f.to_bytes();
+    for cut in [0, 7, 31, bytes.len() - 1] {
+        assert!(Breached::read(&bytes[..cut]).is_err(), "cut at {cut}");
+    }
+}
+
+proptest! {
+    /// Any bytes given as a filter: read or refused, never a panic, and a filter read answers.
+    #[test]
+    fn a_filter_of_any_bytes_is_read_or_refused(b in proptest::collection::vec(any::<u8>(), 0..200), pw in ".{0,40}") {
+        let mut bytes = b"W401BF16".to_vec();
+        bytes.extend_from_slice(&b);
+        if let Ok(f) = why401_gate::breached::Breached::read(&bytes) {
+            let _ = f.contains(&pw);
+        }
+    }
 }
