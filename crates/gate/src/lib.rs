@@ -8,6 +8,7 @@ pub mod bearer;
 pub mod breached;
 pub mod check;
 pub mod config;
+pub mod fresh;
 pub mod htpasswd;
 pub mod lockout;
 pub mod login;

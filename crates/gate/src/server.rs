@@ -51,6 +51,10 @@ pub struct Gate {
     keys: Option<crate::bearer::Keys>,
     /// What the gateway counts, for `/.why401/metrics`.
     pub metrics: crate::metrics::Metrics,
+    /// When remembered sessions and credentials may be used.
+    pub(crate) fresh: Arc<crate::fresh::Freshness>,
+    /// Verified sessions, by token hash.
+    pub(crate) sessions: Remembered<crate::web::KnownSession>,
 }
 
 impl Gate {
@@ -69,6 +73,7 @@ impl Gate {
             None => None,
         };
         let ttl = config.server.basic_cache;
+        let fresh = crate::fresh::Freshness::watch(store.clone()).await;
         Ok(Arc::new(Gate {
             config,
             store,
@@ -77,6 +82,8 @@ impl Gate {
             client,
             keys,
             metrics: crate::metrics::Metrics::new(),
+            fresh,
+            sessions: Remembered::new(std::time::Duration::from_secs(30)),
         }))
     }
 
@@ -205,20 +212,66 @@ pub fn tls_acceptor(
     Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
 }
 
-/// Verified Basic credentials, remembered for a short time so that a slow hash is paid once
-/// (Caddy's `hash_cache`, Authelia's `scheme_basic_cache_lifespan`). The key is an HMAC of the
-/// user and password under a key made at start, so the table holds no password and nothing an
-/// attacker could test passwords against; an entry is used only while the user's stored hash
-/// is the one it was verified against and the account is enabled, so a password change or a
-/// disable ends it at once.
-struct BasicCache {
-    key: [u8; 32],
+/// Entries remembered for a short time, each with the [`crate::fresh`] epoch it was made in:
+/// used only while that epoch is current and the entry is younger than its time to live.
+pub(crate) struct Remembered<V> {
     ttl: std::time::Duration,
-    entries: Mutex<HashMap<[u8; 32], (Instant, String)>>,
+    entries: Mutex<HashMap<[u8; 32], (Instant, u64, V)>>,
 }
 
 /// Entries kept at most; past it, the expired ones go, then all.
 const CACHE_MAX: usize = 10_000;
+
+impl<V: Clone> Remembered<V> {
+    pub(crate) fn new(ttl: std::time::Duration) -> Remembered<V> {
+        Remembered {
+            ttl,
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The entry for `id`, if made in `epoch` and still young.
+    pub(crate) fn get(&self, id: &[u8; 32], epoch: u64) -> Option<V> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .get(id)
+            .filter(|(t, e, _)| *e == epoch && t.elapsed() < self.ttl)
+            .map(|(_, _, v)| v.clone())
+    }
+
+    pub(crate) fn put(&self, id: [u8; 32], epoch: u64, v: V) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= CACHE_MAX {
+            let ttl = self.ttl;
+            entries.retain(|_, (t, _, _)| t.elapsed() < ttl);
+            if entries.len() >= CACHE_MAX {
+                entries.clear();
+            }
+        }
+        entries.insert(id, (Instant::now(), epoch, v));
+    }
+
+    pub(crate) fn forget(&self, id: &[u8; 32]) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(id);
+    }
+}
+
+/// Verified Basic credentials, remembered for a short time so that a slow hash is paid once
+/// (Caddy's `hash_cache`, Authelia's `scheme_basic_cache_lifespan`). The key is an HMAC of the
+/// user and password under a key made at start, so the table holds no password and nothing an
+/// attacker could test passwords against. An entry is used only in the [`crate::fresh`] epoch
+/// it was made in: a password change, a disable, a lock or a throttle (here or by another
+/// process) ends it.
+struct BasicCache {
+    key: [u8; 32],
+    remembered: Remembered<Identity>,
+}
 
 impl BasicCache {
     fn new(ttl: std::time::Duration) -> BasicCache {
@@ -226,8 +279,7 @@ impl BasicCache {
         getrandom::fill(&mut key).expect("the system's random source");
         BasicCache {
             key,
-            ttl,
-            entries: Mutex::new(HashMap::new()),
+            remembered: Remembered::new(ttl),
         }
     }
 
@@ -238,36 +290,6 @@ impl BasicCache {
         mac.update(&[0]);
         mac.update(password.as_bytes());
         mac.finalize().into_bytes().into()
-    }
-
-    fn get(&self, id: &[u8; 32]) -> Option<String> {
-        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries
-            .get(id)
-            .filter(|(t, _)| t.elapsed() < self.ttl)
-            .map(|(_, hash)| hash.clone())
-    }
-
-    fn put(&self, id: [u8; 32], hash: String) {
-        if self.ttl.is_zero() {
-            return;
-        }
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= CACHE_MAX {
-            let ttl = self.ttl;
-            entries.retain(|_, (t, _)| t.elapsed() < ttl);
-            if entries.len() >= CACHE_MAX {
-                entries.clear();
-            }
-        }
-        entries.insert(id, (Instant::now(), hash));
-    }
-
-    fn forget(&self, id: &[u8; 32]) {
-        self.entries
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(id);
     }
 }
 
@@ -585,29 +607,17 @@ async fn credentials(
         return Ok(Credentials::Refused(None, None));
     };
     let id = gate.cache.id(&basic.user, &basic.password);
-    let address = address.to_string();
-    // A remembered credential counts only while the account is not locked nor the address
-    // throttled: else the login check says so.
-    let open = crate::lockout::before(&gate.store, &basic.user, &address).await?
-        == crate::lockout::Gate::Open;
-    if let Some(hash) = gate.cache.get(&id).filter(|_| open) {
-        match gate.store.user(&basic.user).await? {
-            Some(u) if u.hash == hash && !u.disabled => {
-                return Ok(Credentials::Accepted(Identity {
-                    user: u.name,
-                    groups: u.groups,
-                    email: u.email,
-                    scopes: None,
-                }));
-            }
-            _ => gate.cache.forget(&id),
-        }
+    // The epoch before the store is read: a change during the check makes the entry stale.
+    let epoch = gate.fresh.current(&gate.store);
+    if let Some(who) = epoch.and_then(|e| gate.cache.remembered.get(&id, e)) {
+        return Ok(Credentials::Accepted(who));
     }
+    let address = address.to_string();
     let limits = &gate.config.lockout;
     match login::check(&gate.store, limits, &basic.user, &basic.password, &address).await? {
         Login::Accepted(who) => {
-            if let Some(u) = gate.store.user(&who.user).await? {
-                gate.cache.put(id, u.hash);
+            if let Some(e) = epoch {
+                gate.cache.remembered.put(id, e, who.clone());
             }
             Ok(Credentials::Accepted(who))
         }

@@ -56,6 +56,9 @@ pub struct User {
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: SqlitePool,
+    /// Changes this process made that can end a remembered decision ([`crate::fresh`]); the
+    /// store's change counter tells of the others'.
+    changes: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 fn now() -> i64 {
@@ -94,12 +97,39 @@ impl Store {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Store { pool })
+        Ok(Store {
+            pool,
+            changes: Default::default(),
+        })
     }
 
     /// Closes the store: every later operation fails as an unavailable store does.
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+
+    /// How many changes this process made that can end a remembered decision.
+    pub fn changes(&self) -> u64 {
+        self.changes.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    fn changed(&self) {
+        self.changes
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    }
+
+    /// Whether [`Store::close`] was called.
+    pub fn is_closed(&self) -> bool {
+        self.pool.is_closed()
+    }
+
+    /// The change counter (migration 0005): it moves with every change that can end a cached
+    /// decision.
+    pub async fn generation(&self) -> Result<i64, StoreError> {
+        let (v,): (i64,) = sqlx::query_as("SELECT value FROM generation WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(v)
     }
 
     /// Adds a user with a password hash and groups.
@@ -202,6 +232,7 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(StoreError::NoUser(name.to_string()));
         }
+        self.changed();
         Ok(())
     }
 
@@ -215,6 +246,7 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(StoreError::NoUser(name.to_string()));
         }
+        self.changed();
         Ok(())
     }
 
@@ -244,6 +276,7 @@ impl Store {
                 .await?;
         }
         tx.commit().await?;
+        self.changed();
         Ok(())
     }
 
@@ -317,6 +350,7 @@ impl Store {
         .bind(prefix)
         .execute(&self.pool)
         .await?;
+        self.changed();
         Ok(done.rows_affected())
     }
 
@@ -329,6 +363,7 @@ impl Store {
             .bind(token_hash)
             .execute(&self.pool)
             .await?;
+        self.changed();
         Ok(())
     }
 
@@ -412,6 +447,7 @@ impl Store {
         .bind(reason)
         .execute(&self.pool)
         .await?;
+        self.changed();
         Ok(())
     }
 
@@ -458,6 +494,7 @@ impl Store {
             .bind(key)
             .execute(&self.pool)
             .await?;
+        self.changed();
         Ok(done.rows_affected())
     }
 
@@ -467,6 +504,7 @@ impl Store {
             .bind(token_hash)
             .execute(&self.pool)
             .await?;
+        self.changed();
         Ok(())
     }
 }

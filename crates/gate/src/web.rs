@@ -64,33 +64,88 @@ pub async fn session_identity(
         return Ok(None);
     };
     let hash = token_hash(token);
-    let Some(s) = gate.store.session(&hash).await? else {
-        return Ok(None);
-    };
+    let id = session_key(&hash);
     let now = jiff::Timestamp::now().as_second();
     let limits = gate.config.sessions;
-    let idle = now - s.last_seen > limits.idle.as_secs() as i64;
-    let old = now - s.created > limits.absolute.as_secs() as i64;
-    let user = gate.store.user(&s.user).await?;
-    match user {
-        Some(u) if !idle && !old && !u.disabled && s.host == host => {
-            // Marked used at most once a minute: a write per request would cost more than the
-            // check.
-            if now - s.last_seen >= 60 {
-                gate.store.touch_session(&hash).await?;
+    // The epoch before the store is read: a change during the read makes the entry stale.
+    let epoch = gate.fresh.current(&gate.store);
+    let known = match epoch.and_then(|e| gate.sessions.get(&id, e)) {
+        Some(k) => k,
+        None => {
+            let Some(s) = gate.store.session(&hash).await? else {
+                return Ok(None);
+            };
+            let Some(u) = gate.store.user(&s.user).await? else {
+                gate.store.end_session(&hash).await?;
+                return Ok(None);
+            };
+            if u.disabled {
+                gate.store.end_session(&hash).await?;
+                return Ok(None);
             }
-            Ok(Some(Identity {
-                user: u.name,
-                groups: u.groups,
-                email: u.email,
-                scopes: None,
-            }))
+            let k = KnownSession {
+                host: s.host,
+                created: s.created,
+                last_seen: s.last_seen,
+                who: Identity {
+                    user: u.name,
+                    groups: u.groups,
+                    email: u.email,
+                    scopes: None,
+                },
+            };
+            if let Some(e) = epoch {
+                gate.sessions.put(id, e, k.clone());
+            }
+            k
         }
-        _ => {
-            gate.store.end_session(&hash).await?;
-            Ok(None)
+    };
+    let idle = now - known.last_seen > limits.idle.as_secs() as i64;
+    let old = now - known.created > limits.absolute.as_secs() as i64;
+    if idle || old {
+        gate.sessions.forget(&id);
+        gate.store.end_session(&hash).await?;
+        return Ok(None);
+    }
+    if known.host != host {
+        // Replayed on another host (by the app it was sent to): ended, not only refused.
+        gate.sessions.forget(&id);
+        gate.store.end_session(&hash).await?;
+        return Ok(None);
+    }
+    // Marked used at most once a minute: a write per request would cost more than the check.
+    if now - known.last_seen >= 60 {
+        gate.store.touch_session(&hash).await?;
+        if let Some(e) = epoch {
+            gate.sessions.put(
+                id,
+                e,
+                KnownSession {
+                    last_seen: now,
+                    ..known.clone()
+                },
+            );
         }
     }
+    Ok(Some(known.who))
+}
+
+/// A session as verified against the store, remembered for the next requests.
+#[derive(Debug, Clone)]
+pub(crate) struct KnownSession {
+    host: String,
+    created: i64,
+    last_seen: i64,
+    who: Identity,
+}
+
+/// The key a session is remembered under: its token's hash, as bytes.
+fn session_key(hash: &str) -> [u8; 32] {
+    let mut k = [0u8; 32];
+    if hex::decode_to_slice(hash, &mut k).is_err() {
+        k = sha2::Sha256::digest(hash.as_bytes()).into();
+    }
+    k
 }
 
 /// The host a request to the login page came to: lowercase, without port or trailing dot.
@@ -302,19 +357,23 @@ pub(crate) async fn login_submit(
         );
     }
     let limits = &gate.config.lockout;
-    match login::check(
+    let started = std::time::Instant::now();
+    let checked = login::check(
         &gate.store,
         limits,
         &form.username,
         &form.password,
         &address,
     )
-    .await
-    {
+    .await;
+    gate.metrics.took("login", started.elapsed());
+    match checked {
         Ok(Login::Accepted(who)) => {
             // A new session at every login; the one the browser came with is ended.
             if let Some(old) = cookie(&headers, SESSION_COOKIE) {
-                let _ = gate.store.end_session(&token_hash(old)).await;
+                let old = token_hash(old);
+                gate.sessions.forget(&session_key(&old));
+                let _ = gate.store.end_session(&old).await;
             }
             let token = random_token();
             let agent = headers
@@ -412,7 +471,9 @@ pub(crate) async fn logout(State(gate): State<Arc<Gate>>, headers: HeaderMap) ->
         .and_then(|v| v.to_str().ok())
         .is_some_and(|s| s == "cross-site");
     if !cross && let Some(token) = cookie(&headers, SESSION_COOKIE) {
-        let _ = gate.store.end_session(&token_hash(token)).await;
+        let hash = token_hash(token);
+        gate.sessions.forget(&session_key(&hash));
+        let _ = gate.store.end_session(&hash).await;
     }
     Response::builder()
         .status(StatusCode::SEE_OTHER)

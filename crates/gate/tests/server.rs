@@ -178,6 +178,9 @@ async fn the_decision_endpoints_answer_each_case_correctly() {
         bodies.push((r.header("www-authenticate").map(String::from), p));
     }
     store.set_disabled("bob", true).await.unwrap();
+    // A change made elsewhere (here: straight in the store, as the CLI does) is seen within the
+    // gateway's poll of the store's change counter.
+    tokio::time::sleep(why401_gate::fresh::POLL * 2).await;
     let r = ask(
         addr,
         FA,
@@ -204,7 +207,8 @@ async fn basic_is_remembered_until_the_password_changes_and_the_client_is_the_pr
         let r = ask(addr, FA, &[url, ("Authorization", &alice)]).await;
         assert_eq!(r.status, 200);
     }
-    // A new password ends the remembered one at once.
+    // A new password, set by another process (the CLI), ends the remembered one within the
+    // gateway's poll of the store's change counter.
     store
         .set_hash(
             "alice",
@@ -213,6 +217,7 @@ async fn basic_is_remembered_until_the_password_changes_and_the_client_is_the_pr
         )
         .await
         .unwrap();
+    tokio::time::sleep(why401_gate::fresh::POLL * 2).await;
     let r = ask(addr, FA, &[url, ("Authorization", &alice)]).await;
     assert_eq!(r.status, 401);
 

@@ -162,8 +162,10 @@ async fn a_browser_signs_in_on_the_app_s_host_and_its_session_lets_it_through() 
     let cookie2 = format!("__Host-why401-session={token2}");
     assert_eq!(through(cookie2.clone()).await.status, 200);
 
-    // A disabled user's session ends.
+    // A disabled user's session ends (the disable made elsewhere, as the CLI does, is seen
+    // within the gateway's poll of the store's change counter).
     store.set_disabled("alice", true).await.unwrap();
+    tokio::time::sleep(why401_gate::fresh::POLL * 2).await;
     assert_eq!(through(cookie2.clone()).await.status, 302);
     assert!(store.sessions(Some("alice")).await.unwrap().is_empty());
     store.set_disabled("alice", false).await.unwrap();

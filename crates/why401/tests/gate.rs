@@ -536,6 +536,9 @@ fn nginx_auth_request_in_front_of_an_app() {
     );
     let (code, out, _) = gate_env(&["sessions", "revoke", "alice"], &store, "");
     assert_eq!((code, out.as_str()), (0, "ended 1 session\n"));
+    // The running gateway sees a change made by another process within its poll of the store's
+    // change counter (250 ms).
+    std::thread::sleep(std::time::Duration::from_millis(600));
     let (status, _, _) = curl(&[
         "-H",
         &format!("Cookie: __Host-why401-session={session}"),

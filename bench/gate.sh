@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# why401 gate under load, against nginx, all on loopback in one run (oha as the load generator):
+#   upstream      an nginx server answering 200 "ok" (the app)
+#   nginx-proxy   nginx proxying to it (keep-alive upstream): the proxy users have today
+#   gate-proxy    why401 gate proxying to it, the client with a session cookie
+#   authreq       nginx auth_request -> why401 gate (session cookie) -> upstream
+#   decisions     the gate's auth-request endpoint alone, asked with a session (decisions/s)
+#   gate-basic    Basic through the gate (the credential cache on) -> upstream
+#   nginx-basic   nginx auth_basic with a bcrypt htpasswd (htpasswd -B, its default cost 5) -> upstream
+#   nginx-basic-c10  the same with cost 10 (htpasswd -B -C 10: the cost most bcrypt libraries
+#                 default to, PHP's password_hash, Go's and Python's bcrypt)
+# then, at a fixed 2,000 requests/s, nginx-proxy and gate-proxy for the latency added at p99.
+# Usage: bash bench/gate.sh [SECONDS]     (default 10 per run; results in target/bench/gate.md)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-10}
+for tool in oha nginx htpasswd curl python3; do
+  command -v $tool >/dev/null || { echo "$tool is needed (cargo install oha; scripts/test.sh installs the rest)"; exit 1; }
+done
+cargo build --release --locked -q
+w=$PWD/target/release/why401
+out=$PWD/target/bench/gate
+run=$out/run
+rm -rf "$run"
+mkdir -p "$run/logs" "$run/tmp"
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+up=$(port); front=$(port); authreq=$(port); basic=$(port); basic10=$(port); gate=$(port)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+password='correct horse battery staple'
+htpasswd -B -b -c "$run/htpasswd" bench "$password" 2>/dev/null
+htpasswd -B -C 10 -b -c "$run/htpasswd10" bench "$password" 2>/dev/null
+printf '%s\n' "$password" | "$w" gate --store "$run/gate.db" user add bench --password-stdin >/dev/null
+cat > "$run/gate.toml" <<EOF
+[server]
+listen = "127.0.0.1:$gate"
+basic_cache_seconds = 300
+
+[[access.rule]]
+policy = "one_factor"
+
+[[route]]
+upstream = "http://127.0.0.1:$up"
+EOF
+"$w" gate --config "$run/gate.toml" --store "$run/gate.db" > "$run/gate.log" 2>&1 &
+pids+=($!)
+
+cat > "$run/nginx.conf" <<EOF
+worker_processes auto;
+error_log $run/logs/error.log;
+pid $run/nginx.pid;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $run/tmp/body;
+  proxy_temp_path $run/tmp/proxy;
+  fastcgi_temp_path $run/tmp/fastcgi;
+  uwsgi_temp_path $run/tmp/uwsgi;
+  scgi_temp_path $run/tmp/scgi;
+  upstream app { server 127.0.0.1:$up; keepalive 64; }
+  upstream gate { server 127.0.0.1:$gate; keepalive 64; }
+  server { listen 127.0.0.1:$up; location / { return 200 "ok\n"; } }
+  server {
+    listen 127.0.0.1:$front;
+    location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+  server {
+    listen 127.0.0.1:$authreq;
+    location / {
+      auth_request /.why401/authz/auth-request;
+      proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection "";
+    }
+    location = /.why401/authz/auth-request {
+      internal;
+      proxy_pass http://gate;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_pass_request_body off;
+      proxy_set_header Content-Length "";
+      proxy_set_header X-Original-URL \$scheme://\$http_host\$request_uri;
+      proxy_set_header X-Original-Method \$request_method;
+      proxy_set_header X-Forwarded-For \$remote_addr;
+    }
+  }
+  server {
+    listen 127.0.0.1:$basic;
+    location / {
+      auth_basic "bench"; auth_basic_user_file $run/htpasswd;
+      proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection "";
+    }
+  }
+  server {
+    listen 127.0.0.1:$basic10;
+    location / {
+      auth_basic "bench"; auth_basic_user_file $run/htpasswd10;
+      proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection "";
+    }
+  }
+}
+EOF
+nginx -p "$run" -c "$run/nginx.conf" -g 'daemon off; user root;' &
+pids+=($!)
+for p in $up $front $authreq $basic $basic10 $gate; do
+  for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$p/" && break; sleep 0.05; done
+done
+
+# A session, as a browser gets one: the login page's CSRF cookie and field, then the form.
+login_page=$(curl -s -D - "http://127.0.0.1:$gate/.why401/login?rd=%2F")
+csrf=$(printf '%s' "$login_page" | sed -n 's/^set-cookie: __Host-why401-csrf=\([^;]*\).*/\1/ip' | tr -d '\r')
+session=$(curl -s -D - -o /dev/null -H "Cookie: __Host-why401-csrf=$csrf" -H "Origin: http://127.0.0.1:$gate" \
+  --data-urlencode "username=bench" --data-urlencode "password=$password" \
+  --data-urlencode "csrf=$csrf" --data-urlencode "rd=/" "http://127.0.0.1:$gate/.why401/login" \
+  | sed -n 's/^set-cookie: __Host-why401-session=\([^;]*\).*/\1/ip' | tr -d '\r')
+[ -n "$session" ] || { echo "no session from the login form"; cat "$run/gate.log"; exit 1; }
+cookie="Cookie: __Host-why401-session=$session"
+auth="Authorization: Basic $(printf 'bench:%s' "$password" | base64 -w0)"
+# Each must answer 200 before it is measured.
+check() { local code; code=$(curl -s -o /dev/null -w '%{http_code}' "$@"); [ "$code" = 200 ] || { echo "not 200 ($code): $*"; exit 1; }; }
+check "http://127.0.0.1:$up/"
+check "http://127.0.0.1:$front/"
+check -H "$cookie" "http://127.0.0.1:$gate/"
+check -H "$cookie" "http://127.0.0.1:$authreq/"
+check -H "$cookie" -H "X-Original-URL: http://127.0.0.1/x" "http://127.0.0.1:$gate/.why401/authz/auth-request"
+check -H "$auth" "http://127.0.0.1:$gate/"
+check -H "$auth" "http://127.0.0.1:$basic/"
+check -H "$auth" "http://127.0.0.1:$basic10/"
+
+# One oha run: NAME then oha's arguments; its JSON kept, one line of the table printed.
+results=$out/results.tsv
+: > "$results"
+measure() {
+  local name=$1; shift
+  oha --no-tui --output-format json -z "${secs}s" "$@" > "$run/$name.json" 2> "$run/$name.err"
+  python3 - "$run/$name.json" "$name" >> "$results" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+s, p = j["summary"], j["latencyPercentiles"]
+codes = j.get("statusCodeDistribution", {})
+ok = codes.get("200", 0); total = sum(codes.values()) or 1
+print("\t".join([sys.argv[2], f"{s['requestsPerSec']:.0f}", f"{p['p50']*1000:.3f}", f"{p['p99']*1000:.3f}", f"{ok/total:.4f}"]))
+PY
+  tail -1 "$results"
+}
+c=50
+measure upstream     -c $c "http://127.0.0.1:$up/"
+measure nginx-proxy  -c $c "http://127.0.0.1:$front/"
+measure gate-proxy   -c $c -H "$cookie" "http://127.0.0.1:$gate/"
+measure authreq      -c $c -H "$cookie" "http://127.0.0.1:$authreq/"
+measure decisions    -c $c -H "$cookie" -H "X-Original-URL: http://127.0.0.1/x" "http://127.0.0.1:$gate/.why401/authz/auth-request"
+measure gate-basic   -c $c -H "$auth" "http://127.0.0.1:$gate/"
+measure nginx-basic  -c $c -H "$auth" "http://127.0.0.1:$basic/"
+measure nginx-basic-c10 -c $c -H "$auth" "http://127.0.0.1:$basic10/"
+measure nginx-proxy@2000 -c $c -q 2000 "http://127.0.0.1:$front/"
+measure gate-proxy@2000  -c $c -q 2000 -H "$cookie" "http://127.0.0.1:$gate/"
+
+python3 - "$results" "$out/gate.md" "$secs" <<'PY'
+import sys
+rows = {l.split("\t")[0]: l.rstrip("\n").split("\t") for l in open(sys.argv[1])}
+out = ["| run | requests/s | p50 ms | p99 ms | share 200 |", "|---|---:|---:|---:|---:|"]
+for name, r in rows.items():
+    out.append(f"| {name} | {r[1]} | {r[2]} | {r[3]} | {r[4]} |")
+rps = lambda n: float(rows[n][1])
+p99 = lambda n: float(rows[n][3])
+added = p99("gate-proxy@2000") - p99("nginx-proxy@2000")
+ratio = rps("gate-basic") / rps("nginx-basic")
+ratio10 = rps("gate-basic") / rps("nginx-basic-c10")
+out += ["",
+        f"- p99 added by the gate over nginx's proxying at 2,000 requests/s: {added:.3f} ms (target <= 1 ms): {'met' if added <= 1 else 'NOT met'}",
+        f"- forward-auth decisions/s with a session: {rps('decisions'):.0f} (target >= 20,000): {'met' if rps('decisions') >= 20000 else 'NOT met'}",
+        f"- cached Basic through the gate against nginx auth_basic with bcrypt cost 5 (htpasswd -B's default): {ratio:.1f}x (target >= 50x): {'met' if ratio >= 50 else 'NOT met'}",
+        f"- the same against bcrypt cost 10 (htpasswd -B -C 10): {ratio10:.0f}x (target >= 50x): {'met' if ratio10 >= 50 else 'NOT met'}",
+        f"- {sys.argv[3]} s a run, 50 connections, oha; every response 200 (the share column)"]
+open(sys.argv[2], "w").write("\n".join(out) + "\n")
+print("\n".join(out))
+PY
