@@ -9,7 +9,7 @@
 #   nginx-basic   nginx auth_basic with a bcrypt htpasswd (htpasswd -B, its default cost 5) -> upstream
 #   nginx-basic-c10  the same with cost 10 (htpasswd -B -C 10: the cost most bcrypt libraries
 #                 default to, PHP's password_hash, Go's and Python's bcrypt)
-# then, at a fixed 2,000 requests/s, nginx-proxy and gate-proxy for the latency added at p99.
+# and, at a fixed 2,000 requests/s, nginx-proxy and gate-proxy for the latency added at p99.
 # Usage: bash bench/gate.sh [SECONDS]     (default 10 per run; results in target/bench/gate.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -62,12 +62,16 @@ http {
   upstream app { server 127.0.0.1:$up; keepalive 64; }
   upstream gate { server 127.0.0.1:$gate; keepalive 64; }
   server { listen 127.0.0.1:$up; location / { return 200 "ok\n"; } }
+  # The proxies log each request, as nginx does by default (the gate writes an audit line
+  # for each of its decisions); the app does not.
   server {
     listen 127.0.0.1:$front;
+    access_log $run/logs/front.log;
     location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; }
   }
   server {
     listen 127.0.0.1:$authreq;
+    access_log $run/logs/authreq.log;
     location / {
       auth_request /.why401/authz/auth-request;
       proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection "";
@@ -86,6 +90,7 @@ http {
   }
   server {
     listen 127.0.0.1:$basic;
+    access_log $run/logs/basic.log;
     location / {
       auth_basic "bench"; auth_basic_user_file $run/htpasswd;
       proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection "";
@@ -93,6 +98,7 @@ http {
   }
   server {
     listen 127.0.0.1:$basic10;
+    access_log $run/logs/basic10.log;
     location / {
       auth_basic "bench"; auth_basic_user_file $run/htpasswd10;
       proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection "";
@@ -145,6 +151,14 @@ PY
 }
 c=50
 measure upstream     -c $c "http://127.0.0.1:$up/"
+# The fixed-rate pair first, while nothing is left running from a saturating run (nginx is
+# still hashing the bcrypt runs' last requests after oha stops).
+# Three pairs, alternating: p99 on this shared 2-core machine moves by a millisecond from run to
+# run, for nginx as for the gate; the median of the three differences is reported.
+for i in 1 2 3; do
+  measure nginx-proxy@2000#$i -c $c -q 2000 "http://127.0.0.1:$front/"
+  measure gate-proxy@2000#$i  -c $c -q 2000 -H "$cookie" "http://127.0.0.1:$gate/"
+done
 measure nginx-proxy  -c $c "http://127.0.0.1:$front/"
 measure gate-proxy   -c $c -H "$cookie" "http://127.0.0.1:$gate/"
 measure authreq      -c $c -H "$cookie" "http://127.0.0.1:$authreq/"
@@ -152,8 +166,6 @@ measure decisions    -c $c -H "$cookie" -H "X-Original-URL: http://127.0.0.1/x" 
 measure gate-basic   -c $c -H "$auth" "http://127.0.0.1:$gate/"
 measure nginx-basic  -c $c -H "$auth" "http://127.0.0.1:$basic/"
 measure nginx-basic-c10 -c $c -H "$auth" "http://127.0.0.1:$basic10/"
-measure nginx-proxy@2000 -c $c -q 2000 "http://127.0.0.1:$front/"
-measure gate-proxy@2000  -c $c -q 2000 -H "$cookie" "http://127.0.0.1:$gate/"
 
 python3 - "$results" "$out/gate.md" "$secs" <<'PY'
 import sys
@@ -163,11 +175,12 @@ for name, r in rows.items():
     out.append(f"| {name} | {r[1]} | {r[2]} | {r[3]} | {r[4]} |")
 rps = lambda n: float(rows[n][1])
 p99 = lambda n: float(rows[n][3])
-added = p99("gate-proxy@2000") - p99("nginx-proxy@2000")
+diffs = sorted(p99(f"gate-proxy@2000#{i}") - p99(f"nginx-proxy@2000#{i}") for i in (1, 2, 3))
+added = diffs[1]
 ratio = rps("gate-basic") / rps("nginx-basic")
 ratio10 = rps("gate-basic") / rps("nginx-basic-c10")
 out += ["",
-        f"- p99 added by the gate over nginx's proxying at 2,000 requests/s: {added:.3f} ms (target <= 1 ms): {'met' if added <= 1 else 'NOT met'}",
+        f"- p99 added by the gate over nginx's proxying at 2,000 requests/s: {added:.3f} ms, the median of the three pairs' {', '.join(f'{d:.3f}' for d in diffs)} (target <= 1 ms): {'met' if added <= 1 else 'NOT met'}",
         f"- forward-auth decisions/s with a session: {rps('decisions'):.0f} (target >= 20,000): {'met' if rps('decisions') >= 20000 else 'NOT met'}",
         f"- cached Basic through the gate against nginx auth_basic with bcrypt cost 5 (htpasswd -B's default): {ratio:.1f}x (target >= 50x): {'met' if ratio >= 50 else 'NOT met'}",
         f"- the same against bcrypt cost 10 (htpasswd -B -C 10): {ratio10:.0f}x (target >= 50x): {'met' if ratio10 >= 50 else 'NOT met'}",
