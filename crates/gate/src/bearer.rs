@@ -45,6 +45,7 @@ enum Source {
 pub struct Keys {
     config: Bearer,
     source: Source,
+    /// The keys, and when an unknown key id last made the gateway fetch them again.
     set: RwLock<(JwkSet, Option<Instant>)>,
     client: crate::proxy::HttpClient,
 }
@@ -69,7 +70,8 @@ impl Keys {
         Ok(Keys {
             config: config.clone(),
             source,
-            set: RwLock::new((set, Some(Instant::now()))),
+            // The load at start is not a refetch: a rotation right after it is followed.
+            set: RwLock::new((set, None)),
             client,
         })
     }

@@ -5,6 +5,8 @@
 use assert_cmd::Command;
 use serde_json::Value;
 
+mod common;
+
 /// `why401 gate ARGS` with a store of its own (none of the user's data is read).
 fn gate(args: &[&str]) -> (i32, String, String) {
     let dir = tempfile::tempdir().unwrap();
@@ -315,6 +317,15 @@ fn users(dir: &std::path::Path) -> std::path::PathBuf {
 
 /// Starts `why401 gate --config CFG --store STORE`; its address once it listens.
 fn start_gate(cfg: &std::path::Path, store: &std::path::Path) -> (Child, String) {
+    start_gate_env(cfg, store, &[])
+}
+
+/// [`start_gate`] with more environment variables.
+fn start_gate_env(
+    cfg: &std::path::Path,
+    store: &std::path::Path,
+    env: &[(&str, &str)],
+) -> (Child, String) {
     use std::io::BufRead;
     let mut gate = Child(
         std::process::Command::new(assert_cmd::cargo::cargo_bin("why401"))
@@ -325,6 +336,7 @@ fn start_gate(cfg: &std::path::Path, store: &std::path::Path) -> (Child, String)
                 "--store",
                 store.to_str().unwrap(),
             ])
+            .envs(env.iter().copied())
             .stdout(std::process::Stdio::piped())
             .spawn()
             .unwrap(),
@@ -1066,4 +1078,86 @@ fn the_probe_names_each_of_the_gates_answers() {
     let (_gate, addr) = start_gate(&cfg, &store);
     let (_, ids) = probe(&[&format!("http://{addr}/api/notes")], "");
     assert!(ids.iter().any(|i| i == "gate-store-unavailable"), "{ids:?}");
+}
+
+/// An ES256 key as a JWK with id `kid`, and its signer.
+fn es256_jwk(kid: &str) -> (Value, jsonwebtoken::EncodingKey) {
+    use base64::Engine;
+    let kp = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let raw = kp.public_key_raw();
+    let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+    (
+        serde_json::json!({"kty": "EC", "crv": "P-256", "kid": kid,
+            "x": b64(&raw[1..33]), "y": b64(&raw[33..65])}),
+        jsonwebtoken::EncodingKey::from_ec_der(kp.serialized_der()),
+    )
+}
+
+/// The keys from an `https://` JWKS URL (the issuer's certificate trusted through
+/// `SSL_CERT_FILE`): fetched at start, fetched again when a token names a key the set does not
+/// have (the issuer rotated its keys), and not again for every made-up key id.
+#[test]
+fn bearer_keys_come_from_an_https_jwks_url_and_follow_a_rotation() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = users(dir.path());
+    let (k1, sign1) = es256_jwk("k1");
+    let (k2, sign2) = es256_jwk("k2");
+    let rotated = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (tls, ca) = common::tls_with_ca("why401 test issuer");
+    std::fs::write(dir.path().join("ca.pem"), &ca).unwrap();
+    let flag = rotated.clone();
+    let issuer = common::ScriptedServer::start_tls(tls, move |_| {
+        let keys = if flag.load(std::sync::atomic::Ordering::SeqCst) {
+            vec![k1.clone(), k2.clone()]
+        } else {
+            vec![k1.clone()]
+        };
+        let mut r = common::Reply::new(200).header("Content-Type", "application/json");
+        r.body = serde_json::json!({ "keys": keys }).to_string();
+        r
+    });
+    let jwks = format!("https://localhost:{}/jwks.json", issuer.port);
+    let config = proxy_config("builtin:echo", "").replace(
+        "[[access.rule]]\npaths = [\"/public/\"]",
+        &format!("[bearer]\njwks = \"{jwks}\"\nissuer = \"https://issuer.test/\"\naudience = [\"notes\"]\nalgorithms = [\"ES256\"]\n\n[[access.rule]]\npaths = [\"/public/\"]"),
+    );
+    let cfg = dir.path().join("gate.toml");
+    std::fs::write(&cfg, config).unwrap();
+    let ca_file = dir.path().join("ca.pem");
+    let (_gate, addr) = start_gate_env(
+        &cfg,
+        &store,
+        &[("SSL_CERT_FILE", ca_file.to_str().unwrap())],
+    );
+    assert_eq!(issuer.requests().len(), 1, "the keys are read at start");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let token = |kid: &str, key: &jsonwebtoken::EncodingKey| {
+        let mut h = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
+        h.kid = Some(kid.into());
+        let claims = serde_json::json!({"iss": "https://issuer.test/", "aud": "notes",
+            "sub": "svc", "exp": now + 300});
+        format!(
+            "Authorization: Bearer {}",
+            jsonwebtoken::encode(&h, &claims, key).unwrap()
+        )
+    };
+    let api = format!("http://{addr}/api/notes");
+    let (status, _, body) = curl(&["-H", &token("k1", &sign1), &api]);
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("remote-user: svc"), "{body}");
+    // The issuer rotates: a token signed with k2 makes the gateway fetch the set again.
+    rotated.store(true, std::sync::atomic::Ordering::SeqCst);
+    let (status, _, body) = curl(&["-H", &token("k2", &sign2), &api]);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(issuer.requests().len(), 2);
+    // Made-up key ids: refused, and the issuer is not asked again for each.
+    for kid in ["k7", "k8", "k9"] {
+        let (status, head, _) = curl(&["-H", &token(kid, &sign2), &api]);
+        assert_eq!(status, 401);
+        assert!(head.contains("error=\"invalid_token\""), "{head}");
+    }
+    assert_eq!(issuer.requests().len(), 2, "at most one fetch every 30 s");
 }

@@ -133,12 +133,14 @@ fn serve(
         if let Some((name, shown)) = &first {
             text.push_str(&demo_hints(&base_url, name, shown.as_deref()));
         }
-        output::print(&text)?;
+        // Everything it needs is ready before it says it listens: a gateway that cannot get
+        // its keys or open its log does not start.
         let audit = why401_gate::audit::Audit::open(audit_path)
             .with_context(|| format!("the audit log {}", audit_path.display()))?;
         let gate = why401_gate::server::Gate::start(config, store, Some(audit), &base)
             .await
             .map_err(|e| anyhow!("[bearer] {e}"))?;
+        output::print(&text)?;
         tokio::select! {
             r = why401_gate::server::serve(gate, listener, tls) => r.context("serving")?,
             _ = tokio::signal::ctrl_c() => {}
