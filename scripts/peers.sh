@@ -26,6 +26,7 @@ peers_install() {
   command -v faketime >/dev/null || apt+=(faketime)
   command -v hyperfine >/dev/null || apt+=(hyperfine)
   command -v chromium >/dev/null || apt+=(chromium)
+  command -v caddy >/dev/null || apt+=(caddy)
   command -v npm >/dev/null || apt+=(nodejs npm)
   if ((${#apt[@]})); then
     echo "installing ${apt[*]}"

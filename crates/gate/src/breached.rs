@@ -111,13 +111,19 @@ impl Breached {
             .chunks_exact(2)
             .map(|c| u16::from_le_bytes([c[0], c[1]]))
             .collect();
-        // The lookups index segment_count_length + 2 segments: a filter that does not hold
-        // them is refused rather than read out of bounds.
-        let needed =
-            descriptor.segment_count_length as usize + 2 * descriptor.segment_length as usize;
+        // A lookup indexes below segment_count_length + 2 segments, when the count length is
+        // a whole number of segments: a descriptor that does not hold that is refused rather
+        // than read out of bounds.
+        let (len, count) = (
+            descriptor.segment_length as u64,
+            descriptor.segment_count_length as u64,
+        );
         if !descriptor.segment_length.is_power_of_two()
             || descriptor.segment_length_mask != descriptor.segment_length - 1
-            || fingerprints.len() < needed
+            || count < len
+            || count % len != 0
+            || count + 2 * len > u32::MAX as u64
+            || (fingerprints.len() as u64) < count + 2 * len
         {
             return Err("the filter's descriptor does not fit its fingerprints".into());
         }

@@ -23,6 +23,10 @@ pub const POLL: Duration = Duration::from_millis(250);
 pub struct Freshness {
     epoch: AtomicU64,
     healthy: AtomicBool,
+    /// When the counter was last read, in milliseconds since `started`: a poll that hangs (a
+    /// busy pool, a slow disk) must not keep old entries in use.
+    last_read: AtomicU64,
+    started: std::time::Instant,
 }
 
 impl Freshness {
@@ -33,6 +37,8 @@ impl Freshness {
         let fresh = Arc::new(Freshness {
             epoch: AtomicU64::new(0),
             healthy: AtomicBool::new(first.is_some()),
+            last_read: AtomicU64::new(0),
+            started: std::time::Instant::now(),
         });
         let weak: Weak<Freshness> = Arc::downgrade(&fresh);
         tokio::spawn(async move {
@@ -40,15 +46,19 @@ impl Freshness {
             loop {
                 tokio::time::sleep(POLL).await;
                 let Some(fresh) = weak.upgrade() else { return };
-                match store.generation().await {
-                    Ok(v) => {
+                match tokio::time::timeout(POLL, store.generation()).await {
+                    Ok(Ok(v)) => {
                         if last != Some(v) {
                             fresh.invalidate();
                         }
                         last = Some(v);
                         fresh.healthy.store(true, Ordering::Release);
+                        fresh.last_read.store(
+                            fresh.started.elapsed().as_millis() as u64,
+                            Ordering::Release,
+                        );
                     }
-                    Err(_) => {
+                    Ok(Err(_)) | Err(_) => {
                         fresh.healthy.store(false, Ordering::Release);
                         fresh.invalidate();
                     }
@@ -63,7 +73,11 @@ impl Freshness {
     pub fn current(&self, store: &Store) -> Option<u64> {
         // Both only grow: their sum moves when either does (a change made here counts at once,
         // before the poll sees it in the counter).
-        (self.healthy.load(Ordering::Acquire) && !store.is_closed())
+        let since_read = (self.started.elapsed().as_millis() as u64)
+            .saturating_sub(self.last_read.load(Ordering::Acquire));
+        (self.healthy.load(Ordering::Acquire)
+            && !store.is_closed()
+            && since_read <= 3 * POLL.as_millis() as u64)
             .then(|| self.epoch.load(Ordering::Acquire) + store.changes())
     }
 

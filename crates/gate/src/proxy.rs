@@ -133,7 +133,8 @@ const HOP_BY_HOP: [&str; 8] = [
     "transfer-encoding",
 ];
 
-/// Whether `name` claims an identity (or a forwarding fact) only the gateway may state. Read
+/// Whether `name` claims an identity, a forwarding fact, or another path or method than the
+/// request line's: only the gateway may state those. Read
 /// with `_` as `-`: CGI, WSGI and PHP apps see `Remote_User` and `Remote-User` as the same
 /// `HTTP_REMOTE_USER`.
 fn identity_header(name: &str) -> bool {
@@ -142,6 +143,13 @@ fn identity_header(name: &str) -> bool {
         || n.starts_with("x-remote-")
         || n.starts_with("x-auth-request-")
         || n.starts_with("x-forwarded-")
+        // What some apps take instead of the request line's path or method (Symfony, IIS
+        // rewrite, Express, Laravel): the request judged must be the request served.
+        || n.starts_with("x-original-")
+        || matches!(
+            n.as_str(),
+            "x-rewrite-url" | "x-http-method-override" | "x-http-method" | "x-method-override"
+        )
         || matches!(
             n.as_str(),
             "x-user" | "x-email" | "x-webauth-user" | "x-real-ip" | "forwarded" | "x-request-id"
@@ -156,11 +164,12 @@ fn upgrade_of(headers: &HeaderMap) -> Option<HeaderValue> {
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .any(|t| t.trim().eq_ignore_ascii_case("upgrade"));
-    if asks {
-        headers.get(header::UPGRADE).cloned()
-    } else {
-        None
-    }
+    // WebSocket only: after a 101 the bytes are no longer judged, and `Upgrade: h2c` would open
+    // an HTTP/2 tunnel to every path of a lenient upstream.
+    headers
+        .get(header::UPGRADE)
+        .filter(|u| asks && u.as_bytes().eq_ignore_ascii_case(b"websocket"))
+        .cloned()
 }
 
 /// `headers` without the hop-by-hop ones.
@@ -179,6 +188,7 @@ fn drop_hop_by_hop(headers: &mut HeaderMap) {
         headers.remove(n);
     }
     headers.remove(header::UPGRADE);
+    headers.remove("http2-settings");
 }
 
 /// The request headers the upstream gets.
@@ -191,7 +201,6 @@ pub(crate) fn upstream_headers(
     rid: &str,
 ) -> HeaderMap {
     let upgrade = upgrade_of(&headers);
-    let host_value = headers.get(header::HOST).cloned();
     // What the trusted proxy in front already forwarded, before it is dropped with the rest.
     let prior_for: Vec<String> = if gate.trusts(peer.ip()) {
         headers
@@ -265,10 +274,9 @@ pub(crate) fn upstream_headers(
             set("remote-email", &crate::server::header_safe(e));
         }
     }
-    if let Some(h) = host_value {
-        headers.insert(header::HOST, h);
-    } else if let Ok(h) = HeaderValue::from_str(&orig.authority) {
-        // HTTP/2 carries the host in :authority; an HTTP/1.1 upstream needs it in Host.
+    // The host judged is the host the app is told: the client's Host, or the trusted
+    // proxy's X-Forwarded-Host when there is one (HTTP/2's :authority included).
+    if let Ok(h) = HeaderValue::from_str(&orig.authority) {
         headers.insert(header::HOST, h);
     }
     if let Some(u) = upgrade {
@@ -332,10 +340,12 @@ pub(crate) async fn forward(
     let mut resp = match client.request(out).await {
         Ok(r) => r,
         Err(e) => {
-            return bad_gateway(
-                rid,
-                &format!("the upstream {} did not answer: {e}", origin.as_str()),
+            // The operator reads which upstream and why; the client only that it failed.
+            eprintln!(
+                "why401 gate: request {rid}: the upstream {} did not answer: {e}",
+                origin.as_str()
             );
+            return bad_gateway(rid, "the app behind the gateway did not answer");
         }
     };
     if resp.status() == StatusCode::SWITCHING_PROTOCOLS
@@ -394,8 +404,8 @@ fn echo(req: &Request<Body>, headers: &HeaderMap) -> Response {
         .expect("a valid response")
 }
 
-/// 502: the upstream did not answer. (The client is told which, as nginx and Traefik do;
-/// the audit line already has the decision.)
+/// 502: the upstream did not answer. The client is not told which upstream nor why (nginx
+/// and Traefik do not either); the gateway's standard error has both, with the request id.
 fn bad_gateway(rid: &str, why: &str) -> Response {
     let body = serde_json::json!({
         "type": "urn:why401:finding:gate-upstream-unreachable",

@@ -160,7 +160,12 @@ pub async fn serve(
                         app.oneshot(req.map(Body::new)).await
                     }
                 });
-            let builder = auto::Builder::new(TokioExecutor::new());
+            let mut builder = auto::Builder::new(TokioExecutor::new());
+            // A client has 30 s to send its request head (slowloris).
+            builder
+                .http1()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(std::time::Duration::from_secs(30));
             match tls {
                 Some(acceptor) => {
                     let Ok(Ok(s)) = tokio::time::timeout(
@@ -359,6 +364,11 @@ fn judged(
     url: &str,
     method: Method,
 ) -> Result<Original, &'static str> {
+    if !plain_target(raw_path(url)) {
+        return Err(
+            "the path is ambiguous (an empty, . or .. segment, a \\, or an encoded letter, digit or -._~): refused rather than judged as one path and served as another",
+        );
+    }
     let url = url::Url::parse(url).map_err(|_| "the original URL does not parse")?;
     if !matches!(url.scheme(), "http" | "https")
         || !url.username().is_empty()
@@ -437,6 +447,42 @@ fn direct(
     )
 }
 
+/// The raw path of a request target or URL: after `scheme://authority`, before `?` or `#`.
+fn raw_path(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let p = &rest[rest.find('/').unwrap_or(rest.len())..];
+    &p[..p.find(['?', '#']).unwrap_or(p.len())]
+}
+
+/// Whether a raw request path is one every app and proxy reads alike, so that the path the
+/// rules judge is the path the app serves (the app gets the raw one): no `\`, no empty, `.` or
+/// `..` segment (`/public//../admin`, `/admin/x/../../public`: resolved differently, or not at
+/// all, by nginx, Express, axum, Tomcat), no percent-encoded unreserved character (`%61dmin`,
+/// `%2e%2e`: RFC 3986 says to decode them, and some routers do not). Anything else is refused
+/// with 400 rather than judged as one path and served as another.
+pub fn plain_target(raw: &str) -> bool {
+    if !raw.starts_with('/') || raw.contains('\\') {
+        return false;
+    }
+    let segments: Vec<&str> = raw.split('/').skip(1).collect();
+    let last = segments.len().saturating_sub(1);
+    let dots = segments
+        .iter()
+        .enumerate()
+        .any(|(i, s)| (s.is_empty() && i != last) || *s == "." || *s == "..");
+    if dots {
+        return false;
+    }
+    let b = raw.as_bytes();
+    !b.iter().enumerate().any(|(i, &c)| {
+        c == b'%'
+            && b.get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .is_some_and(|d| d.is_ascii_alphanumeric() || b"-._~".contains(&d))
+    })
+}
+
 /// The path the rules judge: percent-decoded, dot segments resolved again after decoding. A
 /// path an app could read otherwise is refused (`None`): an encoded `/`, `\` or NUL, a `;`
 /// (Tomcat and Jetty path parameters: `/public/..;/admin/`), a backslash, a control character,
@@ -453,17 +499,18 @@ pub fn normalised_path(raw: &str) -> Option<String> {
     if decoded.chars().any(char::is_control) || !decoded.starts_with('/') {
         return None;
     }
+    // Runs of `/` are one, as nginx (merge_slashes), Apache and Tomcat read them.
     let mut out: Vec<&str> = Vec::new();
     for seg in decoded.split('/').skip(1) {
         match seg {
-            "." => {}
+            "" | "." => {}
             ".." => {
                 out.pop();
             }
             s => out.push(s),
         }
     }
-    let trailing = decoded.ends_with("/.") || decoded.ends_with("/..");
+    let trailing = decoded.ends_with('/') || decoded.ends_with("/.") || decoded.ends_with("/..");
     let mut path = format!("/{}", out.join("/"));
     if trailing && !path.ends_with('/') {
         path.push('/');
@@ -576,6 +623,14 @@ async fn credentials(
     address: IpAddr,
     host: &str,
 ) -> Result<Credentials, StoreError> {
+    let mut all = headers.get_all(header::AUTHORIZATION).iter();
+    if let (Some(first), second) = (all.next(), all.next())
+        && (second.is_some() || first.to_str().is_err())
+    {
+        // Two Authorization headers (one judged, the other passed on to an app that trusts
+        // it), or one that is not text: refused, never read past.
+        return Ok(Credentials::Refused(None, None));
+    }
     let Some(auth) = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -910,11 +965,16 @@ fn allowed(who: Option<&Identity>, rid: &str) -> Response {
         .status(StatusCode::OK)
         .header("x-request-id", rid)
         .header(header::CACHE_CONTROL, "no-store");
-    if let Some(w) = who {
-        r = r
-            .header("remote-user", header_safe(&w.user))
-            .header("remote-groups", header_safe(&w.groups.join(",")));
-    }
+    // Always both, empty for a request let through without a user (a bypass rule): a proxy
+    // that copies them then overwrites what the client sent instead of keeping it (Caddy 2.6
+    // keeps its `{http.reverse_proxy.header.Remote-User}` placeholder, unexpanded, for a
+    // header the answer does not have).
+    let (user, groups) = who.map_or((String::new(), String::new()), |w| {
+        (header_safe(&w.user), header_safe(&w.groups.join(",")))
+    });
+    r = r
+        .header("remote-user", user)
+        .header("remote-groups", groups);
     r.body(Body::empty()).expect("a valid response")
 }
 
@@ -959,7 +1019,13 @@ pub(crate) async fn admin_identity(
     headers: &HeaderMap,
 ) -> Option<Response> {
     let rid = request_id();
-    let address = client_address(gate, peer, headers)?;
+    let Some(address) = client_address(gate, peer, headers) else {
+        return Some(plain(
+            StatusCode::BAD_REQUEST,
+            "X-Forwarded-For has an entry that is no address",
+            &rid,
+        ));
+    };
     let host = headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())

@@ -27,7 +27,7 @@ address_ban_minutes = 1
 "#;
 
 const TRIES: usize = 41;
-const BATCHES: usize = 3;
+const BATCHES: usize = 5;
 
 fn basic(user: &str, password: &str) -> String {
     use base64::Engine;

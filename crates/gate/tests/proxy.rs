@@ -223,6 +223,8 @@ async fn the_upstream_gets_the_gateways_identity_and_none_the_client_claimed() {
             ),
             ("Connection", "keep-alive, X-Secret-Hop"),
             ("X-Secret-Hop", "1"),
+            ("X-Original-URL", "/admin/"),
+            ("X-HTTP-Method-Override", "DELETE"),
         ],
     ))
     .await;
@@ -248,6 +250,33 @@ async fn the_upstream_gets_the_gateways_identity_and_none_the_client_claimed() {
     assert_eq!(header(&seen, "cookie"), ["theme=dark; lang=en"]);
     // Hop-by-hop headers, and those Connection names, are not passed on.
     assert!(header(&seen, "x-secret-hop").is_empty(), "{seen}");
+    // Another path or method than the request line's is never passed on.
+    assert!(header(&seen, "x-original-url").is_empty(), "{seen}");
+    assert!(header(&seen, "x-http-method-override").is_empty(), "{seen}");
+    // Two Authorization headers: refused, not one judged and the other passed on.
+    let (p, _) = send(get(
+        addr,
+        "/notes",
+        &[("Authorization", BOB), ("Authorization", ALICE)],
+    ))
+    .await;
+    assert_eq!(p.status, StatusCode::UNAUTHORIZED);
+    // Only WebSocket is upgraded: an h2c upgrade is an ordinary request to the app.
+    let (p, b) = send(get(
+        addr,
+        "/notes",
+        &[
+            ("Authorization", ALICE),
+            ("Connection", "Upgrade, HTTP2-Settings"),
+            ("Upgrade", "h2c"),
+            ("HTTP2-Settings", "AAMAAABkAARAAAAAAAIAAAAA"),
+        ],
+    ))
+    .await;
+    assert_eq!(p.status, StatusCode::OK);
+    let plain: serde_json::Value = serde_json::from_slice(&b).unwrap();
+    assert!(header(&plain, "upgrade").is_empty(), "{plain}");
+    assert!(header(&plain, "http2-settings").is_empty(), "{plain}");
     let rid = parts.headers["x-request-id"].to_str().unwrap();
     assert_eq!(header(&seen, "x-request-id"), [rid]);
     // The upstream's own headers come back.
@@ -454,7 +483,12 @@ async fn an_upstream_that_is_down_is_a_502_with_its_finding() {
     assert_eq!(p.status, StatusCode::BAD_GATEWAY);
     let doc: serde_json::Value = serde_json::from_slice(&b).unwrap();
     assert_eq!(doc["finding"], "gate-upstream-unreachable");
-    assert!(doc["detail"].as_str().unwrap().contains(&free.to_string()));
+    // Which upstream, and why, is the operator's to read, not the client's.
+    let text = String::from_utf8_lossy(&b);
+    assert!(
+        !text.contains(&free.to_string()) && !text.contains("127.0.0.1"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -646,4 +680,32 @@ async fn metrics_and_the_admin_explain_endpoint() {
     let (p, _) = send(get(addr, &path, &[])).await;
     assert_eq!(p.status, StatusCode::UNAUTHORIZED);
     assert!(p.headers.contains_key("www-authenticate"));
+}
+
+#[tokio::test]
+async fn the_host_judged_is_the_host_the_app_is_told() {
+    let up = upstream().await;
+    // Loopback is a trusted proxy here: its X-Forwarded-Host is believed, and so it is the
+    // Host the app gets, whatever Host the request came with.
+    let cfg = config(&format!("http://{up}"), "").replace(
+        "trusted_proxies = [\"192.0.2.1/32\"]",
+        "trusted_proxies = [\"127.0.0.0/8\"]",
+    );
+    let (_d, addr, _s) = gate(&cfg).await;
+    let (p, b) = send(get(
+        addr,
+        "/notes",
+        &[
+            ("Authorization", ALICE),
+            ("Host", "admin.example.test"),
+            ("X-Forwarded-Host", "www.example.test"),
+            ("X-Forwarded-Proto", "https"),
+        ],
+    ))
+    .await;
+    assert_eq!(p.status, StatusCode::OK);
+    let seen: serde_json::Value = serde_json::from_slice(&b).unwrap();
+    assert_eq!(header(&seen, "host"), ["www.example.test"]);
+    assert_eq!(header(&seen, "x-forwarded-host"), ["www.example.test"]);
+    assert_eq!(header(&seen, "x-forwarded-proto"), ["https"]);
 }

@@ -469,6 +469,16 @@ fn the_breached_filter_has_no_false_negatives_and_few_false_alarms() {
     assert_eq!(f.passwords, 1);
     let back = Breached::read(&f.to_bytes()).unwrap();
     assert!(back.contains("hunter2hunter2") && back.contains("HUNTER2hunter2"));
+    // A descriptor whose segments do not fit its fingerprints (the count length 0 here, and
+    // a lookup would read past the two) is refused.
+    let mut hostile = b"W401BF16".to_vec();
+    hostile.extend_from_slice(&1u32.to_le_bytes()); // passwords
+    hostile.extend_from_slice(&7u64.to_le_bytes()); // seed
+    hostile.extend_from_slice(&1u32.to_le_bytes()); // segment length
+    hostile.extend_from_slice(&0u32.to_le_bytes()); // mask
+    hostile.extend_from_slice(&0u32.to_le_bytes()); // segment count length
+    hostile.extend_from_slice(&[1, 0, 2, 0]); // two fingerprints
+    assert!(Breached::read(&hostile).is_err());
     // Damaged filters are refused, never read out of bounds.
     let bytes = f.to_bytes();
     for cut in [0, 7, 31, bytes.len() - 1] {
@@ -477,11 +487,25 @@ fn the_breached_filter_has_no_false_negatives_and_few_false_alarms() {
 }
 
 proptest! {
-    /// Any bytes given as a filter: read or refused, never a panic, and a filter read answers.
+    /// Any descriptor and fingerprints given as a filter: read or refused, never a panic, and a
+    /// filter read answers. (The descriptor's fields are drawn small, so that many pass the
+    /// magic and reach the bounds checks.)
     #[test]
-    fn a_filter_of_any_bytes_is_read_or_refused(b in proptest::collection::vec(any::<u8>(), 0..200), pw in ".{0,40}") {
+    fn a_filter_of_any_bytes_is_read_or_refused(
+        seed in any::<u64>(),
+        shift in 0u32..6,
+        mask in 0u32..40,
+        count in 0u32..200,
+        fingerprints in proptest::collection::vec(any::<u8>(), 0..300),
+        pw in ".{0,40}",
+    ) {
         let mut bytes = b"W401BF16".to_vec();
-        bytes.extend_from_slice(&b);
+        bytes.extend_from_slice(&1u32.to_le_bytes());
+        bytes.extend_from_slice(&seed.to_le_bytes());
+        bytes.extend_from_slice(&(1u32 << shift).to_le_bytes());
+        bytes.extend_from_slice(&mask.to_le_bytes());
+        bytes.extend_from_slice(&count.to_le_bytes());
+        bytes.extend_from_slice(&fingerprints);
         if let Ok(f) = why401_gate::breached::Breached::read(&bytes) {
             let _ = f.contains(&pw);
         }

@@ -1161,3 +1161,211 @@ fn bearer_keys_come_from_an_https_jwks_url_and_follow_a_rotation() {
     }
     assert_eq!(issuer.requests().len(), 2, "at most one fetch every 30 s");
 }
+
+/// `why401 gate` with no configuration: the demo. On a fresh data directory it makes `admin`
+/// with a random password printed once (standard input is not a terminal), says what to try,
+/// and serves the built-in echo app behind the embedded policy; started again, it prints no
+/// password.
+#[test]
+fn the_demo_runs_with_no_configuration_and_shows_its_first_password_once() {
+    use std::io::BufRead;
+    let home = tempfile::tempdir().unwrap();
+    // The demo listens where the embedded configuration says (127.0.0.1:9401); the test reads
+    // the address from what it prints. `hints`: a first user is made, and the hints follow.
+    let start = |hints: bool| {
+        let mut child = Child(
+            std::process::Command::new(assert_cmd::cargo::cargo_bin("why401"))
+                .arg("gate")
+                .env("HOME", home.path())
+                .env_remove("XDG_DATA_HOME")
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap(),
+        );
+        let mut out = std::io::BufReader::new(child.0.stdout.take().unwrap());
+        let mut text = String::new();
+        loop {
+            let mut line = String::new();
+            if out.read_line(&mut line).unwrap() == 0 {
+                break;
+            }
+            text.push_str(&line);
+            let last = if hints {
+                "what the probe says"
+            } else {
+                "reverse proxy:"
+            };
+            if line.contains(last) {
+                break;
+            }
+        }
+        (child, text)
+    };
+    let (first, text) = start(true);
+    let addr = text
+        .split("listening on http://")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap_or_else(|| panic!("{text}"))
+        .to_string();
+    let password = text
+        .split("first user:  admin, password ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no password shown: {text}"))
+        .to_string();
+    assert!(password.len() >= 16, "{password}");
+    assert!(text.contains("curl -i http://"), "{text}");
+    // The echo app behind the policy, as admin; nobody without credentials.
+    let (status, _, body) = curl(&[
+        "-u",
+        &format!("admin:{password}"),
+        &format!("http://{addr}/hello"),
+    ]);
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("remote-user: admin"), "{body}");
+    assert!(body.contains("remote-groups: admins"), "{body}");
+    let (status, _, body) = curl(&[&format!("http://{addr}/api")]);
+    assert_eq!(status, 401);
+    assert!(body.contains("no-credentials-sent"), "{body}");
+    drop(first);
+    // The store is in the data directory; the second start makes no user and shows nothing.
+    assert!(home.path().join(".local/share/why401/gate.db").exists());
+    let (_second, text) = start(false);
+    assert!(!text.contains("password"), "{text}");
+    assert!(text.contains("1 user"), "{text}");
+}
+
+/// docs/gate.md's Caddy site, run by a real Caddy in front of an app (a second Caddy site),
+/// with the gateway binary deciding through `forward_auth`, and curl as the client.
+#[test]
+#[ignore = "runs Caddy and curl (scripts/test.sh installs them)"]
+fn caddy_forward_auth_in_front_of_an_app() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = users(dir.path());
+    let cfg = dir.path().join("gate.toml");
+    std::fs::write(
+        &cfg,
+        proxy_config("builtin:echo", "").replace("[[route]]\nupstream = \"builtin:echo\"\n", ""),
+    )
+    .unwrap();
+    let (_gate, gate_addr) = start_gate(&cfg, &store);
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/gate.md"))
+        .unwrap();
+    let site = doc
+        .split("```caddy\n")
+        .nth(1)
+        .and_then(|s| s.split("```").next())
+        .unwrap();
+    let (front, app) = (free_port(), free_port());
+    let site = site
+        .replace("app.example.com", &format!("http://127.0.0.1:{front}"))
+        .replace("127.0.0.1:9401", &gate_addr)
+        .replace("127.0.0.1:8080", &format!("127.0.0.1:{app}"));
+    let caddyfile = format!(
+        "{{\n  admin off\n  auto_https off\n  storage file_system {data}\n}}\n\nhttp://127.0.0.1:{app} {{\n  respond \"app: user=[{{http.request.header.Remote-User}}] groups=[{{http.request.header.Remote-Groups}}]\" 200\n}}\n\n{site}",
+        data = dir.path().join("caddy").display()
+    );
+    std::fs::write(dir.path().join("Caddyfile"), &caddyfile).unwrap();
+    let _caddy = Child(
+        std::process::Command::new("caddy")
+            .args(["run", "--adapter", "caddyfile", "--config"])
+            .arg(dir.path().join("Caddyfile"))
+            .env("HOME", dir.path())
+            .env("XDG_DATA_HOME", dir.path().join("data"))
+            .env("XDG_CONFIG_HOME", dir.path().join("config"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("caddy is installed"),
+    );
+    let mut up = false;
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", front)).is_ok()
+            && std::net::TcpStream::connect(("127.0.0.1", app)).is_ok()
+        {
+            up = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(up, "caddy did not start:\n{caddyfile}");
+    let base = format!("http://127.0.0.1:{front}");
+
+    // An API client: Caddy hands the gateway's 401 to it as it is.
+    let (status, head, body) = curl(&[&format!("{base}/api/notes")]);
+    assert_eq!(status, 401, "{head}{body}");
+    assert!(
+        head.contains("www-authenticate: basic realm=\"why401\""),
+        "{head}"
+    );
+    assert!(
+        head.contains("content-type: application/problem+json"),
+        "{head}"
+    );
+    assert!(body.contains("no-credentials-sent"), "{body}");
+    // A browser: to the login page on the app's host.
+    let (status, head, _) = curl(&[
+        "-H",
+        "Accept: text/html",
+        "-H",
+        "Sec-Fetch-Mode: navigate",
+        &format!("{base}/notes?x=1"),
+    ]);
+    assert_eq!(status, 302, "{head}");
+    assert!(
+        head.contains(&format!(
+            "location: {base}/.why401/login?rd=%2fnotes%3fx%3d1"
+        )),
+        "{head}"
+    );
+    // Through, as alice; a client's own Remote-User never reaches the app, even on a bypass path.
+    let (status, _, body) = curl(&[
+        "-u",
+        "alice:correct horse battery staple",
+        "-H",
+        "Remote-User: root",
+        &format!("{base}/admin/x"),
+    ]);
+    assert_eq!(
+        (status, body.as_str()),
+        (200, "app: user=[alice] groups=[admins]")
+    );
+    let (status, _, body) = curl(&["-H", "Remote-User: root", &format!("{base}/public/x")]);
+    assert_eq!((status, body.as_str()), (200, "app: user=[] groups=[]"));
+    // bob: authenticated, not allowed: 403, no redirect.
+    let (status, head, body) = curl(&[
+        "-u",
+        "bob:tricky mule forty lantern",
+        "-H",
+        "Accept: text/html",
+        &format!("{base}/admin/x"),
+    ]);
+    assert_eq!(status, 403, "{head}{body}");
+    assert!(!head.contains("location:"), "{head}");
+    // The login page through Caddy, and the session it makes.
+    let session = form_login(
+        &base,
+        &base,
+        "alice",
+        "correct+horse+battery+staple",
+        "%2Fhome",
+    );
+    let (status, _, body) = curl(&[
+        "-H",
+        &format!("Cookie: __Host-why401-session={session}"),
+        &format!("{base}/home"),
+    ]);
+    assert_eq!(
+        (status, body.as_str()),
+        (200, "app: user=[alice] groups=[admins]")
+    );
+    // The decision endpoints are not reachable through Caddy.
+    let (status, _, _) = curl(&[
+        "-H",
+        "X-Forwarded-Host: x",
+        &format!("{base}/.why401/authz/forward-auth"),
+    ]);
+    assert_eq!(status, 401, "answered as an app path, through forward_auth");
+}
