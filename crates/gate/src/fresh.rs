@@ -19,6 +19,11 @@ use crate::store::Store;
 /// How often the change counter is read.
 pub const POLL: Duration = Duration::from_millis(250);
 
+/// How old the last reading may be for remembered entries to be used: a store slow to answer
+/// (a busy pool under load) delays a reading without making the memory stale at once, and a
+/// store that hangs stops its use after this long.
+pub const STALE: Duration = Duration::from_secs(2);
+
 /// The epoch remembered entries must carry to be used.
 pub struct Freshness {
     epoch: AtomicU64,
@@ -46,7 +51,7 @@ impl Freshness {
             loop {
                 tokio::time::sleep(POLL).await;
                 let Some(fresh) = weak.upgrade() else { return };
-                match tokio::time::timeout(POLL, store.generation()).await {
+                match tokio::time::timeout(STALE, store.generation()).await {
                     Ok(Ok(v)) => {
                         if last != Some(v) {
                             fresh.invalidate();
@@ -58,10 +63,12 @@ impl Freshness {
                             Ordering::Release,
                         );
                     }
-                    Ok(Err(_)) | Err(_) => {
+                    Ok(Err(_)) => {
                         fresh.healthy.store(false, Ordering::Release);
                         fresh.invalidate();
                     }
+                    // Slow, not failed: the reading's age (STALE) decides.
+                    Err(_) => {}
                 }
             }
         });
@@ -77,7 +84,7 @@ impl Freshness {
             .saturating_sub(self.last_read.load(Ordering::Acquire));
         (self.healthy.load(Ordering::Acquire)
             && !store.is_closed()
-            && since_read <= 3 * POLL.as_millis() as u64)
+            && since_read <= STALE.as_millis() as u64)
             .then(|| self.epoch.load(Ordering::Acquire) + store.changes())
     }
 

@@ -141,7 +141,7 @@ static IN_FLIGHT: LazyLock<Mutex<HashMap<String, Slot>>> =
     LazyLock::new(|| Mutex::new(HashMap::new()));
 
 /// Waits until no other login holds `key`, and holds it until the guard drops.
-async fn serialised(key: String) -> tokio::sync::OwnedMutexGuard<()> {
+pub(crate) async fn serialised(key: String) -> tokio::sync::OwnedMutexGuard<()> {
     let slot = {
         let mut map = IN_FLIGHT.lock().unwrap_or_else(|p| p.into_inner());
         if map.len() > 4096 {

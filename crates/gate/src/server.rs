@@ -667,6 +667,14 @@ async fn credentials(
     if let Some(who) = epoch.and_then(|e| gate.cache.remembered.get(&id, e)) {
         return Ok(Credentials::Accepted(who));
     }
+    // One check per credential at a time: clients that send the same credential at once (a
+    // pool of connections at start) wait for the first check and take what it remembered,
+    // instead of each paying the hash in turn.
+    let _one = login::serialised(format!("basic {}", hex::encode(id))).await;
+    let epoch = gate.fresh.current(&gate.store);
+    if let Some(who) = epoch.and_then(|e| gate.cache.remembered.get(&id, e)) {
+        return Ok(Credentials::Accepted(who));
+    }
     let address = address.to_string();
     let limits = &gate.config.lockout;
     match login::check(&gate.store, limits, &basic.user, &basic.password, &address).await? {
