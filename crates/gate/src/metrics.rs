@@ -152,6 +152,17 @@ impl Metrics {
     }
 }
 
+/// 403 for a peer outside `[admin] networks`; `None` for one inside.
+fn outside(gate: &Gate, peer: SocketAddr, headers: &HeaderMap) -> Option<Response> {
+    (!admin_network(gate, peer, headers)).then(|| {
+        text(
+            StatusCode::FORBIDDEN,
+            "text/plain; charset=utf-8",
+            "the metrics and the admin endpoints answer only from [admin] networks\n".into(),
+        )
+    })
+}
+
 /// Whether the peer may reach the admin endpoints (the address the request came from, or the
 /// client a trusted proxy names).
 fn admin_network(gate: &Gate, peer: SocketAddr, headers: &HeaderMap) -> bool {
@@ -174,12 +185,8 @@ pub(crate) async fn endpoint(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
 ) -> Response {
-    if !admin_network(&gate, peer, &headers) {
-        return text(
-            StatusCode::FORBIDDEN,
-            "text/plain; charset=utf-8",
-            "the metrics answer only from [admin] networks\n".into(),
-        );
+    if let Some(refused) = outside(&gate, peer, &headers) {
+        return refused;
     }
     text(
         StatusCode::OK,
@@ -196,12 +203,8 @@ pub(crate) async fn explain_endpoint(
     Path(request_id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    if !admin_network(&gate, peer, &headers) {
-        return text(
-            StatusCode::FORBIDDEN,
-            "text/plain; charset=utf-8",
-            "the admin endpoints answer only from [admin] networks\n".into(),
-        );
+    if let Some(refused) = outside(&gate, peer, &headers) {
+        return refused;
     }
     if let Some(refusal) = crate::server::admin_identity(&gate, peer, &headers).await {
         return refusal;

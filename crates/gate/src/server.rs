@@ -87,6 +87,16 @@ impl Gate {
         }))
     }
 
+    /// The challenges the gateway makes: Basic when it takes Basic, Bearer with the `scopes` a
+    /// rule needs when it takes tokens.
+    fn schemes(&self, scopes: &[String]) -> Schemes {
+        let realm = &self.config.server.realm;
+        Schemes {
+            basic: self.config.server.basic.then(|| realm.clone()),
+            bearer: self.keys.as_ref().map(|_| (realm.clone(), scopes.to_vec())),
+        }
+    }
+
     /// Writes `e` to the audit log; `false` when it could not be written.
     pub fn record(&self, e: &Entry) -> bool {
         self.metrics.decided(e);
@@ -838,17 +848,7 @@ pub(crate) async fn judge(gate: &Gate, orig: &Original, headers: &HeaderMap) -> 
     let decision = gate.config.policy.decide(&request);
     let rule = decision.rule.map(|i| &gate.config.policy.rules[i]);
     let scopes: Vec<String> = rule.map(|r| r.scopes.clone()).unwrap_or_default();
-    let schemes = Schemes {
-        basic: gate
-            .config
-            .server
-            .basic
-            .then(|| gate.config.server.realm.clone()),
-        bearer: gate
-            .keys
-            .as_ref()
-            .map(|_| (gate.config.server.realm.clone(), scopes.clone())),
-    };
+    let schemes = gate.schemes(&scopes);
     // A rule whose subjects need the user: log in first, whatever it grants.
     let action = if decision.needs_identity {
         Action::OneFactor
@@ -1040,17 +1040,7 @@ pub(crate) async fn admin_identity(
         .and_then(|h| h.parse::<http::uri::Authority>().ok())
         .map(|a| a.host().trim_end_matches('.').to_ascii_lowercase())
         .unwrap_or_default();
-    let schemes = Schemes {
-        basic: gate
-            .config
-            .server
-            .basic
-            .then(|| gate.config.server.realm.clone()),
-        bearer: gate
-            .keys
-            .as_ref()
-            .map(|_| (gate.config.server.realm.clone(), Vec::new())),
-    };
+    let schemes = gate.schemes(&[]);
     let answer = match credentials(gate, headers, address, &host).await {
         Err(_) => Answer::unavailable(&rid),
         Ok(Credentials::Accepted(w)) if w.groups.contains(&gate.config.admin.group) => {

@@ -424,6 +424,38 @@ fn form_login(base: &str, origin: &str, user: &str, password: &str, rd: &str) ->
         .to_string()
 }
 
+/// Through the proxy at `base` to an app that answers `app: user=[…] groups=[…]` and `end`:
+/// alice with a Remote-User of her own gets hers, an anonymous request on a bypass path gets
+/// none, and bob at /admin/ gets 403 without a redirect; bob's problem document.
+fn identities_through(base: &str, end: &str) -> String {
+    let (status, _, body) = curl(&[
+        "-u",
+        "alice:correct horse battery staple",
+        "-H",
+        "Remote-User: root",
+        &format!("{base}/admin/x"),
+    ]);
+    assert_eq!(
+        (status, body),
+        (200, format!("app: user=[alice] groups=[admins]{end}"))
+    );
+    let (status, _, body) = curl(&["-H", "Remote-User: root", &format!("{base}/public/x")]);
+    assert_eq!(
+        (status, body),
+        (200, format!("app: user=[] groups=[]{end}"))
+    );
+    let (status, head, body) = curl(&[
+        "-u",
+        "bob:tricky mule forty lantern",
+        "-H",
+        "Accept: text/html",
+        &format!("{base}/admin/x"),
+    ]);
+    assert_eq!(status, 403, "{head}{body}");
+    assert!(!head.contains("location:"), "{head}");
+    body
+}
+
 /// bob's 403 at /admin/: the problem document.
 fn body_of_bob_403(base: &str) -> String {
     let (status, _, body) = curl(&[
@@ -493,30 +525,9 @@ fn nginx_auth_request_in_front_of_an_app() {
     ]);
     assert_eq!(status, 302, "{head}");
     assert!(head.contains("location: http://"), "{head}");
-    // Through, as alice, the app told who she is; a client's own Remote-User never reaches it.
-    let (status, _, body) = curl(&[
-        "-u",
-        "alice:correct horse battery staple",
-        "-H",
-        "Remote-User: root",
-        &format!("{base}/admin/"),
-    ]);
-    assert_eq!(
-        (status, body.as_str()),
-        (200, "app: user=[alice] groups=[admins]\n")
-    );
-    let (status, _, body) = curl(&["-H", "Remote-User: root", &format!("{base}/public/x")]);
-    assert_eq!((status, body.as_str()), (200, "app: user=[] groups=[]\n"));
-    // bob is authenticated and not allowed: 403 with the problem document, no redirect.
-    let (status, head, body) = curl(&[
-        "-u",
-        "bob:tricky mule forty lantern",
-        "-H",
-        "Accept: text/html",
-        &format!("{base}/admin/"),
-    ]);
-    assert_eq!(status, 403, "{head}{body}");
-    assert!(!head.contains("location:"));
+    // Through, as alice, the app told who she is; a client's own Remote-User never reaches it;
+    // bob is authenticated and not allowed: 403, no redirect.
+    let body = identities_through(&base, "\n");
     assert!(
         body.contains("\"finding\":\"gate-policy-denied\""),
         "{body}"
@@ -1320,30 +1331,9 @@ fn caddy_forward_auth_in_front_of_an_app() {
         )),
         "{head}"
     );
-    // Through, as alice; a client's own Remote-User never reaches the app, even on a bypass path.
-    let (status, _, body) = curl(&[
-        "-u",
-        "alice:correct horse battery staple",
-        "-H",
-        "Remote-User: root",
-        &format!("{base}/admin/x"),
-    ]);
-    assert_eq!(
-        (status, body.as_str()),
-        (200, "app: user=[alice] groups=[admins]")
-    );
-    let (status, _, body) = curl(&["-H", "Remote-User: root", &format!("{base}/public/x")]);
-    assert_eq!((status, body.as_str()), (200, "app: user=[] groups=[]"));
-    // bob: authenticated, not allowed: 403, no redirect.
-    let (status, head, body) = curl(&[
-        "-u",
-        "bob:tricky mule forty lantern",
-        "-H",
-        "Accept: text/html",
-        &format!("{base}/admin/x"),
-    ]);
-    assert_eq!(status, 403, "{head}{body}");
-    assert!(!head.contains("location:"), "{head}");
+    // Through, as alice; a client's own Remote-User never reaches the app, even on a bypass
+    // path; bob: authenticated, not allowed: 403, no redirect.
+    identities_through(&base, "");
     // The login page through Caddy, and the session it makes.
     let session = form_login(
         &base,
