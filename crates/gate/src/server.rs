@@ -1034,12 +1034,8 @@ pub(crate) async fn admin_identity(
             &rid,
         ));
     };
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|h| h.parse::<http::uri::Authority>().ok())
-        .map(|a| a.host().trim_end_matches('.').to_ascii_lowercase())
-        .unwrap_or_default();
+    // The host a session is bound to, read as the login page read it when it made the session.
+    let host = crate::web::request_host(headers);
     let schemes = gate.schemes(&[]);
     let answer = match credentials(gate, headers, address, &host).await {
         Err(_) => Answer::unavailable(&rid),

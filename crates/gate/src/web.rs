@@ -30,7 +30,13 @@ const CSRF_COOKIE: &str = "__Host-why401-csrf";
 
 /// The SHA-256 of a session token, hex: what the store keeps.
 pub fn token_hash(token: &str) -> String {
-    hex::encode(sha2::Sha256::digest(token.as_bytes()))
+    hex::encode(token_digest(token))
+}
+
+/// The SHA-256 of a session token: the key it is remembered under, and (hex) what the store
+/// keeps.
+fn token_digest(token: &str) -> [u8; 32] {
+    sha2::Sha256::digest(token.as_bytes()).into()
 }
 
 fn random_token() -> String {
@@ -63,8 +69,8 @@ pub async fn session_identity(
     let Some(token) = cookie(headers, SESSION_COOKIE) else {
         return Ok(None);
     };
-    let hash = token_hash(token);
-    let id = session_key(&hash);
+    let id = token_digest(token);
+    let hash = hex::encode(id);
     let now = jiff::Timestamp::now().as_second();
     let limits = gate.config.sessions;
     // The epoch before the store is read: a change during the read makes the entry stale.
@@ -139,17 +145,8 @@ pub(crate) struct KnownSession {
     who: Identity,
 }
 
-/// The key a session is remembered under: its token's hash, as bytes.
-fn session_key(hash: &str) -> [u8; 32] {
-    let mut k = [0u8; 32];
-    if hex::decode_to_slice(hash, &mut k).is_err() {
-        k = sha2::Sha256::digest(hash.as_bytes()).into();
-    }
-    k
-}
-
 /// The host a request to the login page came to: lowercase, without port or trailing dot.
-fn request_host(headers: &HeaderMap) -> String {
+pub(crate) fn request_host(headers: &HeaderMap) -> String {
     headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
@@ -371,9 +368,9 @@ pub(crate) async fn login_submit(
         Ok(Login::Accepted(who)) => {
             // A new session at every login; the one the browser came with is ended.
             if let Some(old) = cookie(&headers, SESSION_COOKIE) {
-                let old = token_hash(old);
-                gate.sessions.forget(&session_key(&old));
-                let _ = gate.store.end_session(&old).await;
+                let old = token_digest(old);
+                gate.sessions.forget(&old);
+                let _ = gate.store.end_session(&hex::encode(old)).await;
             }
             let token = random_token();
             let agent = headers
@@ -471,9 +468,9 @@ pub(crate) async fn logout(State(gate): State<Arc<Gate>>, headers: HeaderMap) ->
         .and_then(|v| v.to_str().ok())
         .is_some_and(|s| s == "cross-site");
     if !cross && let Some(token) = cookie(&headers, SESSION_COOKIE) {
-        let hash = token_hash(token);
-        gate.sessions.forget(&session_key(&hash));
-        let _ = gate.store.end_session(&hash).await;
+        let id = token_digest(token);
+        gate.sessions.forget(&id);
+        let _ = gate.store.end_session(&hex::encode(id)).await;
     }
     Response::builder()
         .status(StatusCode::SEE_OTHER)
