@@ -355,6 +355,17 @@ fn start_gate_env(
     (gate, addr)
 }
 
+/// The first ```LANG block of docs/gate.md: what users copy, run as it is.
+fn gate_doc_block(lang: &str) -> String {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/gate.md"))
+        .unwrap();
+    doc.split(&format!("```{lang}\n"))
+        .nth(1)
+        .and_then(|s| s.split("```").next())
+        .unwrap_or_else(|| panic!("no ```{lang} block in docs/gate.md"))
+        .to_string()
+}
+
 /// Starts nginx in `p` with `servers` in its http block; waits for `port`.
 fn start_nginx(p: &std::path::Path, servers: &str, port: u16) -> Child {
     for d in ["logs", "tmp"] {
@@ -483,13 +494,7 @@ fn nginx_auth_request_in_front_of_an_app() {
     let (_gate, gate_addr) = start_gate(&cfg, &store);
 
     // docs/gate.md's locations, verbatim, with the gateway's and the app's addresses.
-    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/gate.md"))
-        .unwrap();
-    let snippet = doc
-        .split("```nginx\n")
-        .nth(1)
-        .and_then(|s| s.split("```").next())
-        .unwrap();
+    let snippet = gate_doc_block("nginx");
     let (front, app) = (free_port(), free_port());
     let snippet = snippet
         .replace("127.0.0.1:9401", &gate_addr)
@@ -1262,13 +1267,7 @@ fn caddy_forward_auth_in_front_of_an_app() {
     )
     .unwrap();
     let (_gate, gate_addr) = start_gate(&cfg, &store);
-    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/gate.md"))
-        .unwrap();
-    let site = doc
-        .split("```caddy\n")
-        .nth(1)
-        .and_then(|s| s.split("```").next())
-        .unwrap();
+    let site = gate_doc_block("caddy");
     let (front, app) = (free_port(), free_port());
     let site = site
         .replace("app.example.com", &format!("http://127.0.0.1:{front}"))
