@@ -236,6 +236,24 @@ impl Answer {
         a
     }
 
+    /// A user who gave a password, where a (recent) second factor is needed: a browser with a
+    /// session is sent to `page` (the second-factor page with its return URL); anyone else
+    /// gets 403 `step-up-required` (a password sent again cannot help).
+    pub fn second_factor(
+        client: Client,
+        method: &Method,
+        page: Option<&str>,
+        detail: &str,
+        request_id: &str,
+    ) -> Answer {
+        if let (Client::Browser, Some(page)) = (client, page) {
+            let mut a = Answer::log_in(client, method, Some(page), &Schemes::default(), request_id);
+            a.finding = Some("step-up-required".into());
+            return a;
+        }
+        Answer::forbidden("step-up-required", detail, None, request_id)
+    }
+
     /// Credentials that did not authenticate: the challenges again. Unknown user, wrong
     /// password, disabled and locked-out accounts all get this same answer.
     pub fn rejected(schemes: &Schemes, bearer: Option<&BearerError>, request_id: &str) -> Answer {

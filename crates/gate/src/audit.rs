@@ -144,6 +144,18 @@ pub fn explain(entries: &[Entry]) -> String {
                 crate::login::Refusal::UnusableHash => {
                     "the stored hash cannot be verified: set a new password (why401 gate user passwd)"
                 }
+                crate::login::Refusal::WrongCode => {
+                    "the second factor's code was wrong (an authenticator app's clock more than 30 s off gives wrong codes; a recovery code is good once)"
+                }
+                crate::login::Refusal::CodeReused => {
+                    "the TOTP code was used before: each code is good once (a replayed or phished code, or two sign-ins within 30 s)"
+                }
+                crate::login::Refusal::WebauthnFailed => {
+                    "the passkey or security key's answer did not verify (another site's origin, an unknown credential, a cloned key's counter, or user verification missing)"
+                }
+                crate::login::Refusal::NoSecondFactor => {
+                    "a second factor is required and the user has none: enrol one (why401 gate totp enroll USER)"
+                }
             };
             text.push_str(&format!(
                 "credentials of {} refused: {why} (the client was only told they were not accepted)\n",

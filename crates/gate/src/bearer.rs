@@ -158,6 +158,7 @@ impl Keys {
                 .and_then(|v| v.as_str())
                 .map(String::from),
             scopes: Some(scopes),
+            second_factor_at: second_factor_at(&claims),
         })
     }
 
@@ -272,4 +273,19 @@ async fn fetch(source: &Source, client: &crate::proxy::HttpClient) -> Result<Jwk
         return Err("the JWKS has no keys".into());
     }
     Ok(set)
+}
+
+/// When the token's user gave a second factor, by its `amr` (RFC 8176): `mfa`, or two methods
+/// or more (`pwd` and `otp`, say); at `auth_time` (OpenID Connect), else `iat`.
+fn second_factor_at(claims: &serde_json::Value) -> Option<i64> {
+    let amr = strings(claims.get("amr"));
+    let distinct: std::collections::BTreeSet<&str> = amr.iter().map(String::as_str).collect();
+    if !(distinct.contains("mfa") || distinct.len() >= 2) {
+        return None;
+    }
+    claims
+        .get("auth_time")
+        .or_else(|| claims.get("iat"))
+        .and_then(|v| v.as_i64())
+        .or_else(|| Some(jiff::Timestamp::now().as_second()))
 }

@@ -43,6 +43,52 @@ pub struct Config {
     pub bearer: Option<Bearer>,
     /// Who may read the admin endpoints (`/.why401/admin/…`, `/.why401/metrics`).
     pub admin: Admin,
+    /// Second factors: who must give one, how they enrol.
+    pub mfa: Mfa,
+    /// Where lockouts, unusual sign-ins and factor changes are told.
+    pub notify: crate::notify::Targets,
+}
+
+/// Second factors (`[mfa]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mfa {
+    /// Groups whose members give a second factor wherever a rule asks for a password (the
+    /// admin group always does).
+    pub groups: Vec<String>,
+    /// The issuer an authenticator app shows beside the account (default `why401`).
+    pub issuer: String,
+    /// A user who has no second factor and is asked for one may enrol one right after the
+    /// password (default true); false: only `why401 gate totp enroll` enrols.
+    pub enroll_on_login: bool,
+    /// WebAuthn user verification (a PIN or biometric on the authenticator): `required`
+    /// (passkeys; default) or `preferred` (security keys that may only test presence).
+    pub user_verification_required: bool,
+    /// The key that seals TOTP secrets (relative to the config's directory); `None`:
+    /// `gate.key` beside the store. `WHY401_GATE_KEY` overrides both.
+    pub key_file: Option<String>,
+}
+
+impl Default for Mfa {
+    fn default() -> Self {
+        Mfa {
+            groups: Vec::new(),
+            issuer: "why401".into(),
+            enroll_on_login: true,
+            user_verification_required: true,
+            key_file: None,
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawMfa {
+    #[serde(default)]
+    groups: Vec<String>,
+    issuer: Option<String>,
+    enroll_on_login: Option<bool>,
+    user_verification: Option<Spanned<String>>,
+    key_file: Option<String>,
 }
 
 /// A route of the reverse proxy: the requests it takes and the upstream they go to.
@@ -156,6 +202,19 @@ struct Raw {
     bearer: Option<Spanned<RawBearer>>,
     #[serde(default)]
     admin: RawAdmin,
+    #[serde(default)]
+    mfa: RawMfa,
+    #[serde(default)]
+    notify: RawNotify,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawNotify {
+    webhook: Option<Spanned<String>>,
+    #[serde(default)]
+    command: Vec<String>,
+    retries: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -306,6 +365,7 @@ struct RawRule {
     api: bool,
     #[serde(default)]
     scopes: Vec<String>,
+    step_up_minutes: Option<Spanned<u64>>,
 }
 
 #[derive(Deserialize)]
@@ -379,6 +439,23 @@ impl Config {
                     "a bypass rule cannot name subjects: who the user is is not known without a login (write one_factor)".into(),
                 ));
             }
+            let step_up = r.step_up_minutes.as_ref().and_then(|m| {
+                if r.policy != Action::TwoFactor {
+                    errors.push(at(
+                        Some(m.span()),
+                        "step_up_minutes asks for a recent second factor: the rule's policy must be two_factor".into(),
+                    ));
+                    None
+                } else if *m.get_ref() == 0 || *m.get_ref() > 24 * 60 {
+                    errors.push(at(
+                        Some(m.span()),
+                        "step_up_minutes is from 1 to 1440".into(),
+                    ));
+                    None
+                } else {
+                    Some(std::time::Duration::from_secs(m.get_ref() * 60))
+                }
+            });
             let rule = Rule {
                 name: r.name.clone().unwrap_or_else(|| format!("rule {}", i + 1)),
                 at: format!("{file}:{line}"),
@@ -413,6 +490,7 @@ impl Config {
                 action: r.policy,
                 api: r.api,
                 scopes: r.scopes.clone(),
+                step_up,
             };
             rules.push(rule);
         }
@@ -456,6 +534,50 @@ impl Config {
             .flatten()
             .collect();
         }
+        let mut mfa = Mfa {
+            groups: raw.mfa.groups.clone(),
+            enroll_on_login: raw.mfa.enroll_on_login.unwrap_or(true),
+            key_file: raw.mfa.key_file.clone(),
+            ..Mfa::default()
+        };
+        if let Some(i) = &raw.mfa.issuer {
+            if i.contains(':') || i.is_empty() {
+                errors.push(at(
+                    None,
+                    "[mfa] issuer cannot be empty or contain `:`".into(),
+                ));
+            }
+            mfa.issuer = i.clone();
+        }
+        if let Some(uv) = &raw.mfa.user_verification {
+            match uv.get_ref().as_str() {
+                "required" => mfa.user_verification_required = true,
+                "preferred" => mfa.user_verification_required = false,
+                other => errors.push(at(
+                    Some(uv.span()),
+                    format!("user_verification = {other:?}: write \"required\" or \"preferred\""),
+                )),
+            }
+        }
+        let notify =
+            crate::notify::Targets {
+                webhook: raw.notify.webhook.as_ref().and_then(|w| {
+                    match url::Url::parse(w.get_ref()) {
+                        Ok(u) if u.scheme() == "https" || u.scheme() == "http" => {
+                            Some(w.get_ref().clone())
+                        }
+                        _ => {
+                            errors.push(at(
+                                Some(w.span()),
+                                format!("webhook = {:?}: write an http(s):// URL", w.get_ref()),
+                            ));
+                            None
+                        }
+                    }
+                }),
+                command: raw.notify.command.clone(),
+                retries: raw.notify.retries.unwrap_or(3).min(10),
+            };
         if !errors.is_empty() {
             errors.sort_by_key(|e| (e.line, e.column));
             return Err(errors);
@@ -471,6 +593,8 @@ impl Config {
             routes,
             bearer,
             admin,
+            mfa,
+            notify,
             lockout,
             password,
             server,

@@ -114,15 +114,30 @@ pub async fn before(store: &Store, user: &str, address: &str) -> Result<Gate, St
 }
 
 /// Counts a failed login of `user` from `address`, and locks or throttles what crossed its
-/// threshold.
+/// threshold; a new lock or throttle is told to `notify`.
 pub async fn failed(
     store: &Store,
     limits: &Limits,
     user: &str,
     address: &str,
+    notify: &crate::notify::Notifier,
 ) -> Result<(), StoreError> {
     let t = now();
+    let client = address;
     let address = &address_key(address);
+    let tell = |detail: String| {
+        notify.send(crate::notify::Event {
+            event: crate::notify::Kind::Lockout,
+            time: jiff::Timestamp::now().to_string(),
+            user: user.to_string(),
+            address: Some(client.to_string()),
+            detail,
+        })
+    };
+    let address_was_open = store
+        .ban("address", address)
+        .await?
+        .is_none_or(|b| b.until < t);
     let window = t - (limits.window_minutes * 60) as i64;
     store.add_failure("user", user, t).await?;
     store.add_failure("address", address, t).await?;
@@ -138,7 +153,14 @@ pub async fn failed(
                 "too many failed logins from this address",
             )
             .await?;
+        if address_was_open {
+            tell(format!(
+                "logins from {address} are throttled for {} minutes after too many failures",
+                limits.address_ban_minutes
+            ));
+        }
     }
+    let account_was_open = |b: &Option<crate::store::Ban>| b.as_ref().is_none_or(|b| b.until < t);
     // After a lock, it takes as many failures again to lock again.
     let previous = store.ban("user", user).await?;
     let since = previous.as_ref().map_or(window, |b| b.until.max(window));
@@ -160,9 +182,15 @@ pub async fn failed(
                 "the hourly limit of failed logins",
             )
             .await?;
+        if account_was_open(&previous) {
+            tell(format!(
+                "the account {user} is locked: the hourly limit of failed logins was reached"
+            ));
+        }
     } else if in_window >= limits.account_failures {
         // A lock within a day of the last one is a lock in a row.
         let locks = previous
+            .as_ref()
             .filter(|b| t - b.until < 86_400)
             .map_or(1, |b| b.locks + 1);
         let secs = limits
@@ -179,6 +207,12 @@ pub async fn failed(
                 "too many failed logins for this account",
             )
             .await?;
+        if account_was_open(&previous) {
+            tell(format!(
+                "the account {user} is locked for {} after {in_window} failed logins",
+                minutes(secs)
+            ));
+        }
     }
     Ok(())
 }
@@ -186,4 +220,11 @@ pub async fn failed(
 /// A successful login of `user`: its failures are cleared.
 pub async fn succeeded(store: &Store, user: &str) -> Result<(), StoreError> {
     store.clear_failures("user", user).await
+}
+
+fn minutes(secs: u64) -> String {
+    match secs {
+        s if s < 120 => format!("{s} seconds"),
+        s => format!("{} minutes", s / 60),
+    }
 }

@@ -27,6 +27,14 @@ pub enum Refusal {
     UnusableHash,
     /// The account is locked after too many failures: refused like a wrong password.
     Locked,
+    /// The second factor's code was wrong (TOTP or recovery code).
+    WrongCode,
+    /// A TOTP code right for its time, used before: a replay (RFC 6238 §5.2).
+    CodeReused,
+    /// The WebAuthn assertion or registration did not verify.
+    WebauthnFailed,
+    /// A second factor is needed and the user has none, and may not enrol one at login.
+    NoSecondFactor,
 }
 
 /// What a login attempt gave.
@@ -53,6 +61,7 @@ pub async fn check(
     name: &str,
     password: &str,
     address: &str,
+    notify: &crate::notify::Notifier,
 ) -> Result<Login, StoreError> {
     // One check at a time per address and per account: concurrent guesses cannot all pass
     // the lockout before any failure is counted. (Address first, then account: one order.)
@@ -63,7 +72,7 @@ pub async fn check(
         lockout::Gate::AccountLocked(_) => {
             // The same work as a check, and the failure still counts towards the hourly cap.
             decoy(password).await;
-            lockout::failed(store, limits, name, address).await?;
+            lockout::failed(store, limits, name, address, notify).await?;
             return Ok(Login::Refused(Refusal::Locked));
         }
         lockout::Gate::Open => {}
@@ -71,7 +80,7 @@ pub async fn check(
     let outcome = verify(store, name, password).await?;
     match &outcome {
         Login::Accepted(who) => lockout::succeeded(store, &who.user).await?,
-        _ => lockout::failed(store, limits, name, address).await?,
+        _ => lockout::failed(store, limits, name, address, notify).await?,
     }
     Ok(outcome)
 }
@@ -106,6 +115,7 @@ async fn verify(store: &Store, name: &str, password: &str) -> Result<Login, Stor
         groups: user.groups,
         email: user.email,
         scopes: None,
+        second_factor_at: None,
     }))
 }
 

@@ -46,6 +46,24 @@ pub struct Metrics {
     logins: Family<Outcome, Counter>,
     lockouts: Family<Lock, Counter>,
     latency: Family<Stage, Histogram>,
+    /// Notifications, by result.
+    pub notified: Notified,
+}
+
+/// Counts notifications by result (delivered, failed, dropped): a handle for the notifier's
+/// task.
+#[derive(Clone, Default)]
+pub struct Notified(Family<Outcome, Counter>);
+
+impl Notified {
+    /// One more notification with this result.
+    pub fn count(&self, result: &str) {
+        self.0
+            .get_or_create(&Outcome {
+                result: result.to_string(),
+            })
+            .inc();
+    }
 }
 
 impl Default for Metrics {
@@ -84,6 +102,12 @@ impl Metrics {
             "Refusals because an account was locked or an address throttled",
             lockouts.clone(),
         );
+        let notified = Notified::default();
+        registry.register(
+            "notifications",
+            "Notifications of lockouts, unusual sign-ins and factor changes, by result (delivered, failed, dropped)",
+            notified.0.clone(),
+        );
         registry.register(
             "latency_seconds",
             "Time to decide (stage=decision) and to verify a login (stage=login)",
@@ -95,6 +119,7 @@ impl Metrics {
             logins,
             lockouts,
             latency,
+            notified,
         }
     }
 

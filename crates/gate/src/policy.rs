@@ -367,6 +367,9 @@ pub struct Rule {
     pub api: bool,
     /// The scopes a Bearer token needs here (all of them).
     pub scopes: Vec<String>,
+    /// A second factor given at most this long ago (a step-up for sensitive paths); `None`:
+    /// any time in the session.
+    pub step_up: Option<std::time::Duration>,
 }
 
 /// The rules and what applies when none matches.
@@ -390,6 +393,10 @@ pub struct Identity {
     /// The scopes a Bearer token granted; `None`: not a token (a password or a session, which
     /// carry every scope the user's rules give).
     pub scopes: Option<Vec<String>>,
+    /// When this authentication last included a second factor (Unix seconds): a session's
+    /// TOTP, WebAuthn or recovery code, or a token whose `amr` says so; `None`: a password
+    /// only.
+    pub second_factor_at: Option<i64>,
 }
 
 /// What a decision is made on.

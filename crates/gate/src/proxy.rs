@@ -111,6 +111,29 @@ impl HttpClient {
             .map_err(|e| e.to_string())?;
         Ok(bytes.to_bytes().to_vec())
     }
+
+    /// POSTs `body` (JSON) to `url` within `timeout`; `Err` unless the answer is 2xx.
+    pub async fn post_json(
+        &self,
+        url: &str,
+        body: Vec<u8>,
+        timeout: Duration,
+    ) -> Result<(), String> {
+        let uri: Uri = url.parse().map_err(|e| format!("{e}"))?;
+        let req = Request::post(uri)
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::USER_AGENT, "why401-gate")
+            .body(Body::from(body))
+            .map_err(|e| e.to_string())?;
+        let resp = tokio::time::timeout(timeout, self.h1.request(req))
+            .await
+            .map_err(|_| "timed out".to_string())?
+            .map_err(|e| e.to_string())?;
+        if !resp.status().is_success() {
+            return Err(format!("answered {}", resp.status()));
+        }
+        Ok(())
+    }
 }
 
 /// The route for `orig`, first match.

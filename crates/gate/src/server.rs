@@ -55,6 +55,10 @@ pub struct Gate {
     pub(crate) fresh: Arc<crate::fresh::Freshness>,
     /// Verified sessions, by token hash.
     pub(crate) sessions: Remembered<crate::web::KnownSession>,
+    /// Seals and opens TOTP secrets.
+    pub sealer: crate::factors::Sealer,
+    /// Tells of lockouts, unusual sign-ins and factor changes.
+    pub notifier: crate::notify::Notifier,
 }
 
 impl Gate {
@@ -69,11 +73,23 @@ impl Gate {
     ) -> Result<Arc<Gate>, String> {
         let client = crate::proxy::HttpClient::new();
         let keys = match &config.bearer {
-            Some(b) => Some(crate::bearer::Keys::load(b, base, client.clone()).await?),
+            Some(b) => Some(
+                crate::bearer::Keys::load(b, base, client.clone())
+                    .await
+                    .map_err(|e| format!("[bearer] {e}"))?,
+            ),
             None => None,
         };
+        let key_file = crate::factors::key_path(&config.mfa, base, store.dir());
+        let sealer = crate::factors::Sealer::load(&key_file).map_err(|e| format!("[mfa] {e}"))?;
         let ttl = config.server.basic_cache;
         let fresh = crate::fresh::Freshness::watch(store.clone()).await;
+        let metrics = crate::metrics::Metrics::new();
+        let notifier = crate::notify::Notifier::start(
+            config.notify.clone(),
+            client.clone(),
+            metrics.notified.clone(),
+        );
         Ok(Arc::new(Gate {
             config,
             store,
@@ -81,9 +97,11 @@ impl Gate {
             cache: BasicCache::new(ttl),
             client,
             keys,
-            metrics: crate::metrics::Metrics::new(),
+            metrics,
             fresh,
             sessions: Remembered::new(std::time::Duration::from_secs(30)),
+            sealer,
+            notifier,
         }))
     }
 
@@ -95,6 +113,31 @@ impl Gate {
             basic: self.config.server.basic.then(|| realm.clone()),
             bearer: self.keys.as_ref().map(|_| (realm.clone(), scopes.to_vec())),
         }
+    }
+
+    /// Whether `who` is in a group that always gives a second factor (`[mfa] groups`, and
+    /// `[admin] group`).
+    pub fn second_factor_group(&self, who: &Identity) -> bool {
+        who.groups.iter().any(|g| {
+            g.eq_ignore_ascii_case(&self.config.admin.group)
+                || self
+                    .config
+                    .mfa
+                    .groups
+                    .iter()
+                    .any(|m| m.eq_ignore_ascii_case(g))
+        })
+    }
+
+    /// Tells of a change to `user`'s second factors (ASVS 5 §6.3.7).
+    pub fn notify_factor_change(&self, user: &str, detail: &str) {
+        self.notifier.send(crate::notify::Event {
+            event: crate::notify::Kind::FactorChanged,
+            time: jiff::Timestamp::now().to_string(),
+            user: user.to_string(),
+            address: None,
+            detail: detail.to_string(),
+        });
     }
 
     /// Writes `e` to the audit log; `false` when it could not be written.
@@ -115,6 +158,41 @@ pub fn router(gate: Arc<Gate>) -> Router {
             get(crate::web::login_page).post(crate::web::login_submit),
         )
         .route("/.why401/logout", axum::routing::post(crate::web::logout))
+        .route(
+            "/.why401/second-factor",
+            get(crate::mfa::page_get).post(crate::mfa::page_post),
+        )
+        .route(
+            "/.why401/second-factor/enrol",
+            axum::routing::post(crate::mfa::enrol_post),
+        )
+        .route("/.why401/second-factor/add-app", get(crate::mfa::add_app))
+        .route("/.why401/factors", get(crate::mfa::manage_get))
+        .route(
+            "/.why401/factors/remove",
+            axum::routing::post(crate::mfa::manage_post),
+        )
+        .route(
+            "/.why401/factors/recovery",
+            axum::routing::post(crate::mfa::manage_post),
+        )
+        .route("/.why401/webauthn.js", get(crate::mfa::script))
+        .route(
+            "/.why401/webauthn/register/start",
+            axum::routing::post(crate::mfa::register_start),
+        )
+        .route(
+            "/.why401/webauthn/register/finish",
+            axum::routing::post(crate::mfa::register_finish),
+        )
+        .route(
+            "/.why401/webauthn/login/start",
+            axum::routing::post(crate::mfa::login_start),
+        )
+        .route(
+            "/.why401/webauthn/login/finish",
+            axum::routing::post(crate::mfa::login_finish),
+        )
         .route("/.why401/metrics", get(crate::metrics::endpoint))
         .route(
             "/.why401/admin/explain/{request_id}",
@@ -687,7 +765,16 @@ async fn credentials(
     }
     let address = address.to_string();
     let limits = &gate.config.lockout;
-    match login::check(&gate.store, limits, &basic.user, &basic.password, &address).await? {
+    match login::check(
+        &gate.store,
+        limits,
+        &basic.user,
+        &basic.password,
+        &address,
+        &gate.notifier,
+    )
+    .await?
+    {
         Login::Accepted(who) => {
             if let Some(e) = epoch {
                 gate.cache.remembered.put(id, e, who.clone());
@@ -720,6 +807,22 @@ async fn forward_auth(
     headers: HeaderMap,
 ) -> Response {
     decide(&gate, peer, &headers, Mode::Full, Source::Forwarded).await
+}
+
+/// Whether `who` gave a second factor, within `step_up` of `now` when a rule asks for that.
+fn second_factor_recent(who: &Identity, step_up: Option<std::time::Duration>, now: i64) -> bool {
+    match (who.second_factor_at, step_up) {
+        (None, _) => false,
+        (Some(_), None) => true,
+        (Some(at), Some(within)) => now - at <= within.as_secs() as i64,
+    }
+}
+
+/// The second-factor page's URL on the app's host, with the path to go back to.
+fn second_factor_url(back: &url::Url, path: &str) -> String {
+    let mut u = url::Url::parse(&login_url(back, path)).expect("a URL made from a URL");
+    u.set_path("/.why401/second-factor");
+    u.to_string()
 }
 
 /// The login page's URL: `/.why401/login` on the app's own host (so that the session cookie
@@ -855,6 +958,13 @@ pub(crate) async fn judge(gate: &Gate, orig: &Original, headers: &HeaderMap) -> 
     } else {
         decision.action
     };
+    // Members of `[mfa] groups`, and admins always, give a second factor wherever a rule asks
+    // for a password.
+    let action = match (action, who) {
+        (Action::OneFactor, Some(w)) if gate.second_factor_group(w) => Action::TwoFactor,
+        (a, _) => a,
+    };
+    let step_up = rule.and_then(|r| r.step_up);
     let missing_scopes: Vec<String> = match who.and_then(|w| w.scopes.as_ref()) {
         Some(granted) => scopes
             .iter()
@@ -900,28 +1010,58 @@ pub(crate) async fn judge(gate: &Gate, orig: &Original, headers: &HeaderMap) -> 
                 )),
             )
         }
-        (Action::OneFactor, Credentials::Accepted(_)) if !missing_scopes.is_empty() => (
-            "deny",
-            Some(Answer::forbidden(
-                "insufficient-scope",
-                &format!(
-                    "the token does not carry the scope this resource needs: {}",
-                    missing_scopes.join(" ")
-                ),
-                Some((&schemes, &BearerError::InsufficientScope(scopes.clone()))),
-                &rid,
-            )),
-        ),
+        (Action::OneFactor | Action::TwoFactor, Credentials::Accepted(_))
+            if !missing_scopes.is_empty() =>
+        {
+            (
+                "deny",
+                Some(Answer::forbidden(
+                    "insufficient-scope",
+                    &format!(
+                        "the token does not carry the scope this resource needs: {}",
+                        missing_scopes.join(" ")
+                    ),
+                    Some((&schemes, &BearerError::InsufficientScope(scopes.clone()))),
+                    &rid,
+                )),
+            )
+        }
         (Action::OneFactor, Credentials::Accepted(_)) => ("allow", None),
-        (Action::TwoFactor, Credentials::Accepted(_)) => (
-            "deny",
-            Some(Answer::forbidden(
-                "step-up-required",
-                "this resource needs a second factor, which Basic authentication cannot give: sign in on the login page",
-                None,
-                &rid,
-            )),
-        ),
+        (Action::TwoFactor, Credentials::Accepted(w))
+            if second_factor_recent(w, step_up, request.at.as_second()) =>
+        {
+            ("allow", None)
+        }
+        (Action::TwoFactor, Credentials::Accepted(w)) => {
+            // Only a browser session can go and give one: the page is on this host.
+            let session = w.scopes.is_none()
+                && headers.get(header::AUTHORIZATION).is_none()
+                && crate::web::cookie(headers, crate::web::SESSION_COOKIE).is_some();
+            let api = rule.is_some_and(|r| r.api);
+            let page = session.then(|| second_factor_url(&orig.url, &orig.path));
+            let detail = match (session, step_up, w.second_factor_at) {
+                (true, Some(m), Some(_)) => format!(
+                    "this resource needs a second factor given within {} minutes: give it again on /.why401/second-factor",
+                    m.as_secs() / 60
+                ),
+                (true, ..) => "this resource needs a second factor: give it on /.why401/second-factor".to_string(),
+                (false, Some(m), Some(_)) => format!(
+                    "this resource needs a second factor given within {} minutes; the token's is older: sign in again at the identity provider",
+                    m.as_secs() / 60
+                ),
+                (false, ..) => "this resource needs a second factor, which a password sent with Basic (or a token without one in its amr) cannot give: sign in on the login page".to_string(),
+            };
+            (
+                "second-factor",
+                Some(Answer::second_factor(
+                    Client::of(headers, api),
+                    &orig.method,
+                    page.as_deref(),
+                    &detail,
+                    &rid,
+                )),
+            )
+        }
     };
     let finding = answer.as_ref().and_then(|a| a.finding.clone());
     let status = answer.as_ref().map_or(200, |a| a.status.as_u16());

@@ -59,6 +59,8 @@ pub struct Store {
     /// Changes this process made that can end a remembered decision ([`crate::fresh`]); the
     /// store's change counter tells of the others'.
     changes: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// The directory of the database file: the gateway's key is kept beside it by default.
+    dir: std::path::PathBuf,
 }
 
 fn now() -> i64 {
@@ -100,7 +102,17 @@ impl Store {
         Ok(Store {
             pool,
             changes: Default::default(),
+            dir: path
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."))
+                .to_path_buf(),
         })
+    }
+
+    /// The directory the database is in.
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
     /// Closes the store: every later operation fails as an unavailable store does.
@@ -307,8 +319,8 @@ impl Store {
 
     /// The session stored under `token_hash`, if any.
     pub async fn session(&self, token_hash: &str) -> Result<Option<Session>, StoreError> {
-        let row: Option<(String, String, String, i64, i64, String, String)> = sqlx::query_as(
-            "SELECT token_hash, user, host, created, last_seen, address, user_agent FROM sessions WHERE token_hash = ?",
+        let row: Option<SessionRow> = sqlx::query_as(
+            "SELECT token_hash, user, host, created, last_seen, address, user_agent, second_factor_at, second_factor FROM sessions WHERE token_hash = ?",
         )
         .bind(token_hash)
         .fetch_optional(&self.pool)
@@ -328,8 +340,8 @@ impl Store {
 
     /// Every session, or those of `user`, newest first.
     pub async fn sessions(&self, user: Option<&str>) -> Result<Vec<Session>, StoreError> {
-        let rows: Vec<(String, String, String, i64, i64, String, String)> = sqlx::query_as(
-            "SELECT token_hash, user, host, created, last_seen, address, user_agent FROM sessions WHERE ? IS NULL OR user = ? ORDER BY created DESC",
+        let rows: Vec<SessionRow> = sqlx::query_as(
+            "SELECT token_hash, user, host, created, last_seen, address, user_agent, second_factor_at, second_factor FROM sessions WHERE ? IS NULL OR user = ? ORDER BY created DESC",
         )
         .bind(user)
         .bind(user)
@@ -357,7 +369,8 @@ impl Store {
     /// Moves a session's last use `seconds` into the past (for tests of the idle timeout, and
     /// for an operator who wants a session to lapse sooner).
     pub async fn age_session(&self, token_hash: &str, seconds: i64) -> Result<(), StoreError> {
-        sqlx::query("UPDATE sessions SET last_seen = last_seen - ?, created = created - ? WHERE token_hash = ?")
+        sqlx::query("UPDATE sessions SET last_seen = last_seen - ?, created = created - ?, second_factor_at = CASE WHEN second_factor_at > 0 THEN second_factor_at - ? ELSE 0 END WHERE token_hash = ?")
+            .bind(seconds)
             .bind(seconds)
             .bind(seconds)
             .bind(token_hash)
@@ -498,6 +511,200 @@ impl Store {
         Ok(done.rows_affected())
     }
 
+    /// Marks the session's second factor given now, as `kind`.
+    pub async fn session_second_factor(
+        &self,
+        token_hash: &str,
+        kind: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE sessions SET second_factor_at = ?, second_factor = ? WHERE token_hash = ?",
+        )
+        .bind(now())
+        .bind(kind)
+        .bind(token_hash)
+        .execute(&self.pool)
+        .await?;
+        self.changed();
+        Ok(())
+    }
+
+    /// Adds a factor for `user`; `confirmed` false until it is proved to work.
+    pub async fn add_factor(&self, f: &NewFactor<'_>) -> Result<(), StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO factors (id, user, kind, label, secret, credential, confirmed, created) \
+             SELECT ?, name, ?, ?, ?, ?, ?, ? FROM users WHERE name = ?",
+        )
+        .bind(f.id)
+        .bind(f.kind)
+        .bind(f.label)
+        .bind(f.secret)
+        .bind(f.credential)
+        .bind(f.confirmed)
+        .bind(now())
+        .bind(f.user)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NoUser(f.user.to_string()));
+        }
+        self.changed();
+        Ok(())
+    }
+
+    /// The factors of `user`, oldest first.
+    pub async fn factors(&self, user: &str) -> Result<Vec<Factor>, StoreError> {
+        let rows: Vec<FactorRow> = sqlx::query_as(
+            "SELECT id, user, kind, label, secret, credential, last_step, confirmed, created, last_used FROM factors WHERE user = ? ORDER BY created, id",
+        )
+        .bind(user)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(Factor::from).collect())
+    }
+
+    /// Marks a factor proved to work.
+    pub async fn confirm_factor(&self, id: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE factors SET confirmed = 1 WHERE id = ?")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        self.changed();
+        Ok(())
+    }
+
+    /// Records a TOTP code's time step as used: true if `step` is later than every step
+    /// accepted before for this factor (so a code is good once, on every instance sharing
+    /// the store), false for a replay.
+    pub async fn use_totp_step(&self, id: &str, step: i64) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE factors SET last_step = ?, last_used = ? WHERE id = ? AND last_step < ?",
+        )
+        .bind(step)
+        .bind(now())
+        .bind(id)
+        .bind(step)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Stores a WebAuthn credential again (its counter and backup state moved).
+    pub async fn update_credential(&self, id: &str, credential: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE factors SET credential = ?, last_used = ? WHERE id = ?")
+            .bind(credential)
+            .bind(now())
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Removes a factor of `user` (by id or its first 8 characters); how many went.
+    pub async fn remove_factor(&self, user: &str, id: &str) -> Result<u64, StoreError> {
+        let prefix = format!("{}%", id.replace(['%', '_'], ""));
+        let done = sqlx::query(
+            "DELETE FROM factors WHERE user = ? AND (id = ? OR (length(?) >= 8 AND id LIKE ?))",
+        )
+        .bind(user)
+        .bind(id)
+        .bind(id)
+        .bind(prefix)
+        .execute(&self.pool)
+        .await?;
+        self.changed();
+        Ok(done.rows_affected())
+    }
+
+    /// Replaces `user`'s recovery codes with these hashes.
+    pub async fn set_recovery_codes(
+        &self,
+        user: &str,
+        hashes: &[String],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM recovery_codes WHERE user = ?")
+            .bind(user)
+            .execute(&mut *tx)
+            .await?;
+        for h in hashes {
+            sqlx::query(
+                "INSERT INTO recovery_codes (user, code_hash) SELECT name, ? FROM users WHERE name = ?",
+            )
+            .bind(h)
+            .bind(user)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Uses up one recovery code of `user`: true if it was there (and is now gone).
+    pub async fn use_recovery_code(&self, user: &str, hash: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM recovery_codes WHERE user = ? AND code_hash = ?")
+            .bind(user)
+            .bind(hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// How many recovery codes `user` has left.
+    pub async fn recovery_codes_left(&self, user: &str) -> Result<i64, StoreError> {
+        let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM recovery_codes WHERE user = ?")
+            .bind(user)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n)
+    }
+
+    /// Keeps a WebAuthn ceremony's state for five minutes.
+    pub async fn put_ceremony(
+        &self,
+        id: &str,
+        session: &str,
+        kind: &str,
+        state: &str,
+    ) -> Result<(), StoreError> {
+        let t = now();
+        sqlx::query("DELETE FROM ceremonies WHERE expires < ?")
+            .bind(t)
+            .execute(&self.pool)
+            .await?;
+        sqlx::query(
+            "INSERT INTO ceremonies (id, session, kind, state, expires) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(id)
+        .bind(session)
+        .bind(kind)
+        .bind(state)
+        .bind(t + 300)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Takes (and forgets) a ceremony's state, if it is that session's, of that kind and not
+    /// expired: each is good once.
+    pub async fn take_ceremony(
+        &self,
+        id: &str,
+        session: &str,
+        kind: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let row: Option<(String,)> = sqlx::query_as(
+            "DELETE FROM ceremonies WHERE id = ? AND session = ? AND kind = ? AND expires >= ? RETURNING state",
+        )
+        .bind(id)
+        .bind(session)
+        .bind(kind)
+        .bind(now())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(s,)| s))
+    }
+
     /// Ends one session.
     pub async fn end_session(&self, token_hash: &str) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
@@ -526,20 +733,27 @@ pub struct Session {
     pub address: String,
     /// The browser's User-Agent at login.
     pub user_agent: String,
+    /// When the user last gave a second factor in this session (Unix seconds); 0: never.
+    pub second_factor_at: i64,
+    /// Which (`totp`, `webauthn`, `recovery`); empty: none.
+    pub second_factor: String,
 }
 
-impl From<(String, String, String, i64, i64, String, String)> for Session {
-    #[allow(clippy::type_complexity)]
+type SessionRow = (
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    String,
+    String,
+    i64,
+    String,
+);
+
+impl From<SessionRow> for Session {
     fn from(
-        (id, user, host, created, last_seen, address, user_agent): (
-            String,
-            String,
-            String,
-            i64,
-            i64,
-            String,
-            String,
-        ),
+        (id, user, host, created, last_seen, address, user_agent, second_factor_at, second_factor): SessionRow,
     ) -> Self {
         Session {
             id,
@@ -549,6 +763,8 @@ impl From<(String, String, String, i64, i64, String, String)> for Session {
             last_seen,
             address,
             user_agent,
+            second_factor_at,
+            second_factor,
         }
     }
 }
@@ -581,6 +797,85 @@ impl From<(String, String, i64, i64, i64, String)> for Ban {
             until,
             locks,
             reason,
+        }
+    }
+}
+
+/// A factor to add.
+#[derive(Debug, Clone)]
+pub struct NewFactor<'a> {
+    /// Its id (random).
+    pub id: &'a str,
+    /// Whose.
+    pub user: &'a str,
+    /// `totp` or `webauthn`.
+    pub kind: &'a str,
+    /// What the user calls it.
+    pub label: &'a str,
+    /// TOTP: the sealed secret.
+    pub secret: Option<&'a [u8]>,
+    /// WebAuthn: the credential, JSON.
+    pub credential: Option<&'a str>,
+    /// Proved to work already.
+    pub confirmed: bool,
+}
+
+/// A second factor as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Factor {
+    /// Its id.
+    pub id: String,
+    /// Whose.
+    pub user: String,
+    /// `totp` or `webauthn`.
+    pub kind: String,
+    /// What the user calls it.
+    pub label: String,
+    /// TOTP: the sealed secret (never printed).
+    #[serde(skip)]
+    pub secret: Option<Vec<u8>>,
+    /// WebAuthn: the credential, JSON (a public key: not secret, but long).
+    #[serde(skip)]
+    pub credential: Option<String>,
+    /// TOTP: the last time step accepted.
+    #[serde(skip)]
+    pub last_step: i64,
+    /// Proved to work.
+    pub confirmed: bool,
+    /// Unix seconds.
+    pub created: i64,
+    /// Unix seconds; 0: never.
+    pub last_used: i64,
+}
+
+type FactorRow = (
+    String,
+    String,
+    String,
+    String,
+    Option<Vec<u8>>,
+    Option<String>,
+    i64,
+    bool,
+    i64,
+    i64,
+);
+
+impl From<FactorRow> for Factor {
+    fn from(
+        (id, user, kind, label, secret, credential, last_step, confirmed, created, last_used): FactorRow,
+    ) -> Self {
+        Factor {
+            id,
+            user,
+            kind,
+            label,
+            secret,
+            credential,
+            last_step,
+            confirmed,
+            created,
+            last_used,
         }
     }
 }

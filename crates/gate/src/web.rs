@@ -26,7 +26,7 @@ use crate::store::StoreError;
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "__Host-why401-session";
-const CSRF_COOKIE: &str = "__Host-why401-csrf";
+pub(crate) const CSRF_COOKIE: &str = "__Host-why401-csrf";
 
 /// The SHA-256 of a session token, hex: what the store keeps.
 pub fn token_hash(token: &str) -> String {
@@ -35,11 +35,11 @@ pub fn token_hash(token: &str) -> String {
 
 /// The SHA-256 of a session token: the key it is remembered under, and (hex) what the store
 /// keeps.
-fn token_digest(token: &str) -> [u8; 32] {
+pub(crate) fn token_digest(token: &str) -> [u8; 32] {
     sha2::Sha256::digest(token.as_bytes()).into()
 }
 
-fn random_token() -> String {
+pub(crate) fn random_token() -> String {
     let mut b = [0u8; 32];
     getrandom::fill(&mut b).expect("the system's random source");
     hex::encode(b)
@@ -98,6 +98,7 @@ pub async fn session_identity(
                     groups: u.groups,
                     email: u.email,
                     scopes: None,
+                    second_factor_at: (s.second_factor_at > 0).then_some(s.second_factor_at),
                 },
             };
             if let Some(e) = epoch {
@@ -177,7 +178,7 @@ pub fn safe_return(rd: Option<&str>) -> String {
     }
 }
 
-fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -192,14 +193,14 @@ fn escape(s: &str) -> String {
     out
 }
 
-fn page(title: &str, body: &str) -> String {
+pub(crate) fn page(title: &str, body: &str) -> String {
     format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{title}</title><style>body{{font:16px system-ui,sans-serif;max-width:24rem;margin:4rem auto;padding:0 1rem}}label{{display:block;margin:.8rem 0 .2rem}}input{{width:100%;padding:.5rem;font:inherit;box-sizing:border-box}}button{{margin-top:1rem;padding:.5rem 1rem;font:inherit}}.error{{color:#b00020}}</style></head><body>{body}</body></html>\n"
     )
 }
 
 /// Headers every page of the gateway carries: no caching, no framing, no scripts.
-fn html(status: StatusCode, body: String, set_cookies: &[String]) -> Response {
+pub(crate) fn html(status: StatusCode, body: String, set_cookies: &[String]) -> Response {
     let mut r = Response::builder()
         .status(status)
         .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
@@ -215,7 +216,7 @@ fn html(status: StatusCode, body: String, set_cookies: &[String]) -> Response {
     r.body(Body::from(body)).expect("a valid response")
 }
 
-fn set_cookie(name: &str, value: &str) -> String {
+pub(crate) fn set_cookie(name: &str, value: &str) -> String {
     format!("{name}={value}; Path=/; Secure; HttpOnly; SameSite=Lax")
 }
 
@@ -249,8 +250,25 @@ pub(crate) struct LoginQuery {
     rd: Option<String>,
 }
 
-/// `GET /.why401/login`.
-pub(crate) async fn login_page(Query(q): Query<LoginQuery>) -> Response {
+/// `GET /.why401/login`. A browser that has a session already was sent here because a
+/// second factor is needed (nginx's `auth_request` can only say 401): it goes on to the
+/// second-factor page.
+pub(crate) async fn login_page(
+    State(gate): State<Arc<Gate>>,
+    headers: HeaderMap,
+    Query(q): Query<LoginQuery>,
+) -> Response {
+    if let Ok(Some(_)) = session_identity(&gate, &headers, &request_host(&headers)).await {
+        let q = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("rd", &safe_return(q.rd.as_deref()))
+            .finish();
+        return Response::builder()
+            .status(StatusCode::FOUND)
+            .header(header::LOCATION, format!("/.why401/second-factor?{q}"))
+            .header(header::CACHE_CONTROL, "no-store")
+            .body(Body::empty())
+            .expect("a valid response");
+    }
     let csrf = random_token();
     html(
         StatusCode::OK,
@@ -272,7 +290,7 @@ pub(crate) struct LoginForm {
 
 /// Whether the POST comes from a page of this host: the CSRF cookie repeated in the form, and
 /// an `Origin` (or `Sec-Fetch-Site`) that is this host when the browser sends one.
-fn same_origin(headers: &HeaderMap, csrf: &str) -> bool {
+pub(crate) fn same_origin(headers: &HeaderMap, csrf: &str) -> bool {
     let cookie_ok = cookie(headers, CSRF_COOKIE).is_some_and(|c| {
         c.len() == csrf.len()
             && c.bytes()
@@ -361,6 +379,7 @@ pub(crate) async fn login_submit(
         &form.username,
         &form.password,
         &address,
+        &gate.notifier,
     )
     .await;
     gate.metrics.took("login", started.elapsed());
@@ -446,7 +465,7 @@ pub(crate) async fn login_submit(
     }
 }
 
-fn unavailable() -> Response {
+pub(crate) fn unavailable() -> Response {
     let mut r = html(
         StatusCode::SERVICE_UNAVAILABLE,
         page(

@@ -16,6 +16,11 @@ const CONFIG: &str = r#"
 listen = "127.0.0.1:0"
 realm = "apps"
 
+# `admins` is the app's group here, not the gateway's (whose members always give a second
+# factor, which Basic cannot carry).
+[admin]
+group = "gate-operators"
+
 [networks]
 office = ["10.0.0.0/8"]
 

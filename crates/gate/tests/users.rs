@@ -11,9 +11,16 @@ use why401_gate::store::{Store, StoreError};
 
 /// A login from 192.0.2.1 within the default lockout limits.
 async fn log_in(s: &Store, user: &str, pw: &str) -> Login {
-    login::check(s, &Limits::default(), user, pw, "192.0.2.1")
-        .await
-        .unwrap()
+    login::check(
+        s,
+        &Limits::default(),
+        user,
+        pw,
+        "192.0.2.1",
+        &why401_gate::notify::Notifier::none(),
+    )
+    .await
+    .unwrap()
 }
 
 async fn store() -> (tempfile::TempDir, Store) {
@@ -330,7 +337,16 @@ async fn hashes_written_by_apache_htpasswd_are_imported_and_upgraded() {
 }
 
 async fn login_from(s: &Store, limits: &Limits, user: &str, pw: &str, from: &str) -> Login {
-    login::check(s, limits, user, pw, from).await.unwrap()
+    login::check(
+        s,
+        limits,
+        user,
+        pw,
+        from,
+        &why401_gate::notify::Notifier::none(),
+    )
+    .await
+    .unwrap()
 }
 
 #[tokio::test]

@@ -126,6 +126,12 @@ pub(crate) enum GateCommand {
     /// Locked accounts and throttled addresses: list them, or lift them
     #[command(subcommand)]
     Bans(GateBansCommand),
+    /// TOTP (authenticator app) second factors: enrol one for a user
+    #[command(subcommand)]
+    Totp(GateTotpCommand),
+    /// A user's second factors: list, remove, new recovery codes
+    #[command(subcommand)]
+    Factors(GateFactorsCommand),
     /// Why the gateway answered a request as it did: the rule, the criterion that failed, the refused credentials' cause
     Explain {
         /// The request id (X-Request-Id, or request_id in the problem document)
@@ -151,6 +157,42 @@ pub(crate) enum GateSessionsCommand {
     Revoke {
         /// A session id (its first 12 characters are enough) or a user name
         target: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum GateTotpCommand {
+    /// Make a TOTP secret for a user: its otpauth URI and a QR code to scan, and recovery codes if the user has none (all shown once)
+    Enroll {
+        /// The user name
+        user: String,
+        /// What the user calls it
+        #[arg(long, default_value = "authenticator app")]
+        label: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum GateFactorsCommand {
+    /// List a user's second factors
+    List {
+        /// The user name
+        user: String,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove one of a user's second factors (the id list shows; 8 characters are enough)
+    Remove {
+        /// The user name
+        user: String,
+        /// The factor's id
+        id: String,
+    },
+    /// Make new recovery codes for a user (the old ones stop working; shown once)
+    Recovery {
+        /// The user name
+        user: String,
     },
 }
 

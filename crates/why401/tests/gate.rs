@@ -488,7 +488,9 @@ fn nginx_auth_request_in_front_of_an_app() {
     let cfg = dir.path().join("gate.toml");
     std::fs::write(
         &cfg,
-        "[server]\nlisten = \"127.0.0.1:0\"\n\n[[access.rule]]\npaths = [\"/public/\"]\npolicy = \"bypass\"\n\n[[access.rule]]\npaths = [\"/admin/\"]\nsubjects = [\"group:admins\"]\npolicy = \"one_factor\"\n\n[[access.rule]]\npaths = [\"/admin/\"]\npolicy = \"deny\"\n\n[[access.rule]]\npolicy = \"one_factor\"\n",
+        format!(
+        "[server]\nlisten = \"127.0.0.1:0\"\n\n[[access.rule]]\npaths = [\"/public/\"]\npolicy = \"bypass\"\n\n[[access.rule]]\npaths = [\"/admin/\"]\nsubjects = [\"group:admins\"]\npolicy = \"one_factor\"\n\n[[access.rule]]\npaths = [\"/admin/\"]\npolicy = \"deny\"\n\n[[access.rule]]\npolicy = \"one_factor\"\n{APP_ADMINS}",
+        ),
     )
     .unwrap();
     let (_gate, gate_addr) = start_gate(&cfg, &store);
@@ -718,9 +720,13 @@ fn nginx_auth_request_in_front_of_an_app() {
 /// an API, the rest for anyone signed in; the app at `upstream`.
 fn proxy_config(upstream: &str, server: &str) -> String {
     format!(
-        "[server]\nlisten = \"127.0.0.1:0\"\n{server}\n[[access.rule]]\npaths = [\"/public/\"]\npolicy = \"bypass\"\n\n[[access.rule]]\npaths = [\"/admin/\"]\nsubjects = [\"group:admins\"]\npolicy = \"one_factor\"\n\n[[access.rule]]\npaths = [\"/admin/\"]\npolicy = \"deny\"\n\n[[access.rule]]\npaths = [\"/api/\"]\napi = true\npolicy = \"one_factor\"\n\n[[access.rule]]\npolicy = \"one_factor\"\n\n[[route]]\nupstream = \"{upstream}\"\n"
+        "[server]\nlisten = \"127.0.0.1:0\"\n{server}\n[[access.rule]]\npaths = [\"/public/\"]\npolicy = \"bypass\"\n\n[[access.rule]]\npaths = [\"/admin/\"]\nsubjects = [\"group:admins\"]\npolicy = \"one_factor\"\n\n[[access.rule]]\npaths = [\"/admin/\"]\npolicy = \"deny\"\n\n[[access.rule]]\npaths = [\"/api/\"]\napi = true\npolicy = \"one_factor\"\n\n[[access.rule]]\npolicy = \"one_factor\"\n\n[[route]]\nupstream = \"{upstream}\"\n{APP_ADMINS}"
     )
 }
+
+/// `admins` is the app's group in these tests, not the gateway's `[admin] group` (whose members
+/// always give a second factor, which Basic cannot carry).
+const APP_ADMINS: &str = "\n[admin]\ngroup = \"gate-operators\"\n";
 
 /// The gateway as the reverse proxy in front of a real nginx app: curl and Python `requests`
 /// as clients, a browser's form login, a lockout, and a restart that keeps the sessions and
@@ -1020,7 +1026,7 @@ fn the_probe_names_each_of_the_gates_answers() {
         &format!("[[route]]\npaths = [\"/down/\"]\nupstream = \"http://127.0.0.1:{down}\"\n\n[[route]]\nupstream = \"builtin:echo\"\n"),
     );
     config.push_str(
-        "\n[lockout]\naddress_failures = 6\naccount_failures = 100\naccount_per_hour = 100\n",
+        "\n[lockout]\naddress_failures = 6\naccount_failures = 100\naccount_per_hour = 100\n\n[mfa]\ngroups = [\"admins\"]\n",
     );
     let cfg = dir.path().join("gate.toml");
     std::fs::write(&cfg, &config).unwrap();
@@ -1067,9 +1073,17 @@ fn the_probe_names_each_of_the_gates_answers() {
     let (o, ids) = probe(&[&scoped, "--bearer", &token(now + 600, "notes.read")], "");
     assert_eq!(o, "forbidden");
     assert!(ids.iter().any(|i| i == "insufficient-scope"), "{ids:?}");
+    // alice is in admins, an [mfa] group here: her password is right, and she gives a second
+    // factor too, which Basic cannot carry.
     let (o, ids) = probe(
         &[&format!("{base}/down/x"), "-u", "alice"],
         "correct horse battery staple",
+    );
+    assert_eq!(o, "forbidden");
+    assert_eq!(ids[0], "step-up-required", "{ids:?}");
+    let (o, ids) = probe(
+        &[&format!("{base}/down/x"), "-u", "bob"],
+        "tricky mule forty lantern",
     );
     assert!(
         ids.iter().any(|i| i == "gate-upstream-unreachable"),
@@ -1233,15 +1247,16 @@ fn the_demo_runs_with_no_configuration_and_shows_its_first_password_once() {
         .to_string();
     assert!(password.len() >= 16, "{password}");
     assert!(text.contains("curl -i http://"), "{text}");
-    // The echo app behind the policy, as admin; nobody without credentials.
+    // The echo app behind the policy: admin's password is right, and admins always give a
+    // second factor, which Basic cannot carry; nobody without credentials.
     let (status, _, body) = curl(&[
         "-u",
         &format!("admin:{password}"),
         &format!("http://{addr}/hello"),
     ]);
-    assert_eq!(status, 200, "{body}");
-    assert!(body.contains("remote-user: admin"), "{body}");
-    assert!(body.contains("remote-groups: admins"), "{body}");
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("step-up-required"), "{body}");
+    assert!(text.contains("why401 gate totp enroll admin"), "{text}");
     let (status, _, body) = curl(&[&format!("http://{addr}/api")]);
     assert_eq!(status, 401);
     assert!(body.contains("no-credentials-sent"), "{body}");

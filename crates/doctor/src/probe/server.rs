@@ -191,6 +191,7 @@ fn problem_details(r: &ResponseRecord, out: &mut Vec<Finding>) {
             FindingId::GATE_STORE_UNAVAILABLE,
             FindingId::GATE_THROTTLED,
             FindingId::GATE_UPSTREAM_UNREACHABLE,
+            FindingId::STEP_UP_REQUIRED,
         ]
         .into_iter()
         .find(|f| f.as_str() == id)

@@ -133,3 +133,60 @@ pub(crate) async fn gate(
     tokio::spawn(server::serve(gate, listener, None));
     (dir, addr, store)
 }
+
+pub(crate) const HOST: &str = "app.example.com";
+pub(crate) const ORIGIN: &str = "https://app.example.com";
+
+/// The value of `name` among a response's Set-Cookie headers.
+pub(crate) fn set_cookie<'a>(r: &'a Reply, name: &str) -> Option<&'a str> {
+    r.all("set-cookie")
+        .into_iter()
+        .find(|c| c.starts_with(&format!("{name}=")))
+}
+
+pub(crate) fn cookie_value(set: &str) -> &str {
+    set.split(';').next().unwrap().split_once('=').unwrap().1
+}
+
+/// Loads the login page, posts the form; the response.
+pub(crate) async fn sign_in(
+    addr: SocketAddr,
+    user: &str,
+    pw: &str,
+    extra_cookie: Option<&str>,
+) -> Reply {
+    let page = ask(
+        addr,
+        "/.why401/login?rd=%2Fapp%2Freport%3Fq%3D1",
+        &[("Host", HOST)],
+    )
+    .await;
+    assert_eq!(page.status, 200);
+    let csrf_set = set_cookie(&page, "__Host-why401-csrf").unwrap();
+    let csrf = cookie_value(csrf_set);
+    assert!(
+        page.body
+            .contains(&format!("name=\"csrf\" value=\"{csrf}\""))
+    );
+    let mut cookies = format!("__Host-why401-csrf={csrf}");
+    if let Some(c) = extra_cookie {
+        cookies.push_str(&format!("; {c}"));
+    }
+    let form = format!(
+        "username={user}&password={}&csrf={csrf}&rd=%2Fapp%2Freport%3Fq%3D1",
+        pw.replace(' ', "+")
+    );
+    request(
+        addr,
+        "POST",
+        "/.why401/login",
+        &[
+            ("Host", HOST),
+            ("Origin", ORIGIN),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Cookie", &cookies),
+        ],
+        &form,
+    )
+    .await
+}

@@ -13,7 +13,8 @@ use why401_gate::{Config, Identity, Request};
 
 use super::exit;
 use crate::cli::{
-    GateArgs, GateBansCommand, GateCheckArgs, GateCommand, GateSessionsCommand, GateUserCommand,
+    GateArgs, GateBansCommand, GateCheckArgs, GateCommand, GateFactorsCommand, GateSessionsCommand,
+    GateTotpCommand, GateUserCommand,
 };
 use crate::output;
 
@@ -31,7 +32,146 @@ pub(crate) fn run(args: GateArgs) -> Result<ExitCode> {
         Some(GateCommand::User(c)) => runtime()?.block_on(user(&config, &store, c)),
         Some(GateCommand::Sessions(c)) => runtime()?.block_on(sessions(&store, c)),
         Some(GateCommand::Bans(c)) => runtime()?.block_on(bans(&store, c)),
+        Some(GateCommand::Totp(c)) => {
+            runtime()?.block_on(totp(&config, args.config.as_deref(), &store, c))
+        }
+        Some(GateCommand::Factors(c)) => runtime()?.block_on(factors(&config, &store, c)),
     }
+}
+
+async fn open_store(path: &Path) -> Result<Store> {
+    Store::open(path)
+        .await
+        .with_context(|| format!("the user store {}", path.display()))
+}
+
+/// Tells `[notify]` of a factor change made here (the gateway's own queue is in the serving
+/// process): delivered, with its retries, before the command returns.
+async fn tell_factor_change(config: &Config, user: &str, detail: &str) {
+    if config.notify.any() {
+        let e = why401_gate::notify::Event {
+            event: why401_gate::notify::Kind::FactorChanged,
+            time: jiff::Timestamp::now().to_string(),
+            user: user.to_string(),
+            address: None,
+            detail: detail.to_string(),
+        };
+        why401_gate::notify::deliver_now(&config.notify, &e).await;
+    }
+}
+
+async fn totp(
+    config: &Config,
+    config_file: Option<&Path>,
+    path: &Path,
+    c: GateTotpCommand,
+) -> Result<ExitCode> {
+    let GateTotpCommand::Enroll { user, label } = c;
+    let store = open_store(path).await?;
+    let Some(u) = store.user(&user).await? else {
+        bail!("no user {user:?} (why401 gate user list)");
+    };
+    let base = config_file.and_then(Path::parent).unwrap_or(Path::new("."));
+    let key = why401_gate::factors::key_path(&config.mfa, base, store.dir());
+    let sealer = why401_gate::factors::Sealer::load(&key).map_err(|e| anyhow!("[mfa] {e}"))?;
+    let (id, secret) =
+        why401_gate::factors::add_totp(&store, &sealer, &u.name, &label, true).await?;
+    let uri = why401_gate::factors::otpauth(&secret, &config.mfa.issuer, &u.name);
+    let mut text = format!(
+        "TOTP factor {} for {} (SHA-1, 6 digits, 30 s). Scan the code with an authenticator app, or type the key:\n\n{}\n  key: {}\n  URI: {}\n",
+        &id[..8],
+        u.name,
+        why401_gate::factors::qr_terminal(&uri),
+        why401_gate::factors::base32(&secret),
+        uri
+    );
+    if store.recovery_codes_left(&u.name).await? == 0 {
+        let codes = why401_gate::factors::replace_recovery_codes(&store, &u.name).await?;
+        text.push_str(&format!(
+            "\nRecovery codes (each signs in once; shown only now):\n  {}\n",
+            codes.join("\n  ")
+        ));
+    }
+    output::print(&text)?;
+    tell_factor_change(
+        config,
+        &u.name,
+        "an authenticator app was added by an administrator",
+    )
+    .await;
+    Ok(ExitCode::from(exit::OK))
+}
+
+async fn factors(config: &Config, path: &Path, c: GateFactorsCommand) -> Result<ExitCode> {
+    let store = open_store(path).await?;
+    match c {
+        GateFactorsCommand::List { user, json } => {
+            let list = store.factors(&user).await?;
+            let left = store.recovery_codes_left(&user).await?;
+            if json {
+                output::json(&serde_json::json!({ "factors": list, "recovery_codes_left": left }))?;
+            } else {
+                let mut text = String::new();
+                for f in &list {
+                    text.push_str(&format!(
+                        "{}  {:<8}  {}  added {}  last used {}{}\n",
+                        &f.id[..8],
+                        f.kind,
+                        f.label,
+                        when(f.created),
+                        if f.last_used == 0 {
+                            "never".to_string()
+                        } else {
+                            when(f.last_used)
+                        },
+                        if f.confirmed {
+                            ""
+                        } else {
+                            "  (not confirmed yet)"
+                        }
+                    ));
+                }
+                if list.is_empty() {
+                    text.push_str(&format!("{user} has no second factor\n"));
+                }
+                text.push_str(&format!("{left} recovery codes left\n"));
+                output::print(&text)?;
+            }
+        }
+        GateFactorsCommand::Remove { user, id } => {
+            let n = store.remove_factor(&user, &id).await?;
+            if n == 0 {
+                bail!("{user} has no factor {id:?} (why401 gate factors list {user})");
+            }
+            output::print(&format!(
+                "removed {n} factor{}\n",
+                if n == 1 { "" } else { "s" }
+            ))?;
+            tell_factor_change(
+                config,
+                &user,
+                "a second factor was removed by an administrator",
+            )
+            .await;
+        }
+        GateFactorsCommand::Recovery { user } => {
+            if store.user(&user).await?.is_none() {
+                bail!("no user {user:?} (why401 gate user list)");
+            }
+            let codes = why401_gate::factors::replace_recovery_codes(&store, &user).await?;
+            output::print(&format!(
+                "Recovery codes for {user} (each signs in once; the old ones no longer work; shown only now):\n  {}\n",
+                codes.join("\n  ")
+            ))?;
+            tell_factor_change(
+                config,
+                &user,
+                "new recovery codes were made by an administrator",
+            )
+            .await;
+        }
+    }
+    Ok(ExitCode::from(exit::OK))
 }
 
 /// The audit log: the config's `[audit] path` (relative to the config), else `audit.jsonl`
@@ -139,7 +279,7 @@ fn serve(
             .with_context(|| format!("the audit log {}", audit_path.display()))?;
         let gate = why401_gate::server::Gate::start(config, store, Some(audit), &base)
             .await
-            .map_err(|e| anyhow!("[bearer] {e}"))?;
+            .map_err(|e| anyhow!("{e}"))?;
         output::print(&text)?;
         tokio::select! {
             r = why401_gate::server::serve(gate, listener, tls) => r.context("serving")?,
@@ -184,7 +324,8 @@ fn demo_hints(base: &str, user: &str, password: Option<&str>) -> String {
     t.push_str(&format!(
         "  in a browser:           {base}/  (the login page, then the echo of what the app receives)\n  \
          an API client, no login: curl -i {base}/api  (401 with WWW-Authenticate and a problem document)\n  \
-         with Basic:             curl -u {user} {base}/  (curl asks for the password)\n  \
+         with Basic:             curl -u {user} {base}/  (403 step-up-required: admins always give a second factor, which Basic cannot carry)\n  \
+         a second factor:        why401 gate totp enroll {user}  (or enrol one in the browser after the password)\n  \
          why it was refused:     why401 gate explain REQUEST_ID  (the X-Request-Id of any answer)\n  \
          what the probe says:    why401 {base}/api\n"
     ));
