@@ -5,7 +5,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::policy::{Action, Criterion, Decision, Policy, Request};
+use crate::config::Config;
+use crate::policy::{Action, Criterion, Decision, Request};
 
 /// The request as judged, each rule passed over and the one that decided, and the answer.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -63,8 +64,9 @@ pub struct Tried {
 }
 
 impl Check {
-    /// The report of `decision`, made by `policy` (read from `config`) on `request`.
-    pub fn new(config: &str, policy: &Policy, request: &Request<'_>, decision: &Decision) -> Check {
+    /// The report of `decision`, made by `config`'s policy on `request`.
+    pub fn new(config: &Config, request: &Request<'_>, decision: &Decision) -> Check {
+        let policy = &config.policy;
         let mut rules: Vec<Tried> = decision
             .misses
             .iter()
@@ -101,6 +103,12 @@ impl Check {
                     .join(" or ")
             })
             .unwrap_or_default();
+        let step_up = decision
+            .rule
+            .and_then(|i| policy.rules[i].step_up)
+            .map(|d| format!(" (given within the last {} minutes)", d.as_secs() / 60))
+            .unwrap_or_default();
+        let group = who.and_then(|w| config.second_factor_group(w));
         let (answer, passes) = match (decision.action, who) {
             (Action::Bypass, _) => ("let through without authentication".to_string(), true),
             (Action::Deny, Some(w)) => (
@@ -132,17 +140,27 @@ impl Check {
                 ),
                 false,
             ),
-            (Action::OneFactor, Some(w)) => (format!("let through as {}", w.user), true),
+            (Action::OneFactor, Some(w)) => match &group {
+                None => (format!("let through as {}", w.user), true),
+                Some(g) => (
+                    format!(
+                        "let through as {} once a second factor has been given in this session: \
+                         members of {g} always give one ([mfa] groups, [admin] group)",
+                        w.user
+                    ),
+                    false,
+                ),
+            },
             (Action::TwoFactor, Some(w)) => (
                 format!(
-                    "let through as {} once a second factor has been given in this session",
+                    "let through as {} once a second factor has been given in this session{step_up}",
                     w.user
                 ),
                 false,
             ),
         };
         Check {
-            config: config.to_string(),
+            config: config.file.clone(),
             request: Asked {
                 method: request.method.to_string(),
                 host: request.host.to_string(),

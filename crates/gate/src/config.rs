@@ -385,6 +385,18 @@ const METHODS: [&str; 9] = [
 ];
 
 impl Config {
+    /// The group `who` is in that always gives a second factor (`[mfa] groups`, and `[admin]
+    /// group`), if any.
+    pub fn second_factor_group(&self, who: &crate::policy::Identity) -> Option<String> {
+        who.groups
+            .iter()
+            .find(|g| {
+                g.eq_ignore_ascii_case(&self.admin.group)
+                    || self.mfa.groups.iter().any(|m| m.eq_ignore_ascii_case(g))
+            })
+            .cloned()
+    }
+
     /// The embedded demo configuration.
     pub fn demo() -> Config {
         Config::parse(DEMO, "embedded:demo.toml").expect("the embedded demo configuration is valid")

@@ -118,15 +118,7 @@ impl Gate {
     /// Whether `who` is in a group that always gives a second factor (`[mfa] groups`, and
     /// `[admin] group`).
     pub fn second_factor_group(&self, who: &Identity) -> bool {
-        who.groups.iter().any(|g| {
-            g.eq_ignore_ascii_case(&self.config.admin.group)
-                || self
-                    .config
-                    .mfa
-                    .groups
-                    .iter()
-                    .any(|m| m.eq_ignore_ascii_case(g))
-        })
+        self.config.second_factor_group(who).is_some()
     }
 
     /// Tells of a change to `user`'s second factors (ASVS 5 §6.3.7).
@@ -1085,12 +1077,7 @@ pub(crate) async fn judge(gate: &Gate, orig: &Original, headers: &HeaderMap) -> 
             Credentials::Refused(_, r) => *r,
             _ => None,
         },
-        check: Some(Check::new(
-            &gate.config.file,
-            &gate.config.policy,
-            &request,
-            &decision,
-        )),
+        check: Some(Check::new(&gate.config, &request, &decision)),
     };
     if !gate.record(&entry) {
         // Nothing is decided that the audit log does not show.

@@ -106,10 +106,7 @@ fn key_on(page: &Reply) -> Vec<u8> {
         .nth(1)
         .and_then(|r| r.split('<').next())
         .unwrap_or_else(|| panic!("no key on the page: {}", page.body));
-    totp_rs::Secret::try_from_base32(b32)
-        .unwrap()
-        .as_bytes()
-        .to_vec()
+    factors::from_base32(b32).unwrap()
 }
 
 fn now() -> u64 {
@@ -498,4 +495,128 @@ async fn the_factor_pages_need_a_session_and_a_recent_second_factor() {
     let r = finish(bogus.to_string()).await;
     assert_eq!(r.status, 400);
     assert!(r.body.contains("unknown, expired or used"), "{}", r.body);
+}
+
+/// A webhook that fails its first `fail` deliveries and then takes them; what it took.
+async fn webhook(
+    fail: usize,
+) -> (
+    String,
+    std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
+) {
+    use std::sync::{Arc, Mutex};
+    let got: Arc<Mutex<Vec<serde_json::Value>>> = Arc::default();
+    let tries = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (g, t) = (got.clone(), tries.clone());
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |body: String| {
+            let (g, t) = (g.clone(), t.clone());
+            async move {
+                if t.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < fail {
+                    return http::StatusCode::SERVICE_UNAVAILABLE;
+                }
+                g.lock().unwrap().push(serde_json::from_str(&body).unwrap());
+                http::StatusCode::NO_CONTENT
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, got)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lockouts_and_factor_changes_are_told_to_the_webhook_and_the_command() {
+    // The webhook fails twice first: the retries deliver each event anyway, and no request
+    // waited for them.
+    let (url, got) = webhook(2).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("events.jsonl");
+    let config = format!(
+        "{CONFIG}\n[notify]\nwebhook = \"{url}\"\ncommand = [\"sh\", \"-c\", \"cat >> '{}'; echo >> '{}'\"]\nretries = 3\n",
+        file.display(),
+        file.display()
+    );
+    let (_dir, addr, _store) = start(&config).await;
+    let cookie = session(addr, "alice").await;
+    enrol(addr, &cookie).await;
+    for _ in 0..5 {
+        let r = sign_in(addr, "alice", "not her password", None).await;
+        assert_eq!(r.status, 200);
+    }
+    let mut events = Vec::new();
+    for _ in 0..100 {
+        events = got.lock().unwrap().clone();
+        if events.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["factor-changed", "lockout"], "{events:?}");
+    assert_eq!(events[0]["user"], "alice");
+    assert!(
+        events[1]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("alice is locked"),
+        "{events:?}"
+    );
+    // The command got the same events, one JSON document each.
+    let mut lines = Vec::new();
+    for _ in 0..100 {
+        lines = std::fs::read_to_string(&file)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(String::from)
+            .collect();
+        if lines.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(lines[1].contains("\"event\":\"lockout\""), "{lines:?}");
+}
+
+#[test]
+fn gate_check_says_when_a_group_or_a_step_up_asks_for_a_second_factor() {
+    use why401_gate::check::Check;
+    use why401_gate::{Config, Identity, Request};
+    let config = Config::parse(CONFIG, "gate.toml").unwrap();
+    let report = |user: &str, groups: &[&str], path: &str| {
+        let who = Identity {
+            user: user.into(),
+            groups: groups.iter().map(|g| g.to_string()).collect(),
+            ..Default::default()
+        };
+        let request = Request {
+            host: HOST,
+            path,
+            method: "GET",
+            ip: "127.0.0.1".parse().unwrap(),
+            at: jiff::Timestamp::now(),
+            who: Some(&who),
+        };
+        let decision = config.policy.decide(&request);
+        Check::new(&config, &request, &decision)
+    };
+    let c = report("alice", &["staff"], "/app/home");
+    assert!(c.passes, "{c}");
+    let c = report("fiona", &["finance"], "/app/home");
+    assert!(!c.passes);
+    assert!(
+        c.answer.contains("members of finance always give one"),
+        "{c}"
+    );
+    let c = report("root", &["admins"], "/app/home");
+    assert!(c.answer.contains("members of admins"), "{c}");
+    let c = report("alice", &["staff"], "/app/payroll/run");
+    assert!(c.answer.contains("within the last 5 minutes"), "{c}");
 }

@@ -881,6 +881,235 @@ print(json.dumps(out))
 /// Headless Chromium (playwright-core) through the login page of the gateway on HTTPS, to the
 /// app, a `fetch()` from the page that gets a 401 problem document (not the login page's
 /// HTML), and logout.
+/// `gate totp enroll` makes a secret the serving gateway (another process, the same store and
+/// key file) accepts a code of, once; `gate factors` lists, renews recovery codes and removes.
+#[test]
+#[ignore = "runs curl (scripts/test.sh installs it)"]
+fn a_totp_enrolled_with_the_cli_is_accepted_by_the_gateway_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = users(dir.path());
+    let (code, out, err) = gate_env(&["totp", "enroll", "bob"], &store, "");
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("otpauth://totp/why401:bob?"), "{out}");
+    assert!(out.contains('▀') || out.contains('▄'), "a QR code: {out}");
+    let key = out
+        .split("  key: ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap();
+    let secret = why401_gate::factors::from_base32(key).unwrap();
+    let codes: Vec<&str> = out
+        .split("shown only now):")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    assert_eq!(codes.len(), 10, "{out}");
+    // The key that seals the secret is beside the store, the owner's only.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("gate.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let (code, out, _) = gate_env(&["factors", "list", "bob"], &store, "");
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("totp") && out.contains("10 recovery codes left"),
+        "{out}"
+    );
+    let id = out.split_whitespace().next().unwrap().to_string();
+
+    let cfg = dir.path().join("gate.toml");
+    std::fs::write(
+        &cfg,
+        proxy_config("builtin:echo", "").replace(
+            "[[access.rule]]\npolicy = \"one_factor\"",
+            "[[access.rule]]\npolicy = \"two_factor\"",
+        ),
+    )
+    .unwrap();
+    let (_gate, addr) = start_gate(&cfg, &store);
+    let base = format!("http://{addr}");
+    let session = form_login(&base, &base, "bob", "tricky+mule+forty+lantern", "%2Fnotes");
+    let cookie = format!("__Host-why401-session={session}");
+    let give = |code: &str| {
+        let (status, head, body) = curl(&[
+            "-H",
+            &format!("Cookie: {cookie}"),
+            &format!("{base}/.why401/second-factor"),
+        ]);
+        assert_eq!(status, 200, "{head}{body}");
+        let csrf = head
+            .lines()
+            .find_map(|l| l.strip_prefix("set-cookie: __host-why401-csrf="))
+            .and_then(|v| v.split(';').next())
+            .unwrap()
+            .to_string();
+        curl(&[
+            "-H",
+            &format!("Cookie: {cookie}; __Host-why401-csrf={csrf}"),
+            "-H",
+            &format!("Origin: {base}"),
+            "--data",
+            &format!("code={code}&csrf={csrf}&rd=%2Fnotes"),
+            &format!("{base}/.why401/second-factor"),
+        ])
+    };
+    let now = jiff::Timestamp::now().as_second() as u64;
+    let code = why401_gate::factors::totp_code(&secret, now);
+    let (status, head, _) = give(&code);
+    assert_eq!(status, 303, "{head}");
+    let (status, _, body) = curl(&["-H", &format!("Cookie: {cookie}"), &format!("{base}/notes")]);
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("remote-user: bob"), "{body}");
+    // Once.
+    let (status, _, body) = give(&code);
+    assert_eq!(status, 401, "{body}");
+
+    let (code, out, _) = gate_env(&["factors", "recovery", "bob"], &store, "");
+    assert_eq!(code, 0);
+    assert!(!out.contains(codes[0]), "new codes, not the old ones");
+    let (code, out, err) = gate_env(&["factors", "remove", "bob", &id], &store, "");
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("removed 1 factor"), "{out}");
+    let (_, out, _) = gate_env(&["factors", "list", "bob"], &store, "");
+    assert!(out.contains("bob has no second factor"), "{out}");
+}
+
+/// Runs scripts/capture/SCRIPT (Chromium, driven by playwright-core) against `base` as `user`,
+/// the password on its standard input; what it saw.
+fn browser(script: &str, base: &str, user: &str, password: &str) -> Value {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../scripts/capture")
+        .join(script);
+    let mut child = std::process::Command::new("node")
+        .arg(&script)
+        .args([base, user])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("node runs (scripts/test.sh installs nodejs and playwright-core)");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(format!("{password}\n").as_bytes()).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Passkeys in Chromium with its virtual authenticator (CDP `WebAuthn.addVirtualAuthenticator`):
+/// enrolment after the password with recovery codes shown once, a second passkey on another
+/// authenticator from the factors page, and a sign-in with it; the store holds both, and the
+/// audit log every step.
+#[test]
+#[ignore = "runs Chromium and node (scripts/test.sh installs them)"]
+fn chromium_registers_passkeys_and_signs_in_with_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = users(dir.path());
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+    std::fs::write(dir.path().join("cert.pem"), cert.cert.pem()).unwrap();
+    std::fs::write(dir.path().join("key.pem"), cert.signing_key.serialize_pem()).unwrap();
+    let cfg = dir.path().join("gate.toml");
+    let config = proxy_config(
+        "builtin:echo",
+        "tls_certificate = \"cert.pem\"\ntls_key = \"key.pem\"\n",
+    )
+    .replace(
+        "[[access.rule]]\npaths = [\"/public/\"]",
+        "[[access.rule]]\npaths = [\"/vault/\"]\npolicy = \"two_factor\"\n\n[[access.rule]]\npaths = [\"/public/\"]",
+    );
+    std::fs::write(&cfg, config).unwrap();
+    let (_gate, addr) = start_gate(&cfg, &store);
+    let port = addr.rsplit(':').next().unwrap();
+    let base = format!("https://localhost:{port}");
+    let j = browser(
+        "gate_webauthn.js",
+        &base,
+        "bob",
+        "tricky mule forty lantern",
+    );
+    assert!(
+        j["enrol_page"]["url"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{base}/.why401/second-factor?rd=%2Fvault%2Fx")),
+        "{j}"
+    );
+    let codes = j["recovery_codes"].as_array().unwrap();
+    assert_eq!(codes.len(), 10, "{j}");
+    assert_eq!(j["after_enrol"]["url"], format!("{base}/vault/x").as_str());
+    assert!(
+        j["after_enrol"]["body"]
+            .as_str()
+            .unwrap()
+            .contains("remote-user: bob"),
+        "{j}"
+    );
+    // The credential is the authenticator's, for this relying party, discoverable.
+    let first = j["first_authenticator"].as_array().unwrap();
+    assert_eq!(first.len(), 1, "{j}");
+    assert_eq!(first[0]["rpId"], "localhost");
+    // Two passkeys listed after the second registration.
+    assert_eq!(
+        j["factors"]["url"],
+        format!("{base}/.why401/factors").as_str()
+    );
+    assert_eq!(
+        j["factors"]["list"]
+            .as_str()
+            .unwrap()
+            .matches("(webauthn)")
+            .count(),
+        2,
+        "{j}"
+    );
+    // Signed in again with the second one; its counter moved.
+    assert!(
+        j["ask_page"]["url"]
+            .as_str()
+            .unwrap()
+            .contains("/.why401/second-factor?rd=%2Fvault%2Fx"),
+        "{j}"
+    );
+    assert_eq!(
+        j["after_passkey"]["url"],
+        format!("{base}/vault/x").as_str()
+    );
+    let second = j["second_authenticator"].as_array().unwrap();
+    assert_eq!(second.len(), 1, "{j}");
+    assert!(second[0]["signCount"].as_u64().unwrap() >= 1, "{j}");
+    // What the CLI sees of them.
+    let (code, out, err) = gate_env(&["factors", "list", "bob"], &store, "");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.matches("webauthn").count(), 2, "{out}");
+    assert!(out.contains("10 recovery codes left"), "{out}");
+    // The audit log: two enrolments and a passkey sign-in, each a login line.
+    let audit = std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap();
+    let results: Vec<String> = audit
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|v| v["kind"] == "login")
+        .map(|v| v["result"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        results,
+        ["accepted", "enrolled", "enrolled", "accepted", "accepted"],
+        "{audit}"
+    );
+}
+
 #[test]
 #[ignore = "runs Chromium through playwright-core (scripts/test.sh installs them)"]
 fn chromium_signs_in_fetches_and_signs_out() {
@@ -901,29 +1130,12 @@ fn chromium_signs_in_fetches_and_signs_out() {
     let (_gate, addr) = start_gate(&cfg, &store);
     let port = addr.rsplit(':').next().unwrap();
     let base = format!("https://localhost:{port}");
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../scripts/capture/gate_browser.js");
-    let mut child = std::process::Command::new("node")
-        .arg(&script)
-        .args([&base, "alice"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("node runs (scripts/test.sh installs nodejs and playwright-core)");
-    {
-        use std::io::Write;
-        let mut stdin = child.stdin.take().unwrap();
-        stdin.write_all(b"correct horse battery staple\n").unwrap();
-    }
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    let j = browser(
+        "gate_browser.js",
+        &base,
+        "alice",
+        "correct horse battery staple",
     );
-    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
     let login = format!("{base}/.why401/login?rd=");
     assert!(
         j["first"]["url"]

@@ -434,7 +434,7 @@ fn check(config: &Config, store: &Path, a: GateCheckArgs) -> Result<ExitCode> {
         who: who.as_ref(),
     };
     let decision = config.policy.decide(&request);
-    let report = Check::new(&config.file, &config.policy, &request, &decision);
+    let report = Check::new(config, &request, &decision);
     if a.json {
         output::json(&report)?;
     } else {
