@@ -1,6 +1,6 @@
 # Real peers for why401's tests and benchmarks, on loopback: nginx (auth_basic), Apache httpd
 # (mod_auth_digest, mod_auth_basic), squid (proxy_auth) and pyspnego's NTLM acceptor; curl and
-# Chromium as clients. Sourced, not run:
+# Chromium as clients; slapd, Redis and PostgreSQL for the gateway. Sourced, not run:
 #
 #   source scripts/peers.sh
 #   peers_install          # Debian packages and pyspnego, when missing
@@ -28,6 +28,11 @@ peers_install() {
   command -v chromium >/dev/null || apt+=(chromium)
   command -v caddy >/dev/null || apt+=(caddy)
   command -v npm >/dev/null || apt+=(nodejs npm)
+  # The gateway's directory (OpenLDAP) and its shared stores (Redis, PostgreSQL).
+  [ -x /usr/sbin/slapd ] || apt+=(slapd)
+  command -v ldapsearch >/dev/null || apt+=(ldap-utils)
+  command -v redis-server >/dev/null || apt+=(redis-server)
+  ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || apt+=(postgresql)
   if ((${#apt[@]})); then
     echo "installing ${apt[*]}"
     local sudo=""

@@ -134,6 +134,7 @@ pub fn explain(entries: &[Entry]) -> String {
                 .unwrap_or_default()
         ));
         if let Some(r) = e.refusal {
+            let mut directory = None;
             let why = match r {
                 crate::login::Refusal::UnknownUser => "there is no such user",
                 crate::login::Refusal::WrongPassword => "the password was wrong",
@@ -156,11 +157,29 @@ pub fn explain(entries: &[Entry]) -> String {
                 crate::login::Refusal::NoSecondFactor => {
                     "a second factor is required and the user has none: enrol one (why401 gate totp enroll USER)"
                 }
+                r @ (crate::login::Refusal::DirectoryLocked
+                | crate::login::Refusal::PasswordExpired
+                | crate::login::Refusal::AccountExpired
+                | crate::login::Refusal::MustChangePassword
+                | crate::login::Refusal::LogonHours
+                | crate::login::Refusal::Workstation) => {
+                    let code = r.directory_code().unwrap_or_default();
+                    let title = why401_catalogue::catalogue()
+                        .code(why401_catalogue::CodeKind::Ldap, code)
+                        .map_or_else(String::new, |c| c.title.clone());
+                    directory = Some(format!(
+                        "the directory refused it: LDAP data {code}: {title} (why401 explain ldap:{code})"
+                    ));
+                    "the directory refused the account"
+                }
             };
             text.push_str(&format!(
                 "credentials of {} refused: {why} (the client was only told they were not accepted)\n",
                 e.user.as_deref().unwrap_or("?")
             ));
+            if let Some(d) = directory {
+                text.push_str(&format!("  {d}\n"));
+            }
         }
         if let Some(c) = &e.check {
             text.push_str(&format!("{c}\n"));

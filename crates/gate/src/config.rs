@@ -47,6 +47,30 @@ pub struct Config {
     pub mfa: Mfa,
     /// Where lockouts, unusual sign-ins and factor changes are told.
     pub notify: crate::notify::Targets,
+    /// The directory users come from, when there is one.
+    pub ldap: Option<crate::ldap::Settings>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLdap {
+    url: Spanned<String>,
+    #[serde(default)]
+    start_tls: bool,
+    ca_file: Option<String>,
+    bind_dn: String,
+    bind_password_file: Option<String>,
+    base_dn: String,
+    directory: Option<Spanned<String>>,
+    user_filter: Option<Spanned<String>>,
+    groups: Option<Spanned<String>>,
+    group_base_dn: Option<String>,
+    group_filter: Option<String>,
+    group_name_attribute: Option<String>,
+    mail_attribute: Option<String>,
+    name_attribute: Option<String>,
+    timeout_seconds: Option<u64>,
+    pool_size: Option<usize>,
 }
 
 /// Second factors (`[mfa]`).
@@ -206,6 +230,7 @@ struct Raw {
     mfa: RawMfa,
     #[serde(default)]
     notify: RawNotify,
+    ldap: Option<Spanned<RawLdap>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -590,6 +615,10 @@ impl Config {
                 command: raw.notify.command.clone(),
                 retries: raw.notify.retries.unwrap_or(3).min(10),
             };
+        let ldap = raw
+            .ldap
+            .as_ref()
+            .and_then(|l| ldap(l.get_ref(), &mut errors, &at));
         if !errors.is_empty() {
             errors.sort_by_key(|e| (e.line, e.column));
             return Err(errors);
@@ -607,6 +636,7 @@ impl Config {
             admin,
             mfa,
             notify,
+            ldap,
             lockout,
             password,
             server,
@@ -626,6 +656,124 @@ impl Config {
             },
         })
     }
+}
+
+/// The `[ldap]` table, checked; `None` when it has errors (they are in `errors`).
+fn ldap(
+    raw: &RawLdap,
+    errors: &mut Vec<ConfigError>,
+    at: &impl Fn(Option<Range<usize>>, String) -> ConfigError,
+) -> Option<crate::ldap::Settings> {
+    use crate::ldap::{Groups, Kind};
+    let before = errors.len();
+    let url = raw.url.get_ref();
+    match url::Url::parse(url) {
+        Ok(u) if u.scheme() == "ldaps" || u.scheme() == "ldap" => {
+            if u.scheme() == "ldap"
+                && !raw.start_tls
+                && !u
+                    .host_str()
+                    .is_some_and(|h| h == "localhost" || h.starts_with("127.") || h == "[::1]")
+            {
+                errors.push(at(
+                    Some(raw.url.span()),
+                    format!("url = {url:?}: passwords would cross the network in the clear: use ldaps:// or start_tls = true"),
+                ));
+            }
+            if u.scheme() == "ldaps" && raw.start_tls {
+                errors.push(at(
+                    Some(raw.url.span()),
+                    "start_tls is for ldap:// (ldaps:// is TLS from the start)".into(),
+                ));
+            }
+        }
+        _ => errors.push(at(
+            Some(raw.url.span()),
+            format!("url = {url:?}: write ldaps://HOST[:PORT] or ldap://HOST[:PORT]"),
+        )),
+    }
+    let kind = match raw
+        .directory
+        .as_ref()
+        .map(|d| (d.get_ref().as_str(), d.span()))
+    {
+        None | Some(("active_directory", _)) => Kind::ActiveDirectory,
+        Some(("openldap", _)) => Kind::OpenLdap,
+        Some((other, span)) => {
+            errors.push(at(
+                Some(span),
+                format!("directory = {other:?}: write \"active_directory\" or \"openldap\""),
+            ));
+            Kind::ActiveDirectory
+        }
+    };
+    let (default_filter, default_name) = match kind {
+        Kind::ActiveDirectory => (
+            "(&(objectCategory=person)(objectClass=user)(sAMAccountName={user}))",
+            "sAMAccountName",
+        ),
+        Kind::OpenLdap => ("(&(objectClass=inetOrgPerson)(uid={user}))", "uid"),
+    };
+    let user_filter = match &raw.user_filter {
+        Some(f) if !f.get_ref().contains("{user}") => {
+            errors.push(at(
+                Some(f.span()),
+                "user_filter must contain {user} (the name typed, escaped)".into(),
+            ));
+            String::new()
+        }
+        Some(f) => f.get_ref().clone(),
+        None => default_filter.to_string(),
+    };
+    let groups = match raw
+        .groups
+        .as_ref()
+        .map(|g| (g.get_ref().as_str(), g.span()))
+    {
+        None | Some(("member_of", _)) => Groups::MemberOf,
+        Some(("search", _)) => Groups::Search {
+            base: raw
+                .group_base_dn
+                .clone()
+                .unwrap_or_else(|| raw.base_dn.clone()),
+            filter: raw
+                .group_filter
+                .clone()
+                .unwrap_or_else(|| "(member={dn})".to_string()),
+            attribute: raw
+                .group_name_attribute
+                .clone()
+                .unwrap_or_else(|| "cn".to_string()),
+        },
+        Some((other, span)) => {
+            errors.push(at(
+                Some(span),
+                format!("groups = {other:?}: write \"member_of\" or \"search\""),
+            ));
+            Groups::MemberOf
+        }
+    };
+    if errors.len() > before {
+        return None;
+    }
+    Some(crate::ldap::Settings {
+        url: url.clone(),
+        start_tls: raw.start_tls,
+        ca_file: raw.ca_file.clone(),
+        bind_dn: raw.bind_dn.clone(),
+        bind_password_file: raw.bind_password_file.clone(),
+        base_dn: raw.base_dn.clone(),
+        user_filter,
+        kind,
+        groups,
+        mail_attribute: raw.mail_attribute.clone().unwrap_or_else(|| "mail".into()),
+        name_attribute: raw
+            .name_attribute
+            .clone()
+            .unwrap_or_else(|| default_name.to_string()),
+        timeout: std::time::Duration::from_secs(raw.timeout_seconds.unwrap_or(5).clamp(1, 60)),
+        pool_size: raw.pool_size.unwrap_or(8).clamp(1, 64),
+    })
 }
 
 /// The `[server]` table, checked.

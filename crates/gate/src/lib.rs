@@ -11,6 +11,7 @@ pub mod config;
 pub mod factors;
 pub mod fresh;
 pub mod htpasswd;
+pub mod ldap;
 pub mod lockout;
 pub mod login;
 pub mod metrics;

@@ -35,6 +35,47 @@ pub enum Refusal {
     WebauthnFailed,
     /// A second factor is needed and the user has none, and may not enrol one at login.
     NoSecondFactor,
+    /// The directory has locked the account (AD data 775, OpenLDAP `pwdAccountLockedTime`).
+    DirectoryLocked,
+    /// The password expired in the directory (AD data 532).
+    PasswordExpired,
+    /// The account expired in the directory (AD data 701, `accountExpires`).
+    AccountExpired,
+    /// The directory wants the password changed first (AD data 773).
+    MustChangePassword,
+    /// Outside the account's logon hours (AD data 530).
+    LogonHours,
+    /// Not allowed from this workstation (AD data 531).
+    Workstation,
+}
+
+impl Refusal {
+    /// The Active Directory bind `data` code this refusal is, when it comes from a directory
+    /// (the catalogue explains it: `why401 explain 775`).
+    pub fn directory_code(self) -> Option<&'static str> {
+        Some(match self {
+            Refusal::DirectoryLocked => "775",
+            Refusal::PasswordExpired => "532",
+            Refusal::AccountExpired => "701",
+            Refusal::MustChangePassword => "773",
+            Refusal::LogonHours => "530",
+            Refusal::Workstation => "531",
+            _ => return None,
+        })
+    }
+}
+
+/// Where logins are checked, and what they count against.
+#[derive(Clone, Copy)]
+pub struct Ctx<'a> {
+    /// The store: local users, and the lockout.
+    pub store: &'a Store,
+    /// The lockout's thresholds.
+    pub limits: &'a Limits,
+    /// Who is told of lockouts.
+    pub notify: &'a crate::notify::Notifier,
+    /// The directory, when `[ldap]` is configured.
+    pub directory: Option<&'a crate::ldap::Directory>,
 }
 
 /// What a login attempt gave.
@@ -56,13 +97,17 @@ static DECOY: LazyLock<String> = LazyLock::new(|| password::hash("why401 decoy: 
 /// stored in an older form (bcrypt, `$apr1$`, older Argon2 parameters) is stored again as
 /// Argon2id with today's parameters.
 pub async fn check(
-    store: &Store,
-    limits: &Limits,
+    ctx: Ctx<'_>,
     name: &str,
     password: &str,
     address: &str,
-    notify: &crate::notify::Notifier,
 ) -> Result<Login, StoreError> {
+    let Ctx {
+        store,
+        limits,
+        notify,
+        directory,
+    } = ctx;
     // One check at a time per address and per account: concurrent guesses cannot all pass
     // the lockout before any failure is counted. (Address first, then account: one order.)
     let _address = serialised(format!("address {}", lockout::address_key(address))).await;
@@ -77,7 +122,7 @@ pub async fn check(
         }
         lockout::Gate::Open => {}
     }
-    let outcome = verify(store, name, password).await?;
+    let outcome = verify(store, directory, name, password).await?;
     match &outcome {
         Login::Accepted(who) => lockout::succeeded(store, &who.user).await?,
         _ => lockout::failed(store, limits, name, address, notify).await?,
@@ -85,9 +130,46 @@ pub async fn check(
     Ok(outcome)
 }
 
-/// The password check alone.
-async fn verify(store: &Store, name: &str, password: &str) -> Result<Login, StoreError> {
-    let Some(user) = store.user(name).await? else {
+/// The password check alone: a local user against their hash; anyone else (and the users the
+/// directory made) against the directory, when there is one. A local user of the same name as
+/// a directory user wins: that is how a break-glass account is kept.
+async fn verify(
+    store: &Store,
+    directory: Option<&crate::ldap::Directory>,
+    name: &str,
+    password: &str,
+) -> Result<Login, StoreError> {
+    let user = store.user(name).await?;
+    if let Some(d) = directory
+        && user
+            .as_ref()
+            .is_none_or(|u| u.hash == crate::store::DIRECTORY_HASH)
+    {
+        return match d.verify(name, password).await? {
+            crate::ldap::Verdict::Refused(r) => Ok(Login::Refused(r)),
+            crate::ldap::Verdict::Accepted {
+                name,
+                groups,
+                email,
+            } => {
+                store
+                    .sync_directory_user(&name, email.as_deref(), &groups)
+                    .await?;
+                // Disabled at the gateway (`gate user disable`), whatever the directory says.
+                if store.user(&name).await?.is_some_and(|u| u.disabled) {
+                    return Ok(Login::Refused(Refusal::Disabled));
+                }
+                Ok(Login::Accepted(Identity {
+                    user: name,
+                    groups,
+                    email,
+                    scopes: None,
+                    second_factor_at: None,
+                }))
+            }
+        };
+    }
+    let Some(user) = user else {
         decoy(password).await;
         return Ok(Login::Refused(Refusal::UnknownUser));
     };

@@ -59,6 +59,8 @@ pub struct Gate {
     pub sealer: crate::factors::Sealer,
     /// Tells of lockouts, unusual sign-ins and factor changes.
     pub notifier: crate::notify::Notifier,
+    /// The directory, when `[ldap]` is configured.
+    pub directory: Option<Arc<crate::ldap::Directory>>,
 }
 
 impl Gate {
@@ -78,6 +80,10 @@ impl Gate {
                     .await
                     .map_err(|e| format!("[bearer] {e}"))?,
             ),
+            None => None,
+        };
+        let directory = match &config.ldap {
+            Some(l) => Some(Arc::new(crate::ldap::Directory::new(l.clone(), base)?)),
             None => None,
         };
         let key_file = crate::factors::key_path(&config.mfa, base, store.dir());
@@ -102,6 +108,7 @@ impl Gate {
             sessions: Remembered::new(std::time::Duration::from_secs(30)),
             sealer,
             notifier,
+            directory,
         }))
     }
 
@@ -119,6 +126,16 @@ impl Gate {
     /// `[admin] group`).
     pub fn second_factor_group(&self, who: &Identity) -> bool {
         self.config.second_factor_group(who).is_some()
+    }
+
+    /// Where logins are checked.
+    pub fn login(&self) -> login::Ctx<'_> {
+        login::Ctx {
+            store: &self.store,
+            limits: &self.config.lockout,
+            notify: &self.notifier,
+            directory: self.directory.as_deref(),
+        }
     }
 
     /// Tells of a change to `user`'s second factors (ASVS 5 §6.3.7).
@@ -756,17 +773,7 @@ async fn credentials(
         return Ok(Credentials::Accepted(who));
     }
     let address = address.to_string();
-    let limits = &gate.config.lockout;
-    match login::check(
-        &gate.store,
-        limits,
-        &basic.user,
-        &basic.password,
-        &address,
-        &gate.notifier,
-    )
-    .await?
-    {
+    match login::check(gate.login(), &basic.user, &basic.password, &address).await? {
         Login::Accepted(who) => {
             if let Some(e) = epoch {
                 gate.cache.remembered.put(id, e, who.clone());

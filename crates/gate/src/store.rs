@@ -28,7 +28,13 @@ pub enum StoreError {
     /// A migration failed.
     #[error("the user store could not be prepared: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The directory (`[ldap]`) could not be asked: the gateway fails closed.
+    #[error("{0}")]
+    Directory(#[from] crate::ldap::DirectoryError),
 }
+
+/// The hash of a user who comes from the directory: no password is kept, none verifies.
+pub const DIRECTORY_HASH: &str = "!directory";
 
 /// A user as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -175,6 +181,48 @@ impl Store {
                 .await?;
         }
         tx.commit().await?;
+        Ok(())
+    }
+
+    /// Keeps the local record of a directory user (for sessions, factors, lockout) as the
+    /// directory says: made if new, its address and groups brought up to date; nothing is
+    /// written when nothing changed (a write would end every remembered decision).
+    pub async fn sync_directory_user(
+        &self,
+        name: &str,
+        email: Option<&str>,
+        groups: &[String],
+    ) -> Result<(), StoreError> {
+        let Some(u) = self.user(name).await? else {
+            return match self.add(name, DIRECTORY_HASH, email, groups).await {
+                // Another login made it first.
+                Err(StoreError::Exists(_)) => Ok(()),
+                r => r,
+            };
+        };
+        if u.email.as_deref() != email {
+            sqlx::query("UPDATE users SET email = ? WHERE name = ?")
+                .bind(email)
+                .bind(name)
+                .execute(&self.pool)
+                .await?;
+            self.changed();
+        }
+        let has = |list: &[String], g: &String| list.iter().any(|x| x.eq_ignore_ascii_case(g));
+        let add: Vec<String> = groups
+            .iter()
+            .filter(|g| !has(&u.groups, g))
+            .cloned()
+            .collect();
+        let remove: Vec<String> = u
+            .groups
+            .iter()
+            .filter(|g| !has(groups, g))
+            .cloned()
+            .collect();
+        if !add.is_empty() || !remove.is_empty() {
+            self.change_groups(name, &add, &remove).await?;
+        }
         Ok(())
     }
 

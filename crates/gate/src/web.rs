@@ -371,17 +371,8 @@ pub(crate) async fn login_submit(
             &[set_cookie(CSRF_COOKIE, &csrf)],
         );
     }
-    let limits = &gate.config.lockout;
     let started = std::time::Instant::now();
-    let checked = login::check(
-        &gate.store,
-        limits,
-        &form.username,
-        &form.password,
-        &address,
-        &gate.notifier,
-    )
-    .await;
+    let checked = login::check(gate.login(), &form.username, &form.password, &address).await;
     gate.metrics.took("login", started.elapsed());
     match checked {
         Ok(Login::Accepted(who)) => {

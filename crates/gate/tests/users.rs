@@ -11,16 +11,9 @@ use why401_gate::store::{Store, StoreError};
 
 /// A login from 192.0.2.1 within the default lockout limits.
 async fn log_in(s: &Store, user: &str, pw: &str) -> Login {
-    login::check(
-        s,
-        &Limits::default(),
-        user,
-        pw,
-        "192.0.2.1",
-        &why401_gate::notify::Notifier::none(),
-    )
-    .await
-    .unwrap()
+    login::check(ctx(s, &Limits::default()), user, pw, "192.0.2.1")
+        .await
+        .unwrap()
 }
 
 async fn store() -> (tempfile::TempDir, Store) {
@@ -337,16 +330,7 @@ async fn hashes_written_by_apache_htpasswd_are_imported_and_upgraded() {
 }
 
 async fn login_from(s: &Store, limits: &Limits, user: &str, pw: &str, from: &str) -> Login {
-    login::check(
-        s,
-        limits,
-        user,
-        pw,
-        from,
-        &why401_gate::notify::Notifier::none(),
-    )
-    .await
-    .unwrap()
+    login::check(ctx(s, limits), user, pw, from).await.unwrap()
 }
 
 #[tokio::test]
@@ -525,5 +509,17 @@ proptest! {
         if let Ok(f) = why401_gate::breached::Breached::read(&bytes) {
             let _ = f.contains(&pw);
         }
+    }
+}
+
+static NOBODY: std::sync::LazyLock<why401_gate::notify::Notifier> =
+    std::sync::LazyLock::new(why401_gate::notify::Notifier::none);
+
+fn ctx<'a>(store: &'a Store, limits: &'a Limits) -> login::Ctx<'a> {
+    login::Ctx {
+        store,
+        limits,
+        notify: &NOBODY,
+        directory: None,
     }
 }

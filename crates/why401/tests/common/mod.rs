@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub(crate) mod gate;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -229,6 +231,25 @@ pub(crate) fn fixture(name: &str, captured: &str) -> String {
 
 /// A CA named `ca_name` and a leaf for 127.0.0.1/localhost it signed: (server config, CA PEM).
 pub(crate) fn tls_with_ca(ca_name: &str) -> (Arc<rustls::ServerConfig>, String) {
+    let (leaf, leaf_key, ca_cert) = leaf_and_ca(ca_name);
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![leaf.der().clone(), ca_cert.der().clone()],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()),
+        )
+        .unwrap();
+    (Arc::new(config), ca_cert.pem())
+}
+
+/// A certificate for localhost and 127.0.0.1, its key, and the CA (named `ca_name`) that
+/// signed it.
+pub(crate) fn leaf_and_ca(
+    ca_name: &str,
+) -> (rcgen::Certificate, rcgen::KeyPair, rcgen::Certificate) {
     use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
     let ca_key = KeyPair::generate().unwrap();
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
@@ -243,17 +264,7 @@ pub(crate) fn tls_with_ca(ca_name: &str) -> (Arc<rustls::ServerConfig>, String) 
         .unwrap()
         .signed_by(&leaf_key, &issuer)
         .unwrap();
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![leaf.der().clone(), ca_cert.der().clone()],
-            rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()),
-        )
-        .unwrap();
-    (Arc::new(config), ca_cert.pem())
+    (leaf, leaf_key, ca_cert)
 }
 
 /// A farm node answering Basic for realm "farm": alice:s3cret is let in when `takes_password`,
