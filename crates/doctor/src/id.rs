@@ -52,6 +52,7 @@ finding_ids! {
     GATE_STORE_UNAVAILABLE = "gate-store-unavailable",
     GATE_THROTTLED = "gate-throttled",
     GATE_UPSTREAM_UNREACHABLE = "gate-upstream-unreachable",
+    GATE_UNUSUAL_SIGN_IN = "gate-unusual-sign-in",
     BRUTE_FORCE = "brute-force",
     CLOCK_SKEW = "clock-skew",
     CONNECTION_REFUSED = "connection-refused",

@@ -154,6 +154,9 @@ pub fn explain(entries: &[Entry]) -> String {
                 crate::login::Refusal::WebauthnFailed => {
                     "the passkey or security key's answer did not verify (another site's origin, an unknown credential, a cloned key's counter, or user verification missing)"
                 }
+                crate::login::Refusal::UnusualSignIn => {
+                    "the sign-in came from a network or country never seen for this user, and [risk] unusual = \"deny\""
+                }
                 crate::login::Refusal::NoSecondFactor => {
                     "a second factor is required and the user has none: enrol one (why401 gate totp enroll USER)"
                 }

@@ -159,6 +159,7 @@ impl Keys {
                 .map(String::from),
             scopes: Some(scopes),
             second_factor_at: second_factor_at(&claims),
+            unusual: None,
         })
     }
 

@@ -49,6 +49,10 @@ pub struct Config {
     pub notify: crate::notify::Targets,
     /// The directory users come from, when there is one.
     pub ldap: Option<crate::ldap::Settings>,
+    /// The MaxMind-format country database (relative to the config's directory).
+    pub geo: Option<String>,
+    /// What an unusual sign-in gets.
+    pub unusual: crate::risk::Unusual,
 }
 
 #[derive(Deserialize)]
@@ -231,6 +235,22 @@ struct Raw {
     #[serde(default)]
     notify: RawNotify,
     ldap: Option<Spanned<RawLdap>>,
+    #[serde(default)]
+    geo: RawGeo,
+    #[serde(default)]
+    risk: RawRisk,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawGeo {
+    database: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawRisk {
+    unusual: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -287,6 +307,7 @@ struct RawServer {
     basic_cache_seconds: Option<u64>,
     tls_certificate: Option<String>,
     tls_key: Option<String>,
+    client_ca: Option<String>,
 }
 
 /// How the gateway serves: where it listens, whom it trusts, where browsers log in.
@@ -306,6 +327,9 @@ pub struct Server {
     /// HTTPS: the certificate chain and its key, PEM files (relative to the config's
     /// directory); `None`: plain HTTP (behind a proxy that terminates TLS, or on loopback).
     pub tls: Option<(String, String)>,
+    /// The CA (PEM, relative to the config's directory) of managed devices' client
+    /// certificates: asked for on the TLS listener, optional, verified when given.
+    pub client_ca: Option<String>,
 }
 
 impl Default for Server {
@@ -320,6 +344,7 @@ impl Default for Server {
             basic: true,
             basic_cache: std::time::Duration::from_secs(60),
             tls: None,
+            client_ca: None,
         }
     }
 }
@@ -391,6 +416,9 @@ struct RawRule {
     #[serde(default)]
     scopes: Vec<String>,
     step_up_minutes: Option<Spanned<u64>>,
+    #[serde(default)]
+    countries: Vec<Spanned<String>>,
+    devices: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -528,6 +556,33 @@ impl Config {
                 api: r.api,
                 scopes: r.scopes.clone(),
                 step_up,
+                countries: each(&r.countries, &mut errors, &at, |c| {
+                    let up = c.trim().to_ascii_uppercase();
+                    if up.len() != 2 || !up.bytes().all(|b| b.is_ascii_alphabetic()) {
+                        return Err(format!(
+                            "{c:?} is not a country code (ISO 3166-1 alpha-2: DE, FR, US)"
+                        ));
+                    }
+                    if raw.geo.database.is_none() {
+                        return Err(format!(
+                            "countries = [{c:?}] needs [geo] database (a MaxMind-format country file)"
+                        ));
+                    }
+                    Ok(up)
+                }),
+                managed_device: match &r.devices {
+                    None => false,
+                    // Verified by the gateway's TLS listener (`[server] client_ca`) or by a
+                    // trusted proxy (`X-SSL-Client-Verify`).
+                    Some(d) if d.get_ref() == "managed" => true,
+                    Some(d) => {
+                        errors.push(at(
+                            Some(d.span()),
+                            format!("devices = {:?}: write \"managed\"", d.get_ref()),
+                        ));
+                        false
+                    }
+                },
             };
             rules.push(rule);
         }
@@ -619,6 +674,23 @@ impl Config {
             .ldap
             .as_ref()
             .and_then(|l| ldap(l.get_ref(), &mut errors, &at));
+        let unusual = match raw
+            .risk
+            .unusual
+            .as_ref()
+            .map(|u| (u.get_ref().as_str(), u.span()))
+        {
+            None | Some(("notify", _)) => crate::risk::Unusual::Notify,
+            Some(("second_factor", _)) => crate::risk::Unusual::SecondFactor,
+            Some(("deny", _)) => crate::risk::Unusual::Deny,
+            Some((other, span)) => {
+                errors.push(at(
+                    Some(span),
+                    format!("unusual = {other:?}: write \"notify\", \"second_factor\" or \"deny\""),
+                ));
+                crate::risk::Unusual::Notify
+            }
+        };
         if !errors.is_empty() {
             errors.sort_by_key(|e| (e.line, e.column));
             return Err(errors);
@@ -637,6 +709,8 @@ impl Config {
             mfa,
             notify,
             ldap,
+            geo: raw.geo.database,
+            unusual,
             lockout,
             password,
             server,
@@ -809,12 +883,17 @@ fn server(
     }
     match (&raw.tls_certificate, &raw.tls_key) {
         (Some(c), Some(k)) => s.tls = Some((c.clone(), k.clone())),
+        (None, None) if raw.client_ca.is_some() => errors.push(at(
+            raw.listen.as_ref().map(Spanned::span),
+            "[server] client_ca asks devices for certificates on the gateway's TLS listener: name tls_certificate and tls_key too".into(),
+        )),
         (None, None) => {}
         _ => errors.push(at(
             raw.listen.as_ref().map(Spanned::span),
             "[server] tls_certificate and tls_key go together: name both files, or neither".into(),
         )),
     }
+    s.client_ca = raw.client_ca.clone();
     s
 }
 

@@ -47,6 +47,9 @@ pub enum Refusal {
     LogonHours,
     /// Not allowed from this workstation (AD data 531).
     Workstation,
+    /// A sign-in from a network or country never seen for the user, and `[risk] unusual =
+    /// "deny"`.
+    UnusualSignIn,
 }
 
 impl Refusal {
@@ -165,6 +168,7 @@ async fn verify(
                     email,
                     scopes: None,
                     second_factor_at: None,
+                    unusual: None,
                 }))
             }
         };
@@ -198,6 +202,7 @@ async fn verify(
         email: user.email,
         scopes: None,
         second_factor_at: None,
+        unusual: None,
     }))
 }
 

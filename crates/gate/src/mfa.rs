@@ -245,7 +245,7 @@ async fn enrol_page(
     csrf: &str,
     error: Option<&str>,
 ) -> Response {
-    let allowed = gate.config.mfa.enroll_on_login || recent(&cur.who);
+    let allowed = may_enrol_first(gate, &cur.who) || recent(&cur.who);
     if !allowed {
         return html(
             StatusCode::FORBIDDEN,
@@ -312,6 +312,13 @@ async fn enrol_page(
         page("Set up a second factor", &body),
         &[set_cookie(CSRF_COOKIE, csrf)],
     )
+}
+
+/// Whether a user with no second factor may enrol one after the password alone: when the
+/// config lets them, and never from an unusual sign-in (whoever signs in from a new place
+/// with a stolen password must not be able to enrol their own factor).
+fn may_enrol_first(gate: &Gate, who: &Identity) -> bool {
+    gate.config.mfa.enroll_on_login && who.unusual.is_none()
 }
 
 /// Whether the session's second factor is recent enough to change factors.
@@ -404,10 +411,15 @@ async fn check_code(
     Ok(outcome)
 }
 
-/// Marks the session's second factor given, forgetting what was remembered of it.
-async fn given(gate: &Gate, cur: &Current, kind: &str) -> Result<(), StoreError> {
+/// Marks the session's second factor given, forgetting what was remembered of it; the sign-in
+/// is complete, so its network is known from now on.
+async fn given(gate: &Gate, cur: &Current, kind: &str, address: &str) -> Result<(), StoreError> {
     gate.sessions.forget(&cur.id);
-    gate.store.session_second_factor(&cur.hash, kind).await
+    gate.store.session_second_factor(&cur.hash, kind).await?;
+    if let Ok(ip) = address.parse() {
+        gate.signed_in_from(&cur.who.user, ip).await?;
+    }
+    Ok(())
 }
 
 /// `POST /.why401/second-factor`: a TOTP or recovery code.
@@ -443,7 +455,7 @@ pub(crate) async fn page_post(
     let factors = gate.store.factors(&user).await.unwrap_or_default();
     match outcome {
         Ok(Checked::Accepted(kind)) => {
-            if given(&gate, &cur, kind).await.is_err()
+            if given(&gate, &cur, kind, &address).await.is_err()
                 || !record(&gate, &rid, 303, "accepted", &user, &address, None, None)
             {
                 return unavailable();
@@ -524,7 +536,7 @@ pub(crate) async fn enrol_post(
         Err(_) => return unavailable(),
     };
     let first = confirmed(&factors).is_empty();
-    let may = (first && gate.config.mfa.enroll_on_login) || recent(&cur.who);
+    let may = (first && may_enrol_first(&gate, &cur.who)) || recent(&cur.who);
     let pending = factors
         .iter()
         .find(|f| f.id == form.factor && !f.confirmed && f.kind == TOTP);
@@ -552,7 +564,7 @@ pub(crate) async fn enrol_post(
         Err(_) => return unavailable(),
     }
     if gate.store.confirm_factor(&pending.id).await.is_err()
-        || given(&gate, &cur, TOTP).await.is_err()
+        || given(&gate, &cur, TOTP, &address).await.is_err()
         || !record(&gate, &rid, 200, "enrolled", &user, &address, None, None)
     {
         return unavailable();
@@ -833,7 +845,7 @@ pub(crate) async fn register_start(
         return json_error(StatusCode::SERVICE_UNAVAILABLE, "the store is unavailable");
     };
     let first = confirmed(&factors).is_empty();
-    if !((first && gate.config.mfa.enroll_on_login) || recent(&cur.who)) {
+    if !((first && may_enrol_first(&gate, &cur.who)) || recent(&cur.who)) {
         return json_error(
             StatusCode::FORBIDDEN,
             "give your second factor again before adding another",
@@ -1008,7 +1020,7 @@ pub(crate) async fn register_finish(
         })
         .await
         .is_err()
-        || given(&gate, &cur, WEBAUTHN).await.is_err()
+        || given(&gate, &cur, WEBAUTHN, &address).await.is_err()
         || !record(&gate, &rid, 200, "enrolled", &user, &address, None, None)
     {
         return json_error(StatusCode::SERVICE_UNAVAILABLE, "the store is unavailable");
@@ -1195,7 +1207,7 @@ pub(crate) async fn login_finish(
         }
     }
     if crate::lockout::succeeded(&gate.store, &user).await.is_err()
-        || given(&gate, &cur, WEBAUTHN).await.is_err()
+        || given(&gate, &cur, WEBAUTHN, &address).await.is_err()
         || !record(&gate, &rid, 200, "accepted", &user, &address, None, None)
     {
         return json_error(StatusCode::SERVICE_UNAVAILABLE, "the store is unavailable");

@@ -370,6 +370,11 @@ pub struct Rule {
     /// A second factor given at most this long ago (a step-up for sensitive paths); `None`:
     /// any time in the session.
     pub step_up: Option<std::time::Duration>,
+    /// The client's country (ISO 3166-1 alpha-2, from `[geo]`), any of them; empty: anywhere.
+    pub countries: Vec<String>,
+    /// Only from a managed device: a client certificate the gateway (or a trusted proxy)
+    /// verified against `[server] client_ca`.
+    pub managed_device: bool,
 }
 
 /// The rules and what applies when none matches.
@@ -397,6 +402,9 @@ pub struct Identity {
     /// TOTP, WebAuthn or recovery code, or a token whose `amr` says so; `None`: a password
     /// only.
     pub second_factor_at: Option<i64>,
+    /// Why this sign-in was unusual (a network or country never seen for the user), when it
+    /// was ([`crate::risk`]).
+    pub unusual: Option<String>,
 }
 
 /// What a decision is made on.
@@ -414,6 +422,10 @@ pub struct Request<'a> {
     pub at: Timestamp,
     /// `None`: not authenticated (yet).
     pub who: Option<&'a Identity>,
+    /// The client's country, when `[geo]` knows it.
+    pub country: Option<&'a str>,
+    /// The verified client certificate's subject (a managed device), when there is one.
+    pub device: Option<&'a str>,
 }
 
 /// The criterion a rule missed on.
@@ -430,6 +442,10 @@ pub enum Criterion {
     Network,
     /// The time window.
     Time,
+    /// The client's country.
+    Country,
+    /// The client's device (a managed device's certificate).
+    Device,
     /// The user or group.
     Subject,
 }
@@ -548,6 +564,26 @@ impl Rule {
                     "{} is outside {times}",
                     r.at.round(jiff::Unit::Second).unwrap_or(r.at)
                 ),
+            ));
+        }
+        if !self.countries.is_empty()
+            && !r
+                .country
+                .is_some_and(|c| self.countries.iter().any(|x| x.eq_ignore_ascii_case(c)))
+        {
+            let list = list(self.countries.clone());
+            return Some((
+                Criterion::Country,
+                match r.country {
+                    Some(c) => format!("{} is in {c}, not {list}", r.ip),
+                    None => format!("the country of {} is not known, so not {list}", r.ip),
+                },
+            ));
+        }
+        if self.managed_device && r.device.is_none() {
+            return Some((
+                Criterion::Device,
+                "no managed device: the connection showed no client certificate the gateway verified".to_string(),
             ));
         }
         if let Some(who) = r.who

@@ -61,6 +61,10 @@ pub struct Gate {
     pub notifier: crate::notify::Notifier,
     /// The directory, when `[ldap]` is configured.
     pub directory: Option<Arc<crate::ldap::Directory>>,
+    /// The country database, when `[geo]` is configured.
+    pub geo: Option<crate::geo::Geo>,
+    /// The sign-ins known to be usual.
+    pub(crate) known: crate::risk::Known,
 }
 
 impl Gate {
@@ -86,6 +90,10 @@ impl Gate {
             Some(l) => Some(Arc::new(crate::ldap::Directory::new(l.clone(), base)?)),
             None => None,
         };
+        let geo = match &config.geo {
+            Some(f) => Some(crate::geo::Geo::open(&base.join(f))?),
+            None => None,
+        };
         let key_file = crate::factors::key_path(&config.mfa, base, store.dir());
         let sealer = crate::factors::Sealer::load(&key_file).map_err(|e| format!("[mfa] {e}"))?;
         let ttl = config.server.basic_cache;
@@ -109,6 +117,8 @@ impl Gate {
             sealer,
             notifier,
             directory,
+            geo,
+            known: Default::default(),
         }))
     }
 
@@ -126,6 +136,31 @@ impl Gate {
     /// `[admin] group`).
     pub fn second_factor_group(&self, who: &Identity) -> bool {
         self.config.second_factor_group(who).is_some()
+    }
+
+    /// The country of `ip`, when `[geo]` knows it.
+    pub fn country(&self, ip: IpAddr) -> Option<String> {
+        self.geo.as_ref().and_then(|g| g.country(ip))
+    }
+
+    /// Tells of an unusual sign-in.
+    pub(crate) fn notify_unusual(&self, user: &str, ip: IpAddr, reason: &str) {
+        self.notifier.send(crate::notify::Event {
+            event: crate::notify::Kind::UnusualSignIn,
+            time: jiff::Timestamp::now().to_string(),
+            user: user.to_string(),
+            address: Some(ip.to_string()),
+            detail: reason.to_string(),
+        });
+    }
+
+    /// Remembers that `user` completed a sign-in from `ip` (the next from its network and
+    /// country is usual).
+    pub(crate) async fn signed_in_from(&self, user: &str, ip: IpAddr) -> Result<(), StoreError> {
+        let country = self.country(ip);
+        self.known
+            .remember(&self.store, user, ip, country.as_deref())
+            .await
     }
 
     /// Where logins are checked.
@@ -215,6 +250,11 @@ pub fn router(gate: Arc<Gate>) -> Router {
 #[derive(Debug, Clone, Copy)]
 pub struct Tls(pub bool);
 
+/// The client certificate the gateway verified on the connection (a managed device): its
+/// subject.
+#[derive(Debug, Clone)]
+pub struct ClientCert(pub Option<Arc<str>>);
+
 /// Serves `gate` on `listener` until the process ends: HTTP/1.1 and HTTP/2 (h2c with prior
 /// knowledge on plain TCP; ALPN over TLS when `tls` is given), with upgrades (WebSocket).
 pub async fn serve(
@@ -238,25 +278,6 @@ pub async fn serve(
         let app = app.clone();
         let tls = tls.clone();
         tokio::spawn(async move {
-            let is_tls = tls.is_some();
-            let service =
-                hyper::service::service_fn(move |mut req: http::Request<hyper::body::Incoming>| {
-                    req.extensions_mut().insert(ConnectInfo(peer));
-                    req.extensions_mut().insert(Tls(is_tls));
-                    // HTTP/2 carries the host as :authority, which hyper puts in the URI: give
-                    // it as Host too, so that every handler reads the host one way.
-                    if !req.headers().contains_key(header::HOST)
-                        && let Some(a) = req.uri().authority()
-                        && let Ok(v) = http::HeaderValue::from_str(a.as_str())
-                    {
-                        req.headers_mut().insert(header::HOST, v);
-                    }
-                    let app = app.clone();
-                    async move {
-                        use tower::ServiceExt;
-                        app.oneshot(req.map(Body::new)).await
-                    }
-                });
             let mut builder = auto::Builder::new(TokioExecutor::new());
             // A client has 30 s to send its request head (slowloris).
             builder
@@ -273,11 +294,20 @@ pub async fn serve(
                     else {
                         return;
                     };
+                    // rustls verified it against [server] client_ca, if one was sent.
+                    let device: Option<Arc<str>> = s
+                        .get_ref()
+                        .1
+                        .peer_certificates()
+                        .and_then(|c| c.first())
+                        .map(|c| device_name(c.as_ref()).into());
+                    let service = connection_service(app, peer, true, device);
                     let _ = builder
                         .serve_connection_with_upgrades(TokioIo::new(s), service)
                         .await;
                 }
                 None => {
+                    let service = connection_service(app, peer, false, None);
                     let _ = builder
                         .serve_connection_with_upgrades(TokioIo::new(stream), service)
                         .await;
@@ -287,11 +317,67 @@ pub async fn serve(
     }
 }
 
+/// The service for one connection: each request told its peer, whether the connection is TLS
+/// and which device's certificate it showed.
+fn connection_service(
+    app: Router,
+    peer: SocketAddr,
+    is_tls: bool,
+    device: Option<Arc<str>>,
+) -> impl hyper::service::Service<
+    http::Request<hyper::body::Incoming>,
+    Response = Response,
+    Error = std::convert::Infallible,
+    Future = impl std::future::Future<Output = Result<Response, std::convert::Infallible>> + Send,
+> + Clone {
+    hyper::service::service_fn(move |mut req: http::Request<hyper::body::Incoming>| {
+        req.extensions_mut().insert(ConnectInfo(peer));
+        req.extensions_mut().insert(Tls(is_tls));
+        req.extensions_mut().insert(ClientCert(device.clone()));
+        // HTTP/2 carries the host as :authority, which hyper puts in the URI: give it as Host
+        // too, so that every handler reads the host one way.
+        if !req.headers().contains_key(header::HOST)
+            && let Some(a) = req.uri().authority()
+            && let Ok(v) = http::HeaderValue::from_str(a.as_str())
+        {
+            req.headers_mut().insert(header::HOST, v);
+        }
+        let app = app.clone();
+        async move {
+            use tower::ServiceExt;
+            app.oneshot(req.map(Body::new)).await
+        }
+    })
+}
+
+/// A device's name from its certificate: the subject (`CN=laptop-42,O=Example`), else its
+/// SHA-256 fingerprint.
+fn device_name(der: &[u8]) -> String {
+    match x509_parser::parse_x509_certificate(der) {
+        Ok((_, c)) => c.subject().to_string(),
+        Err(_) => {
+            use sha2::Digest;
+            format!("sha256:{}", hex::encode(sha2::Sha256::digest(der)))
+        }
+    }
+}
+
 /// The TLS acceptor for a certificate chain and key in PEM files (HTTP/2 and HTTP/1.1 offered
 /// by ALPN).
 pub fn tls_acceptor(
     certificate: &std::path::Path,
     key: &std::path::Path,
+) -> Result<tokio_rustls::TlsAcceptor, String> {
+    tls_acceptor_with_devices(certificate, key, None)
+}
+
+/// [`tls_acceptor`], asking clients for a certificate signed by `client_ca` (PEM): optional
+/// (a client without one is served, and is no managed device), verified when sent (a
+/// certificate the CA did not sign ends the handshake).
+pub fn tls_acceptor_with_devices(
+    certificate: &std::path::Path,
+    key: &std::path::Path,
+    client_ca: Option<&std::path::Path>,
 ) -> Result<tokio_rustls::TlsAcceptor, String> {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -302,14 +388,34 @@ pub fn tls_acceptor(
         return Err(format!("{}: no certificate in it", certificate.display()));
     }
     let key = PrivateKeyDer::from_pem_file(key).map_err(|e| format!("{}: {e}", key.display()))?;
-    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
         rustls::crypto::ring::default_provider(),
     ))
     .with_safe_default_protocol_versions()
-    .map_err(|e| e.to_string())?
-    .with_no_client_auth()
-    .with_single_cert(certs, key)
-    .map_err(|e| format!("the certificate and key: {e}"))?;
+    .map_err(|e| e.to_string())?;
+    let config = match client_ca {
+        None => config.with_no_client_auth(),
+        Some(ca) => {
+            let mut roots = rustls::RootCertStore::empty();
+            let cas: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(ca)
+                .and_then(|i| i.collect::<Result<_, _>>())
+                .map_err(|e| format!("{}: {e}", ca.display()))?;
+            for c in cas {
+                roots.add(c).map_err(|e| format!("{}: {e}", ca.display()))?;
+            }
+            let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                Arc::new(roots),
+                Arc::new(rustls::crypto::ring::default_provider()),
+            )
+            .allow_unauthenticated()
+            .build()
+            .map_err(|e| format!("{}: {e}", ca.display()))?;
+            config.with_client_cert_verifier(verifier)
+        }
+    };
+    let mut config = config
+        .with_single_cert(certs, key)
+        .map_err(|e| format!("the certificate and key: {e}"))?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
 }
@@ -413,6 +519,10 @@ pub(crate) struct Original {
     /// The path, percent-decoded and with its dot segments resolved.
     pub(crate) path: String,
     pub(crate) client: IpAddr,
+    /// The managed device the client is on: the subject of the client certificate the gateway
+    /// verified, or that a trusted proxy says it verified (`X-SSL-Client-Verify: SUCCESS`,
+    /// `X-SSL-Client-S-DN`, as nginx's `$ssl_client_verify` and `$ssl_client_s_dn` give them).
+    pub(crate) device: Option<String>,
 }
 
 /// The original request from a trusted proxy's headers; `Err`: why there is none. Each
@@ -450,7 +560,7 @@ fn original(
     };
     let method =
         Method::from_bytes(method.as_bytes()).map_err(|_| "the original method is not a method")?;
-    judged(gate, peer, headers, &url, method)
+    judged(gate, peer, headers, &url, method, None)
 }
 
 /// The request as judged from its URL, method and the client's address.
@@ -460,6 +570,7 @@ fn judged(
     headers: &HeaderMap,
     url: &str,
     method: Method,
+    own_device: Option<&str>,
 ) -> Result<Original, &'static str> {
     if !plain_target(raw_path(url)) {
         return Err(
@@ -490,6 +601,14 @@ fn judged(
         Some(p) => format!("{}:{p}", url.host_str().unwrap_or_default()),
         None => url.host_str().unwrap_or_default().to_string(),
     };
+    let device = own_device.map(String::from).or_else(|| {
+        let h = |n: &str| headers.get(n).and_then(|v| v.to_str().ok());
+        (gate.trusts(peer.ip()) && h("x-ssl-client-verify") == Some("SUCCESS")).then(|| {
+            h("x-ssl-client-s-dn")
+                .unwrap_or("a certificate the proxy verified")
+                .to_string()
+        })
+    });
     Ok(Original {
         method,
         url,
@@ -497,6 +616,7 @@ fn judged(
         authority,
         path,
         client,
+        device,
     })
 }
 
@@ -541,6 +661,10 @@ fn direct(
         &parts.headers,
         &format!("{scheme}://{authority}{pq}"),
         parts.method.clone(),
+        parts
+            .extensions
+            .get::<ClientCert>()
+            .and_then(|c| c.0.as_deref()),
     )
 }
 
@@ -785,6 +909,40 @@ async fn credentials(
     }
 }
 
+/// Judges a Basic sign-in of `who` from `ip` for unusualness: told once; remembered when
+/// `[risk] unusual = "notify"` lets it through as usual, else marked on `who` for the policy.
+async fn basic_unusual(
+    gate: &Gate,
+    who: &mut Identity,
+    ip: IpAddr,
+    country: Option<&str>,
+) -> Result<(), StoreError> {
+    match gate
+        .known
+        .assess(&gate.store, &who.user, ip, country)
+        .await?
+    {
+        None => {
+            gate.known
+                .remember(&gate.store, &who.user, ip, country)
+                .await
+        }
+        Some(reason) => {
+            if gate.known.tell_once(&who.user, ip, country) {
+                gate.notify_unusual(&who.user, ip, &reason);
+            }
+            if gate.config.unusual == crate::risk::Unusual::Notify {
+                gate.known
+                    .remember(&gate.store, &who.user, ip, country)
+                    .await?;
+            } else {
+                who.unusual = Some(reason);
+            }
+            Ok(())
+        }
+    }
+}
+
 /// Whether the answer may be a redirect (forward-auth) or only a status (nginx auth_request).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -935,6 +1093,23 @@ pub(crate) async fn judge(gate: &Gate, orig: &Original, headers: &HeaderMap) -> 
             };
         }
     };
+    let country = gate.country(orig.client);
+    let mut creds = creds;
+    // A password sent with Basic is a sign-in at every request: judged for unusualness here
+    // (a browser's was at its login).
+    if let Credentials::Accepted(w) = &mut creds
+        && w.scopes.is_none()
+        && headers.contains_key(header::AUTHORIZATION)
+        && basic_unusual(gate, w, orig.client, country.as_deref())
+            .await
+            .is_err()
+    {
+        return Verdict {
+            answer: Some(Answer::unavailable(&rid)),
+            rid,
+            who: None,
+        };
+    }
     let who = match &creds {
         Credentials::Accepted(w) => Some(w),
         _ => None,
@@ -946,6 +1121,8 @@ pub(crate) async fn judge(gate: &Gate, orig: &Original, headers: &HeaderMap) -> 
         ip: orig.client,
         at: jiff::Timestamp::now(),
         who,
+        country: country.as_deref(),
+        device: orig.device.as_deref(),
     };
     let decision = gate.config.policy.decide(&request);
     let rule = decision.rule.map(|i| &gate.config.policy.rules[i]);
@@ -962,6 +1139,12 @@ pub(crate) async fn judge(gate: &Gate, orig: &Original, headers: &HeaderMap) -> 
     let action = match (action, who) {
         (Action::OneFactor, Some(w)) if gate.second_factor_group(w) => Action::TwoFactor,
         (a, _) => a,
+    };
+    // An unusual sign-in (a network or country never seen for the user), by `[risk] unusual`.
+    let unusual = who.and_then(|w| w.unusual.clone());
+    let action = match (action, &unusual, gate.config.unusual) {
+        (Action::OneFactor, Some(_), crate::risk::Unusual::SecondFactor) => Action::TwoFactor,
+        (a, _, _) => a,
     };
     let step_up = rule.and_then(|r| r.step_up);
     let missing_scopes: Vec<String> = match who.and_then(|w| w.scopes.as_ref()) {
@@ -1025,6 +1208,22 @@ pub(crate) async fn judge(gate: &Gate, orig: &Original, headers: &HeaderMap) -> 
                 )),
             )
         }
+        (Action::OneFactor | Action::TwoFactor, Credentials::Accepted(_))
+            if unusual.is_some() && gate.config.unusual == crate::risk::Unusual::Deny =>
+        {
+            (
+                "deny",
+                Some(Answer::forbidden(
+                    "gate-unusual-sign-in",
+                    &format!(
+                        "{}: refused by the gateway's risk policy; an administrator can allow it",
+                        unusual.as_deref().unwrap_or_default()
+                    ),
+                    None,
+                    &rid,
+                )),
+            )
+        }
         (Action::OneFactor, Credentials::Accepted(_)) => ("allow", None),
         (Action::TwoFactor, Credentials::Accepted(w))
             if second_factor_recent(w, step_up, request.at.as_second()) =>
@@ -1049,6 +1248,10 @@ pub(crate) async fn judge(gate: &Gate, orig: &Original, headers: &HeaderMap) -> 
                     m.as_secs() / 60
                 ),
                 (false, ..) => "this resource needs a second factor, which a password sent with Basic (or a token without one in its amr) cannot give: sign in on the login page".to_string(),
+            };
+            let detail = match &w.unusual {
+                Some(why) => format!("{why}; {detail}"),
+                None => detail,
             };
             (
                 "second-factor",

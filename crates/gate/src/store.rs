@@ -348,10 +348,11 @@ impl Store {
         host: &str,
         address: &str,
         user_agent: &str,
+        unusual: &str,
     ) -> Result<(), StoreError> {
         let t = now();
         sqlx::query(
-            "INSERT INTO sessions (token_hash, user, host, created, last_seen, address, user_agent) VALUES (?, (SELECT name FROM users WHERE name = ?), ?, ?, ?, ?, ?)",
+            "INSERT INTO sessions (token_hash, user, host, created, last_seen, address, user_agent, unusual) VALUES (?, (SELECT name FROM users WHERE name = ?), ?, ?, ?, ?, ?, ?)",
         )
         .bind(token_hash)
         .bind(user)
@@ -360,6 +361,36 @@ impl Store {
         .bind(t)
         .bind(address)
         .bind(user_agent)
+        .bind(unusual)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The networks and countries `user` signed in from.
+    pub async fn known_networks(&self, user: &str) -> Result<Vec<(String, String)>, StoreError> {
+        Ok(
+            sqlx::query_as("SELECT network, country FROM known_networks WHERE user = ?")
+                .bind(user)
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Remembers that `user` signed in from `network` in `country`.
+    pub async fn add_known_network(
+        &self,
+        user: &str,
+        network: &str,
+        country: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT OR IGNORE INTO known_networks (user, network, country, first_seen) SELECT name, ?, ?, ? FROM users WHERE name = ?",
+        )
+        .bind(network)
+        .bind(country)
+        .bind(now())
+        .bind(user)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -368,7 +399,7 @@ impl Store {
     /// The session stored under `token_hash`, if any.
     pub async fn session(&self, token_hash: &str) -> Result<Option<Session>, StoreError> {
         let row: Option<SessionRow> = sqlx::query_as(
-            "SELECT token_hash, user, host, created, last_seen, address, user_agent, second_factor_at, second_factor FROM sessions WHERE token_hash = ?",
+            "SELECT token_hash, user, host, created, last_seen, address, user_agent, second_factor_at, second_factor, unusual FROM sessions WHERE token_hash = ?",
         )
         .bind(token_hash)
         .fetch_optional(&self.pool)
@@ -389,7 +420,7 @@ impl Store {
     /// Every session, or those of `user`, newest first.
     pub async fn sessions(&self, user: Option<&str>) -> Result<Vec<Session>, StoreError> {
         let rows: Vec<SessionRow> = sqlx::query_as(
-            "SELECT token_hash, user, host, created, last_seen, address, user_agent, second_factor_at, second_factor FROM sessions WHERE ? IS NULL OR user = ? ORDER BY created DESC",
+            "SELECT token_hash, user, host, created, last_seen, address, user_agent, second_factor_at, second_factor, unusual FROM sessions WHERE ? IS NULL OR user = ? ORDER BY created DESC",
         )
         .bind(user)
         .bind(user)
@@ -785,6 +816,9 @@ pub struct Session {
     pub second_factor_at: i64,
     /// Which (`totp`, `webauthn`, `recovery`); empty: none.
     pub second_factor: String,
+    /// Why its sign-in was unusual (a network or country never seen for the user); empty: it
+    /// was not.
+    pub unusual: String,
 }
 
 type SessionRow = (
@@ -797,12 +831,23 @@ type SessionRow = (
     String,
     i64,
     String,
+    String,
 );
 
 impl From<SessionRow> for Session {
-    fn from(
-        (id, user, host, created, last_seen, address, user_agent, second_factor_at, second_factor): SessionRow,
-    ) -> Self {
+    fn from(r: SessionRow) -> Self {
+        let (
+            id,
+            user,
+            host,
+            created,
+            last_seen,
+            address,
+            user_agent,
+            second_factor_at,
+            second_factor,
+            unusual,
+        ) = r;
         Session {
             id,
             user,
@@ -813,6 +858,7 @@ impl From<SessionRow> for Session {
             user_agent,
             second_factor_at,
             second_factor,
+            unusual,
         }
     }
 }

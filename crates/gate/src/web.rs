@@ -99,6 +99,7 @@ pub async fn session_identity(
                     email: u.email,
                     scopes: None,
                     second_factor_at: (s.second_factor_at > 0).then_some(s.second_factor_at),
+                    unusual: (!s.unusual.is_empty()).then_some(s.unusual),
                 },
             };
             if let Some(e) = epoch {
@@ -376,6 +377,53 @@ pub(crate) async fn login_submit(
     gate.metrics.took("login", started.elapsed());
     match checked {
         Ok(Login::Accepted(who)) => {
+            // A sign-in from a network or country never seen for this user: told, and what
+            // `[risk] unusual` says.
+            let ip = address.parse::<std::net::IpAddr>().unwrap_or(peer.ip());
+            let country = gate.country(ip);
+            let unusual = match gate
+                .known
+                .assess(&gate.store, &who.user, ip, country.as_deref())
+                .await
+            {
+                Ok(u) => u,
+                Err(_) => {
+                    record(503, "unavailable", None);
+                    return unavailable();
+                }
+            };
+            if let Some(why) = &unusual {
+                gate.notify_unusual(&who.user, ip, why);
+                if gate.config.unusual == crate::risk::Unusual::Deny {
+                    if !record(200, "refused", Some(crate::login::Refusal::UnusualSignIn)) {
+                        return unavailable();
+                    }
+                    let csrf = random_token();
+                    return html(
+                        StatusCode::FORBIDDEN,
+                        login_form(
+                            &rd,
+                            &csrf,
+                            Some(
+                                "This sign-in comes from a network or country your account has not signed in from, and is refused. Ask your administrator.",
+                            ),
+                            &form.username,
+                        ),
+                        &[set_cookie(CSRF_COOKIE, &csrf)],
+                    );
+                }
+            }
+            // Usual (or let through as usual): its network is known from now on. Else it is
+            // known once the second factor is given.
+            let unusual = match (unusual, gate.config.unusual) {
+                (Some(why), crate::risk::Unusual::SecondFactor) => why,
+                _ => {
+                    if gate.signed_in_from(&who.user, ip).await.is_err() {
+                        return unavailable();
+                    }
+                    String::new()
+                }
+            };
             // A new session at every login; the one the browser came with is ended.
             if let Some(old) = cookie(&headers, SESSION_COOKIE) {
                 let old = token_digest(old);
@@ -398,6 +446,7 @@ pub(crate) async fn login_submit(
                     &request_host(&headers),
                     &address,
                     &agent,
+                    &unusual,
                 )
                 .await
                 .is_err()

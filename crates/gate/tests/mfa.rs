@@ -603,6 +603,8 @@ fn gate_check_says_when_a_group_or_a_step_up_asks_for_a_second_factor() {
             ip: "127.0.0.1".parse().unwrap(),
             at: jiff::Timestamp::now(),
             who: Some(&who),
+            country: None,
+            device: None,
         };
         let decision = config.policy.decide(&request);
         Check::new(&config, &request, &decision)

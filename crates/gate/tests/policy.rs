@@ -66,6 +66,8 @@ fn ask(
         ip: ip.parse::<IpAddr>().unwrap(),
         at: at.parse::<Timestamp>().unwrap(),
         who,
+        country: None,
+        device: None,
     })
 }
 
@@ -338,7 +340,7 @@ proptest! {
         let who = user.map(|(user, groups)| Identity { user, groups, ..Default::default() });
         let ip = IpAddr::from(ip);
         let at = Timestamp::from_second(secs).unwrap();
-        let r = Request { host: &h, path: &path, method: "GET", ip, at, who: who.as_ref() };
+        let r = Request { host: &h, path: &path, method: "GET", ip, at, who: who.as_ref(), country: None, device: None };
         let d = c.policy.decide(&r);
         prop_assert!(d.misses.iter().all(|m| Some(m.rule) < d.rule || d.rule.is_none()));
         prop_assert_eq!(d.misses.len(), d.rule.unwrap_or(c.policy.rules.len()));

@@ -718,3 +718,92 @@ async fn the_host_judged_is_the_host_the_app_is_told() {
     assert_eq!(header(&seen, "x-forwarded-host"), ["www.example.test"]);
     assert_eq!(header(&seen, "x-forwarded-proto"), ["https"]);
 }
+
+/// A CA, and a client certificate it signed for `cn`: the certificate chain and key, PEM.
+fn device(ca_name: &str, cn: &str) -> (String, String, String) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.distinguished_name.push(DnType::CommonName, ca_name);
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca_cert = ca.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca, ca_key);
+    let key = KeyPair::generate().unwrap();
+    let mut leaf = CertificateParams::new(Vec::<String>::new()).unwrap();
+    leaf.distinguished_name.push(DnType::CommonName, cn);
+    let cert = leaf.signed_by(&key, &issuer).unwrap();
+    (ca_cert.pem(), cert.pem(), key.serialize_pem())
+}
+
+#[tokio::test]
+async fn a_managed_device_shows_a_client_certificate_the_devices_ca_signed() {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempfile::tempdir().unwrap();
+    let server_cert = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+    std::fs::write(dir.path().join("cert.pem"), server_cert.cert.pem()).unwrap();
+    std::fs::write(
+        dir.path().join("key.pem"),
+        server_cert.signing_key.serialize_pem(),
+    )
+    .unwrap();
+    let (ca, laptop, laptop_key) = device("Example devices", "laptop-42");
+    let (_, stranger, stranger_key) = device("Someone else", "stranger");
+    std::fs::write(dir.path().join("devices.pem"), &ca).unwrap();
+    let acceptor = server::tls_acceptor_with_devices(
+        &dir.path().join("cert.pem"),
+        &dir.path().join("key.pem"),
+        Some(&dir.path().join("devices.pem")),
+    )
+    .unwrap();
+    let cfg = config("builtin:echo", "").replace(
+        "[[access.rule]]\npaths = [\"/public/\"]",
+        "[[access.rule]]\nname = \"managed\"\npaths = [\"/managed/\"]\ndevices = \"managed\"\npolicy = \"one_factor\"\n\n[[access.rule]]\npaths = [\"/managed/\"]\npolicy = \"deny\"\n\n[[access.rule]]\npaths = [\"/public/\"]",
+    );
+    let (_d, addr, _s) = gate_with(&cfg, Some(acceptor)).await;
+    let client = |cert: Option<(&str, &str)>| {
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(server_cert.cert.der().clone()).unwrap();
+        let b = rustls::ClientConfig::builder().with_root_certificates(roots);
+        let tls = match cert {
+            None => b.with_no_client_auth(),
+            Some((c, k)) => b
+                .with_client_auth_cert(
+                    vec![CertificateDer::from_pem_slice(c.as_bytes()).unwrap()],
+                    PrivateKeyDer::from_pem_slice(k.as_bytes()).unwrap(),
+                )
+                .unwrap(),
+        };
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_only()
+            .enable_http1()
+            .build();
+        Client::builder(TokioExecutor::new()).build::<_, Body>(connector)
+    };
+    let get = |path: &str| {
+        Request::get(format!("https://localhost:{}{path}", addr.port()))
+            .header("Authorization", ALICE)
+            .body(Body::empty())
+            .unwrap()
+    };
+    // The laptop's certificate: a managed device.
+    let resp = client(Some((&laptop, &laptop_key)))
+        .request(get("/managed/x"))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    // No certificate: served, and no managed device.
+    let resp = client(None).request(get("/managed/x")).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    let resp = client(None).request(get("/notes")).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    // A certificate another CA signed: the handshake fails.
+    assert!(
+        client(Some((&stranger, &stranger_key)))
+            .request(get("/notes"))
+            .await
+            .is_err()
+    );
+}

@@ -293,6 +293,12 @@ pub(crate) struct GateCheckArgs {
     /// When (RFC 3339, e.g. 2026-12-07T09:30:00+01:00; default: now), for rules with time windows
     #[arg(long, value_name = "TIME")]
     pub at: Option<String>,
+    /// The client's country (ISO 3166-1 alpha-2), for rules with countries
+    #[arg(long, value_name = "CC")]
+    pub country: Option<String>,
+    /// The managed device's certificate subject, for rules with devices = "managed"
+    #[arg(long, value_name = "SUBJECT")]
+    pub device: Option<String>,
     /// Print JSON
     #[arg(long)]
     pub json: bool,

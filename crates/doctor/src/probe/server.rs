@@ -192,6 +192,7 @@ fn problem_details(r: &ResponseRecord, out: &mut Vec<Finding>) {
             FindingId::GATE_THROTTLED,
             FindingId::GATE_UPSTREAM_UNREACHABLE,
             FindingId::STEP_UP_REQUIRED,
+            FindingId::GATE_UNUSUAL_SIGN_IN,
         ]
         .into_iter()
         .find(|f| f.as_str() == id)

@@ -240,8 +240,12 @@ fn serve(
         let users = store.users().await?.len();
         let tls = match &config.server.tls {
             Some((cert, key)) => Some(
-                why401_gate::server::tls_acceptor(&base.join(cert), &base.join(key))
-                    .map_err(|e| anyhow!("[server] TLS: {e}"))?,
+                why401_gate::server::tls_acceptor_with_devices(
+                    &base.join(cert),
+                    &base.join(key),
+                    config.server.client_ca.as_ref().map(|c| base.join(c)).as_deref(),
+                )
+                .map_err(|e| anyhow!("[server] TLS: {e}"))?,
             ),
             None => None,
         };
@@ -432,6 +436,8 @@ fn check(config: &Config, store: &Path, a: GateCheckArgs) -> Result<ExitCode> {
         ip: a.ip,
         at,
         who: who.as_ref(),
+        country: a.country.as_deref(),
+        device: a.device.as_deref(),
     };
     let decision = config.policy.decide(&request);
     let report = Check::new(config, &request, &decision);
