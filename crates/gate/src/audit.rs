@@ -96,6 +96,86 @@ impl Audit {
     }
 }
 
+/// The entries of `request_id`, wherever this gateway keeps them: the explain records in
+/// Redis (any instance's decisions), else the PostgreSQL trail, else the file log.
+pub async fn lookup(gate: &crate::server::Gate, request_id: &str) -> Result<Vec<Entry>, String> {
+    let parse = |lines: Vec<String>| -> Vec<Entry> {
+        lines
+            .iter()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    };
+    let shared = gate
+        .store
+        .explain_lines(request_id)
+        .await
+        .map_err(|e| e.to_string())?;
+    if !shared.is_empty() {
+        return Ok(parse(shared));
+    }
+    let trail = gate
+        .store
+        .audit_lines(request_id)
+        .await
+        .map_err(|e| e.to_string())?;
+    if !trail.is_empty() {
+        return Ok(parse(trail));
+    }
+    let Some(audit) = &gate.audit else {
+        return Ok(Vec::new());
+    };
+    let path = audit.path().to_path_buf();
+    let id = request_id.to_string();
+    match tokio::task::spawn_blocking(move || find(&path, &id)).await {
+        Ok(Ok((entries, _))) => Ok(entries),
+        _ => Err("the audit log cannot be read".into()),
+    }
+}
+
+/// The PostgreSQL audit trail, appended in batches: each decision waits for the commit of the
+/// batch it is in (so nothing is answered that the trail does not hold), and a busy gateway
+/// commits many decisions at once instead of one round trip each.
+pub struct Trail {
+    tx: tokio::sync::mpsc::Sender<(Entry, String, tokio::sync::oneshot::Sender<bool>)>,
+}
+
+impl Trail {
+    /// Starts the writer for `store`.
+    pub fn start(store: crate::store::Store) -> Trail {
+        let (tx, mut rx) =
+            tokio::sync::mpsc::channel::<(Entry, String, tokio::sync::oneshot::Sender<bool>)>(4096);
+        tokio::spawn(async move {
+            while let Some(first) = rx.recv().await {
+                let mut lines = vec![(first.0, first.1)];
+                let mut done = vec![first.2];
+                while lines.len() < 512 {
+                    match rx.try_recv() {
+                        Ok((e, l, d)) => {
+                            lines.push((e, l));
+                            done.push(d);
+                        }
+                        Err(_) => break,
+                    }
+                }
+                let ok = matches!(store.append_audit(&lines).await, Ok(true));
+                for d in done {
+                    let _ = d.send(ok);
+                }
+            }
+        });
+        Trail { tx }
+    }
+
+    /// Appends `e` (its JSON `line`); true once committed.
+    pub async fn append(&self, e: Entry, line: String) -> bool {
+        let (done, committed) = tokio::sync::oneshot::channel();
+        if self.tx.send((e, line, done)).await.is_err() {
+            return false;
+        }
+        committed.await.unwrap_or(false)
+    }
+}
+
 /// The entries of the log at `path` for `request_id` (a login and a decision may share none;
 /// one id is one request), in order; lines that do not parse are counted.
 pub fn find(path: &Path, request_id: &str) -> std::io::Result<(Vec<Entry>, usize)> {

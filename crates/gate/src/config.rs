@@ -25,6 +25,10 @@ pub struct Config {
     /// The SQLite database, as the config names it (relative to the config file's directory);
     /// `None`: the default place.
     pub sqlite: Option<String>,
+    /// A PostgreSQL URL for users, factors and the audit trail, instead of SQLite.
+    pub postgres: Option<String>,
+    /// A Redis URL for sessions, lockout counters, TOTP replay marks and explain records.
+    pub redis: Option<String>,
     /// What a new password must meet.
     pub password: password::Policy,
     /// How the gateway serves.
@@ -384,6 +388,8 @@ struct RawAudit {
 #[serde(deny_unknown_fields)]
 struct RawStore {
     sqlite: Option<String>,
+    postgres: Option<Spanned<String>>,
+    redis: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -670,6 +676,34 @@ impl Config {
                 command: raw.notify.command.clone(),
                 retries: raw.notify.retries.unwrap_or(3).min(10),
             };
+        if let Some(pg) = &raw.store.postgres {
+            if raw.store.sqlite.is_some() {
+                errors.push(at(
+                    Some(pg.span()),
+                    "[store] names both sqlite and postgres: one SQL database".into(),
+                ));
+            }
+            if !pg.get_ref().starts_with("postgres://")
+                && !pg.get_ref().starts_with("postgresql://")
+            {
+                errors.push(at(
+                    Some(pg.span()),
+                    format!("postgres = {:?}: write postgres://USER@HOST[:PORT]/DATABASE (the password from PGPASSWORD)", pg.get_ref()),
+                ));
+            }
+        }
+        if let Some(r) = &raw.store.redis
+            && !r.get_ref().starts_with("redis://")
+            && !r.get_ref().starts_with("rediss://")
+        {
+            errors.push(at(
+                Some(r.span()),
+                format!(
+                    "redis = {:?}: write redis://HOST[:PORT][/DB] or rediss://…",
+                    r.get_ref()
+                ),
+            ));
+        }
         let ldap = raw
             .ldap
             .as_ref()
@@ -702,6 +736,8 @@ impl Config {
                 default: raw.access.default_policy.unwrap_or(Action::Deny),
             },
             sqlite: raw.store.sqlite,
+            postgres: raw.store.postgres.map(|p| p.into_inner()),
+            redis: raw.store.redis.map(|r| r.into_inner()),
             audit: raw.audit.path,
             routes,
             bearer,

@@ -129,11 +129,16 @@ impl Sealer {
 }
 
 /// Where the gateway's key is: `[mfa] key_file` (relative to the config's directory `base`),
-/// else `gate.key` beside the store.
-pub fn key_path(mfa: &crate::config::Mfa, base: &Path, store_dir: &Path) -> std::path::PathBuf {
+/// else `gate.key` beside a SQLite store, or beside the config for PostgreSQL.
+pub fn key_path(
+    mfa: &crate::config::Mfa,
+    base: &Path,
+    store: &crate::store::Store,
+) -> std::path::PathBuf {
     match &mfa.key_file {
         Some(f) => base.join(f),
-        None => store_dir.join("gate.key"),
+        None if store.is_postgres() => base.join("gate.key"),
+        None => store.dir().join("gate.key"),
     }
 }
 

@@ -242,22 +242,13 @@ pub(crate) async fn explain_endpoint(
             "not a request id (hex, from X-Request-Id or the problem document)\n".into(),
         );
     }
-    let Some(audit) = &gate.audit else {
-        return text(
-            StatusCode::NOT_FOUND,
-            "text/plain; charset=utf-8",
-            "this gateway keeps no audit log\n".into(),
-        );
-    };
-    let path = audit.path().to_path_buf();
-    let found = tokio::task::spawn_blocking(move || crate::audit::find(&path, &id)).await;
-    let entries = match found {
-        Ok(Ok((entries, _))) => entries,
-        _ => {
+    let entries = match crate::audit::lookup(&gate, &id).await {
+        Ok(entries) => entries,
+        Err(why) => {
             return text(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "text/plain; charset=utf-8",
-                "the audit log cannot be read\n".into(),
+                format!("{why}\n"),
             );
         }
     };

@@ -98,7 +98,7 @@ fn address(gate: &Gate, peer: SocketAddr, headers: &HeaderMap) -> String {
 
 /// Writes a second-factor attempt to the audit log (as a login); false if it could not be.
 #[allow(clippy::too_many_arguments)]
-fn record(
+async fn record(
     gate: &Gate,
     rid: &str,
     status: u16,
@@ -121,6 +121,7 @@ fn record(
         refusal,
         check: None,
     })
+    .await
 }
 
 fn redirect(to: &str) -> Response {
@@ -447,7 +448,8 @@ pub(crate) async fn page_post(
             &address,
             None,
             None,
-        );
+        )
+        .await;
         return redirect(&format!("/.why401/second-factor?{}", rd_query(&rd)));
     }
     let user = cur.who.user.clone();
@@ -456,7 +458,7 @@ pub(crate) async fn page_post(
     match outcome {
         Ok(Checked::Accepted(kind)) => {
             if given(&gate, &cur, kind, &address).await.is_err()
-                || !record(&gate, &rid, 303, "accepted", &user, &address, None, None)
+                || !record(&gate, &rid, 303, "accepted", &user, &address, None, None).await
             {
                 return unavailable();
             }
@@ -475,7 +477,9 @@ pub(crate) async fn page_post(
                 &address,
                 Some(why),
                 Some("credentials-rejected"),
-            ) {
+            )
+            .await
+            {
                 return unavailable();
             }
             let msg = match why {
@@ -496,7 +500,8 @@ pub(crate) async fn page_post(
                 &address,
                 Some(Refusal::Locked),
                 Some("credentials-rejected"),
-            );
+            )
+            .await;
             ask_page(
                 &gate,
                 &factors,
@@ -541,7 +546,7 @@ pub(crate) async fn enrol_post(
         .iter()
         .find(|f| f.id == form.factor && !f.confirmed && f.kind == TOTP);
     if !same_origin(&headers, &form.csrf) || !may || pending.is_none() {
-        record(&gate, &rid, 403, "forbidden", &user, &address, None, None);
+        record(&gate, &rid, 403, "forbidden", &user, &address, None, None).await;
         return redirect(&format!("/.why401/second-factor?{}", rd_query(&rd)));
     }
     let pending = pending.expect("checked");
@@ -557,7 +562,8 @@ pub(crate) async fn enrol_post(
                 &address,
                 Some(Refusal::WrongCode),
                 Some("credentials-rejected"),
-            );
+            )
+            .await;
             // The same secret again: the user has scanned it already.
             return enrol_retry(&gate, pending, &user, &rd);
         }
@@ -565,7 +571,7 @@ pub(crate) async fn enrol_post(
     }
     if gate.store.confirm_factor(&pending.id).await.is_err()
         || given(&gate, &cur, TOTP, &address).await.is_err()
-        || !record(&gate, &rid, 200, "enrolled", &user, &address, None, None)
+        || !record(&gate, &rid, 200, "enrolled", &user, &address, None, None).await
     {
         return unavailable();
     }
@@ -728,7 +734,7 @@ pub(crate) async fn manage_post(
     let address = address(&gate, peer, &headers);
     let user = cur.who.user.clone();
     if !same_origin(&headers, &form.csrf) || !recent(&cur.who) {
-        record(&gate, &rid, 403, "forbidden", &user, &address, None, None);
+        record(&gate, &rid, 403, "forbidden", &user, &address, None, None).await;
         return redirect("/.why401/factors");
     }
     if uri.path().ends_with("/recovery") {
@@ -743,7 +749,8 @@ pub(crate) async fn manage_post(
                     &address,
                     None,
                     None,
-                );
+                )
+                .await;
                 gate.notify_factor_change(&user, "new recovery codes were made");
                 done_page("/.why401/factors", Some(&codes))
             }
@@ -761,7 +768,8 @@ pub(crate) async fn manage_post(
                 &address,
                 None,
                 None,
-            );
+            )
+            .await;
             gate.notify_factor_change(&user, "a second factor was removed");
             redirect("/.why401/factors")
         }
@@ -989,7 +997,8 @@ pub(crate) async fn register_finish(
                 &address,
                 Some(Refusal::WebauthnFailed),
                 Some("credentials-rejected"),
-            );
+            )
+            .await;
             return json_error(
                 StatusCode::BAD_REQUEST,
                 &format!("the authenticator's answer did not verify: {e}"),
@@ -1021,7 +1030,7 @@ pub(crate) async fn register_finish(
         .await
         .is_err()
         || given(&gate, &cur, WEBAUTHN, &address).await.is_err()
-        || !record(&gate, &rid, 200, "enrolled", &user, &address, None, None)
+        || !record(&gate, &rid, 200, "enrolled", &user, &address, None, None).await
     {
         return json_error(StatusCode::SERVICE_UNAVAILABLE, "the store is unavailable");
     }
@@ -1141,7 +1150,8 @@ pub(crate) async fn login_finish(
                 &address,
                 Some(Refusal::Locked),
                 Some("credentials-rejected"),
-            );
+            )
+            .await;
             return json_error(
                 StatusCode::UNAUTHORIZED,
                 "too many failed attempts: try again later",
@@ -1181,7 +1191,8 @@ pub(crate) async fn login_finish(
                 &address,
                 Some(Refusal::WebauthnFailed),
                 Some("credentials-rejected"),
-            );
+            )
+            .await;
             return json_error(
                 StatusCode::UNAUTHORIZED,
                 &format!("the authenticator's answer did not verify: {e}"),
@@ -1208,7 +1219,7 @@ pub(crate) async fn login_finish(
     }
     if crate::lockout::succeeded(&gate.store, &user).await.is_err()
         || given(&gate, &cur, WEBAUTHN, &address).await.is_err()
-        || !record(&gate, &rid, 200, "accepted", &user, &address, None, None)
+        || !record(&gate, &rid, 200, "accepted", &user, &address, None, None).await
     {
         return json_error(StatusCode::SERVICE_UNAVAILABLE, "the store is unavailable");
     }

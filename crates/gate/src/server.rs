@@ -65,6 +65,8 @@ pub struct Gate {
     pub geo: Option<crate::geo::Geo>,
     /// The sign-ins known to be usual.
     pub(crate) known: crate::risk::Known,
+    /// The PostgreSQL audit trail, when the store is there.
+    trail: Option<crate::audit::Trail>,
 }
 
 impl Gate {
@@ -90,11 +92,14 @@ impl Gate {
             Some(l) => Some(Arc::new(crate::ldap::Directory::new(l.clone(), base)?)),
             None => None,
         };
+        let trail = store
+            .is_postgres()
+            .then(|| crate::audit::Trail::start(store.clone()));
         let geo = match &config.geo {
             Some(f) => Some(crate::geo::Geo::open(&base.join(f))?),
             None => None,
         };
-        let key_file = crate::factors::key_path(&config.mfa, base, store.dir());
+        let key_file = crate::factors::key_path(&config.mfa, base, &store);
         let sealer = crate::factors::Sealer::load(&key_file).map_err(|e| format!("[mfa] {e}"))?;
         let ttl = config.server.basic_cache;
         let fresh = crate::fresh::Freshness::watch(store.clone()).await;
@@ -119,6 +124,7 @@ impl Gate {
             directory,
             geo,
             known: Default::default(),
+            trail,
         }))
     }
 
@@ -184,10 +190,21 @@ impl Gate {
         });
     }
 
-    /// Writes `e` to the audit log; `false` when it could not be written.
-    pub fn record(&self, e: &Entry) -> bool {
+    /// Writes `e` to the audit log (the file, and the PostgreSQL trail when the store is
+    /// there) and keeps it as an explain record in Redis when sessions are there; `false` when
+    /// the log could not take it (the caller fails closed).
+    pub async fn record(&self, e: &Entry) -> bool {
         self.metrics.decided(e);
-        self.audit.as_ref().is_none_or(|a| a.write(e).is_ok())
+        let file = self.audit.as_ref().is_none_or(|a| a.write(e).is_ok());
+        let line = serde_json::to_string(e).expect("an entry serialises");
+        let trail = match &self.trail {
+            Some(t) => t.append(e.clone(), line.clone()).await,
+            None => true,
+        };
+        // For the explain endpoint of whichever instance is asked. Not the log itself: a
+        // Redis that fails here fails the request's own lookups too.
+        let _ = self.store.put_explain(&e.request_id, &line).await;
+        file && trail
     }
 }
 
@@ -1085,7 +1102,8 @@ pub(crate) async fn judge(gate: &Gate, orig: &Original, headers: &HeaderMap) -> 
                 address: orig.client.to_string(),
                 refusal: None,
                 check: None,
-            });
+            })
+            .await;
             return Verdict {
                 answer: Some(Answer::unavailable(&rid)),
                 rid,
@@ -1289,7 +1307,7 @@ pub(crate) async fn judge(gate: &Gate, orig: &Original, headers: &HeaderMap) -> 
         },
         check: Some(Check::new(&gate.config, &request, &decision)),
     };
-    if !gate.record(&entry) {
+    if !gate.record(&entry).await {
         // Nothing is decided that the audit log does not show.
         return Verdict {
             answer: Some(Answer::unavailable(&rid)),

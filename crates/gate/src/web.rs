@@ -343,7 +343,7 @@ pub(crate) async fn login_submit(
     let address = client_address(&gate, peer, &headers)
         .map_or_else(|| peer.ip().to_string(), |a| a.to_string());
     let record = |status: u16, result: &str, refusal: Option<crate::login::Refusal>| {
-        gate.record(&crate::audit::Entry {
+        let e = crate::audit::Entry {
             time: jiff::Timestamp::now().to_string(),
             request_id: rid.clone(),
             kind: crate::audit::Kind::Login,
@@ -351,15 +351,20 @@ pub(crate) async fn login_submit(
             // The page answers 200 either way; a refused login is a 401 to the log's readers.
             auth_status: if result == "refused" { 401 } else { status },
             result: result.to_string(),
-            finding: refusal.map(|_| "credentials-rejected".to_string()),
+            finding: refusal.map(|r| match r {
+                crate::login::Refusal::UnusualSignIn => "gate-unusual-sign-in".to_string(),
+                _ => "credentials-rejected".to_string(),
+            }),
             user: Some(form.username.chars().take(256).collect()),
             address: address.clone(),
             refusal,
             check: None,
-        })
+        };
+        let gate = &gate;
+        async move { gate.record(&e).await }
     };
     if !same_origin(&headers, &form.csrf) {
-        record(403, "forbidden", None);
+        record(403, "forbidden", None).await;
         let csrf = random_token();
         return html(
             StatusCode::FORBIDDEN,
@@ -388,14 +393,14 @@ pub(crate) async fn login_submit(
             {
                 Ok(u) => u,
                 Err(_) => {
-                    record(503, "unavailable", None);
+                    record(503, "unavailable", None).await;
                     return unavailable();
                 }
             };
             if let Some(why) = &unusual {
                 gate.notify_unusual(&who.user, ip, why);
                 if gate.config.unusual == crate::risk::Unusual::Deny {
-                    if !record(200, "refused", Some(crate::login::Refusal::UnusualSignIn)) {
+                    if !record(200, "refused", Some(crate::login::Refusal::UnusualSignIn)).await {
                         return unavailable();
                     }
                     let csrf = random_token();
@@ -450,7 +455,7 @@ pub(crate) async fn login_submit(
                 )
                 .await
                 .is_err()
-                || !record(303, "accepted", None)
+                || !record(303, "accepted", None).await
             {
                 return unavailable();
             }
@@ -464,7 +469,7 @@ pub(crate) async fn login_submit(
                 .expect("a valid response")
         }
         Ok(Login::Throttled(until)) => {
-            if !record(429, "throttled", None) {
+            if !record(429, "throttled", None).await {
                 return unavailable();
             }
             let minutes = ((until - jiff::Timestamp::now().as_second()) as f64 / 60.0)
@@ -493,13 +498,13 @@ pub(crate) async fn login_submit(
             r
         }
         Ok(Login::Refused(why)) => {
-            if !record(200, "refused", Some(why)) {
+            if !record(200, "refused", Some(why)).await {
                 return unavailable();
             }
             refused(random_token())
         }
         Err(_) => {
-            record(503, "unavailable", None);
+            record(503, "unavailable", None).await;
             unavailable()
         }
     }

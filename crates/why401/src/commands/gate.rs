@@ -8,7 +8,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use why401_gate::check::Check;
 use why401_gate::htpasswd;
 use why401_gate::password;
-use why401_gate::store::Store;
+use why401_gate::store::{Backends, Sql, Store};
 use why401_gate::{Config, Identity, Request};
 
 use super::exit;
@@ -25,6 +25,7 @@ pub(crate) fn run(args: GateArgs) -> Result<ExitCode> {
     };
     let store = store_path(args.store, args.config.as_deref(), &config)?;
     let audit = audit_path(&store, args.config.as_deref(), &config);
+    let store = backends(&store, &config);
     match args.command {
         None => serve(config, args.config.as_deref(), &store, &audit),
         Some(GateCommand::Explain { request_id, json }) => explain(&audit, &request_id, json),
@@ -39,10 +40,21 @@ pub(crate) fn run(args: GateArgs) -> Result<ExitCode> {
     }
 }
 
-async fn open_store(path: &Path) -> Result<Store> {
-    Store::open(path)
+/// Where the store is: the SQLite file, or the config's `[store] postgres`; with its `redis`.
+fn backends(sqlite: &Path, config: &Config) -> Backends {
+    Backends {
+        sql: match &config.postgres {
+            Some(url) => Sql::Postgres(url.clone()),
+            None => Sql::Sqlite(sqlite.to_path_buf()),
+        },
+        redis: config.redis.clone(),
+    }
+}
+
+async fn open_store(b: &Backends) -> Result<Store> {
+    Store::connect(b)
         .await
-        .with_context(|| format!("the user store {}", path.display()))
+        .with_context(|| format!("the user store {b}"))
 }
 
 /// Tells `[notify]` of a factor change made here (the gateway's own queue is in the serving
@@ -63,7 +75,7 @@ async fn tell_factor_change(config: &Config, user: &str, detail: &str) {
 async fn totp(
     config: &Config,
     config_file: Option<&Path>,
-    path: &Path,
+    path: &Backends,
     c: GateTotpCommand,
 ) -> Result<ExitCode> {
     let GateTotpCommand::Enroll { user, label } = c;
@@ -72,7 +84,7 @@ async fn totp(
         bail!("no user {user:?} (why401 gate user list)");
     };
     let base = config_file.and_then(Path::parent).unwrap_or(Path::new("."));
-    let key = why401_gate::factors::key_path(&config.mfa, base, store.dir());
+    let key = why401_gate::factors::key_path(&config.mfa, base, &store);
     let sealer = why401_gate::factors::Sealer::load(&key).map_err(|e| anyhow!("[mfa] {e}"))?;
     let (id, secret) =
         why401_gate::factors::add_totp(&store, &sealer, &u.name, &label, true).await?;
@@ -102,7 +114,7 @@ async fn totp(
     Ok(ExitCode::from(exit::OK))
 }
 
-async fn factors(config: &Config, path: &Path, c: GateFactorsCommand) -> Result<ExitCode> {
+async fn factors(config: &Config, path: &Backends, c: GateFactorsCommand) -> Result<ExitCode> {
     let store = open_store(path).await?;
     match c {
         GateFactorsCommand::List { user, json } => {
@@ -217,7 +229,7 @@ fn explain(audit: &Path, request_id: &str, json: bool) -> Result<ExitCode> {
 fn serve(
     config: Config,
     config_file: Option<&Path>,
-    store_path: &Path,
+    store_path: &Backends,
     audit_path: &Path,
 ) -> Result<ExitCode> {
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -226,13 +238,14 @@ fn serve(
         .context("starting the async runtime")?;
     let base = config_file
         .and_then(Path::parent)
-        .or_else(|| store_path.parent())
+        .or_else(|| match &store_path.sql {
+            Sql::Sqlite(p) => p.parent(),
+            Sql::Postgres(_) => None,
+        })
         .unwrap_or(Path::new("."))
         .to_path_buf();
     rt.block_on(async {
-        let store = Store::open(store_path)
-            .await
-            .with_context(|| format!("the user store {}", store_path.display()))?;
+        let store = open_store(store_path).await?;
         let mut first = None;
         if config_file.is_none() && store.users().await?.is_empty() {
             first = Some(first_user(&config, &store).await?);
@@ -260,7 +273,7 @@ fn serve(
              nginx auth_request:     {base_url}/.why401/authz/auth-request\n  \
              Traefik, Caddy (full):  {base_url}/.why401/authz/forward-auth\n",
             config.file,
-            store_path.display(),
+            store_path,
             if users == 1 { "" } else { "s" },
             audit_path.display(),
         );
@@ -389,7 +402,7 @@ fn store_path(
     Ok(data.join("why401").join("gate.db"))
 }
 
-fn check(config: &Config, store: &Path, a: GateCheckArgs) -> Result<ExitCode> {
+fn check(config: &Config, store: &Backends, a: GateCheckArgs) -> Result<ExitCode> {
     let url = url::Url::parse(&a.url).with_context(|| format!("--url {:?}", a.url))?;
     let host = url
         .host_str()
@@ -405,9 +418,15 @@ fn check(config: &Config, store: &Path, a: GateCheckArgs) -> Result<ExitCode> {
     };
     let who = match a.user {
         // Without --group, the user's groups from the store when there is one.
-        Some(user) if a.groups.is_empty() && store.exists() => {
-            let found =
-                runtime()?.block_on(async { Store::open(store).await?.user(&user).await })?;
+        Some(user)
+            if a.groups.is_empty()
+                && match &store.sql {
+                    Sql::Sqlite(p) => p.exists(),
+                    Sql::Postgres(_) => true,
+                } =>
+        {
+            let found = runtime()?
+                .block_on(async { anyhow::Ok(open_store(store).await?.user(&user).await?) })?;
             Some(match found {
                 Some(u) => Identity {
                     user: u.name,
@@ -487,7 +506,7 @@ fn new_password(config: &Config, name: &str, email: Option<&str>, stdin: bool) -
     Ok(password)
 }
 
-async fn user(config: &Config, path: &Path, c: GateUserCommand) -> Result<ExitCode> {
+async fn user(config: &Config, path: &Backends, c: GateUserCommand) -> Result<ExitCode> {
     // Every question is asked before the store is touched.
     let password = match &c {
         GateUserCommand::Add {
@@ -507,9 +526,7 @@ async fn user(config: &Config, path: &Path, c: GateUserCommand) -> Result<ExitCo
         } => Some(new_password(config, name, None, *password_stdin)?),
         _ => None,
     };
-    let store = Store::open(path)
-        .await
-        .with_context(|| format!("the user store {}", path.display()))?;
+    let store = open_store(path).await?;
     match c {
         GateUserCommand::Add {
             name,
@@ -519,7 +536,7 @@ async fn user(config: &Config, path: &Path, c: GateUserCommand) -> Result<ExitCo
         } => {
             let hash = password::hash(&password.unwrap_or_default());
             store.add(&name, &hash, email.as_deref(), &groups).await?;
-            output::print(&format!("added {name} to {}\n", path.display()))?;
+            output::print(&format!("added {name} to {path}\n"))?;
         }
         GateUserCommand::Passwd { name, .. } => {
             let hash = password::hash(&password.unwrap_or_default());
@@ -632,10 +649,8 @@ fn when(t: i64) -> String {
     jiff::Timestamp::from_second(t).map_or_else(|_| t.to_string(), |t| t.to_string())
 }
 
-async fn sessions(path: &Path, c: GateSessionsCommand) -> Result<ExitCode> {
-    let store = Store::open(path)
-        .await
-        .with_context(|| format!("the user store {}", path.display()))?;
+async fn sessions(path: &Backends, c: GateSessionsCommand) -> Result<ExitCode> {
+    let store = open_store(path).await?;
     match c {
         GateSessionsCommand::List { user, json } => {
             let list = store.sessions(user.as_deref()).await?;
@@ -675,10 +690,8 @@ async fn sessions(path: &Path, c: GateSessionsCommand) -> Result<ExitCode> {
     Ok(ExitCode::from(exit::OK))
 }
 
-async fn bans(path: &Path, c: GateBansCommand) -> Result<ExitCode> {
-    let store = Store::open(path)
-        .await
-        .with_context(|| format!("the user store {}", path.display()))?;
+async fn bans(path: &Backends, c: GateBansCommand) -> Result<ExitCode> {
+    let store = open_store(path).await?;
     match c {
         GateBansCommand::List { json } => {
             let list = store.bans(jiff::Timestamp::now().as_second()).await?;
