@@ -456,6 +456,50 @@ EOF
       --log-facility="$dir/dnsmasq.log" &
   peers_wait "$dns_port" dnsmasq || return 1  # it answers over TCP on the same port
   export WHY401_DNSMASQ="127.0.0.1:$dns_port"
+
+  peers_start_stores "$dir" || return 1
+}
+
+# Redis and PostgreSQL for the gateway's shared stores: started once, on loopback, with their
+# data in DIR. Tests take a Redis database number and a PostgreSQL database of their own.
+peers_start_stores() {
+  local dir=$1
+  local redis_port; redis_port=$(peers_free_port)
+  mkdir -p "$dir/redis"
+  redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$dir/redis" --save "" --appendonly no \
+      --daemonize yes --pidfile "$dir/redis/redis.pid" --logfile "$dir/redis/redis.log" >/dev/null
+  peers_wait "$redis_port" redis-server || return 1
+  export WHY401_REDIS_URL="redis://127.0.0.1:$redis_port"
+
+  # PostgreSQL refuses to run as root: its cluster belongs to the postgres user.
+  local pg_port; pg_port=$(peers_free_port)
+  local pgbin; pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+  local as=()
+  if [ "$(id -u)" = 0 ]; then
+    chmod 755 "$dir"
+    as=(runuser -u postgres --)
+  fi
+  mkdir -p "$dir/pg"
+  [ "$(id -u)" = 0 ] && chown postgres "$dir/pg"
+  "${as[@]}" "$pgbin/initdb" -D "$dir/pg/data" -A trust -U postgres >"$dir/pg/initdb.log" 2>&1 || {
+    cat "$dir/pg/initdb.log" >&2; return 1; }
+  "${as[@]}" "$pgbin/pg_ctl" -D "$dir/pg/data" -l "$dir/pg/postgres.log" -w \
+      -o "-p $pg_port -k $dir/pg -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300" start >/dev/null || {
+    cat "$dir/pg/postgres.log" >&2; return 1; }
+  export WHY401_POSTGRES_URL="postgres://postgres@127.0.0.1:$pg_port/postgres"
+  echo "redis on $WHY401_REDIS_URL, postgresql on $WHY401_POSTGRES_URL"
+}
+
+peers_stop_stores() {
+  local dir=$1
+  [ -f "$dir/redis/redis.pid" ] && kill "$(cat "$dir/redis/redis.pid")" 2>/dev/null
+  if [ -d "$dir/pg/data" ]; then
+    local pgbin; pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+    local as=()
+    [ "$(id -u)" = 0 ] && as=(runuser -u postgres --)
+    "${as[@]}" "$pgbin/pg_ctl" -D "$dir/pg/data" -m fast stop >/dev/null 2>&1
+  fi
+  true
 }
 
 peers_stop() {
@@ -471,5 +515,6 @@ peers_stop() {
   [ -f "$dir/dnsmasq.pid" ] && kill "$(cat "$dir/dnsmasq.pid")" 2>/dev/null
   [ -f "$dir/krb5/kdc.pid" ] && kill "$(cat "$dir/krb5/kdc.pid")" 2>/dev/null
   [ -f "$dir/krb5/kdc-skew.pid" ] && kill "$(cat "$dir/krb5/kdc-skew.pid")" 2>/dev/null
+  peers_stop_stores "$dir"
   true
 }

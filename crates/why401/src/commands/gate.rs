@@ -28,7 +28,9 @@ pub(crate) fn run(args: GateArgs) -> Result<ExitCode> {
     let store = backends(&store, &config);
     match args.command {
         None => serve(config, args.config.as_deref(), &store, &audit),
-        Some(GateCommand::Explain { request_id, json }) => explain(&audit, &request_id, json),
+        Some(GateCommand::Explain { request_id, json }) => {
+            explain(&store, &audit, &request_id, json)
+        }
         Some(GateCommand::Check(a)) => check(&config, &store, a),
         Some(GateCommand::User(c)) => runtime()?.block_on(user(&config, &store, c)),
         Some(GateCommand::Sessions(c)) => runtime()?.block_on(sessions(&store, c)),
@@ -197,12 +199,36 @@ fn audit_path(store: &Path, config_file: Option<&Path>, config: &Config) -> Path
 }
 
 /// `gate explain ID`: the audit log's lines for the request, in words.
-fn explain(audit: &Path, request_id: &str, json: bool) -> Result<ExitCode> {
+fn explain(store: &Backends, audit: &Path, request_id: &str, json: bool) -> Result<ExitCode> {
     let id = request_id.trim().to_ascii_lowercase();
     if id.len() < 8 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
         bail!(
             "{request_id:?} is not a request id (32 hex digits, from X-Request-Id or the problem document)"
         );
+    }
+    // Several instances: every instance's decisions are in Redis's explain records and the
+    // PostgreSQL trail, not in this host's file.
+    if store.redis.is_some() || matches!(store.sql, Sql::Postgres(_)) {
+        let lines = runtime()?.block_on(async {
+            let s = open_store(store).await?;
+            let mut lines = s.explain_lines(&id).await?;
+            if lines.is_empty() {
+                lines = s.audit_lines(&id).await?;
+            }
+            anyhow::Ok(lines)
+        })?;
+        let entries: Vec<why401_gate::audit::Entry> = lines
+            .iter()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect();
+        if !entries.is_empty() {
+            if json {
+                output::json(&entries)?;
+            } else {
+                output::print(&why401_gate::audit::explain(&entries))?;
+            }
+            return Ok(ExitCode::from(exit::OK));
+        }
     }
     let (entries, bad) = why401_gate::audit::find(audit, &id)
         .with_context(|| format!("reading the audit log {}", audit.display()))?;
