@@ -968,10 +968,10 @@ impl Store {
     /// accepted before for this factor (so a code is good once, on every instance sharing
     /// the store), false for a replay.
     pub async fn use_totp_step(&self, id: &str, step: i64) -> Result<bool, StoreError> {
-        if let Some(r) = &self.redis {
-            if !r.use_totp_step(id, step).await? {
-                return Ok(false);
-            }
+        if let Some(r) = &self.redis
+            && !r.use_totp_step(id, step).await?
+        {
+            return Ok(false);
         }
         let done = on!(
             self,

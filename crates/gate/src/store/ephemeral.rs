@@ -150,7 +150,7 @@ impl Ephemeral {
                 out.push(s);
             }
         }
-        out.sort_by(|a, b| b.created.cmp(&a.created));
+        out.sort_by_key(|s| std::cmp::Reverse(s.created));
         Ok(out)
     }
 
