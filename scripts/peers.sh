@@ -463,7 +463,11 @@ EOF
 # Redis and PostgreSQL for the gateway's shared stores: started once, on loopback, with their
 # data in DIR. Tests take a Redis database number and a PostgreSQL database of their own.
 peers_start_stores() {
-  local dir=$1
+  local dir=$1 durable=${2:-}
+  # The tests' PostgreSQL skips fsync (their data is thrown away); `durable` keeps it, for the
+  # benchmark's figures.
+  local fsync="-c fsync=off"
+  [ "$durable" = durable ] && fsync=""
   local redis_port; redis_port=$(peers_free_port)
   mkdir -p "$dir/redis"
   redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$dir/redis" --save "" --appendonly no \
@@ -484,7 +488,7 @@ peers_start_stores() {
   "${as[@]}" "$pgbin/initdb" -D "$dir/pg/data" -A trust -U postgres >"$dir/pg/initdb.log" 2>&1 || {
     cat "$dir/pg/initdb.log" >&2; return 1; }
   "${as[@]}" "$pgbin/pg_ctl" -D "$dir/pg/data" -l "$dir/pg/postgres.log" -w \
-      -o "-p $pg_port -k $dir/pg -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300" start >/dev/null || {
+      -o "-p $pg_port -k $dir/pg -c listen_addresses=127.0.0.1 $fsync -c max_connections=300" start >/dev/null || {
     cat "$dir/pg/postgres.log" >&2; return 1; }
   export WHY401_POSTGRES_URL="postgres://postgres@127.0.0.1:$pg_port/postgres"
   echo "redis on $WHY401_REDIS_URL, postgresql on $WHY401_POSTGRES_URL"

@@ -115,17 +115,20 @@ BEGIN
 END
 $$;
 
+-- FOR EACH ROW: a statement that changed nothing (a logout with a made-up cookie) moves
+-- nothing, and every instance keeps what it remembers.
+
 CREATE TRIGGER generation_users AFTER UPDATE OR DELETE ON users
-FOR EACH STATEMENT EXECUTE FUNCTION why401_generation();
+FOR EACH ROW EXECUTE FUNCTION why401_generation();
 CREATE TRIGGER generation_groups AFTER INSERT OR DELETE ON user_groups
-FOR EACH STATEMENT EXECUTE FUNCTION why401_generation();
+FOR EACH ROW EXECUTE FUNCTION why401_generation();
 CREATE TRIGGER generation_sessions_ended AFTER DELETE ON sessions
-FOR EACH STATEMENT EXECUTE FUNCTION why401_generation();
+FOR EACH ROW EXECUTE FUNCTION why401_generation();
 CREATE TRIGGER generation_sessions_changed AFTER UPDATE OF created, second_factor_at ON sessions
-FOR EACH STATEMENT EXECUTE FUNCTION why401_generation();
+FOR EACH ROW EXECUTE FUNCTION why401_generation();
 CREATE TRIGGER generation_bans AFTER INSERT OR UPDATE OR DELETE ON bans
-FOR EACH STATEMENT EXECUTE FUNCTION why401_generation();
+FOR EACH ROW EXECUTE FUNCTION why401_generation();
 CREATE TRIGGER generation_factors AFTER INSERT OR DELETE ON factors
-FOR EACH STATEMENT EXECUTE FUNCTION why401_generation();
+FOR EACH ROW EXECUTE FUNCTION why401_generation();
 CREATE TRIGGER generation_factors_confirmed AFTER UPDATE OF confirmed ON factors
-FOR EACH STATEMENT EXECUTE FUNCTION why401_generation();
+FOR EACH ROW EXECUTE FUNCTION why401_generation();

@@ -276,17 +276,28 @@ async fn fetch(source: &Source, client: &crate::proxy::HttpClient) -> Result<Jwk
     Ok(set)
 }
 
-/// When the token's user gave a second factor, by its `amr` (RFC 8176): `mfa`, or two methods
-/// or more (`pwd` and `otp`, say); at `auth_time` (OpenID Connect), else `iat`.
+/// The `amr` values (RFC 8176) that are something the user has or is: one of them with
+/// another method is a second factor.
+const STRONG_AMR: [&str; 11] = [
+    "otp", "hwk", "swk", "sc", "fpt", "face", "iris", "retina", "vbm", "sms", "tel",
+];
+
+/// When the token's user gave a second factor, by its `amr` (RFC 8176): `mfa`, or a method the
+/// user has or is (`otp`, `hwk`, `fpt`, …) beside another; at `auth_time` (OpenID Connect),
+/// else `iat`. A token that says neither gave it at no known time (0): a two-factor rule takes
+/// it, a step-up does not.
 fn second_factor_at(claims: &serde_json::Value) -> Option<i64> {
     let amr = strings(claims.get("amr"));
     let distinct: std::collections::BTreeSet<&str> = amr.iter().map(String::as_str).collect();
-    if !(distinct.contains("mfa") || distinct.len() >= 2) {
+    let strong = distinct.iter().any(|m| STRONG_AMR.contains(m));
+    if !(distinct.contains("mfa") || (strong && distinct.len() >= 2)) {
         return None;
     }
-    claims
-        .get("auth_time")
-        .or_else(|| claims.get("iat"))
-        .and_then(|v| v.as_i64())
-        .or_else(|| Some(jiff::Timestamp::now().as_second()))
+    Some(
+        claims
+            .get("auth_time")
+            .or_else(|| claims.get("iat"))
+            .and_then(|v| v.as_i64())
+            .unwrap_or(0),
+    )
 }

@@ -312,6 +312,8 @@ struct RawServer {
     tls_certificate: Option<String>,
     tls_key: Option<String>,
     client_ca: Option<String>,
+    #[serde(default)]
+    trust_client_cert_headers: bool,
 }
 
 /// How the gateway serves: where it listens, whom it trusts, where browsers log in.
@@ -334,6 +336,11 @@ pub struct Server {
     /// The CA (PEM, relative to the config's directory) of managed devices' client
     /// certificates: asked for on the TLS listener, optional, verified when given.
     pub client_ca: Option<String>,
+    /// Believe a trusted proxy's `X-SSL-Client-Verify` and `X-SSL-Client-S-DN` (the proxy
+    /// verified the device's certificate, and sets both on every request, overwriting the
+    /// client's). Off by default: a proxy that passes the client's own headers on would let
+    /// anyone claim a managed device.
+    pub trust_client_cert_headers: bool,
 }
 
 impl Default for Server {
@@ -349,6 +356,7 @@ impl Default for Server {
             basic_cache: std::time::Duration::from_secs(60),
             tls: None,
             client_ca: None,
+            trust_client_cert_headers: false,
         }
     }
 }
@@ -930,6 +938,7 @@ fn server(
         )),
     }
     s.client_ca = raw.client_ca.clone();
+    s.trust_client_cert_headers = raw.trust_client_cert_headers;
     s
 }
 

@@ -283,6 +283,16 @@ impl Directory {
         // account's.
         match self.bind_as(&entry.dn, password).await? {
             None => {}
+            // A password policy's lockout still running: the bind was refused for it.
+            Some(Refusal::WrongPassword)
+                if s.kind == Kind::OpenLdap
+                    && entry
+                        .attrs
+                        .get("pwdAccountLockedTime")
+                        .is_some_and(|v| !v.is_empty()) =>
+            {
+                return Ok(Verdict::Refused(Refusal::DirectoryLocked));
+            }
             Some(r) => return Ok(Verdict::Refused(r)),
         }
         let groups = match &s.groups {
@@ -358,6 +368,9 @@ impl Directory {
     }
 }
 
+/// OpenLDAP's `pwdAccountLockedTime` for a lock with no end.
+const PERMANENT_LOCK: &str = "000001010000Z";
+
 /// The account state an entry shows that refuses a login, if any.
 fn state(kind: Kind, e: &SearchEntry, now: jiff::Timestamp) -> Option<Refusal> {
     let int = |a: &str| {
@@ -393,9 +406,12 @@ fn state(kind: Kind, e: &SearchEntry, now: jiff::Timestamp) -> Option<Refusal> {
             None
         }
         Kind::OpenLdap => {
+            // 000001010000Z is a lock an administrator set, for good. Any other time is the
+            // password policy's lockout, which slapd lifts after pwdLockoutDuration: the bind
+            // decides (and a refused bind is then said as the lock).
             if e.attrs
                 .get("pwdAccountLockedTime")
-                .is_some_and(|v| !v.is_empty())
+                .is_some_and(|v| v.iter().any(|t| t == PERMANENT_LOCK))
             {
                 return Some(Refusal::DirectoryLocked);
             }
@@ -580,6 +596,15 @@ mod tests {
                 now
             ),
             Some(Refusal::DirectoryLocked)
+        );
+        // A password policy's lockout (a time): the bind decides.
+        assert_eq!(
+            state(
+                Kind::OpenLdap,
+                &entry(&[("pwdAccountLockedTime", "20261206120000Z")]),
+                now
+            ),
+            None
         );
     }
 

@@ -217,6 +217,13 @@ pub async fn failed(
     Ok(())
 }
 
+/// The key wrong second factors of `user` are counted and locked under: its own, so that a
+/// right password (which clears the account's failures) does not clear them. `gate bans clear
+/// USER` lifts both.
+pub fn second_factor_key(user: &str) -> String {
+    format!("{user} (second factor)")
+}
+
 /// A successful login of `user`: its failures are cleared.
 pub async fn succeeded(store: &Store, user: &str) -> Result<(), StoreError> {
     store.clear_failures("user", user).await

@@ -111,6 +111,14 @@ pub async fn check(
         notify,
         directory,
     } = ctx;
+    // A name with spaces around it, or control characters, is nobody's: a directory would
+    // match ` alice` to alice (RFC 4518) while the lockout counted it apart.
+    if name.trim() != name || name.chars().any(char::is_control) {
+        decoy(password).await;
+        let key = name.trim();
+        lockout::failed(store, limits, key, address, notify).await?;
+        return Ok(Login::Refused(Refusal::UnknownUser));
+    }
     // One check at a time per address and per account: concurrent guesses cannot all pass
     // the lockout before any failure is counted. (Address first, then account: one order.)
     let _address = serialised(format!("address {}", lockout::address_key(address))).await;
@@ -155,6 +163,15 @@ async fn verify(
                 groups,
                 email,
             } => {
+                // The directory matched another spelling (an alias, a UPN) of a local user's
+                // name: the local account is not the directory's to sign in or to change.
+                if store
+                    .user(&name)
+                    .await?
+                    .is_some_and(|u| u.hash != crate::store::DIRECTORY_HASH)
+                {
+                    return Ok(Login::Refused(Refusal::UnknownUser));
+                }
                 store
                     .sync_directory_user(&name, email.as_deref(), &groups)
                     .await?;

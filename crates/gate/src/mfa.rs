@@ -356,7 +356,10 @@ async fn check_code(
     only: Option<&Factor>,
 ) -> Result<Checked, StoreError> {
     let _account = crate::login::serialised(format!("user {}", user.to_lowercase())).await;
-    match crate::lockout::before(&gate.store, user, address).await? {
+    // Wrong second factors are counted under a key of their own, which only a right second
+    // factor clears: a right password (which clears the account's) must not reset them.
+    let counted = crate::lockout::second_factor_key(user);
+    match crate::lockout::before(&gate.store, &counted, address).await? {
         crate::lockout::Gate::Open => {}
         _ => return Ok(Checked::Locked),
     }
@@ -397,12 +400,12 @@ async fn check_code(
         outcome
     };
     match &outcome {
-        Checked::Accepted(_) => crate::lockout::succeeded(&gate.store, user).await?,
+        Checked::Accepted(_) => crate::lockout::succeeded(&gate.store, &counted).await?,
         _ => {
             crate::lockout::failed(
                 &gate.store,
                 &gate.config.lockout,
-                user,
+                &counted,
                 address,
                 &gate.notifier,
             )
@@ -1138,7 +1141,8 @@ pub(crate) async fn login_finish(
     let address = address(&gate, peer, &headers);
     let user = cur.who.user.clone();
     let _account = crate::login::serialised(format!("user {}", user.to_lowercase())).await;
-    match crate::lockout::before(&gate.store, &user, &address).await {
+    let counted = crate::lockout::second_factor_key(&user);
+    match crate::lockout::before(&gate.store, &counted, &address).await {
         Ok(crate::lockout::Gate::Open) => {}
         Ok(_) => {
             record(
@@ -1174,14 +1178,18 @@ pub(crate) async fn login_finish(
     let result = match result {
         Ok(r) => r,
         Err(e) => {
-            let _ = crate::lockout::failed(
+            if crate::lockout::failed(
                 &gate.store,
                 &gate.config.lockout,
-                &user,
+                &counted,
                 &address,
                 &gate.notifier,
             )
-            .await;
+            .await
+            .is_err()
+            {
+                return json_error(StatusCode::SERVICE_UNAVAILABLE, "the store is unavailable");
+            }
             record(
                 &gate,
                 &rid,
@@ -1217,7 +1225,9 @@ pub(crate) async fn login_finish(
             return json_error(StatusCode::SERVICE_UNAVAILABLE, "the store is unavailable");
         }
     }
-    if crate::lockout::succeeded(&gate.store, &user).await.is_err()
+    if crate::lockout::succeeded(&gate.store, &counted)
+        .await
+        .is_err()
         || given(&gate, &cur, WEBAUTHN, &address).await.is_err()
         || !record(&gate, &rid, 200, "accepted", &user, &address, None, None).await
     {

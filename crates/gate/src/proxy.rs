@@ -169,6 +169,10 @@ fn identity_header(name: &str) -> bool {
         // What some apps take instead of the request line's path or method (Symfony, IIS
         // rewrite, Express, Laravel): the request judged must be the request served.
         || n.starts_with("x-original-")
+        // A device's certificate as a proxy in front says it verified it: the gateway's to
+        // judge, never the client's to claim to an app.
+        || n.starts_with("x-ssl-client-")
+        || n.starts_with("x-client-cert")
         || matches!(
             n.as_str(),
             "x-rewrite-url" | "x-http-method-override" | "x-http-method" | "x-method-override"

@@ -53,7 +53,11 @@ impl Known {
     ) -> Result<Option<String>, StoreError> {
         let network = network_of(ip);
         let country = country.unwrap_or("");
-        let key = (user.to_lowercase(), network.clone(), country.to_string());
+        let key = (
+            user.to_ascii_lowercase(),
+            network.clone(),
+            country.to_string(),
+        );
         if self.lock().contains(&key) {
             return Ok(None);
         }
@@ -93,7 +97,11 @@ impl Known {
     ) -> Result<(), StoreError> {
         let network = network_of(ip);
         let country = country.unwrap_or("");
-        let key = (user.to_lowercase(), network.clone(), country.to_string());
+        let key = (
+            user.to_ascii_lowercase(),
+            network.clone(),
+            country.to_string(),
+        );
         if self.lock().contains(&key) {
             return Ok(());
         }
@@ -106,7 +114,7 @@ impl Known {
     /// seen by this process: it is told once, not at each of a Basic client's requests.
     pub fn tell_once(&self, user: &str, ip: IpAddr, country: Option<&str>) -> bool {
         let key = (
-            user.to_lowercase(),
+            user.to_ascii_lowercase(),
             network_of(ip),
             country.unwrap_or("").to_string(),
         );

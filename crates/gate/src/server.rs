@@ -620,7 +620,10 @@ fn judged(
     };
     let device = own_device.map(String::from).or_else(|| {
         let h = |n: &str| headers.get(n).and_then(|v| v.to_str().ok());
-        (gate.trusts(peer.ip()) && h("x-ssl-client-verify") == Some("SUCCESS")).then(|| {
+        (gate.config.server.trust_client_cert_headers
+            && gate.trusts(peer.ip())
+            && h("x-ssl-client-verify") == Some("SUCCESS"))
+        .then(|| {
             h("x-ssl-client-s-dn")
                 .unwrap_or("a certificate the proxy verified")
                 .to_string()

@@ -1150,19 +1150,26 @@ impl Store {
 
     /// Ends one session.
     pub async fn end_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        // Nothing ended (a made-up cookie at logout): nothing remembered needs to go.
         if let Some(r) = &self.redis {
-            r.end_session(token_hash).await?;
-            return self.changed_shared(r).await;
+            if r.end_session(token_hash).await? {
+                return self.changed_shared(r).await;
+            }
+            return Ok(());
         }
-        on!(
+        let done = on!(
             self,
             "DELETE FROM sessions WHERE token_hash = ?",
             "DELETE FROM sessions WHERE token_hash = $1",
-            |sql, pool| {
-                sqlx::query(sql).bind(token_hash).execute(pool).await?;
-            }
+            |sql, pool| sqlx::query(sql)
+                .bind(token_hash)
+                .execute(pool)
+                .await?
+                .rows_affected()
         );
-        self.changed();
+        if done > 0 {
+            self.changed();
+        }
         Ok(())
     }
 
@@ -1178,18 +1185,21 @@ impl Store {
         let mut b = sqlx::QueryBuilder::<sqlx::Postgres>::new(
             "INSERT INTO audit (time, request_id, kind, status, result, \"user\", address, entry) ",
         );
+        // PostgreSQL's text holds no NUL: a name typed with one (the JSON escapes it) is kept
+        // with U+FFFD in the columns, so that one hostile line cannot fail a whole batch.
+        let clean = |s: &str| s.replace('\0', "\u{fffd}");
         b.push_values(lines, |mut row, (e, json)| {
-            row.push_bind(&e.time)
-                .push_bind(&e.request_id)
+            row.push_bind(clean(&e.time))
+                .push_bind(clean(&e.request_id))
                 .push_bind(match e.kind {
                     crate::audit::Kind::Authz => "authz",
                     crate::audit::Kind::Login => "login",
                 })
                 .push_bind(i32::from(e.status))
-                .push_bind(&e.result)
-                .push_bind(e.user.as_deref())
-                .push_bind(&e.address)
-                .push_bind(json);
+                .push_bind(clean(&e.result))
+                .push_bind(e.user.as_deref().map(clean))
+                .push_bind(clean(&e.address))
+                .push_bind(clean(json));
         });
         b.build().execute(pool).await?;
         Ok(true)

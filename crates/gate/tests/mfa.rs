@@ -291,9 +291,13 @@ async fn wrong_codes_lock_the_account_as_wrong_passwords_do() {
     let (_dir, addr, store) = start(CONFIG).await;
     let cookie = session(addr, "alice").await;
     let (secret, _) = enrol(addr, &cookie).await;
-    let other = session(addr, "alice").await;
-    // Five wrong codes (the limit here; the right ones since cleared the enrolment's).
-    for _ in 0..5 {
+    // Five wrong codes (the limit here), each pair from a new sign-in with the right password:
+    // a right password does not clear the count of wrong second factors.
+    let mut other = session(addr, "alice").await;
+    for i in 0..5 {
+        if i % 2 == 1 {
+            other = session(addr, "alice").await;
+        }
         let (_, csrf) = page(addr, &other, "/.why401/second-factor").await;
         let r = post(addr, &other, &csrf, "/.why401/second-factor", "code=000000").await;
         assert_eq!(r.status, 401);
@@ -303,10 +307,12 @@ async fn wrong_codes_lock_the_account_as_wrong_passwords_do() {
         .await
         .unwrap();
     assert!(
-        bans.iter().any(|b| b.kind == "user" && b.key == "alice"),
+        bans.iter()
+            .any(|b| b.kind == "user" && b.key == "alice (second factor)"),
         "{bans:?}"
     );
-    // Locked: even the right code is refused now.
+    // Locked: even the right code is refused now, after yet another right password.
+    let other = session(addr, "alice").await;
     let (_, csrf) = page(addr, &other, "/.why401/second-factor").await;
     let code = factors::totp_code(&secret, now() + 30);
     let r = post(

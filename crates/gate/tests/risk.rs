@@ -380,8 +380,26 @@ async fn deny_refuses_an_unusual_sign_in_with_its_finding() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_managed_device_is_one_a_trusted_proxy_verified() {
+    // Without the option, the headers are not believed, whoever sends them.
     let (_dir, addr, _store) = start("notify", "").await;
     let auth = ("Authorization", ALICE);
+    let r = from(
+        addr,
+        "198.51.100.7",
+        "/device/x",
+        &[
+            auth,
+            ("X-SSL-Client-Verify", "SUCCESS"),
+            ("X-SSL-Client-S-DN", "CN=laptop-42,O=Example"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        r.status, 403,
+        "headers believed without trust_client_cert_headers"
+    );
+    let (_dir, addr, _store) =
+        start("notify", "[server]\ntrust_client_cert_headers = true\n").await;
     let r = from(addr, "198.51.100.7", "/device/x", &[auth]).await;
     assert_eq!(r.status, 403, "no certificate");
     let r = from(

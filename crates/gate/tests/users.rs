@@ -49,6 +49,15 @@ async fn a_login_is_accepted_with_the_groups_and_every_refusal_is_told_apart() {
         log_in(&s, "mallory", "a long passphrase").await,
         Login::Refused(Refusal::UnknownUser)
     );
+    // Spaces around a name, or a control character in it: nobody's (a directory would take
+    // ` alice` for alice while the lockout counted it apart).
+    for name in [" alice", "alice ", "al\u{0}ice"] {
+        assert_eq!(
+            log_in(&s, name, "a long passphrase").await,
+            Login::Refused(Refusal::UnknownUser),
+            "{name:?}"
+        );
+    }
     s.set_disabled("ALICE", true).await.unwrap();
     assert_eq!(
         log_in(&s, "alice", "a long passphrase").await,

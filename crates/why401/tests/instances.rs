@@ -211,6 +211,16 @@ fn two_instances_share_sessions_lockouts_totp_replay_and_explain_records() {
     );
     assert_eq!(status, 401);
 
+    // A name no one has, with a NUL in it: its audit line does not fail the trail (PostgreSQL
+    // text holds no NUL) for the decisions committed with it.
+    let (status, _, _) = get(
+        &a,
+        "/app",
+        &["-u", "ev%00il:x", "-H", "Accept: application/json"],
+    );
+    assert_eq!(status, 401);
+    let (status, _, _) = get(&a, "/app", &["-u", "ev\u{1}il:x"]);
+    assert_eq!(status, 401);
     // A lockout caused through A is enforced by B (3 failures here).
     for _ in 0..3 {
         let (status, _, _) = get(&a, "/app", &["-u", "bob:wrong password"]);

@@ -39,8 +39,10 @@ fn err(e: redis::RedisError) -> StoreError {
     StoreError::Redis(e.to_string())
 }
 
+/// Names folded as SQLite's `NOCASE` folds them (ASCII only), so that Redis's keys and the
+/// SQL store agree on who is one user.
 fn lower(s: &str) -> String {
-    s.to_lowercase()
+    s.to_ascii_lowercase()
 }
 
 impl Ephemeral {
@@ -164,17 +166,21 @@ impl Ephemeral {
         Ok(keys)
     }
 
-    pub(super) async fn end_session(&self, hash: &str) -> Result<(), StoreError> {
+    /// Ends a session; whether there was one.
+    pub(super) async fn end_session(&self, hash: &str) -> Result<bool, StoreError> {
         let key = format!("{P}session:{hash}");
         let user: Option<String> = self.c().hget(&key, "user").await.map_err(err)?;
+        let Some(u) = user else {
+            return Ok(false);
+        };
         let mut pipe = redis::pipe();
-        pipe.atomic().del(&key).ignore();
-        if let Some(u) = user {
-            pipe.srem(format!("{P}user-sessions:{}", lower(&u)), hash)
-                .ignore();
-        }
+        pipe.atomic()
+            .del(&key)
+            .ignore()
+            .srem(format!("{P}user-sessions:{}", lower(&u)), hash)
+            .ignore();
         let () = pipe.query_async(&mut self.c()).await.map_err(err)?;
-        Ok(())
+        Ok(true)
     }
 
     pub(super) async fn revoke_sessions(&self, id: &str) -> Result<u64, StoreError> {
@@ -197,13 +203,16 @@ impl Ephemeral {
         };
         let mut n = 0;
         for h in hashes {
-            let existed: i64 = self
-                .c()
-                .exists(format!("{P}session:{h}"))
-                .await
-                .map_err(err)?;
-            self.end_session(&h).await?;
-            n += existed as u64;
+            if self.end_session(&h).await? {
+                n += 1;
+            } else {
+                // A hash left in the user's set after its session expired.
+                let _: i64 = self
+                    .c()
+                    .srem(format!("{P}user-sessions:{}", lower(id)), &h)
+                    .await
+                    .map_err(err)?;
+            }
         }
         Ok(n)
     }

@@ -749,7 +749,13 @@ async fn bans(path: &Backends, c: GateBansCommand) -> Result<ExitCode> {
             }
         }
         GateBansCommand::Clear { target } => {
-            let n = store.clear_bans(target.as_deref()).await?;
+            let mut n = store.clear_bans(target.as_deref()).await?;
+            // A user's wrong second factors are counted under a key of their own.
+            if let Some(t) = &target {
+                n += store
+                    .clear_bans(Some(&why401_gate::lockout::second_factor_key(t)))
+                    .await?;
+            }
             output::print(&format!(
                 "lifted {n} lock{} or throttle{}\n",
                 if n == 1 { "" } else { "s" },
