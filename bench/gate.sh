@@ -104,8 +104,8 @@ http {
   server {
     listen 127.0.0.1:$direct;
     access_log $run/logs/direct.log;
-    # A file, not `return 200` (return answers in the rewrite phase, before auth_basic runs),
-    # asked for by its name (`/` would redirect internally to it and check the password twice).
+    # A file, not "return 200" (return answers in the rewrite phase, before auth_basic runs),
+    # asked for by its name ("/" would redirect internally to it and check the password twice).
     location / { auth_basic "bench"; auth_basic_user_file $run/htpasswd; root $run/www; }
   }
   server {
@@ -220,7 +220,7 @@ scookie="Cookie: __Host-why401-session=$shared_session"
 check -H "$scookie" "http://127.0.0.1:$shared_a/"
 check -H "$scookie" "http://127.0.0.1:$shared_b/"
 for i in 1 2 3; do
-  measure "nginx-proxy@2000/shared#$i" -c $c -q 2000 "http://127.0.0.1:$front/"
+  measure "nginx-proxy@2000-shared#$i" -c $c -q 2000 "http://127.0.0.1:$front/"
   measure "shared-proxy@2000#$i" -c $c -q 2000 -H "$scookie" "http://127.0.0.1:$shared_b/"
 done
 redis_calls() {
@@ -282,7 +282,7 @@ out += ["",
         f"- the same against bcrypt cost 10 (htpasswd -B -C 10): {ratio10:.0f}x (target >= 50x): {'met' if ratio10 >= 50 else 'NOT met'}",
         f"- without the proxying, the gate's Basic decisions against nginx auth_basic answering itself (cost 5): {ratio_direct:.1f}x (target >= 50x): {'met' if ratio_direct >= 50 else 'NOT met'}",
         f"- {sys.argv[3]} s a run, 50 connections, oha; every response 200 (the share column)"]
-sdiffs = sorted(p99(f"shared-proxy@2000#{i}") - p99(f"nginx-proxy@2000/shared#{i}") for i in (1, 2, 3))
+sdiffs = sorted(p99(f"shared-proxy@2000#{i}") - p99(f"nginx-proxy@2000-shared#{i}") for i in (1, 2, 3))
 sadded = sdiffs[1]
 ops = rows["store-ops"]
 redis_per, commits_per = float(ops[1]), float(ops[2])

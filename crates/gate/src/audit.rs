@@ -87,12 +87,19 @@ impl Audit {
 
     /// Appends `e` as one line. A failed write is returned: the caller fails closed.
     pub fn write(&self, e: &Entry) -> std::io::Result<()> {
-        let mut line = serde_json::to_vec(e).map_err(std::io::Error::other)?;
-        line.push(b'\n');
+        let line = serde_json::to_string(e).map_err(std::io::Error::other)?;
+        self.write_line(&line)
+    }
+
+    /// Appends `line` (an entry's JSON, without its newline) as one line.
+    pub fn write_line(&self, line: &str) -> std::io::Result<()> {
+        let mut bytes = Vec::with_capacity(line.len() + 1);
+        bytes.extend_from_slice(line.as_bytes());
+        bytes.push(b'\n');
         self.file
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .write_all(&line)
+            .write_all(&bytes)
     }
 }
 

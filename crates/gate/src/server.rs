@@ -195,15 +195,22 @@ impl Gate {
     /// the log could not take it (the caller fails closed).
     pub async fn record(&self, e: &Entry) -> bool {
         self.metrics.decided(e);
-        let file = self.audit.as_ref().is_none_or(|a| a.write(e).is_ok());
+        // Serialised once, for the file, the trail and the explain record alike.
         let line = serde_json::to_string(e).expect("an entry serialises");
-        let trail = match &self.trail {
-            Some(t) => t.append(e.clone(), line.clone()).await,
-            None => true,
-        };
+        let file = self
+            .audit
+            .as_ref()
+            .is_none_or(|a| a.write_line(&line).is_ok());
+        if self.trail.is_none() && !self.store.shares_sessions() {
+            return file;
+        }
         // For the explain endpoint of whichever instance is asked. Not the log itself: a
         // Redis that fails here fails the request's own lookups too.
         let _ = self.store.put_explain(&e.request_id, &line).await;
+        let trail = match &self.trail {
+            Some(t) => t.append(e.clone(), line).await,
+            None => true,
+        };
         file && trail
     }
 }
