@@ -204,13 +204,17 @@ impl Gate {
         if self.trail.is_none() && !self.store.shares_sessions() {
             return file;
         }
-        // For the explain endpoint of whichever instance is asked. Not the log itself: a
-        // Redis that fails here fails the request's own lookups too.
-        let _ = self.store.put_explain(&e.request_id, &line).await;
-        let trail = match &self.trail {
-            Some(t) => t.append(e.clone(), line).await,
-            None => true,
+        // The explain record is for the explain endpoint of whichever instance is asked, not
+        // the log itself (a Redis that fails here fails the request's own lookups too); it and
+        // the trail's commit are waited for together.
+        let explain = self.store.put_explain(&e.request_id, &line);
+        let trail = async {
+            match &self.trail {
+                Some(t) => t.append(e.clone(), line.clone()).await,
+                None => true,
+            }
         };
+        let (_, trail) = tokio::join!(explain, trail);
         file && trail
     }
 }
