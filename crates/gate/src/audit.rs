@@ -6,6 +6,7 @@
 
 use std::io::Write;
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
@@ -139,35 +140,64 @@ pub async fn lookup(gate: &crate::server::Gate, request_id: &str) -> Result<Vec<
     }
 }
 
-/// The PostgreSQL audit trail, appended in batches: each decision waits for the commit of the
-/// batch it is in (so nothing is answered that the trail does not hold), and a busy gateway
-/// commits many decisions at once instead of one round trip each.
+/// The PostgreSQL audit trail, appended in batches (group commit, a few batches in flight).
+///
+/// A gateway with a file log writes each line there before it answers, and hands it to the trail
+/// without waiting ([`Trail::append_detached`]): the trail follows within milliseconds, and a
+/// batch PostgreSQL refuses is tried again (doubling pauses up to 5 s) until it takes it. The
+/// queue is bounded: a PostgreSQL gone for long fills it, and then every decision is a 503. A
+/// gateway without a file log waits for the commit ([`Trail::append`]): nothing is answered
+/// that no log holds.
 pub struct Trail {
-    tx: tokio::sync::mpsc::Sender<(Entry, String, tokio::sync::oneshot::Sender<bool>)>,
+    tx: tokio::sync::mpsc::Sender<Pending>,
 }
+
+/// A line for the trail, and who waits for its commit (nobody: it is retried until taken).
+type Pending = (Entry, String, Option<tokio::sync::oneshot::Sender<bool>>);
 
 impl Trail {
     /// Starts the writer for `store`.
     pub fn start(store: crate::store::Store) -> Trail {
-        let (tx, mut rx) =
-            tokio::sync::mpsc::channel::<(Entry, String, tokio::sync::oneshot::Sender<bool>)>(4096);
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Pending>(8192);
+        let in_flight = Arc::new(tokio::sync::Semaphore::new(4));
         tokio::spawn(async move {
             while let Some(first) = rx.recv().await {
-                let mut lines = vec![(first.0, first.1)];
-                let mut done = vec![first.2];
-                while lines.len() < 512 {
+                let mut batch = vec![first];
+                while batch.len() < 512 {
                     match rx.try_recv() {
-                        Ok((e, l, d)) => {
-                            lines.push((e, l));
-                            done.push(d);
-                        }
+                        Ok(p) => batch.push(p),
                         Err(_) => break,
                     }
                 }
-                let ok = matches!(store.append_audit(&lines).await, Ok(true));
-                for d in done {
-                    let _ = d.send(ok);
-                }
+                let Ok(permit) = in_flight.clone().acquire_owned().await else {
+                    return;
+                };
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let mut pause = std::time::Duration::from_millis(100);
+                    loop {
+                        let lines: Vec<(Entry, String)> = batch
+                            .iter()
+                            .map(|(e, l, _)| (e.clone(), l.clone()))
+                            .collect();
+                        let ok = matches!(store.append_audit(&lines).await, Ok(true));
+                        // Those who wait are told either way; a refused batch keeps only the
+                        // lines nobody waits for, and tries them again.
+                        batch.retain_mut(|(_, _, waiter)| match waiter.take() {
+                            Some(w) => {
+                                let _ = w.send(ok);
+                                false
+                            }
+                            None => !ok,
+                        });
+                        if batch.is_empty() {
+                            break;
+                        }
+                        tokio::time::sleep(pause).await;
+                        pause = (pause * 2).min(std::time::Duration::from_secs(5));
+                    }
+                    drop(permit);
+                });
             }
         });
         Trail { tx }
@@ -176,10 +206,16 @@ impl Trail {
     /// Appends `e` (its JSON `line`); true once committed.
     pub async fn append(&self, e: Entry, line: String) -> bool {
         let (done, committed) = tokio::sync::oneshot::channel();
-        if self.tx.send((e, line, done)).await.is_err() {
+        if self.tx.send((e, line, Some(done))).await.is_err() {
             return false;
         }
         committed.await.unwrap_or(false)
+    }
+
+    /// Hands `e` to the trail without waiting (the file log holds it already); false when the
+    /// queue is full (PostgreSQL gone for long): the caller fails closed.
+    pub fn append_detached(&self, e: Entry, line: String) -> bool {
+        self.tx.try_send((e, line, None)).is_ok()
     }
 }
 

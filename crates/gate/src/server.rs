@@ -205,16 +205,20 @@ impl Gate {
             return file;
         }
         // The explain record is for the explain endpoint of whichever instance is asked, not
-        // the log itself (a Redis that fails here fails the request's own lookups too); it and
-        // the trail's commit are waited for together.
-        let explain = self.store.put_explain(&e.request_id, &line);
-        let trail = async {
-            match &self.trail {
-                Some(t) => t.append(e.clone(), line.clone()).await,
-                None => true,
-            }
+        // the log itself (a Redis that fails here fails the request's own lookups too): kept
+        // without waiting.
+        if self.store.shares_sessions() {
+            let (store, id, l) = (self.store.clone(), e.request_id.clone(), line.clone());
+            tokio::spawn(async move {
+                let _ = store.put_explain(&id, &l).await;
+            });
+        }
+        let trail = match &self.trail {
+            // The file log holds it: the trail follows (see `audit::Trail`).
+            Some(t) if self.audit.is_some() => t.append_detached(e.clone(), line),
+            Some(t) => t.append(e.clone(), line).await,
+            None => true,
         };
-        let (_, trail) = tokio::join!(explain, trail);
         file && trail
     }
 }

@@ -175,10 +175,17 @@ impl Store {
                     .to_path_buf(),
             ),
             Sql::Postgres(url) => {
+                // Commits do not wait for the WAL's flush (synchronous_commit = off): as SQLite's
+                // synchronous = NORMAL here and the file log, a crash of the database server can
+                // lose the last fraction of a second of writes (an audit line, a failure
+                // counted), never corrupt them; waiting for the disk would put an fsync on
+                // every decision's path.
+                let options = sqlx::postgres::PgConnectOptions::from_str(url)?
+                    .options([("synchronous_commit", "off")]);
                 let pool = PgPoolOptions::new()
                     .max_connections(16)
                     .acquire_timeout(std::time::Duration::from_secs(5))
-                    .connect(url)
+                    .connect_with(options)
                     .await?;
                 sqlx::migrate!("./migrations-postgres").run(&pool).await?;
                 (Db::Postgres(pool), std::path::PathBuf::from("."))
@@ -1201,16 +1208,9 @@ impl Store {
                 .push_bind(clean(&e.address))
                 .push_bind(clean(json));
         });
-        // Committed without waiting for the WAL's flush (synchronous_commit = off, for this
-        // transaction only): as SQLite's synchronous = NORMAL and the file log, a crash of the
-        // database server can lose the last fraction of a second of lines, never corrupt the
-        // trail; waiting for the disk would put an fsync on every decision's path.
-        let mut tx = pool.begin().await?;
-        sqlx::query("SET LOCAL synchronous_commit TO OFF")
-            .execute(&mut *tx)
-            .await?;
-        b.build().execute(&mut *tx).await?;
-        tx.commit().await?;
+        // One statement, one round trip; committed without waiting for the WAL's flush (the
+        // pool's synchronous_commit = off, see `connect`).
+        b.build().execute(pool).await?;
         Ok(true)
     }
 

@@ -51,18 +51,31 @@ fn redis_cli(url: &str, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// The rows of the PostgreSQL audit trail with `request_id`.
+/// The rows of the PostgreSQL audit trail with `request_id`, once the trail has caught up with
+/// the instance's file log (it follows within milliseconds; a second at most is waited).
 fn trail_rows(pg: &str, request_id: &str) -> usize {
-    let out = std::process::Command::new("psql")
-        .args([
-            pg,
-            "-tA",
-            "-c",
-            &format!("SELECT count(*) FROM audit WHERE request_id = '{request_id}'"),
-        ])
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+    let count = || -> usize {
+        let out = std::process::Command::new("psql")
+            .args([
+                pg,
+                "-tA",
+                "-c",
+                &format!("SELECT count(*) FROM audit WHERE request_id = '{request_id}'"),
+            ])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+    };
+    for _ in 0..20 {
+        let n = count();
+        if n > 0 {
+            // A line written twice would show by now too.
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            return count();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    0
 }
 
 /// A config shared by the instances, in `dir`; users alice and bob added through the CLI.
@@ -229,6 +242,7 @@ fn two_instances_share_sessions_lockouts_totp_replay_and_explain_records() {
     let (status, head, _) = get(&b, "/app", &["-u", "bob:tricky mule forty lantern"]);
     assert_eq!(status, 401, "locked on B: {head}");
     let rid = request_id(&head);
+    assert_eq!(trail_rows(&pg, &rid), 1, "in the trail once");
     // B's decision, explained by the CLI from the shared records (not from a file of B's).
     let (code, out, err) = gate_env(
         &["--config", cfg.to_str().unwrap(), "explain", &rid],
@@ -237,7 +251,6 @@ fn two_instances_share_sessions_lockouts_totp_replay_and_explain_records() {
     );
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("locked"), "{out}");
-    assert_eq!(trail_rows(&pg, &rid), 1, "in the trail once");
     let (code, out, _) = gate_env(
         &["--config", cfg.to_str().unwrap(), "bans", "list"],
         &dir.path().join("elsewhere.db"),
