@@ -59,19 +59,25 @@ impl Sealer {
         let err =
             |e: &dyn std::fmt::Display| KeyError::File(file.display().to_string(), e.to_string());
         if !file.exists() {
+            // Written whole to a file of its own, then linked into place: two instances
+            // starting at once never read a half-written key, and the second takes the first's.
             let mut key = [0u8; 32];
             getrandom::fill(&mut key).expect("the system's random source");
             let text = base64::engine::general_purpose::STANDARD.encode(key);
+            let tmp = file.with_extension(format!("new.{}", new_id()));
             let mut options = std::fs::OpenOptions::new();
             options.write(true).create_new(true);
             #[cfg(unix)]
             std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-            match options.open(file) {
-                Ok(mut f) => {
-                    use std::io::Write;
-                    f.write_all(format!("{text}\n").as_bytes())
-                        .map_err(|e| err(&e))?;
-                }
+            let written = options.open(&tmp).and_then(|mut f| {
+                use std::io::Write;
+                f.write_all(format!("{text}\n").as_bytes())?;
+                f.sync_all()
+            });
+            let linked = written.and_then(|()| std::fs::hard_link(&tmp, file));
+            let _ = std::fs::remove_file(&tmp);
+            match linked {
+                Ok(()) => {}
                 // Another process made it first: read theirs.
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
                 Err(e) => return Err(err(&e)),
@@ -330,6 +336,33 @@ mod tests {
         assert_eq!(check_totp(secret, "28708", 59), None);
         assert_eq!(check_totp(secret, "28708x", 59), None);
         assert_eq!(check_totp(secret, "287 082", 59), Some(1));
+    }
+
+    #[test]
+    fn instances_starting_at_once_share_one_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("gate.key");
+        let keys: Vec<Vec<u8>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| s.spawn(|| Sealer::load(&file).unwrap().seal("x", b"secret")))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let one = Sealer::load(&file).unwrap();
+        for sealed in keys {
+            assert_eq!(one.open("x", &sealed).as_deref(), Some(&b"secret"[..]));
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temporary left"
+        );
     }
 
     #[test]
