@@ -11,81 +11,43 @@
 //
 // usage: node gate_browser.js BASE USER   (the password on standard input, never in argv)
 'use strict';
-const { chromium } = require('playwright-core');
+const { run, logOut, fail } = require('./gate_lib');
 
-async function main() {
-  const [base, user] = process.argv.slice(2);
-  if (!base || !user) {
-    console.error('usage: node gate_browser.js BASE USER  (password on stdin)');
-    process.exit(2);
-  }
-  const password = require('fs').readFileSync(0, 'utf8').replace(/\r?\n$/, '');
-  const browser = await chromium.launch({
-    executablePath: '/usr/lib/chromium/chromium',
-    headless: true,
-    args: [
-      '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1 , EXCLUDE localhost',
-      '--disable-background-networking',
-      '--disable-component-update',
-    ],
-  });
+run('gate_browser.js', async (context, page, base, user, password) => {
   const out = {};
-  try {
-    // The gateway's certificate is the test's own, made for localhost.
-    const context = await browser.newContext({ ignoreHTTPSErrors: true });
-    const page = await context.newPage();
-    page.on('console', m => console.error('console', m.text()));
+  await page.goto(`${base}/notes?x=1`);
+  out.first = { url: page.url(), title: await page.title() };
 
-    await page.goto(`${base}/notes?x=1`);
-    out.first = { url: page.url(), title: await page.title() };
+  await page.fill('#username', user);
+  await page.fill('#password', password);
+  await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+  out.after_login = { url: page.url(), body: await page.textContent('body') };
 
-    await page.fill('#username', user);
-    await page.fill('#password', password);
-    await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
-    out.after_login = { url: page.url(), body: await page.textContent('body') };
+  out.cookies = (await context.cookies()).map(c => ({
+    name: c.name, secure: c.secure, httpOnly: c.httpOnly, sameSite: c.sameSite, path: c.path,
+    domain: c.domain,
+  }));
 
-    out.cookies = (await context.cookies()).map(c => ({
-      name: c.name, secure: c.secure, httpOnly: c.httpOnly, sameSite: c.sameSite, path: c.path,
-      domain: c.domain,
-    }));
-
-    out.fetch_without_cookie = await page.evaluate(async () => {
-      const r = await fetch('/notes', { credentials: 'omit' });
-      return {
-        status: r.status,
-        contentType: r.headers.get('content-type'),
-        wwwAuthenticate: r.headers.get('www-authenticate'),
-        body: await r.text(),
-      };
-    });
-    out.fetch_with_cookie = await page.evaluate(async () => {
-      const r = await fetch('/notes');
-      return { status: r.status, contentType: r.headers.get('content-type') };
-    });
-
-    await Promise.all([
-      page.waitForNavigation(),
-      page.evaluate(() => {
-        const f = document.createElement('form');
-        f.method = 'post';
-        f.action = '/.why401/logout';
-        document.body.appendChild(f);
-        f.submit();
-      }),
-    ]);
-    out.after_logout = {
-      url: page.url(),
-      cookies: (await context.cookies()).map(c => c.name),
+  out.fetch_without_cookie = await page.evaluate(async () => {
+    const r = await fetch('/notes', { credentials: 'omit' });
+    return {
+      status: r.status,
+      contentType: r.headers.get('content-type'),
+      wwwAuthenticate: r.headers.get('www-authenticate'),
+      body: await r.text(),
     };
-    await page.goto(`${base}/notes`);
-    out.again = { url: page.url() };
-  } finally {
-    await browser.close();
-  }
-  console.log(JSON.stringify(out));
-}
+  });
+  out.fetch_with_cookie = await page.evaluate(async () => {
+    const r = await fetch('/notes');
+    return { status: r.status, contentType: r.headers.get('content-type') };
+  });
 
-main().catch(e => {
-  console.error(e && e.stack || String(e));
-  process.exit(1);
-});
+  await logOut(page);
+  out.after_logout = {
+    url: page.url(),
+    cookies: (await context.cookies()).map(c => c.name),
+  };
+  await page.goto(`${base}/notes`);
+  out.again = { url: page.url() };
+  return out;
+}).catch(fail);

@@ -13,113 +13,76 @@
 //
 // usage: node gate_webauthn.js BASE USER   (the password on standard input, never in argv)
 'use strict';
-const { chromium } = require('playwright-core');
+const { run, logOut, fail } = require('./gate_lib');
 
-async function main() {
-  const [base, user] = process.argv.slice(2);
-  if (!base || !user) {
-    console.error('usage: node gate_webauthn.js BASE USER  (password on stdin)');
-    process.exit(2);
-  }
-  const password = require('fs').readFileSync(0, 'utf8').replace(/\r?\n$/, '');
-  const browser = await chromium.launch({
-    executablePath: '/usr/lib/chromium/chromium',
-    headless: true,
-    args: [
-      '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1 , EXCLUDE localhost',
-      '--disable-background-networking',
-      '--disable-component-update',
-    ],
-  });
+run('gate_webauthn.js', async (context, page, base, user, password) => {
   const out = {};
-  try {
-    // The gateway's certificate is the test's own, made for localhost.
-    const context = await browser.newContext({ ignoreHTTPSErrors: true });
-    const page = await context.newPage();
-    page.on('console', (m) => console.error('console', m.text()));
-    const cdp = await context.newCDPSession(page);
-    await cdp.send('WebAuthn.enable');
-    const authenticator = async () =>
-      (
-        await cdp.send('WebAuthn.addVirtualAuthenticator', {
-          options: {
-            protocol: 'ctap2',
-            transport: 'internal',
-            hasResidentKey: true,
-            hasUserVerification: true,
-            isUserVerified: true,
-            automaticPresenceSimulation: true,
-          },
-        })
-      ).authenticatorId;
-    const held = async (id) =>
-      (await cdp.send('WebAuthn.getCredentials', { authenticatorId: id })).credentials.map((c) => ({
-        rpId: c.rpId,
-        signCount: c.signCount,
-        resident: c.isResidentCredential,
-        userHandle: c.userHandle,
-      }));
-    const status = async () => (await page.textContent('#webauthn-status').catch(() => '')) || '';
-    const signIn = async () => {
-      await page.goto(`${base}/vault/x`);
-      await page.fill('#username', user);
-      await page.fill('#password', password);
-      await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
-    };
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  const authenticator = async () =>
+    (
+      await cdp.send('WebAuthn.addVirtualAuthenticator', {
+        options: {
+          protocol: 'ctap2',
+          transport: 'internal',
+          hasResidentKey: true,
+          hasUserVerification: true,
+          isUserVerified: true,
+          automaticPresenceSimulation: true,
+        },
+      })
+    ).authenticatorId;
+  const held = async (id) =>
+    (await cdp.send('WebAuthn.getCredentials', { authenticatorId: id })).credentials.map((c) => ({
+      rpId: c.rpId,
+      signCount: c.signCount,
+      resident: c.isResidentCredential,
+      userHandle: c.userHandle,
+    }));
+  const status = async () => (await page.textContent('#webauthn-status').catch(() => '')) || '';
+  const signIn = async () => {
+    await page.goto(`${base}/vault/x`);
+    await page.fill('#username', user);
+    await page.fill('#password', password);
+    await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+  };
 
-    // 1. Enrolment after the password.
-    const first = await authenticator();
-    await signIn();
-    out.enrol_page = { url: page.url(), title: await page.title() };
-    await page.click('#passkey-register');
-    await page.waitForSelector('#recovery-codes:not([hidden])', { timeout: 15000 }).catch(async () => {
-      throw new Error('no recovery codes shown; status: ' + (await status()));
-    });
-    out.recovery_codes = (await page.textContent('#recovery-codes')).split('\n');
-    await Promise.all([page.waitForNavigation(), page.click('#continue-link')]);
-    out.after_enrol = { url: page.url(), body: await page.textContent('body') };
-    out.first_authenticator = await held(first);
+  // 1. Enrolment after the password.
+  const first = await authenticator();
+  await signIn();
+  out.enrol_page = { url: page.url(), title: await page.title() };
+  await page.click('#passkey-register');
+  await page.waitForSelector('#recovery-codes:not([hidden])', { timeout: 15000 }).catch(async () => {
+    throw new Error('no recovery codes shown; status: ' + (await status()));
+  });
+  out.recovery_codes = (await page.textContent('#recovery-codes')).split('\n');
+  await Promise.all([page.waitForNavigation(), page.click('#continue-link')]);
+  out.after_enrol = { url: page.url(), body: await page.textContent('body') };
+  out.first_authenticator = await held(first);
 
-    // 2. A second passkey on another authenticator, from the factors page.
-    await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId: first });
-    const second = await authenticator();
-    await page.goto(`${base}/.why401/factors`);
-    await Promise.all([
-      page.waitForNavigation({ timeout: 15000 }),
-      page.click('#passkey-register'),
-    ]).catch(async (e) => {
-      throw new Error('the second registration: ' + e.message + '; status: ' + (await status()));
-    });
-    out.factors = { url: page.url(), list: await page.textContent('#factors') };
+  // 2. A second passkey on another authenticator, from the factors page.
+  await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId: first });
+  const second = await authenticator();
+  await page.goto(`${base}/.why401/factors`);
+  await Promise.all([
+    page.waitForNavigation({ timeout: 15000 }),
+    page.click('#passkey-register'),
+  ]).catch(async (e) => {
+    throw new Error('the second registration: ' + e.message + '; status: ' + (await status()));
+  });
+  out.factors = { url: page.url(), list: await page.textContent('#factors') };
 
-    // 3. Sign out, sign in, the passkey.
-    await Promise.all([
-      page.waitForNavigation(),
-      page.evaluate(() => {
-        const f = document.createElement('form');
-        f.method = 'post';
-        f.action = '/.why401/logout';
-        document.body.appendChild(f);
-        f.submit();
-      }),
-    ]);
-    await signIn();
-    out.ask_page = { url: page.url(), title: await page.title() };
-    await Promise.all([
-      page.waitForNavigation({ timeout: 15000 }),
-      page.click('#passkey-use'),
-    ]).catch(async (e) => {
-      throw new Error('the passkey sign-in: ' + e.message + '; status: ' + (await status()));
-    });
-    out.after_passkey = { url: page.url(), body: await page.textContent('body') };
-    out.second_authenticator = await held(second);
-  } finally {
-    await browser.close();
-  }
-  console.log(JSON.stringify(out));
-}
-
-main().catch((e) => {
-  console.error((e && e.stack) || String(e));
-  process.exit(1);
-});
+  // 3. Sign out, sign in, the passkey.
+  await logOut(page);
+  await signIn();
+  out.ask_page = { url: page.url(), title: await page.title() };
+  await Promise.all([
+    page.waitForNavigation({ timeout: 15000 }),
+    page.click('#passkey-use'),
+  ]).catch(async (e) => {
+    throw new Error('the passkey sign-in: ' + e.message + '; status: ' + (await status()));
+  });
+  out.after_passkey = { url: page.url(), body: await page.textContent('body') };
+  out.second_authenticator = await held(second);
+  return out;
+}).catch(fail);

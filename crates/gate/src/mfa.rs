@@ -96,6 +96,22 @@ fn address(gate: &Gate, peer: SocketAddr, headers: &HeaderMap) -> String {
     client_address(gate, peer, headers).map_or_else(|| peer.ip().to_string(), |a| a.to_string())
 }
 
+/// Writes a refused second factor to the audit log (as a login refused with its cause); false if
+/// it could not be.
+async fn refused(gate: &Gate, rid: &str, user: &str, address: &str, why: Refusal) -> bool {
+    record(
+        gate,
+        rid,
+        401,
+        "refused",
+        user,
+        address,
+        Some(why),
+        Some("credentials-rejected"),
+    )
+    .await
+}
+
 /// Writes a second-factor attempt to the audit log (as a login); false if it could not be.
 #[allow(clippy::too_many_arguments)]
 async fn record(
@@ -471,18 +487,7 @@ pub(crate) async fn page_post(
             redirect(&rd)
         }
         Ok(Checked::Refused(why)) => {
-            if !record(
-                &gate,
-                &rid,
-                401,
-                "refused",
-                &user,
-                &address,
-                Some(why),
-                Some("credentials-rejected"),
-            )
-            .await
-            {
+            if !refused(&gate, &rid, &user, &address, why).await {
                 return unavailable();
             }
             let msg = match why {
@@ -494,17 +499,7 @@ pub(crate) async fn page_post(
             ask_page(&gate, &factors, &rd, &random_token(), Some(msg))
         }
         Ok(Checked::Locked) => {
-            record(
-                &gate,
-                &rid,
-                401,
-                "refused",
-                &user,
-                &address,
-                Some(Refusal::Locked),
-                Some("credentials-rejected"),
-            )
-            .await;
+            refused(&gate, &rid, &user, &address, Refusal::Locked).await;
             ask_page(
                 &gate,
                 &factors,
@@ -556,17 +551,7 @@ pub(crate) async fn enrol_post(
     match check_code(&gate, &user, &address, &form.code, Some(pending)).await {
         Ok(Checked::Accepted(_)) => {}
         Ok(_) => {
-            record(
-                &gate,
-                &rid,
-                401,
-                "refused",
-                &user,
-                &address,
-                Some(Refusal::WrongCode),
-                Some("credentials-rejected"),
-            )
-            .await;
+            refused(&gate, &rid, &user, &address, Refusal::WrongCode).await;
             // The same secret again: the user has scanned it already.
             return enrol_retry(&gate, pending, &user, &rd);
         }
@@ -991,17 +976,7 @@ pub(crate) async fn register_finish(
     let credential = match credential {
         Ok(c) => c,
         Err(e) => {
-            record(
-                &gate,
-                &rid,
-                401,
-                "refused",
-                &user,
-                &address,
-                Some(Refusal::WebauthnFailed),
-                Some("credentials-rejected"),
-            )
-            .await;
+            refused(&gate, &rid, &user, &address, Refusal::WebauthnFailed).await;
             return json_error(
                 StatusCode::BAD_REQUEST,
                 &format!("the authenticator's answer did not verify: {e}"),
@@ -1145,17 +1120,7 @@ pub(crate) async fn login_finish(
     match crate::lockout::before(&gate.store, &counted, &address).await {
         Ok(crate::lockout::Gate::Open) => {}
         Ok(_) => {
-            record(
-                &gate,
-                &rid,
-                401,
-                "refused",
-                &user,
-                &address,
-                Some(Refusal::Locked),
-                Some("credentials-rejected"),
-            )
-            .await;
+            refused(&gate, &rid, &user, &address, Refusal::Locked).await;
             return json_error(
                 StatusCode::UNAUTHORIZED,
                 "too many failed attempts: try again later",
@@ -1190,17 +1155,7 @@ pub(crate) async fn login_finish(
             {
                 return json_error(StatusCode::SERVICE_UNAVAILABLE, "the store is unavailable");
             }
-            record(
-                &gate,
-                &rid,
-                401,
-                "refused",
-                &user,
-                &address,
-                Some(Refusal::WebauthnFailed),
-                Some("credentials-rejected"),
-            )
-            .await;
+            refused(&gate, &rid, &user, &address, Refusal::WebauthnFailed).await;
             return json_error(
                 StatusCode::UNAUTHORIZED,
                 &format!("the authenticator's answer did not verify: {e}"),

@@ -9,7 +9,7 @@ mod common;
 
 use std::net::SocketAddr;
 
-use common::{HOST, ORIGIN, Reply, ask, cookie_value, request, set_cookie, sign_in};
+use common::{HOST, ORIGIN, Reply, ask, cookie_value, request, session_of, set_cookie, sign_in};
 use why401_gate::factors;
 use why401_gate::store::Store;
 
@@ -54,8 +54,7 @@ async fn start(config: &str) -> (tempfile::TempDir, SocketAddr, Store) {
 async fn session(addr: SocketAddr, user: &str) -> String {
     let r = sign_in(addr, user, PW, None).await;
     assert_eq!(r.status, 303, "{}", r.body);
-    let set = set_cookie(&r, "__Host-why401-session").unwrap();
-    format!("__Host-why401-session={}", cookie_value(set))
+    session_of(&r)
 }
 
 /// The forward-auth decision for a browser with `cookie` on `path`.

@@ -7,7 +7,7 @@ mod common;
 
 use std::net::SocketAddr;
 
-use common::{HOST, ORIGIN, Reply, ask, cookie_value, request, set_cookie};
+use common::{HOST, ORIGIN, Reply, ask, cookie_value, request, session_of, set_cookie};
 use why401_gate::factors;
 use why401_gate::store::Store;
 
@@ -123,6 +123,17 @@ async fn from(addr: SocketAddr, ip: &str, path: &str, extra: &[(&str, &str)]) ->
     let mut h: Vec<(&str, &str)> = vec![("X-Original-URL", &url), ("X-Forwarded-For", ip)];
     h.extend_from_slice(extra);
     ask(addr, "/.why401/authz/forward-auth", &h).await
+}
+
+/// A browser's navigation to /app/x from client `ip` with the session `cookie`.
+async fn browse(addr: SocketAddr, ip: &str, cookie: &str) -> Reply {
+    from(
+        addr,
+        ip,
+        "/app/x",
+        &[("Cookie", cookie), ("Accept", "text/html")],
+    )
+    .await
 }
 
 /// The events the notification command received.
@@ -260,34 +271,17 @@ async fn an_unusual_browser_sign_in_gives_its_second_factor_then_its_network_is_
         .unwrap();
     let r = form_from(addr, "198.51.100.7", "bob").await;
     assert_eq!(r.status, 303);
-    let cookie = format!(
-        "__Host-why401-session={}",
-        cookie_value(set_cookie(&r, "__Host-why401-session").unwrap())
+    let cookie = session_of(&r);
+    assert_eq!(
+        browse(addr, "198.51.100.7", &cookie).await.status,
+        200,
+        "the first: usual"
     );
-    let nav = |cookie: String| async move {
-        from(
-            addr,
-            "198.51.100.7",
-            "/app/x",
-            &[("Cookie", &cookie), ("Accept", "text/html")],
-        )
-        .await
-    };
-    assert_eq!(nav(cookie.clone()).await.status, 200, "the first: usual");
     // From France: the session asks for the second factor.
     let r = form_from(addr, "203.0.113.9", "bob").await;
     assert_eq!(r.status, 303);
-    let cookie = format!(
-        "__Host-why401-session={}",
-        cookie_value(set_cookie(&r, "__Host-why401-session").unwrap())
-    );
-    let r = from(
-        addr,
-        "203.0.113.9",
-        "/app/x",
-        &[("Cookie", &cookie), ("Accept", "text/html")],
-    )
-    .await;
+    let cookie = session_of(&r);
+    let r = browse(addr, "203.0.113.9", &cookie).await;
     assert_eq!(r.status, 302);
     assert!(
         r.header("location")
@@ -321,17 +315,8 @@ async fn an_unusual_browser_sign_in_gives_its_second_factor_then_its_network_is_
     assert_eq!(r.status, 303, "{}", r.body);
     // Known now: the next sign-in from France is usual.
     let r = form_from(addr, "203.0.113.77", "bob").await;
-    let cookie = format!(
-        "__Host-why401-session={}",
-        cookie_value(set_cookie(&r, "__Host-why401-session").unwrap())
-    );
-    let r = from(
-        addr,
-        "203.0.113.77",
-        "/app/x",
-        &[("Cookie", &cookie), ("Accept", "text/html")],
-    )
-    .await;
+    let cookie = session_of(&r);
+    let r = browse(addr, "203.0.113.77", &cookie).await;
     assert_eq!(r.status, 200);
     let got = events(&dir, 1).await;
     assert_eq!(got.len(), 1, "{got:?}");
@@ -340,10 +325,7 @@ async fn an_unusual_browser_sign_in_gives_its_second_factor_then_its_network_is_
     let r = form_from(addr, "198.51.100.8", "alice").await;
     assert_eq!(r.status, 303);
     let r = form_from(addr, "192.0.2.50", "alice").await;
-    let cookie = format!(
-        "__Host-why401-session={}",
-        cookie_value(set_cookie(&r, "__Host-why401-session").unwrap())
-    );
+    let cookie = session_of(&r);
     let page = ask(
         addr,
         "/.why401/second-factor",

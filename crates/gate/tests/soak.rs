@@ -9,7 +9,7 @@ mod common;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use common::{Reply, ask, cookie_value, request, set_cookie};
+use common::{Reply, ask, cookie_value, request, session_of, set_cookie};
 use why401_gate::store::{Backends, Sql, Store};
 use why401_gate::{Config, factors, password, server};
 
@@ -177,9 +177,7 @@ async fn two_instances_soak_without_errors_lost_lines_or_growth() {
                     Step::Login(u) => {
                         let r = sign_in(here, &format!("user{u}"), &pw(u)).await;
                         let ok = r.status == 303;
-                        let cookie = set_cookie(&r, "__Host-why401-session")
-                            .map(|c| format!("__Host-why401-session={}", cookie_value(c)))
-                            .unwrap_or_default();
+                        let cookie = session_of(&r);
                         // The session, on the other instance.
                         let r2 = decide(there, "/app/x", &[("Cookie", &cookie)]).await;
                         seen.push((r.status, Vec::new(), ok));
@@ -187,9 +185,7 @@ async fn two_instances_soak_without_errors_lost_lines_or_growth() {
                     }
                     Step::SecondFactor(u) => {
                         let r = sign_in(here, &format!("user{u}"), &pw(u)).await;
-                        let cookie = set_cookie(&r, "__Host-why401-session")
-                            .map(|c| format!("__Host-why401-session={}", cookie_value(c)))
-                            .unwrap_or_default();
+                        let cookie = session_of(&r);
                         let page = ask(
                             there,
                             "/.why401/second-factor",

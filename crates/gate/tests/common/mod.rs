@@ -190,3 +190,10 @@ pub(crate) async fn sign_in(
     )
     .await
 }
+
+/// The session cookie a login's answer set, as a `Cookie` header's value; empty when none.
+pub(crate) fn session_of(r: &Reply) -> String {
+    set_cookie(r, "__Host-why401-session")
+        .map(|c| format!("__Host-why401-session={}", cookie_value(c)))
+        .unwrap_or_default()
+}
