@@ -721,9 +721,6 @@ print(json.dumps(out))
     assert!(out.contains("bob"), "{out}");
 }
 
-/// Headless Chromium (playwright-core) through the login page of the gateway on HTTPS, to the
-/// app, a `fetch()` from the page that gets a 401 problem document (not the login page's
-/// HTML), and logout.
 /// `gate totp enroll` makes a secret the serving gateway (another process, the same store and
 /// key file) accepts a code of, once; `gate factors` lists, renews recovery codes and removes.
 #[test]
@@ -832,22 +829,11 @@ fn a_totp_enrolled_with_the_cli_is_accepted_by_the_gateway_once() {
 fn chromium_registers_passkeys_and_signs_in_with_one() {
     let dir = tempfile::tempdir().unwrap();
     let store = users(dir.path());
-    let cert = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
-    std::fs::write(dir.path().join("cert.pem"), cert.cert.pem()).unwrap();
-    std::fs::write(dir.path().join("key.pem"), cert.signing_key.serialize_pem()).unwrap();
-    let cfg = dir.path().join("gate.toml");
-    let config = proxy_config(
-        "builtin:echo",
-        "tls_certificate = \"cert.pem\"\ntls_key = \"key.pem\"\n",
-    )
-    .replace(
-        "[[access.rule]]\npaths = [\"/public/\"]",
-        "[[access.rule]]\npaths = [\"/vault/\"]\npolicy = \"two_factor\"\n\n[[access.rule]]\npaths = [\"/public/\"]",
+    let (_gate, base) = https_gate(
+        dir.path(),
+        &store,
+        "[[access.rule]]\npaths = [\"/vault/\"]\npolicy = \"two_factor\"\n\n",
     );
-    std::fs::write(&cfg, config).unwrap();
-    let (_gate, addr) = start_gate(&cfg, &store);
-    let port = addr.rsplit(':').next().unwrap();
-    let base = format!("https://localhost:{port}");
     let j = browser(
         "gate_webauthn.js",
         &base,
@@ -924,26 +910,15 @@ fn chromium_registers_passkeys_and_signs_in_with_one() {
     );
 }
 
+/// Headless Chromium (playwright-core) through the login page of the gateway on HTTPS, to the
+/// app, a `fetch()` from the page that gets a 401 problem document (not the login page's
+/// HTML), and logout.
 #[test]
 #[ignore = "runs Chromium through playwright-core (scripts/test.sh installs them)"]
 fn chromium_signs_in_fetches_and_signs_out() {
     let dir = tempfile::tempdir().unwrap();
     let store = users(dir.path());
-    let cert = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
-    std::fs::write(dir.path().join("cert.pem"), cert.cert.pem()).unwrap();
-    std::fs::write(dir.path().join("key.pem"), cert.signing_key.serialize_pem()).unwrap();
-    let cfg = dir.path().join("gate.toml");
-    std::fs::write(
-        &cfg,
-        proxy_config(
-            "builtin:echo",
-            "tls_certificate = \"cert.pem\"\ntls_key = \"key.pem\"\n",
-        ),
-    )
-    .unwrap();
-    let (_gate, addr) = start_gate(&cfg, &store);
-    let port = addr.rsplit(':').next().unwrap();
-    let base = format!("https://localhost:{port}");
+    let (_gate, base) = https_gate(dir.path(), &store, "");
     let j = browser(
         "gate_browser.js",
         &base,
@@ -1398,4 +1373,25 @@ fn caddy_forward_auth_in_front_of_an_app() {
         &format!("{base}/.why401/authz/forward-auth"),
     ]);
     assert_eq!(status, 401, "answered as an app path, through forward_auth");
+}
+
+/// The gateway on HTTPS (a certificate for localhost made here) in front of the echo app, with
+/// `rules` before the peer tests' policy; the gateway and its `https://localhost:PORT`.
+fn https_gate(dir: &std::path::Path, store: &std::path::Path, rules: &str) -> (Child, String) {
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+    std::fs::write(dir.join("cert.pem"), cert.cert.pem()).unwrap();
+    std::fs::write(dir.join("key.pem"), cert.signing_key.serialize_pem()).unwrap();
+    let cfg = dir.join("gate.toml");
+    let config = proxy_config(
+        "builtin:echo",
+        "tls_certificate = \"cert.pem\"\ntls_key = \"key.pem\"\n",
+    )
+    .replace(
+        "[[access.rule]]\npaths = [\"/public/\"]",
+        &format!("{rules}[[access.rule]]\npaths = [\"/public/\"]"),
+    );
+    std::fs::write(&cfg, config).unwrap();
+    let (gate, addr) = start_gate(&cfg, store);
+    let port = addr.rsplit(':').next().unwrap().to_string();
+    (gate, format!("https://localhost:{port}"))
 }

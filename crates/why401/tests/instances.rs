@@ -224,16 +224,19 @@ fn two_instances_share_sessions_lockouts_totp_replay_and_explain_records() {
     );
     assert_eq!(status, 401);
 
-    // A name no one has, with a NUL in it: its audit line does not fail the trail (PostgreSQL
-    // text holds no NUL) for the decisions committed with it.
-    let (status, _, _) = get(
-        &a,
-        "/app",
-        &["-u", "ev%00il:x", "-H", "Accept: application/json"],
+    // A name with a NUL in it (argv cannot carry one: it goes in the Basic header's base64):
+    // PostgreSQL's text holds no NUL, and the line still reaches the trail, once.
+    let nul = format!(
+        "Authorization: Basic {}",
+        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, "ev\0il:x")
     );
+    let (status, head, _) = get(&a, "/app", &["-H", &nul]);
     assert_eq!(status, 401);
-    let (status, _, _) = get(&a, "/app", &["-u", "ev\u{1}il:x"]);
-    assert_eq!(status, 401);
+    assert_eq!(
+        trail_rows(&pg, &request_id(&head)),
+        1,
+        "the NUL line is in the trail"
+    );
     // A lockout caused through A is enforced by B (3 failures here).
     for _ in 0..3 {
         let (status, _, _) = get(&a, "/app", &["-u", "bob:wrong password"]);
