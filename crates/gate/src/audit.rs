@@ -152,8 +152,49 @@ pub struct Trail {
     tx: tokio::sync::mpsc::Sender<Pending>,
 }
 
+/// A line of the PostgreSQL trail: the columns it is found by, and the entry's JSON (the
+/// entry itself, with its policy check, is not kept for the writer).
+pub struct TrailLine {
+    /// RFC 3339.
+    pub time: String,
+    /// The request id.
+    pub request_id: String,
+    /// `authz` or `login`.
+    pub kind: &'static str,
+    /// The status answered.
+    pub status: u16,
+    /// The result.
+    pub result: String,
+    /// The user named, if any (client text: a NUL is kept as U+FFFD, which PostgreSQL's text
+    /// holds, so that one hostile line cannot fail a whole batch).
+    pub user: Option<String>,
+    /// The client's address.
+    pub address: String,
+    /// The entry as the file log's line (JSON escapes a NUL itself).
+    pub json: String,
+}
+
+impl TrailLine {
+    /// The line of `e`, whose JSON is `json`.
+    pub fn of(e: &Entry, json: String) -> TrailLine {
+        TrailLine {
+            time: e.time.clone(),
+            request_id: e.request_id.clone(),
+            kind: match e.kind {
+                Kind::Authz => "authz",
+                Kind::Login => "login",
+            },
+            status: e.status,
+            result: e.result.clone(),
+            user: e.user.as_ref().map(|u| u.replace('\0', "\u{fffd}")),
+            address: e.address.clone(),
+            json,
+        }
+    }
+}
+
 /// A line for the trail, and who waits for its commit (nobody: it is retried until taken).
-type Pending = (Entry, String, Option<tokio::sync::oneshot::Sender<bool>>);
+type Pending = (TrailLine, Option<tokio::sync::oneshot::Sender<bool>>);
 
 impl Trail {
     /// Starts the writer for `store`.
@@ -176,14 +217,11 @@ impl Trail {
                 tokio::spawn(async move {
                     let mut pause = std::time::Duration::from_millis(100);
                     loop {
-                        let lines: Vec<(Entry, String)> = batch
-                            .iter()
-                            .map(|(e, l, _)| (e.clone(), l.clone()))
-                            .collect();
-                        let ok = matches!(store.append_audit(&lines).await, Ok(true));
+                        let lines = batch.iter().map(|(l, _)| l);
+                        let ok = matches!(store.append_audit(lines).await, Ok(true));
                         // Those who wait are told either way; a refused batch keeps only the
                         // lines nobody waits for, and tries them again.
-                        batch.retain_mut(|(_, _, waiter)| match waiter.take() {
+                        batch.retain_mut(|(_, waiter)| match waiter.take() {
                             Some(w) => {
                                 let _ = w.send(ok);
                                 false
@@ -203,19 +241,19 @@ impl Trail {
         Trail { tx }
     }
 
-    /// Appends `e` (its JSON `line`); true once committed.
-    pub async fn append(&self, e: Entry, line: String) -> bool {
+    /// Appends `line`; true once committed.
+    pub async fn append(&self, line: TrailLine) -> bool {
         let (done, committed) = tokio::sync::oneshot::channel();
-        if self.tx.send((e, line, Some(done))).await.is_err() {
+        if self.tx.send((line, Some(done))).await.is_err() {
             return false;
         }
         committed.await.unwrap_or(false)
     }
 
-    /// Hands `e` to the trail without waiting (the file log holds it already); false when the
-    /// queue is full (PostgreSQL gone for long): the caller fails closed.
-    pub fn append_detached(&self, e: Entry, line: String) -> bool {
-        self.tx.try_send((e, line, None)).is_ok()
+    /// Hands `line` to the trail without waiting (the file log holds it already); false when
+    /// the queue is full (PostgreSQL gone for long): the caller fails closed.
+    pub fn append_detached(&self, line: TrailLine) -> bool {
+        self.tx.try_send((line, None)).is_ok()
     }
 }
 

@@ -87,7 +87,7 @@ async fn current(gate: &Gate, headers: &HeaderMap) -> Result<Option<Current>, St
     }))
 }
 
-/// The user's confirmed factors, and the unconfirmed ones.
+/// The factors proved to work (an enrolment not yet confirmed is not one).
 fn confirmed(all: &[Factor]) -> Vec<&Factor> {
     all.iter().filter(|f| f.confirmed).collect()
 }
@@ -202,18 +202,12 @@ pub(crate) async fn page_get(
     };
     let csrf = random_token();
     if confirmed(&factors).is_empty() {
-        return enrol_page(&gate, &cur, &rd, &csrf, None).await;
+        return enrol_page(&gate, &cur, &factors, &rd, &csrf).await;
     }
-    ask_page(&gate, &factors, &rd, &csrf, None)
+    ask_page(&factors, &rd, &csrf, None)
 }
 
-fn ask_page(
-    gate: &Gate,
-    factors: &[Factor],
-    rd: &str,
-    csrf: &str,
-    error: Option<&str>,
-) -> Response {
+fn ask_page(factors: &[Factor], rd: &str, csrf: &str, error: Option<&str>) -> Response {
     let has_totp = factors.iter().any(|f| f.confirmed && f.kind == TOTP);
     let has_key = factors.iter().any(|f| f.confirmed && f.kind == WEBAUTHN);
     let error = error
@@ -241,7 +235,6 @@ fn ask_page(
         csrf = escape(csrf),
         rde = escape(rd),
     );
-    let _ = gate;
     scripted(
         if error.is_empty() {
             StatusCode::OK
@@ -258,9 +251,9 @@ fn ask_page(
 async fn enrol_page(
     gate: &Gate,
     cur: &Current,
+    factors: &[Factor],
     rd: &str,
     csrf: &str,
-    error: Option<&str>,
 ) -> Response {
     let allowed = may_enrol_first(gate, &cur.who) || recent(&cur.who);
     if !allowed {
@@ -274,10 +267,6 @@ async fn enrol_page(
         );
     }
     // One pending secret per user: a reload replaces it.
-    let factors = match gate.store.factors(&cur.who.user).await {
-        Ok(f) => f,
-        Err(_) => return unavailable(),
-    };
     for f in factors.iter().filter(|f| !f.confirmed && f.kind == TOTP) {
         if gate
             .store
@@ -300,11 +289,8 @@ async fn enrol_page(
         return unavailable();
     };
     let uri = factors::otpauth(&secret, &gate.config.mfa.issuer, &cur.who.user);
-    let error = error
-        .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e)))
-        .unwrap_or_default();
     let body = format!(
-        "{meta}<h1>Set up a second factor</h1>{error}\
+        "{meta}<h1>Set up a second factor</h1>\
          <h2>A passkey or security key</h2>\
          <p>The strongest choice: it cannot be phished.</p>\
          <button type=\"button\" id=\"passkey-register\">Register a passkey</button>\
@@ -496,12 +482,11 @@ pub(crate) async fn page_post(
                 }
                 _ => "That code is not right. Check that your device's clock is right.",
             };
-            ask_page(&gate, &factors, &rd, &random_token(), Some(msg))
+            ask_page(&factors, &rd, &random_token(), Some(msg))
         }
         Ok(Checked::Locked) => {
             refused(&gate, &rid, &user, &address, Refusal::Locked).await;
             ask_page(
-                &gate,
                 &factors,
                 &rd,
                 &random_token(),
@@ -565,7 +550,7 @@ pub(crate) async fn enrol_post(
     }
     gate.notify_factor_change(&user, "an authenticator app was added");
     let codes = if first {
-        match new_recovery_codes(&gate, &user).await {
+        match factors::replace_recovery_codes(&gate.store, &user).await {
             Ok(c) => Some(c),
             Err(_) => return unavailable(),
         }
@@ -606,10 +591,6 @@ fn enrol_retry(gate: &Gate, pending: &Factor, user: &str, rd: &str) -> Response 
         page("Set up an authenticator app", &body),
         &[set_cookie(CSRF_COOKIE, &csrf)],
     )
-}
-
-async fn new_recovery_codes(gate: &Gate, user: &str) -> Result<Vec<String>, StoreError> {
-    factors::replace_recovery_codes(&gate.store, user).await
 }
 
 fn done_page(rd: &str, codes: Option<&[String]>) -> Response {
@@ -702,7 +683,10 @@ pub(crate) async fn add_app(State(gate): State<Arc<Gate>>, headers: HeaderMap) -
             rd_query("/.why401/factors")
         ));
     }
-    enrol_page(&gate, &cur, "/.why401/factors", &random_token(), None).await
+    let Ok(factors) = gate.store.factors(&cur.who.user).await else {
+        return unavailable();
+    };
+    enrol_page(&gate, &cur, &factors, "/.why401/factors", &random_token()).await
 }
 
 /// `POST /.why401/factors/remove` and `/.why401/factors/recovery`.
@@ -726,7 +710,7 @@ pub(crate) async fn manage_post(
         return redirect("/.why401/factors");
     }
     if uri.path().ends_with("/recovery") {
-        return match new_recovery_codes(&gate, &user).await {
+        return match factors::replace_recovery_codes(&gate.store, &user).await {
             Ok(codes) => {
                 record(
                     &gate,
@@ -1014,7 +998,7 @@ pub(crate) async fn register_finish(
     }
     gate.notify_factor_change(&user, "a passkey or security key was added");
     let codes = if first {
-        match new_recovery_codes(&gate, &user).await {
+        match factors::replace_recovery_codes(&gate.store, &user).await {
             Ok(c) => Some(c),
             Err(_) => {
                 return json_error(StatusCode::SERVICE_UNAVAILABLE, "the store is unavailable");

@@ -43,7 +43,9 @@ pub struct Known {
 }
 
 impl Known {
-    /// Why a sign-in of `user` from `ip` (in `country`) is unusual; `None`: it is not.
+    /// Why a sign-in of `user` from `ip` (in `country`) is unusual; `None`: it is not, and it
+    /// is remembered as usual from now on (an unusual one is remembered by [`Known::remember`]
+    /// once its sign-in is complete).
     pub async fn assess(
         &self,
         store: &Store,
@@ -62,13 +64,11 @@ impl Known {
             return Ok(None);
         }
         let known = store.known_networks(user).await?;
-        if known.is_empty() {
-            // The first sign-in: nothing to compare with.
-            return Ok(None);
-        }
         let new_network = !known.iter().any(|(n, _)| *n == network);
         let new_country = !country.is_empty() && !known.iter().any(|(_, c)| c == country);
-        if !new_network && !new_country {
+        // The first sign-in has nothing to compare with.
+        if known.is_empty() || (!new_network && !new_country) {
+            store.add_known_network(user, &network, country).await?;
             self.lock().insert(key);
             return Ok(None);
         }

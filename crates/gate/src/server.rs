@@ -201,9 +201,6 @@ impl Gate {
             .audit
             .as_ref()
             .is_none_or(|a| a.write_line(&line).is_ok());
-        if self.trail.is_none() && !self.store.shares_sessions() {
-            return file;
-        }
         // The explain record is for the explain endpoint of whichever instance is asked, not
         // the log itself (a Redis that fails here fails the request's own lookups too): kept
         // without waiting.
@@ -215,8 +212,10 @@ impl Gate {
         }
         let trail = match &self.trail {
             // The file log holds it: the trail follows (see `audit::Trail`).
-            Some(t) if self.audit.is_some() => t.append_detached(e.clone(), line),
-            Some(t) => t.append(e.clone(), line).await,
+            Some(t) if self.audit.is_some() => {
+                t.append_detached(crate::audit::TrailLine::of(e, line))
+            }
+            Some(t) => t.append(crate::audit::TrailLine::of(e, line)).await,
             None => true,
         };
         file && trail
@@ -944,8 +943,9 @@ async fn credentials(
     }
 }
 
-/// Judges a Basic sign-in of `who` from `ip` for unusualness: told once; remembered when
-/// `[risk] unusual = "notify"` lets it through as usual, else marked on `who` for the policy.
+/// Judges a Basic sign-in of `who` from `ip` for unusualness: an unusual one is told once,
+/// remembered when `[risk] unusual = "notify"` lets it through as usual, else marked on `who`
+/// for the policy.
 async fn basic_unusual(
     gate: &Gate,
     who: &mut Identity,
@@ -957,11 +957,7 @@ async fn basic_unusual(
         .assess(&gate.store, &who.user, ip, country)
         .await?
     {
-        None => {
-            gate.known
-                .remember(&gate.store, &who.user, ip, country)
-                .await
-        }
+        None => Ok(()),
         Some(reason) => {
             if gate.known.tell_once(&who.user, ip, country) {
                 gate.notify_unusual(&who.user, ip, &reason);

@@ -1182,9 +1182,9 @@ impl Store {
 
     /// Appends audit lines (the JSON of each entry) to the PostgreSQL audit trail, in one
     /// transaction; `false` when this store is not PostgreSQL.
-    pub async fn append_audit(
+    pub async fn append_audit<'a>(
         &self,
-        lines: &[(crate::audit::Entry, String)],
+        lines: impl IntoIterator<Item = &'a crate::audit::TrailLine>,
     ) -> Result<bool, StoreError> {
         let Db::Postgres(pool) = &self.db else {
             return Ok(false);
@@ -1192,21 +1192,15 @@ impl Store {
         let mut b = sqlx::QueryBuilder::<sqlx::Postgres>::new(
             "INSERT INTO audit (time, request_id, kind, status, result, \"user\", address, entry) ",
         );
-        // PostgreSQL's text holds no NUL: a name typed with one (the JSON escapes it) is kept
-        // with U+FFFD in the columns, so that one hostile line cannot fail a whole batch.
-        let clean = |s: &str| s.replace('\0', "\u{fffd}");
-        b.push_values(lines, |mut row, (e, json)| {
-            row.push_bind(clean(&e.time))
-                .push_bind(clean(&e.request_id))
-                .push_bind(match e.kind {
-                    crate::audit::Kind::Authz => "authz",
-                    crate::audit::Kind::Login => "login",
-                })
-                .push_bind(i32::from(e.status))
-                .push_bind(clean(&e.result))
-                .push_bind(e.user.as_deref().map(clean))
-                .push_bind(clean(&e.address))
-                .push_bind(clean(json));
+        b.push_values(lines, |mut row, l| {
+            row.push_bind(&l.time)
+                .push_bind(&l.request_id)
+                .push_bind(l.kind)
+                .push_bind(i32::from(l.status))
+                .push_bind(&l.result)
+                .push_bind(l.user.as_deref())
+                .push_bind(&l.address)
+                .push_bind(&l.json);
         });
         // One statement, one round trip; committed without waiting for the WAL's flush (the
         // pool's synchronous_commit = off, see `connect`).

@@ -418,16 +418,17 @@ pub(crate) async fn login_submit(
                     );
                 }
             }
-            // Usual (or let through as usual): its network is known from now on. Else it is
-            // known once the second factor is given.
+            // Unusual and let through as usual: its network is known from now on. Asked for a
+            // second factor: known once it is given. (A usual one is known already.)
             let unusual = match (unusual, gate.config.unusual) {
                 (Some(why), crate::risk::Unusual::SecondFactor) => why,
-                _ => {
+                (Some(_), _) => {
                     if gate.signed_in_from(&who.user, ip).await.is_err() {
                         return unavailable();
                     }
                     String::new()
                 }
+                (None, _) => String::new(),
             };
             // A new session at every login; the one the browser came with is ended.
             if let Some(old) = cookie(&headers, SESSION_COOKIE) {
