@@ -7,7 +7,9 @@ mod common;
 
 use std::net::SocketAddr;
 
-use common::{HOST, ORIGIN, Reply, ask, cookie_value, request, session_of, set_cookie};
+use common::{
+    HOST, ORIGIN, Reply, ask, cookie_value, request, session_of, set_cookie, sign_in_with,
+};
 use why401_gate::factors;
 use why401_gate::store::Store;
 
@@ -240,25 +242,7 @@ async fn unusual_sign_ins_are_let_through_and_learnt_when_the_policy_only_notifi
 
 /// Signs `user` in through the form from client `ip`; the reply.
 async fn form_from(addr: SocketAddr, ip: &str, user: &str) -> Reply {
-    let page = ask(addr, "/.why401/login?rd=%2Fapp%2Fx", &[("Host", HOST)]).await;
-    let csrf = cookie_value(set_cookie(&page, "__Host-why401-csrf").unwrap()).to_string();
-    request(
-        addr,
-        "POST",
-        "/.why401/login",
-        &[
-            ("Host", HOST),
-            ("Origin", ORIGIN),
-            ("X-Forwarded-For", ip),
-            ("Content-Type", "application/x-www-form-urlencoded"),
-            ("Cookie", &format!("__Host-why401-csrf={csrf}")),
-        ],
-        &format!(
-            "username={user}&password={}&csrf={csrf}&rd=%2Fapp%2Fx",
-            PW.replace(' ', "+")
-        ),
-    )
-    .await
+    sign_in_with(addr, user, PW, None, &[("X-Forwarded-For", ip)]).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

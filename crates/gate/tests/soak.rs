@@ -9,7 +9,7 @@ mod common;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use common::{Reply, ask, cookie_value, request, session_of, set_cookie};
+use common::{Reply, ask, cookie_value, request, session_of, set_cookie, sign_in};
 use why401_gate::store::{Backends, Sql, Store};
 use why401_gate::{Config, factors, password, server};
 
@@ -68,27 +68,6 @@ async fn decide(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> Reply
     let mut h = vec![("X-Original-URL", url.as_str())];
     h.extend_from_slice(headers);
     ask(addr, "/.why401/authz/forward-auth", &h).await
-}
-
-async fn sign_in(addr: SocketAddr, user: &str, password: &str) -> Reply {
-    let page = ask(addr, "/.why401/login?rd=%2Fapp%2F", &[("Host", HOST)]).await;
-    let csrf = cookie_value(set_cookie(&page, "__Host-why401-csrf").unwrap()).to_string();
-    request(
-        addr,
-        "POST",
-        "/.why401/login",
-        &[
-            ("Host", HOST),
-            ("Origin", "https://app.example.com"),
-            ("Content-Type", "application/x-www-form-urlencoded"),
-            ("Cookie", &format!("__Host-why401-csrf={csrf}")),
-        ],
-        &format!(
-            "username={user}&password={}&csrf={csrf}&rd=%2Fapp%2F",
-            password.replace(' ', "+")
-        ),
-    )
-    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -175,7 +154,7 @@ async fn two_instances_soak_without_errors_lost_lines_or_growth() {
                         seen.push((r.status, vec![rid(&r)], r.status == 401));
                     }
                     Step::Login(u) => {
-                        let r = sign_in(here, &format!("user{u}"), &pw(u)).await;
+                        let r = sign_in(here, &format!("user{u}"), &pw(u), None).await;
                         let ok = r.status == 303;
                         let cookie = session_of(&r);
                         // The session, on the other instance.
@@ -184,7 +163,7 @@ async fn two_instances_soak_without_errors_lost_lines_or_growth() {
                         seen.push((r2.status, vec![rid(&r2)], r2.status == 200));
                     }
                     Step::SecondFactor(u) => {
-                        let r = sign_in(here, &format!("user{u}"), &pw(u)).await;
+                        let r = sign_in(here, &format!("user{u}"), &pw(u), None).await;
                         let cookie = session_of(&r);
                         let page = ask(
                             there,

@@ -155,6 +155,17 @@ pub(crate) async fn sign_in(
     pw: &str,
     extra_cookie: Option<&str>,
 ) -> Reply {
+    sign_in_with(addr, user, pw, extra_cookie, &[]).await
+}
+
+/// [`sign_in`], the POST with `extra` headers too (a trusted proxy's `X-Forwarded-For`).
+pub(crate) async fn sign_in_with(
+    addr: SocketAddr,
+    user: &str,
+    pw: &str,
+    extra_cookie: Option<&str>,
+    extra: &[(&str, &str)],
+) -> Reply {
     let page = ask(
         addr,
         "/.why401/login?rd=%2Fapp%2Freport%3Fq%3D1",
@@ -176,19 +187,14 @@ pub(crate) async fn sign_in(
         "username={user}&password={}&csrf={csrf}&rd=%2Fapp%2Freport%3Fq%3D1",
         pw.replace(' ', "+")
     );
-    request(
-        addr,
-        "POST",
-        "/.why401/login",
-        &[
-            ("Host", HOST),
-            ("Origin", ORIGIN),
-            ("Content-Type", "application/x-www-form-urlencoded"),
-            ("Cookie", &cookies),
-        ],
-        &form,
-    )
-    .await
+    let mut headers = vec![
+        ("Host", HOST),
+        ("Origin", ORIGIN),
+        ("Content-Type", "application/x-www-form-urlencoded"),
+        ("Cookie", cookies.as_str()),
+    ];
+    headers.extend_from_slice(extra);
+    request(addr, "POST", "/.why401/login", &headers, &form).await
 }
 
 /// The session cookie a login's answer set, as a `Cookie` header's value; empty when none.
