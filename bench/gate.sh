@@ -124,15 +124,20 @@ for p in $up $front $authreq $basic $basic10 $direct $gate; do
   for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$p/" && break; sleep 0.05; done
 done
 
-# A session, as a browser gets one: the login page's CSRF cookie and field, then the form.
-login_page=$(curl -s -D - "http://127.0.0.1:$gate/.why401/login?rd=%2F")
-csrf=$(printf '%s' "$login_page" | sed -n 's/^set-cookie: __Host-why401-csrf=\([^;]*\).*/\1/ip' | tr -d '\r')
-session=$(curl -s -D - -o /dev/null -H "Cookie: __Host-why401-csrf=$csrf" -H "Origin: http://127.0.0.1:$gate" \
-  --data-urlencode "username=bench" --data-urlencode "password=$password" \
-  --data-urlencode "csrf=$csrf" --data-urlencode "rd=/" "http://127.0.0.1:$gate/.why401/login" \
-  | sed -n 's/^set-cookie: __Host-why401-session=\([^;]*\).*/\1/ip' | tr -d '\r')
-[ -n "$session" ] || { echo "no session from the login form"; cat "$run/gate.log"; exit 1; }
-cookie="Cookie: __Host-why401-session=$session"
+# A session from the gate on PORT, as a browser gets one: the login page's CSRF cookie and
+# field, then the form; the Cookie header, or a failure with the gate's LOG.
+session_of() {
+  local port=$1 log=$2 page csrf session
+  page=$(curl -s -D - "http://127.0.0.1:$port/.why401/login?rd=%2F")
+  csrf=$(printf '%s' "$page" | sed -n 's/^set-cookie: __Host-why401-csrf=\([^;]*\).*/\1/ip' | tr -d '\r')
+  session=$(curl -s -D - -o /dev/null -H "Cookie: __Host-why401-csrf=$csrf" -H "Origin: http://127.0.0.1:$port" \
+    --data-urlencode "username=bench" --data-urlencode "password=$password" \
+    --data-urlencode "csrf=$csrf" --data-urlencode "rd=/" "http://127.0.0.1:$port/.why401/login" \
+    | sed -n 's/^set-cookie: __Host-why401-session=\([^;]*\).*/\1/ip' | tr -d '\r')
+  [ -n "$session" ] || { echo "no session from the login form on $port" >&2; cat "$log" >&2; return 1; }
+  printf 'Cookie: __Host-why401-session=%s' "$session"
+}
+cookie=$(session_of "$gate" "$run/gate.log")
 auth="Authorization: Basic $(printf 'bench:%s' "$password" | base64 -w0)"
 # Each must answer 200 before it is measured.
 check() { local code; code=$(curl -s -o /dev/null -w '%{http_code}' "$@"); [ "$code" = 200 ] || { echo "not 200 ($code): $*"; exit 1; }; }
@@ -208,15 +213,8 @@ done
 for p in $shared_a $shared_b; do
   for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$p/.why401/healthz" && break; sleep 0.05; done
 done
-login_page=$(curl -s -D - "http://127.0.0.1:$shared_a/.why401/login?rd=%2F")
-csrf=$(printf '%s' "$login_page" | sed -n 's/^set-cookie: __Host-why401-csrf=\([^;]*\).*/\1/ip' | tr -d '\r')
-shared_session=$(curl -s -D - -o /dev/null -H "Cookie: __Host-why401-csrf=$csrf" -H "Origin: http://127.0.0.1:$shared_a" \
-  --data-urlencode "username=bench" --data-urlencode "password=$password" \
-  --data-urlencode "csrf=$csrf" --data-urlencode "rd=/" "http://127.0.0.1:$shared_a/.why401/login" \
-  | sed -n 's/^set-cookie: __Host-why401-session=\([^;]*\).*/\1/ip' | tr -d '\r')
-[ -n "$shared_session" ] || { echo "no session from the shared instance"; cat "$run/shared/a.log"; exit 1; }
 # The session is bound to the host it was made on (127.0.0.1): good on B as on A.
-scookie="Cookie: __Host-why401-session=$shared_session"
+scookie=$(session_of "$shared_a" "$run/shared/a.log")
 check -H "$scookie" "http://127.0.0.1:$shared_a/"
 check -H "$scookie" "http://127.0.0.1:$shared_b/"
 for i in 1 2 3; do
