@@ -165,7 +165,7 @@ async fn a_rule_takes_only_the_countries_it_names() {
     assert_eq!(r.status, 403, "{}", r.body);
     let r = from(addr, "10.1.2.3", "/de/x", &auth).await;
     assert_eq!(r.status, 403, "an unknown country is not Germany");
-    // gate check's words for the miss.
+    // A country is read in either case; a country rule without a database is refused at start.
     let config = why401_gate::Config::parse(
         "[geo]\ndatabase = \"x.mmdb\"\n[[access.rule]]\npaths = [\"/de/\"]\ncountries = [\"de\"]\npolicy = \"one_factor\"\n",
         "gate.toml",
