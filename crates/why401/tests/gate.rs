@@ -783,12 +783,7 @@ fn a_totp_enrolled_with_the_cli_is_accepted_by_the_gateway_once() {
             &format!("{base}/.why401/second-factor"),
         ]);
         assert_eq!(status, 200, "{head}{body}");
-        let csrf = head
-            .lines()
-            .find_map(|l| l.strip_prefix("set-cookie: __host-why401-csrf="))
-            .and_then(|v| v.split(';').next())
-            .unwrap()
-            .to_string();
+        let csrf = cookie_set(&head, "__host-why401-csrf");
         curl(&[
             "-H",
             &format!("Cookie: {cookie}; __Host-why401-csrf={csrf}"),

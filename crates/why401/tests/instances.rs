@@ -140,12 +140,7 @@ fn request_id(head: &str) -> String {
 fn sign_in(addr: &str, user: &str, password: &str) -> String {
     let (status, head, _) = get(addr, "/.why401/login?rd=%2Fapp", &[]);
     assert_eq!(status, 200);
-    let csrf = head
-        .lines()
-        .find_map(|l| l.strip_prefix("set-cookie: __host-why401-csrf="))
-        .and_then(|v| v.split(';').next())
-        .unwrap()
-        .to_string();
+    let csrf = cookie_set(&head, "__host-why401-csrf");
     let (status, head, _) = get(
         addr,
         "/.why401/login",
@@ -162,11 +157,7 @@ fn sign_in(addr: &str, user: &str, password: &str) -> String {
         ],
     );
     assert_eq!(status, 303, "{head}");
-    let token = head
-        .lines()
-        .find_map(|l| l.strip_prefix("set-cookie: __host-why401-session="))
-        .and_then(|v| v.split(';').next())
-        .unwrap();
+    let token = cookie_set(&head, "__host-why401-session");
     format!("Cookie: __Host-why401-session={token}")
 }
 
@@ -175,12 +166,7 @@ fn sign_in(addr: &str, user: &str, password: &str) -> String {
 fn give_code(addr: &str, cookie: &str, code: &str) -> u16 {
     let (status, head, _) = get(addr, "/.why401/second-factor", &["-H", cookie]);
     assert_eq!(status, 200, "{head}");
-    let csrf = head
-        .lines()
-        .find_map(|l| l.strip_prefix("set-cookie: __host-why401-csrf="))
-        .and_then(|v| v.split(';').next())
-        .unwrap()
-        .to_string();
+    let csrf = cookie_set(&head, "__host-why401-csrf");
     get(
         addr,
         "/.why401/second-factor",

@@ -132,12 +132,7 @@ pub(crate) fn start_gate_env(
 pub(crate) fn form_login(base: &str, origin: &str, user: &str, password: &str, rd: &str) -> String {
     let (status, head, body) = curl(&[&format!("{base}/.why401/login?rd={rd}")]);
     assert_eq!(status, 200, "{head}{body}");
-    let csrf = head
-        .lines()
-        .find_map(|l| l.strip_prefix("set-cookie: __host-why401-csrf="))
-        .and_then(|v| v.split(';').next())
-        .unwrap()
-        .to_string();
+    let csrf = cookie_set(&head, "__host-why401-csrf");
     let (status, head, _) = curl(&[
         "-H",
         &format!("Cookie: __Host-why401-csrf={csrf}"),
@@ -150,11 +145,7 @@ pub(crate) fn form_login(base: &str, origin: &str, user: &str, password: &str, r
     assert_eq!(status, 303, "{head}");
     let back = rd.replace("%2F", "/");
     assert!(head.contains(&format!("location: {back}")), "{head}");
-    head.lines()
-        .find_map(|l| l.strip_prefix("set-cookie: __host-why401-session="))
-        .and_then(|v| v.split(';').next())
-        .unwrap()
-        .to_string()
+    cookie_set(&head, "__host-why401-session")
 }
 
 /// The reverse proxy's policy for the peer tests: `/public/` open, `/admin/` for admins, `/api/`
@@ -196,4 +187,14 @@ pub(crate) fn browser(script: &str, base: &str, user: &str, password: &str) -> V
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The value of the cookie `name` (lowercase: the tests' `curl` lowercases the head) that the
+/// answer's `head` sets.
+pub(crate) fn cookie_set(head: &str, name: &str) -> String {
+    head.lines()
+        .find_map(|l| l.strip_prefix(&format!("set-cookie: {name}=")))
+        .and_then(|v| v.split(';').next())
+        .unwrap_or_else(|| panic!("no {name} cookie set: {head}"))
+        .to_string()
 }
